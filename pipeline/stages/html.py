@@ -1,0 +1,217 @@
+"""Stage `html`: one self-contained, accessible web page (outputs/<slug>/<slug>.html).
+
+The markup comes from pipeline/xhtml.py (shared with the EPUB); this module adds the page around
+it: a skip link, the header, the contents, the main text, the notes and an accessibility
+statement, with CSS that follows the reader's font size and colour scheme.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import shutil
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import lxml
+from lxml import etree, html as lxml_html
+
+from ..document import Document, Figure, Heading, inline_text
+from ..errors import StageFailed
+from ..xhtml import (HTML, Renderer, accessibility_statement, human_date, image_media_type,
+                     nest_toc, title_line, toc_list)
+from . import BuildContext, CheckResult, Stage
+
+NOTES_HEADING_ID = "notes"
+STATEMENT_HEADING_ID = "accessibility"
+
+# rem and em only (the reader's font size scales everything), no justified text, colours only
+# as a light/dark pair that follows the reader's preference, a visible focus ring, print styles.
+CSS = """
+:root { color-scheme: light dark; --text: #1b1b1b; --background: #ffffff; --link: #0b4f9c;
+  --visited: #5b2a86; --muted: #4a4a4a; --rule: #8a8a8a; --focus: #c24e00; }
+@media (prefers-color-scheme: dark) {
+  :root { --text: #f0f0f0; --background: #121212; --link: #8cc4ff; --visited: #d3b4ff;
+    --muted: #c8c8c8; --rule: #9a9a9a; --focus: #ffb35c; }
+}
+html { font-size: 100%; }
+body { margin: 0 auto; padding: 1rem; max-width: 42rem; font-family: system-ui, sans-serif;
+  line-height: 1.5; color: var(--text); background: var(--background); text-align: start;
+  overflow-wrap: break-word; }
+h1, h2, h3, h4, h5, h6 { line-height: 1.25; margin: 2rem 0 0.75rem; }
+p, li, figcaption, td, th { max-width: 70ch; }
+a { color: var(--link); text-decoration-thickness: 0.0625rem; text-underline-offset: 0.15em; }
+a:visited { color: var(--visited); }
+:focus-visible { outline: 0.1875rem solid var(--focus); outline-offset: 0.125rem; }
+.skip-link { position: absolute; left: 1rem; top: -10rem; padding: 0.5rem 1rem;
+  background: var(--background); color: var(--link); border: 0.125rem solid var(--focus); }
+.skip-link:focus { top: 1rem; }
+header { border-bottom: 0.0625rem solid var(--rule); padding-bottom: 1rem; }
+header .title { font-size: 2rem; font-weight: bold; line-height: 1.2; margin: 1rem 0 0.5rem; }
+header .subtitle { font-size: 1.25rem; margin: 0 0 0.5rem; }
+header p { color: var(--muted); }
+nav ol { padding-left: 1.5rem; }
+main:focus { outline: none; }
+figure { margin: 1.5rem 0; }
+img { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); margin-top: 0.5rem; }
+.decorative img { display: block; }
+blockquote { margin: 1rem 0; padding-left: 1rem; border-left: 0.25rem solid var(--rule);
+  font-style: italic; }
+figure.quote figcaption { font-style: normal; }
+table { border-collapse: collapse; margin: 1.5rem 0; }
+caption { text-align: start; font-weight: bold; margin-bottom: 0.5rem; }
+th, td { border: 0.0625rem solid var(--rule); padding: 0.375rem 0.75rem; text-align: start;
+  vertical-align: top; }
+code { font-family: ui-monospace, monospace; font-size: 0.95em; }
+hr { border: 0; border-top: 0.0625rem solid var(--rule); margin: 2rem 0; }
+sup a { text-decoration: none; padding: 0 0.125rem; }
+.notes { border-top: 0.0625rem solid var(--rule); margin-top: 2rem; }
+.notes aside { margin: 0.75rem 0; }
+.notes p { margin: 0.25rem 0; }
+footer { border-top: 0.0625rem solid var(--rule); margin-top: 3rem; }
+@media print {
+  :root { --text: #000000; --background: #ffffff; --link: #000000; --visited: #000000;
+    --muted: #000000; }
+  body { max-width: none; }
+  .skip-link, nav { display: none; }
+  a[href^="http"]::after { content: " (" attr(href) ")"; }
+  h1, h2, h3, h4, h5, h6 { break-after: avoid; }
+  figure, table, blockquote { break-inside: avoid; }
+  .page-break { break-after: page; }
+}
+""".strip()
+
+
+@dataclass(frozen=True)
+class HtmlOptions:
+    embed_images: bool = True     # images as data: URIs (one file); False: copied beside the page
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.embed_images, bool):
+            raise ValueError("embed_images must be true or false")
+
+
+def images_folder(slug: str) -> str:
+    return f"{slug}-images"
+
+
+class _ImageSources:
+    """img src for each figure: a data: URI, or a copy beside the page (recorded to return)."""
+
+    def __init__(self, options: HtmlOptions, out_dir: Path, slug: str):
+        self.options, self.out_dir, self.slug = options, out_dir, slug
+        self.written: list[Path] = []
+
+    def __call__(self, figure: Figure) -> str:
+        try:
+            data = figure.src.read_bytes()
+        except OSError as error:
+            raise StageFailed(f"cannot read the image {figure.src}: {error.strerror}. "
+                              "Check the file exists and is readable, then build again") from None
+        if self.options.embed_images:
+            encoded = base64.b64encode(data).decode("ascii")
+            return f"data:{image_media_type(figure.src)};base64,{encoded}"
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        name = f"{images_folder(self.slug)}/{figure.src.stem}-{digest}{figure.src.suffix.lower()}"
+        target = self.out_dir / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(figure.src, target)
+            self.written.append(target)
+        return name
+
+
+def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
+                ) -> tuple[bytes, list[Path]]:
+    images = _ImageSources(options, out_dir, slug)
+    renderer = Renderer(doc, HTML, image_src=images)
+    meta = doc.meta
+    root = renderer.el(None, "html", lang=meta.language)
+    head = renderer.el(root, "head")
+    renderer.el(head, "meta", charset="utf-8")
+    renderer.el(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
+    renderer.el(head, "title", title_line(doc))
+    if meta.description:
+        renderer.el(head, "meta", name="description", content=meta.description)
+    if meta.authors:
+        renderer.el(head, "meta", name="author", content=", ".join(meta.authors))
+    renderer.el(head, "style", CSS)
+    body = renderer.el(root, "body")
+    renderer.el(body, "a", "Skip to main content", href="#main", class_="skip-link")
+    _header(renderer, body, doc)
+    top_level = min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
+    _contents(renderer, body, doc, top_level)
+    main = renderer.el(body, "main", id="main", tabindex="-1")
+    renderer.body_blocks(main, range(len(doc.blocks)))
+    all_notes = [n.number for n in doc.footnotes.values()]
+    renderer.notes_section(main, renderer.notes.pending + all_notes, heading_level=top_level,
+                           heading_id=NOTES_HEADING_ID)
+    _statement(renderer, body, doc)
+    page = lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="utf-8",
+                              method="html")
+    return page, images.written
+
+
+def _header(renderer: Renderer, body: etree._Element, doc: Document) -> None:
+    meta = doc.meta
+    header = renderer.el(body, "header")
+    renderer.el(header, "p", meta.title, class_="title")
+    if meta.subtitle:
+        renderer.el(header, "p", meta.subtitle, class_="subtitle")
+    if meta.authors:
+        renderer.el(header, "p", "By " + ", ".join(meta.authors), class_="byline")
+    published = renderer.el(header, "p", class_="published")
+    if meta.publisher:
+        published.text = f"Published by {meta.publisher}" + (", " if meta.date else "")
+    if meta.date:
+        renderer.el(published, "time", human_date(meta.date), datetime=meta.date)
+    if meta.version:
+        renderer.el(header, "p", f"Version {meta.version}", class_="version")
+
+
+def _contents(renderer: Renderer, body: etree._Element, doc: Document, top_level: int) -> None:
+    flat = [(inline_text(b.inlines).strip(), b.level, f"#{b.id}")
+            for b in doc.blocks if isinstance(b, Heading)]
+    if doc.footnotes:
+        flat.append(("Notes", top_level, f"#{NOTES_HEADING_ID}"))
+    flat.append(("Accessibility", top_level, f"#{STATEMENT_HEADING_ID}"))
+    nav = renderer.el(body, "nav", aria_labelledby="contents-title", class_="contents")
+    renderer.el(nav, "h2", "Contents", id="contents-title")
+    toc_list(renderer, nav, nest_toc(flat))
+
+
+def _statement(renderer: Renderer, body: etree._Element, doc: Document) -> None:
+    footer = renderer.el(body, "footer")
+    section = renderer.el(footer, "section", aria_labelledby=STATEMENT_HEADING_ID)
+    renderer.el(section, "h2", "Accessibility", id=STATEMENT_HEADING_ID)
+    features = ["Headings in the order of the report, and a list of contents with links.",
+                "A link to skip straight to the main text.",
+                "Tables with captions and header cells.",
+                "Footnotes linked both ways.",
+                "Text that follows your browser's font size, zoom and dark mode."]
+    renderer.blocks(section, accessibility_statement(doc, "web page", features))
+
+
+def build(doc: Document, options: HtmlOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
+    page, images = render_page(doc, options, out_dir, ctx.slug)
+    target = out_dir / f"{ctx.slug}.html"
+    target.write_bytes(page)
+    return [target, *images]
+
+
+def check(doc: Document, options: HtmlOptions, paths: list[Path], ctx: BuildContext
+          ) -> CheckResult:
+    from ..checks.html import check_html
+    return check_html(doc, options, paths, ctx)
+
+
+def _tool_versions() -> dict[str, str]:
+    return {"lxml": lxml.__version__, "html5lib": metadata.version("html5lib")}
+
+
+STAGES = [Stage(name="html", version="1", options=HtmlOptions, build=build, check=check,
+                media_types={".html": "text/html", ".png": "image/png", ".jpg": "image/jpeg",
+                             ".jpeg": "image/jpeg", ".gif": "image/gif",
+                             ".svg": "image/svg+xml", ".webp": "image/webp"},
+                tool_versions=_tool_versions)]

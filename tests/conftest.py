@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fixture_document import fixture_document  # noqa: E402
+
+from pipeline.stages import BuildContext  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def doc(tmp_path):
+    """The hand-built fixture Document (every node kind), its images in tmp_path/src."""
+    return fixture_document(tmp_path / "src")
+
+
+@pytest.fixture
+def ctx(doc):
+    return BuildContext(slug="listening-together", source=doc.source)

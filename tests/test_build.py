@@ -1,0 +1,219 @@
+"""The build and the manifest: reuse and rebuild rules, atomic installs, failures, crashes,
+concurrent builds. Uses the small real stages in build_test_stages.py."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline import manifest, stages
+from pipeline.build import build_report
+from pipeline.sources import sha256_file
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+TEST_MODULES = {"text": "build_test_stages", "gallery": "build_test_stages"}
+
+SOURCE = """\
+---
+title: Build test report
+language: en-GB
+---
+
+# Findings
+
+We counted 21 sessions and 502 people.
+
+![A bar chart of sessions by month](chart.png "Sessions by month")
+"""
+
+
+@pytest.fixture(autouse=True)
+def test_stages(monkeypatch):
+    monkeypatch.setattr(stages, "STAGE_MODULES", dict(TEST_MODULES))
+
+
+@pytest.fixture
+def report(tmp_path) -> Path:
+    folder = tmp_path / "sources" / "build-test"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (40, 20), "navy").save(folder / "chart.png")
+    source = folder / "build-test.md"
+    source.write_text(SOURCE, encoding="utf-8")
+    return source
+
+
+def statuses(result) -> dict[str, str]:
+    return {name: entry["status"] for name, entry in result.manifest["stages"].items()}
+
+
+def test_first_build_records_outputs_with_hashes(report, tmp_path):
+    out = tmp_path / "out"
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert result.failed == []
+    saved = json.loads((out / "manifest.json").read_text())
+    assert saved == result.manifest
+    assert saved["report"] == "build-test"
+    assert saved["source"]["sha256"] == sha256_file(report)
+    assert saved["source"]["files"] == {"chart.png": sha256_file(report.parent / "chart.png")}
+    for name in ("text", "gallery"):
+        entry = saved["stages"][name]
+        assert entry["status"] == "built" and entry["checks"]["passed"]
+        for record in entry["outputs"]:
+            path = out / record["path"]
+            assert sha256_file(path) == record["sha256"]
+            assert path.stat().st_size == record["bytes"]
+    assert (out / "gallery" / "count.txt").read_text() == "1"
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_second_build_reuses_everything(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "reused", "gallery": "reused"}
+
+
+def test_changing_an_image_rebuilds_only_the_stages_that_show_images(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    Image.new("RGB", (40, 20), "maroon").save(report.parent / "chart.png")
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "reused", "gallery": "built"}
+
+
+def test_changing_the_source_or_an_option_rebuilds(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    report.write_text(SOURCE + "\nOne more sentence.\n", encoding="utf-8")
+    assert statuses(build_report(report, out, workers=1, show_progress=False)) == \
+        {"text": "built", "gallery": "built"}
+    result = build_report(report, out, ["text"], {"text": {"suffix": "text"}}, workers=1,
+                          show_progress=False)
+    assert result.manifest["stages"]["text"]["status"] == "built"
+    assert (out / "build-test.text").is_file()
+    assert not (out / "build-test.txt").exists(), "the old output is removed once replaced"
+
+
+def test_an_edited_or_missing_output_is_rebuilt(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    (out / "build-test.txt").write_text("tampered")
+    (out / "gallery" / "count.txt").unlink()
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "built", "gallery": "built"}
+
+
+def test_a_failing_stage_does_not_stop_the_others_and_keeps_its_previous_outputs(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    before = (out / "build-test.txt").read_bytes()
+    report.write_text(SOURCE + "\nA change.\n", encoding="utf-8")
+    result = build_report(report, out, None, {"text": {"behaviour": "raise"}}, workers=2,
+                          show_progress=False)
+    assert result.failed == ["text"]
+    assert "told to fail" in result.errors["text"]
+    assert result.manifest["stages"]["gallery"]["status"] == "built"
+    assert (out / "build-test.txt").read_bytes() == before
+    entry = result.manifest["stages"]["text"]
+    assert entry["status"] == "failed"
+    assert all(sha256_file(out / r["path"]) == r["sha256"] for r in entry["outputs"])
+
+
+def test_a_failing_check_keeps_the_new_files_out_of_place(report, tmp_path):
+    out = tmp_path / "out"
+    result = build_report(report, out, ["text"], {"text": {"behaviour": "fail-check"}},
+                          workers=1, show_progress=False)
+    assert result.failed == ["text"]
+    assert not (out / "build-test.txt").exists()
+    assert (out / ".failed" / "text" / "build-test.txt").is_file()
+    assert "read-back check failed" in result.errors["text"]
+
+
+def test_a_bug_in_a_stage_is_reported_without_a_traceback(report, tmp_path):
+    out = tmp_path / "out"
+    result = build_report(report, out, ["text"], {"text": {"behaviour": "bug"}}, workers=1,
+                          show_progress=False)
+    assert "internal error in the text stage (ZeroDivisionError" in result.errors["text"]
+
+
+def _run_build_subprocess(report: Path, out: Path, options: str = "{}") -> subprocess.Popen:
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(TESTS)!r})
+        from pathlib import Path
+        from pipeline import stages
+        stages.STAGE_MODULES = {TEST_MODULES!r}
+        from pipeline.build import build_report
+        result = build_report(Path({str(report)!r}), Path({str(out)!r}), None,
+                              json.loads({options!r}), workers=1, show_progress=False)
+        sys.exit(1 if result.failed else 0)
+    """)
+    return subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_a_killed_build_leaves_previous_outputs_and_manifest_intact(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    saved_manifest = (out / "manifest.json").read_bytes()
+    saved_text = (out / "build-test.txt").read_bytes()
+    report.write_text(SOURCE + "\nChanged again.\n", encoding="utf-8")
+    process = _run_build_subprocess(report, out, json.dumps({"text": {"behaviour": "kill"}}))
+    process.wait(timeout=60)
+    assert process.returncode == -9
+    assert (out / "build-test.txt").read_bytes() == saved_text
+    current = json.loads((out / "manifest.json").read_text())
+    for entry in current["stages"].values():          # never points at a missing or torn file
+        assert manifest.outputs_intact(out, entry)
+    assert json.loads(saved_manifest)["stages"]["text"] == current["stages"]["text"]
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result)["text"] == "built"
+    assert not list(out.glob(".tmp-*")), "the next build clears the crashed build's temp folder"
+
+
+def test_two_concurrent_builds_are_both_safe(report, tmp_path):
+    out = tmp_path / "out"
+    slow = json.dumps({"text": {"behaviour": "slow"}})
+    first, second = _run_build_subprocess(report, out, slow), _run_build_subprocess(report, out, slow)
+    assert first.wait(timeout=120) == 0, first.stderr.read().decode()
+    assert second.wait(timeout=120) == 0, second.stderr.read().decode()
+    current = json.loads((out / "manifest.json").read_text())
+    assert {e["status"] for e in current["stages"].values()} <= {"built", "reused"}
+    for entry in current["stages"].values():
+        assert manifest.outputs_intact(out, entry)
+
+
+def test_cli_build_json_prints_the_manifest_and_exits_nonzero_on_failure(report, tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(TESTS)!r})
+        from pipeline import stages
+        stages.STAGE_MODULES = {TEST_MODULES!r}
+        from pipeline.cli import main
+        sys.exit(main(sys.argv[1:]))
+    """)
+    out = tmp_path / "outputs"
+    ok = subprocess.run([sys.executable, "-c", script, "build", "--sources",
+                         str(report.parent.parent), "--outputs", str(out), "--json"],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["stages"]["text"]["status"] == "built"
+    bad = subprocess.run([sys.executable, "-c", script, "build", str(report), "--outputs",
+                          str(out), "--option", "text.behaviour=raise", "-f", "text"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 1
+    assert "text: the test stage was told to fail" in bad.stderr.replace(str(report) + ": ", "")
+    assert "Traceback" not in bad.stderr
+
+
+def test_an_unknown_option_is_a_clear_error(report, tmp_path):
+    result = build_report(report, tmp_path / "out", ["text"], {"text": {"colour": "red"}},
+                          workers=1, show_progress=False)
+    assert result.errors["text"] == "'text' has no option 'colour'. Its options: behaviour, suffix"
