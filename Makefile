@@ -9,6 +9,9 @@ CLI     := $(VENV)/bin/accessible-formats
 REPORT  ?=
 OPTIONS ?=
 FORMATS := html pdf word large-print epub braille audio
+# Where `make request` replies go: an outbox folder by default; for real mail, e.g.
+# REQUEST_ARGS="--smtp-host mail.example.org --smtp-starttls --smtp-user formats --from formats@example.org"
+REQUEST_ARGS ?= --outbox outputs/requests/outbox
 
 .PHONY: all setup setup-test check test bench request clean $(FORMATS)
 
@@ -35,7 +38,7 @@ bench: setup-test
 
 request: setup
 	@test -n "$(EMAIL)" || { echo "usage: make request EMAIL=path/to/message.eml" >&2; exit 2; }
-	$(CLI) request $(EMAIL) $(OPTIONS)
+	$(CLI) request $(EMAIL) $(REQUEST_ARGS)
 
 clean:
 	rm -rf outputs

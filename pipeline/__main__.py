@@ -1,3 +1,5 @@
 from .cli import main
 
-raise SystemExit(main())
+# Guarded so that worker processes started with "spawn" can import this module safely.
+if __name__ == "__main__":
+    raise SystemExit(main())

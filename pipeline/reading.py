@@ -121,7 +121,8 @@ def reading_order(doc: Document, notes: NotePlacement = "paragraph",
         if isinstance(block, Footnotes):
             continue
         if isinstance(block, Heading) and notes == "section" and block.level <= section_level:
-            units.extend(note_units(pending, index))
+            # Notes belong to the section that is ending: give them its last block's index.
+            units.extend(note_units(pending, index - 1))
             pending.clear()
         for unit in _block_units(block, index, depth=0, quote_depth=0):
             units.append(unit)
@@ -130,7 +131,7 @@ def reading_order(doc: Document, notes: NotePlacement = "paragraph",
                 units.extend(note_units(numbers, index))
             else:
                 pending.extend(numbers)
-    units.extend(note_units(pending + sorted(by_number), len(doc.blocks)))
+    units.extend(note_units(pending + sorted(by_number), max(0, len(doc.blocks) - 1)))
     return units
 
 

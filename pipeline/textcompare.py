@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
+
+from rapidfuzz.distance import LCSseq
 
 from .document import Document
 from . import reading
@@ -18,14 +19,15 @@ def words(text: str) -> list[str]:
 def in_order_recall(expected: list[str], actual: list[str]) -> float:
     """Share of the expected words found in the actual words in the same order (1.0 = all).
 
-    Extra words in the output (titles, labels such as "Image:") cost nothing; missing or
-    reordered source words do. SequenceMatcher without autojunk works on long texts too.
+    It is the longest common subsequence over the expected length: extra words in the output
+    (titles, contents lists, labels such as "Image:") cost nothing; missing, garbled or
+    reordered source words do. rapidfuzz computes the LCS exactly with a bit-parallel algorithm
+    (about half a second for two 100,000-word texts here); difflib's matcher is not an LCS and
+    went quadratic on long, repetitive reports, and greedy alignments were fooled by repeats.
     """
     if not expected:
         return 1.0
-    matcher = SequenceMatcher(None, expected, actual, autojunk=False)
-    matched = sum(block.size for block in matcher.get_matching_blocks())
-    return matched / len(expected)
+    return LCSseq.similarity(expected, actual) / len(expected)
 
 
 def source_words(doc: Document) -> list[str]:

@@ -15,8 +15,7 @@ PYTHON=${PYTHON:-python3}
 RUNTIME_PACKAGES=(espeak-ng libespeak-ng1 liblouis20 liblouis-data python3-louis
                   default-jre-headless fonts-liberation2 ffmpeg)
 # Tests and benchmarks: independent readers and converters the tests compare against.
-TEST_PACKAGES=(poppler-utils libreoffice-writer-nogui chromium dovecot-imapd lame nodejs npm
-               sqlite3)
+TEST_PACKAGES=(poppler-utils libreoffice-writer-nogui chromium dovecot-imapd lame sqlite3)
 
 packages=("${RUNTIME_PACKAGES[@]}")
 want_test=0
@@ -31,6 +30,11 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+# Node (pdf.js, axe-core and DAISY Ace for tests) may come from the distribution or from another
+# apt source that bundles npm; ask for Debian's packages only when there is no node at all.
+if ((want_test)) && ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+fi
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "setup: these system packages are missing. Run:" >&2

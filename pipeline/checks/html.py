@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import html5lib
-from lxml import etree, html as lxml_html
+from lxml import html as lxml_html
 
 from .. import textcompare
 from ..document import Document, figures

@@ -27,6 +27,7 @@ class ParagraphStyle:
     num_id: str | None = None   # numbering from the style itself (e.g. "List Number")
     ilvl: int = 0
     name: str = ""
+    indent: int = 0         # the style's own left indent minus hanging, in twips
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,18 @@ class StyleSheet:
         return self._paragraph_cache[style_id]
 
     def _classify(self, style_id: str | None) -> ParagraphStyle:
+        classified = self._classify_kind(style_id)
+        return ParagraphStyle(classified.kind, classified.level, classified.num_id,
+                              classified.ilvl, classified.name, self._indent(style_id))
+
+    def _indent(self, style_id: str | None) -> int:
+        for style in self._chain(style_id):
+            ind = child(style, "w:pPr/w:ind")
+            if ind is not None:
+                return indent_twips(ind)
+        return 0
+
+    def _classify_kind(self, style_id: str | None) -> ParagraphStyle:
         num_id, ilvl = None, 0
         outline = None
         for style in self._chain(style_id):
@@ -130,3 +143,13 @@ class StyleSheet:
 
 def is_monospace(font: str | None) -> bool:
     return (font or "").lower() in _MONOSPACE_FONTS
+
+
+def indent_twips(ind) -> int:
+    """Left (or start) indent minus hanging indent, in twips; 0 when unreadable."""
+    left = attr(ind, "w:left") or attr(ind, "w:start") or "0"
+    hanging = attr(ind, "w:hanging") or "0"
+    try:
+        return int(float(left)) - int(float(hanging))
+    except ValueError:
+        return 0

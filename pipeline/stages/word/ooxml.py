@@ -34,7 +34,7 @@ def el(tag: str, attrs: dict[str, str] | None = None, *children: etree._Element)
 
 
 def w(tag: str, **attrs: object) -> etree._Element:
-    """Shorthand: w(“sz”, val=28) -> <w:sz w:val="28"/>."""
+    """Shorthand: w("sz", val=28) -> <w:sz w:val="28"/>."""
     return el(f"w:{tag}", {k: str(v) for k, v in attrs.items()})
 
 

@@ -1,0 +1,683 @@
+"""Read-back check for the Word documents (clear print and large print).
+
+Reopens each .docx with python-docx and reads its XML parts with lxml, then verifies what a
+machine can verify of the issue's rules: structure a screen reader navigates by (heading styles
+without skipped levels, real numbering, table header rows, alt text, real footnotes, links),
+document properties and languages, and what a large-print reader must never meet (a run whose
+effective size - run, character style, paragraph style, table style, document defaults - is
+below the body size; italic or underlined text that is not a link; superscripts; capitals as
+emphasis). Finally the text in reading order must contain the source's words in order.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import docx
+import langcodes
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml.ns import qn
+from lxml import etree
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from ..document import (BulletList, Document, Figure, Link, NoteRef, OrderedList, Paragraph, Span,
+                        Heading, Table, iter_blocks)
+from ..stages import CheckResult, Finding
+from ..textcompare import in_order_recall, source_words, words
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+DECORATIVE_NS = "http://schemas.microsoft.com/office/drawing/2017/decorative"
+MIN_SIMILARITY = 0.99
+A4 = (11906, 16838)               # twentieths of a point
+JUSTIFIED = {"both", "distribute", "thaiDistribute", "lowKashida", "mediumKashida",
+             "highKashida"}
+MAX_EXAMPLES = 5
+_SAMPLE = ("The quick brown fox jumps over the lazy dog. We ran 21 sessions for 502 people "
+           "and raised money, compared with last year, in co-production with our partners.")
+
+
+@dataclass(frozen=True)
+class WordRules:
+    large_print: bool
+    body_size: int                # points
+    minimum_size: float           # no run may be smaller (large print: the body size)
+    language: str                 # Word form, "en-GB"
+    text_colour: str = "000000"
+    background: str = "FFFFFF"
+
+
+# ---------------------------------------------------------------- style resolution
+
+def _on(element: etree._Element | None) -> bool | None:
+    """A toggle property (w:b, w:i, w:caps): absent None, <w:i/> True, w:val="0" False."""
+    if element is None:
+        return None
+    return element.get(qn("w:val"), "true").lower() not in ("0", "false", "off")
+
+
+class Styles:
+    """Effective run and paragraph properties through the style chain (ECMA-376 17.7.2)."""
+
+    def __init__(self, styles_root: etree._Element):
+        self.by_id = {s.get(qn("w:styleId")): s for s in styles_root.iter(qn("w:style"))}
+        defaults = styles_root.find(qn("w:docDefaults"))
+        self.default_rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
+        self.default_ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}") if defaults is not None else None
+        self.default_paragraph = next((sid for sid, s in self.by_id.items()
+                                       if s.get(qn("w:type")) == "paragraph"
+                                       and _on(s.find(qn("w:default"))) is not False
+                                       and s.get(qn("w:default")) in ("1", "true")), None)
+        self.default_table = next((sid for sid, s in self.by_id.items()
+                                   if s.get(qn("w:type")) == "table"
+                                   and s.get(qn("w:default")) in ("1", "true")), None)
+
+    def chain(self, style_id: str | None) -> list[etree._Element]:
+        out, seen = [], set()
+        while style_id and style_id in self.by_id and style_id not in seen:
+            seen.add(style_id)
+            style = self.by_id[style_id]
+            out.append(style)
+            based = style.find(qn("w:basedOn"))
+            style_id = based.get(qn("w:val")) if based is not None else None
+        return out
+
+    def name(self, style_id: str | None) -> str:
+        style = self.by_id.get(style_id or "")
+        node = style.find(qn("w:name")) if style is not None else None
+        return node.get(qn("w:val"), "") if node is not None else ""
+
+    def paragraph_style(self, paragraph: etree._Element) -> str | None:
+        node = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        return node.get(qn("w:val")) if node is not None else self.default_paragraph
+
+    def run_layers(self, run: etree._Element) -> list[etree._Element]:
+        """rPr elements from strongest to weakest for one run."""
+        layers: list[etree._Element | None] = [run.find(qn("w:rPr"))]
+        rpr = run.find(qn("w:rPr"))
+        run_style = rpr.find(qn("w:rStyle")) if rpr is not None else None
+        if run_style is not None:
+            layers += [s.find(qn("w:rPr")) for s in self.chain(run_style.get(qn("w:val")))]
+        paragraph = next(run.iterancestors(qn("w:p")), None)
+        if paragraph is not None:
+            layers += [s.find(qn("w:rPr")) for s in self.chain(self.paragraph_style(paragraph))]
+        table = next(run.iterancestors(qn("w:tbl")), None)
+        if table is not None:
+            node = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
+            table_style = node.get(qn("w:val")) if node is not None else self.default_table
+            layers += [s.find(qn("w:rPr")) for s in self.chain(table_style)]
+        layers.append(self.default_rpr)
+        return [layer for layer in layers if layer is not None]
+
+    def run_property(self, run: etree._Element, tag: str,
+                     layers: list[etree._Element] | None = None) -> etree._Element | None:
+        """The strongest w:<tag> for the run (pass `layers` to reuse one run's resolution)."""
+        for layer in layers if layers is not None else self.run_layers(run):
+            node = layer.find(qn(f"w:{tag}"))
+            if node is not None:
+                return node
+        return None
+
+    def paragraph_property(self, paragraph: etree._Element, tag: str, attribute: str) -> str | None:
+        """An attribute of a pPr child (spacing/after, jc/val) through the paragraph's styles."""
+        layers = [paragraph.find(qn("w:pPr"))]
+        layers += [s.find(qn("w:pPr")) for s in self.chain(self.paragraph_style(paragraph))]
+        layers.append(self.default_ppr)
+        return self.style_layers_property(layers, tag, attribute)
+
+    def style_property(self, style_id: str, tag: str, attribute: str) -> str | None:
+        layers = [s.find(qn("w:pPr")) for s in self.chain(style_id)] + [self.default_ppr]
+        return self.style_layers_property(layers, tag, attribute)
+
+    @staticmethod
+    def style_layers_property(layers, tag: str, attribute: str) -> str | None:
+        for layer in layers:
+            if layer is None:
+                continue
+            node = layer.find(qn(f"w:{tag}"))
+            if node is not None and node.get(qn(f"w:{attribute}")) is not None:
+                return node.get(qn(f"w:{attribute}"))
+        return None
+
+
+# ---------------------------------------------------------------- reading the package
+
+@dataclass
+class Story:
+    """One XML part with text: the body, the footnotes, a header or footer."""
+    name: str
+    root: etree._Element
+
+
+@dataclass
+class Package:
+    path: Path
+    document: object              # docx.Document
+    styles: Styles
+    body: etree._Element
+    stories: list[Story]
+    footnotes: etree._Element | None
+    numbering: etree._Element | None
+
+
+def _part_xml(part) -> etree._Element:
+    element = getattr(part, "element", None)
+    return element if element is not None else etree.fromstring(part.blob)
+
+
+def open_package(path: Path) -> Package:
+    document = docx.Document(str(path))
+    main = document.part
+    styles = Styles(document.styles.element)
+    stories = [Story("document.xml", document.element)]
+    footnotes = None
+    for rel in main.rels.values():
+        if rel.is_external:
+            continue
+        if rel.reltype == RT.FOOTNOTES:
+            footnotes = _part_xml(rel.target_part)
+            stories.append(Story("footnotes.xml", footnotes))
+        elif rel.reltype in (RT.HEADER, RT.FOOTER):
+            stories.append(Story(rel.target_part.partname.split("/")[-1],
+                                 _part_xml(rel.target_part)))
+    numbering = None
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        pass
+    return Package(path, document, styles, document.element.body, stories, footnotes, numbering)
+
+
+def _text(element: etree._Element) -> str:
+    parts = []
+    for node in element.iter(qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:cr")):
+        parts.append(node.text or "" if node.tag == qn("w:t") else " ")
+    return "".join(parts)
+
+
+def _snippet(element: etree._Element) -> str:
+    paragraph = element if element.tag == qn("w:p") else next(element.iterancestors(qn("w:p")), element)
+    text = " ".join(_text(paragraph).split())
+    return f"'{text[:50]}{'...' if len(text) > 50 else ''}'"
+
+
+def reading_text(body: etree._Element) -> str:
+    """The body's text in reading order: paragraphs, and tables row by row, cell by cell."""
+    parts: list[str] = []
+
+    def walk(container: etree._Element) -> None:
+        for child in container:
+            if child.tag == qn("w:p"):
+                parts.append(_text(child))
+            elif child.tag in (qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:sdt"),
+                               qn("w:sdtContent"), qn("w:customXml")):
+                walk(child)
+    walk(body)
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- the check
+
+class Report:
+    """Findings grouped by rule, so 400 small runs make one finding with examples, not 400."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.single: list[Finding] = []
+
+    def add(self, severity: str, message: str, where: str = "") -> None:
+        self.single.append(Finding(severity, message, f"{self.path.name} {where}".strip()))
+
+    def many(self, severity: str, message: str, where: str) -> None:
+        self.grouped[(severity, message)].append(where)
+
+    def findings(self) -> list[Finding]:
+        out = list(self.single)
+        for (severity, message), places in self.grouped.items():
+            examples = "; ".join(places[:MAX_EXAMPLES])
+            more = f" and {len(places) - MAX_EXAMPLES} more" if len(places) > MAX_EXAMPLES else ""
+            out.append(Finding(severity, f"{message} ({len(places)} places)",
+                               f"{self.path.name}: {examples}{more}"))
+        return out
+
+
+def check(doc: Document, rules: WordRules, paths: list[Path]) -> CheckResult:
+    findings: list[Finding] = []
+    metrics: dict[str, object] = {}
+    docx_paths = [p for p in paths if p.suffix == ".docx"]
+    if not docx_paths:
+        return CheckResult((Finding("error", "no .docx file was written"),), {})
+    for path in docx_paths:
+        report = Report(path)
+        try:
+            package = open_package(path)
+        except Exception as error:            # any failure to open is the finding itself
+            report.add("error", f"python-docx cannot open the file: {error}")
+            findings += report.findings()
+            continue
+        file_metrics = check_package(doc, rules, package, report)
+        findings += report.findings()
+        if len(docx_paths) == 1:
+            metrics.update(file_metrics)
+        else:
+            metrics[path.name] = file_metrics
+    return CheckResult(tuple(findings), metrics)
+
+
+def check_package(doc: Document, rules: WordRules, package: Package, report: Report) -> dict:
+    metrics: dict[str, object] = {}
+    for rule in (_properties, _language, _headings, _pictures, _tables, _runs, _paragraphs,
+                 _lists, _links, _page, _footnotes, _similarity):
+        metrics.update(rule(doc, rules, package, report) or {})
+    return metrics
+
+
+def _properties(doc, rules, package, report) -> dict:
+    core = package.document.core_properties
+    if not (core.title or "").strip():
+        report.add("error", "the document has no title (core property title): set it so screen "
+                            "readers and the title bar announce the report, not the file name")
+    elif core.title.strip() != doc.meta.title.strip():
+        report.add("warning", f"the title property '{core.title}' differs from the report's "
+                              f"title '{doc.meta.title}'")
+    if not (core.language or "").strip():
+        report.add("error", "the document language property is not set")
+    for name, value in (("author", core.author), ("subject", core.subject),
+                        ("keywords", core.keywords)):
+        if not (value or "").strip():
+            report.add("warning", f"the {name} property is empty")
+    return {"title": core.title}
+
+
+def _primary(tag: str) -> str:
+    try:
+        return langcodes.Language.get(tag).language or tag.split("-")[0].lower()
+    except (ValueError, langcodes.LanguageTagError):
+        return tag.split("-")[0].lower()
+
+
+def _language(doc, rules, package, report) -> dict:
+    default = package.styles.default_rpr
+    lang = default.find(qn("w:lang")) if default is not None else None
+    value = lang.get(qn("w:val")) if lang is not None else None
+    if not value:
+        report.add("error", "missing document language: the default style (docDefaults) has no "
+                            "w:lang, so screen readers and spelling use the reader's own language",
+                   "styles.xml")
+    elif value.lower() != rules.language.lower():
+        report.add("error", f"the document language is {value}, the report's is {rules.language}",
+                   "styles.xml")
+    # Every other-language passage must sit in runs marked with its language.
+    marked: dict[str, str] = defaultdict(str)
+    for story in package.stories:
+        for run in story.root.iter(qn("w:r")):
+            node = package.styles.run_property(run, "lang")
+            run_lang = node.get(qn("w:val")) if node is not None else ""
+            if run_lang and value and run_lang.lower() != value.lower():
+                marked[_primary(run_lang)] += _text(run)
+    spans = [inline for block in iter_blocks(doc.blocks) for inline in _inlines_of(block)
+             if isinstance(inline, Span)]
+    for span in spans:
+        text = " ".join(_span_text(span).split())
+        primary = _primary(span.lang)
+        if primary == _primary(rules.language) or not text:
+            continue
+        if text not in " ".join(marked.get(primary, "").split()):
+            report.many("error", f"text in another language is not marked with w:lang "
+                                 f"(a screen reader would read it with the wrong voice)",
+                        f"'{text[:40]}' ({span.lang})")
+    return {"language": value, "other_language_passages": len(spans)}
+
+
+def _inlines_of(block) -> Iterator:
+    """Every inline of a block (not of nested blocks), descending into inline containers."""
+    inlines = []
+    if isinstance(block, (Paragraph, Heading)):
+        inlines = list(block.inlines)
+    elif isinstance(block, Table):
+        inlines = list(block.caption)
+    elif isinstance(block, Figure):
+        inlines = list(block.caption)
+    elif hasattr(block, "attribution"):
+        inlines = list(block.attribution)
+    stack = inlines[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(getattr(node, "inlines", ())[::-1])
+
+
+def _span_text(span: Span) -> str:
+    from ..document import inline_text
+    return inline_text(span.inlines)
+
+
+_HEADING = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
+
+
+def _headings(doc, rules, package, report) -> dict:
+    previous, count = 0, 0
+    for paragraph in package.body.iter(qn("w:p")):
+        name = package.styles.name(package.styles.paragraph_style(paragraph))
+        match = _HEADING.match(name)
+        if not match:
+            continue
+        level = int(match.group(1))
+        count += 1
+        if level > previous + 1:
+            report.many("error", "a heading skips a level (screen reader users lose their place "
+                                 "in the outline)",
+                        f"{_snippet(paragraph)} is Heading {level} after "
+                        f"{'the start' if not previous else f'Heading {previous}'}")
+        if not _text(paragraph).strip():
+            report.many("error", "an empty heading", "document.xml")
+        previous = level
+    expected = len([b for b in doc.blocks if isinstance(b, Heading)])
+    if count < expected:
+        report.add("error", f"only {count} paragraphs use Heading styles; the report has "
+                            f"{expected} headings")
+    return {"headings": count}
+
+
+def _is_decorative(doc_pr: etree._Element) -> bool:
+    return any(node.get("val") in ("1", "true")
+               for node in doc_pr.iter(f"{{{DECORATIVE_NS}}}decorative"))
+
+
+def _pictures(doc, rules, package, report) -> dict:
+    described, decorative, descriptions = 0, 0, []
+    for story in package.stories:
+        for anchor in story.root.iter(f"{{{WP_NS}}}anchor"):
+            report.many("error", "a floating picture (wrap around text): screen readers may skip "
+                                 "it and reading order breaks; make it inline", story.name)
+        for inline in story.root.iter(f"{{{WP_NS}}}inline"):
+            doc_pr = inline.find(f"{{{WP_NS}}}docPr")
+            if doc_pr is None:
+                continue
+            descr = (doc_pr.get("descr") or "").strip()
+            if _is_decorative(doc_pr):
+                decorative += 1
+            elif descr:
+                described += 1
+                descriptions.append(descr)
+                if not (doc_pr.get("title") or "").strip():
+                    report.many("warning", "a picture has alt text but no title",
+                                f"{story.name} '{descr[:40]}'")
+            else:
+                report.many("error", "a picture has no alt text and is not marked decorative",
+                            f"{story.name} picture '{doc_pr.get('name', '')}'")
+        for _ in story.root.iter(qn("w:txbxContent"), "{urn:schemas-microsoft-com:vml}textbox"):
+            report.many("error", "text in a text box: screen readers often skip it", story.name)
+    _picture_layout(rules, package, report)
+    for figure in (f for f in iter_blocks(doc.blocks) if isinstance(f, Figure) and not f.decorative):
+        if figure.alt.strip() and figure.alt.strip() not in descriptions:
+            report.many("error", "a figure's alt text from the source is missing from the pictures",
+                        f"'{figure.alt[:40]}'")
+    return {"pictures_described": described, "pictures_decorative": decorative}
+
+
+def _picture_layout(rules, package, report) -> None:
+    """A picture stays on its caption's page (keepNext); large print: full text width."""
+    sect = package.body.find(qn("w:sectPr"))
+    size, margins = sect.find(qn("w:pgSz")), sect.find(qn("w:pgMar"))
+    text_width = (int(size.get(qn("w:w"))) - int(margins.get(qn("w:left")))
+                  - int(margins.get(qn("w:right")))) * 635           # twips -> EMU
+    text_height = (int(size.get(qn("w:h"))) - int(margins.get(qn("w:top")))
+                   - int(margins.get(qn("w:bottom")))) * 635
+    for inline in package.body.iter(f"{{{WP_NS}}}inline"):
+        paragraph = next(inline.iterancestors(qn("w:p")), None)
+        if paragraph is None or next(inline.iterancestors(qn("w:tc")), None) is not None:
+            continue
+        where = f"document.xml picture '{inline.find(f'{{{WP_NS}}}docPr').get('name', '')}'"
+        following = paragraph.getnext()
+        if following is not None and following.tag == qn("w:p") and \
+                package.styles.name(package.styles.paragraph_style(following)).lower() == "caption" \
+                and package.styles.paragraph_property(paragraph, "keepNext", "val") is None \
+                and paragraph.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is None:
+            report.many("error", "a picture can be split from its caption (no keepNext)", where)
+        extent = inline.find(f"{{{WP_NS}}}extent")
+        width, height = int(extent.get("cx")), int(extent.get("cy"))
+        if rules.large_print and width < 0.95 * text_width and height < 0.7 * text_height:
+            report.many("error", "a picture narrower than the text width in large print",
+                        f"{where} {width / 12700:.0f} of {text_width / 12700:.0f} pt")
+        if width > text_width * 1.01:
+            report.many("error", "a picture wider than the text area", where)
+
+
+def _tables(doc, rules, package, report) -> dict:
+    count = 0
+    for story in package.stories:
+        for index, table in enumerate(story.root.iter(qn("w:tbl")), start=1):
+            count += 1
+            where = f"{story.name} table {index}"
+            first_row = table.find(qn("w:tr"))
+            if first_row is None or first_row.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is None:
+                report.many("error", "a table without a header row (w:tblHeader): screen readers "
+                                     "cannot announce column headings, and the row does not "
+                                     "repeat on each page", where)
+            table_pr = table.find(qn("w:tblPr"))
+            if table_pr is None or table_pr.find(qn("w:tblCaption")) is None:
+                report.many("error", "a table without a caption (w:tblCaption)", where)
+            if any(True for _ in table.iter(qn("w:vMerge"))) or any(
+                    int(g.get(qn("w:val"), "1")) > 1 for g in table.iter(qn("w:gridSpan"))):
+                report.many("error", "a table with merged cells (screen readers misreport them)",
+                            where)
+    return {"tables": count}
+
+
+def _run_has_content(run: etree._Element) -> bool:
+    return any((t.text or "").strip() for t in run.iter(qn("w:t"))) or any(
+        True for _ in run.iter(qn("w:footnoteReference"), qn("w:footnoteRef"), qn("w:sym")))
+
+
+def _runs(doc, rules, package, report) -> dict:
+    styles = package.styles
+    smallest, checked = None, 0
+    for story in package.stories:
+        for run in story.root.iter(qn("w:r")):
+            if not _run_has_content(run):
+                continue
+            checked += 1
+            layers = styles.run_layers(run)
+            prop = lambda tag: styles.run_property(run, tag, layers)  # noqa: E731
+            where = f"{story.name} {_snippet(run)}"
+            size_node = prop("sz")
+            size = int(size_node.get(qn("w:val"))) / 2 if size_node is not None else 10.0
+            smallest = size if smallest is None else min(smallest, size)
+            if size < rules.minimum_size:
+                report.many("error", f"text smaller than {rules.minimum_size:g} pt", f"{where} {size:g} pt")
+            in_link = next(run.iterancestors(qn("w:hyperlink")), None) is not None
+            vert = prop("vertAlign")
+            if rules.large_print and vert is not None and vert.get(qn("w:val")) in ("superscript", "subscript"):
+                report.many("error", "superscript or subscript text is drawn smaller than the "
+                                     "body size", where)
+            if rules.large_print and _on(prop("i")):
+                report.many("error", "italic text in large print (use bold for emphasis)", where)
+            underline = prop("u")
+            if rules.large_print and underline is not None and \
+                    underline.get(qn("w:val"), "single") != "none" and not in_link:
+                report.many("error", "underlined text that is not a link in large print", where)
+            if rules.large_print and (_on(prop("caps"))
+                                      or _on(prop("smallCaps"))):
+                report.many("error", "capitals used for emphasis in large print", where)
+            colour = prop("color")
+            value = colour.get(qn("w:val")) if colour is not None else "auto"
+            if value != "auto" and re.fullmatch(r"[0-9A-Fa-f]{6}", value or ""):
+                ratio = _contrast(value, rules.background)
+                if ratio < 4.5:
+                    report.many("error", f"text colour {value} has {ratio:.1f}:1 contrast with the "
+                                         f"page (4.5:1 needed)", where)
+    _numbering_sizes(rules, package, report)
+    return {"runs_checked": checked, "smallest_text_pt": smallest}
+
+
+def _numbering_sizes(rules, package, report) -> None:
+    """List markers take the level's rPr: a small one shows a small bullet or number."""
+    if package.numbering is None:
+        return
+    used = {n.get(qn("w:val")) for n in package.body.iter(qn("w:numId"))}
+    abstract_of = {num.get(qn("w:numId")): num.find(qn("w:abstractNumId")).get(qn("w:val"))
+                   for num in package.numbering.findall(qn("w:num"))}
+    wanted = {abstract_of.get(n) for n in used}
+    for abstract in package.numbering.findall(qn("w:abstractNum")):
+        if abstract.get(qn("w:abstractNumId")) not in wanted:
+            continue
+        for size in abstract.iter(qn("w:sz")):
+            if int(size.get(qn("w:val"))) / 2 < rules.minimum_size:
+                report.many("error", f"list markers smaller than {rules.minimum_size:g} pt",
+                            f"numbering.xml list {abstract.get(qn('w:abstractNumId'))}")
+
+
+def _contrast(first: str, second: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        def channel(v: int) -> float:
+            c = v / 255
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        r, g, b = (int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _is_empty(paragraph: etree._Element) -> bool:
+    if _text(paragraph).strip():
+        return False
+    contentful = (qn("w:drawing"), qn("w:pict"), qn("w:object"), qn("w:footnoteReference"),
+                  qn("w:fldChar"), qn("w:fldSimple"), qn("w:sym"), qn("w:separator"),
+                  qn("w:continuationSeparator"))
+    return not any(True for _ in paragraph.iter(*contentful))
+
+
+def _paragraphs(doc, rules, package, report) -> dict:
+    styles = package.styles
+    for story in package.stories:
+        for index, paragraph in enumerate(story.root.iter(qn("w:p")), start=1):
+            parent = paragraph.getparent()
+            jc = styles.paragraph_property(paragraph, "jc", "val")
+            where = f"{story.name} paragraph {index} {_snippet(paragraph)}"
+            if jc in JUSTIFIED:
+                report.many("error", "justified text (uneven word spacing is hard to read)", where)
+            elif rules.large_print and jc in ("center", "right", "end") and _text(paragraph).strip():
+                report.many("warning", "text not left aligned in large print", where)
+            if _is_empty(paragraph):
+                sole_in_cell = parent.tag == qn("w:tc") and len(parent.findall(qn("w:p"))) == 1
+                last_in_body = parent.tag == qn("w:body") and paragraph.getnext() is not None \
+                    and paragraph.getnext().tag == qn("w:sectPr") \
+                    and paragraph.getprevious() is not None \
+                    and paragraph.getprevious().tag == qn("w:tbl")
+                if not (sole_in_cell or last_in_body):
+                    report.many("error", "an empty paragraph used for spacing (screen readers "
+                                         "announce 'blank'; use paragraph spacing)", where)
+    normal = styles.default_paragraph or "Normal"
+    line = styles.style_property(normal, "spacing", "line")
+    rule = styles.style_property(normal, "spacing", "lineRule") or "auto"
+    if rule == "auto" and (line is None or int(line) < 276):
+        report.add("error", f"line spacing below 1.15 (w:line={line})", "styles.xml Normal")
+    after = styles.style_property(normal, "spacing", "after")
+    if rules.large_print and (after is None or int(after) < rules.body_size * 20):
+        report.add("error", "less than one blank line's worth of space between paragraphs "
+                            f"(spacing after {int(after or 0) / 20:g} pt, body {rules.body_size} pt)",
+                   "styles.xml Normal")
+    return {"line_spacing": int(line) / 240 if line else None}
+
+
+def _lists(doc, rules, package, report) -> dict:
+    numbered = sum(1 for p in package.body.iter(qn("w:p"))
+                   if p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None)
+    items = sum(len(b.items) for b in iter_blocks(doc.blocks) if isinstance(b, (BulletList, OrderedList)))
+    typed = [p for p in package.body.iter(qn("w:p"))
+             if p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is None
+             and re.match(r"^\s*([•◦▪\-\*]|\d+[.)])\s", _text(p))]
+    for paragraph in typed:
+        report.many("error", "a typed bullet or number instead of Word list numbering",
+                    f"document.xml {_snippet(paragraph)}")
+    if numbered < items:
+        report.add("error", f"{numbered} paragraphs use Word list numbering; the report has "
+                            f"{items} list items")
+    return {"list_items": numbered}
+
+
+def _links(doc, rules, package, report) -> dict:
+    bookmarks = {b.get(qn("w:name")) for s in package.stories for b in s.root.iter(qn("w:bookmarkStart"))}
+    external = 0
+    for story in package.stories:
+        for link in story.root.iter(qn("w:hyperlink")):
+            anchor = link.get(qn("w:anchor"))
+            if anchor is not None and anchor not in bookmarks:
+                report.many("error", "an internal link to a bookmark that does not exist",
+                            f"{story.name} {_snippet(link)} -> {anchor}")
+            if link.get(qn("r:id")):
+                external += 1
+            if not _text(link).strip():
+                report.many("error", "a link with no text", story.name)
+    wanted = sum(1 for block in iter_blocks(doc.blocks) for node in _inlines_of(block)
+                 if isinstance(node, Link) and not node.url.startswith("#"))
+    if external < wanted:
+        report.add("error", f"{external} external hyperlinks in the document; the report has {wanted}")
+    return {"hyperlinks": external}
+
+
+def _page(doc, rules, package, report) -> dict:
+    sect = package.body.find(qn("w:sectPr"))
+    size = sect.find(qn("w:pgSz")) if sect is not None else None
+    if size is None:
+        report.add("error", "no page size set")
+        return {}
+    width, height = int(size.get(qn("w:w"))), int(size.get(qn("w:h")))
+    if abs(width - A4[0]) > 20 or abs(height - A4[1]) > 20 or size.get(qn("w:orient")) == "landscape":
+        report.add("error", f"the page is not A4 portrait ({width / 20:g} x {height / 20:g} pt)")
+    margins = sect.find(qn("w:pgMar"))
+    text_width = (width - int(margins.get(qn("w:left"))) - int(margins.get(qn("w:right")))) / 20
+    per_character = stringWidth(_SAMPLE, "Helvetica", rules.body_size) / len(_SAMPLE)
+    per_line = round(text_width / per_character)
+    if per_line > 75:
+        report.add("warning", f"about {per_line} characters per line at {rules.body_size} pt "
+                              f"(60-70 is easiest to read)")
+    footers = [s for s in package.stories if s.name.startswith("footer")]
+    has_page = any("PAGE" in (node.text or "").split() for s in footers
+                   for node in s.root.iter(qn("w:instrText"))) or any(
+        "PAGE" in (node.get(qn("w:instr")) or "").split() for s in footers
+        for node in s.root.iter(qn("w:fldSimple")))
+    if not has_page:
+        report.add("error", "no page number field in the footer")
+    return {"characters_per_line": per_line, "text_width_pt": text_width}
+
+
+def _footnotes(doc, rules, package, report) -> dict:
+    references = sum(1 for _ in package.body.iter(qn("w:footnoteReference")))
+    in_notes = {id(inner) for note in doc.footnotes.values() for inner in iter_blocks(note.blocks)}
+    expected = sum(1 for block in iter_blocks(doc.blocks) if id(block) not in in_notes
+                   for node in _inlines_of(block) if isinstance(node, NoteRef))
+    if references < expected:
+        report.add("error", f"{references} footnote references in the text; the report has "
+                            f"{expected} (notes must be real footnotes, w:footnoteReference)")
+    notes_text = ""
+    if package.footnotes is not None:
+        notes_text = " ".join(_text(n) for n in package.footnotes.findall(qn("w:footnote"))
+                              if n.get(qn("w:type")) in (None, "normal"))
+    note_words = []
+    for note in sorted(doc.footnotes.values(), key=lambda n: n.number):
+        for block in iter_blocks(note.blocks):
+            if isinstance(block, (Paragraph, Heading)):
+                from ..document import inline_text
+                note_words += words(inline_text(block.inlines))
+    recall = in_order_recall(note_words, words(notes_text))
+    if recall < MIN_SIMILARITY:
+        report.add("error", f"the footnotes hold only {recall:.1%} of the notes' words in order",
+                   "footnotes.xml")
+    return {"footnotes": references, "footnote_similarity": round(recall, 4)}
+
+
+def _similarity(doc, rules, package, report) -> dict:
+    recall = in_order_recall(source_words(doc), words(reading_text(package.body)))
+    if recall < MIN_SIMILARITY:
+        report.add("error", f"the document holds only {recall:.1%} of the report's words in "
+                            f"order ({MIN_SIMILARITY:.0%} needed)")
+    return {"similarity": round(recall, 4)}
+
+
+__all__ = ["WordRules", "check", "open_package", "reading_text", "Styles"]

@@ -1,0 +1,211 @@
+"""Read a Word .docx report into the Document model, and tell the author what to fix in Word.
+
+`read_docx(path)` is the entry point: it returns a Document, or raises SourceError listing every
+problem at once. `parse_docx(path)` returns the Document *and* the problems without raising, for
+tools (and tests) that want to see what was read despite the problems.
+
+Why python-docx plus its XML rather than mammoth: mammoth converts to HTML with its own
+simplifications (no tracked-change control, no row/column spans, no decorative flag, no paragraph
+positions), so the model would be rebuilt from lossy HTML. python-docx opens the package and
+resolves relationships and core properties; the reader walks the WordprocessingML itself.
+
+Modules: package (zip safety), styles, numbering, body (paragraphs, tables, lists, quotes,
+captions, pictures, fields), inlines (runs -> nested inlines), notes, images (extraction to the
+content-addressed cache), metadata (core properties, sidecar YAML, language), validation.
+
+Paragraph numbers (Problem.line, block.line) count every w:p of the body in document order,
+including paragraphs in tables and text boxes, starting at 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from ...document import Document, Footnotes, Inline, inline_text
+from ...errors import Problem, SourceError
+from .body import RawParagraph, StoryReader
+from .images import ImageStore
+from .links import resolve_internal_links
+from .metadata import build_metadata, normalise_language, read_sidecar, sidecar_path
+from .notes import NoteStore
+from .numbering import Numbering
+from .package import PackageProblem, open_package
+from .styles import StyleSheet
+from .validation import Validator
+from .xml import parse_part, q
+
+__all__ = ["read_docx", "parse_docx", "DocxReading"]
+
+
+@dataclass(frozen=True)
+class DocxReading:
+    document: Document | None       # None only when the file could not be opened at all
+    problems: tuple[Problem, ...]
+
+
+def read_docx(path: Path) -> Document:
+    """The Document of a .docx file; SourceError with all problems if there are any.
+
+    Pictures are extracted to `<tempfile.gettempdir()>/accessible-formats-docx/<sha256 of the
+    .docx>/<name>`, not beside the source: Figure.src must be a real file, sources/ is the staff's
+    folder, and a content-addressed folder is reused by repeated reads and keeps builds
+    reproducible (see images.py).
+    """
+    reading = parse_docx(path)
+    if reading.problems:
+        raise SourceError(list(reading.problems))
+    assert reading.document is not None
+    return reading.document
+
+
+def parse_docx(path: Path) -> DocxReading:
+    path = Path(path).resolve()
+    try:
+        opened = open_package(path)
+    except PackageProblem as problem:
+        return DocxReading(None, (Problem(path, None, problem.message, problem.fix),))
+    try:
+        return _read(path, opened)
+    except PackageProblem as problem:
+        return DocxReading(None, (Problem(path, None, problem.message, problem.fix),))
+    except etree.XMLSyntaxError as error:      # a damaged part python-docx did not parse itself
+        return DocxReading(None, (Problem(path, None, f"the Word file is damaged and cannot be "
+                                          f"read ({error})", "open it in Word, which offers to "
+                                          "repair damaged files, and save it again"),))
+
+
+class DocumentContext:
+    """What every story reader of one document shares: styles, counters, notes, problems."""
+
+    def __init__(self, path: Path, document, sha256: str):
+        part = document.part
+        self.path = path
+        self.styles = StyleSheet(_part_root(part, "styles"))
+        self.numbering = Numbering(_part_root(part, "numbering"))
+        self.images = ImageStore(sha256)
+        self.notes = NoteStore(part)
+        self.notes.read_note = self._read_note
+        body = part.element.find(q("w:body"))
+        self.body = body
+        # Keeping the element list alive keeps lxml's proxies (the dict keys) stable.
+        self._paragraphs = list(body.iter(q("w:p"))) if body is not None else []
+        self.paragraph_numbers = {p: number for number, p in enumerate(self._paragraphs, 1)}
+        self.language = None
+        self.last_text = ""
+        self.validator = Validator(path)
+        self.shown_metadata: dict[str, list[str]] = {}
+        self._heading_ids: set[str] = set()
+        self.headings: list[tuple[int | None, str]] = []      # (line, id) in order
+        self.bookmarks: list[tuple[str, int | None]] = []
+
+    # -- language: runs in another language than the document's become Spans
+    def foreign_language(self, tag: str | None) -> str | None:
+        lang = normalise_language(tag)
+        if not lang or not self.language:
+            return None
+        # Only a different *language* counts: Word marks runs en-US inside an en-GB document
+        # whenever the keyboard changes, and a screen reader should not switch voice for that.
+        if lang.split("-")[0].lower() == self.language.split("-")[0].lower():
+            return None
+        return lang
+
+    # -- things found while reading
+    def _read_note(self, note_part, element, line):
+        saved = self.last_text
+        blocks = StoryReader(self, note_part, top_level=False, note_line=line).read_blocks(element)
+        self.last_text = saved
+        return blocks
+
+    def take_metadata_paragraph(self, kind: str, inlines: tuple[Inline, ...]) -> None:
+        self.shown_metadata.setdefault(kind, []).append(inline_text(inlines).strip())
+
+    def heading_id(self, text: str) -> str:
+        base = pandoc_identifier(text)
+        candidate, suffix = base, 0
+        while candidate in self._heading_ids:
+            suffix += 1
+            candidate = f"{base}-{suffix}"
+        self._heading_ids.add(candidate)
+        return candidate
+
+    def record_heading(self, heading_id: str, item: RawParagraph) -> None:
+        self.headings.append((item.line, heading_id))
+
+    def record_bookmarks(self, names: list[str], line: int | None) -> None:
+        self.bookmarks.extend((name, line) for name in names)
+
+    # -- problems (delegated, so the wording lives in one module)
+    def problem_no_alt(self, line, before):
+        self.validator.picture_without_alt(line, before)
+
+    def problem_picture_linked(self, line, before):
+        self.validator.picture_linked(line, before)
+
+    def problem_picture_unusable(self, line, before, detail):
+        self.validator.picture_unusable(line, before, detail)
+
+    def problem_table_without_header(self, line, before):
+        self.validator.table_without_header(line, before)
+
+    def problem_heading_too_deep(self, item: RawParagraph):
+        self.validator.heading_too_deep(item)
+
+    def note_bold_paragraph(self, item: RawParagraph):
+        self.validator.bold_paragraph(item)
+
+
+def _read(path: Path, opened) -> DocxReading:
+    document = opened.document
+    context = DocumentContext(path, document, opened.sha256)
+    sidecar, sidecar_problems = read_sidecar(path)
+    declared_language = sidecar.get("language") or sidecar.get("lang")
+    context.language = (normalise_language(declared_language)
+                        or normalise_language(document.core_properties.language)
+                        or normalise_language(context.styles.default_lang) or "en-GB")
+    if context.body is None:
+        raise PackageProblem("the Word file has no body text", "open it in Word and save it again")
+    blocks = StoryReader(context, document.part, top_level=True).read_blocks(context.body)
+    notes = context.notes.notes()
+    if notes:
+        blocks.append(Footnotes(notes))
+    blocks = resolve_internal_links(blocks, context.headings, context.bookmarks)
+    meta = build_metadata(document.core_properties, context.shown_metadata, sidecar,
+                          context.styles.default_lang)
+    doc = Document(meta, tuple(blocks), source=path)
+    validator = context.validator
+    validator.finish(doc, title_sources=(
+        f"{sidecar_path(path).name} 'title'", "the Title style", "File > Info > Properties"))
+    problems = list(sidecar_problems)
+    if declared_language and not normalise_language(declared_language):
+        problems.append(Problem(sidecar_path(path), None,
+                                f"'{declared_language}' is not a language tag",
+                                "write a BCP 47 tag such as en-GB, cy or fr"))
+    problems.extend(validator.problems)
+    return DocxReading(doc, tuple(problems))
+
+
+def _part_root(document_part, reltype_suffix: str):
+    for rel in document_part.rels.values():
+        if rel.reltype.endswith(f"/{reltype_suffix}") and not rel.is_external:
+            return parse_part(rel.target_part.blob)
+    return None
+
+
+def pandoc_identifier(text: str) -> str:
+    """Pandoc's auto_identifiers: drop up to the first letter, keep letters, digits and _-.,
+    spaces to hyphens, lower case; 'section' when nothing is left."""
+    kept = []
+    started = False
+    for char in " ".join(text.split()):
+        if not started and not char.isalpha():
+            continue
+        started = True
+        if char.isalnum() or char in "_-.":
+            kept.append(char.lower())
+        elif char.isspace():
+            kept.append("-")
+    identifier = "".join(kept)
+    return identifier or "section"
+

@@ -1,0 +1,257 @@
+"""One request from message to reply, driven by its ledger state so any step can be resumed.
+
+received -> (ignored) | converting -> ready -> sending -> replied (or failed, staff told).
+Each step records its result before the next begins; `advance` starts from whatever state the
+ledger holds, so a restart after a crash continues where the crash stopped.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from ..errors import PipelineError
+from .catalogue import Catalogue, load_catalogue
+from .convert import Conversion, convert
+from .ledger import TERMINAL, Ledger, Row
+from .parse import parse_bytes
+from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, compose,
+                    files_body, reply_message_id, staff_notice, unclear_body,
+                    unknown_report_body)
+from .safety import crash_point, reason_to_ignore
+from .understand import understand
+
+Transport = Union[OutboxTransport, SmtpTransport]
+MAX_REPORTS_PER_REQUEST = 3
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources_dir: Path
+    outputs_dir: Path
+    reply: ReplySettings
+    transport: Transport
+    rate_limit: int = 10                  # requests per reply address ...
+    rate_window_seconds: float = 86400    # ... in this many seconds; more are ignored
+    max_attempts: int = 8                 # SMTP attempts before giving up (staff are told)
+    backoff_seconds: float = 60           # first retry delay; doubles each time, capped
+    show_progress: bool = False
+
+    @property
+    def requests_dir(self) -> Path:
+        return self.outputs_dir / "requests"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    request_id: str
+    state: str                    # the ledger state after this run, or "duplicate"
+    reason: str = ""
+    subject: str = ""
+    sender: str = ""
+
+
+class Processor:
+    def __init__(self, settings: Settings, ledger: Ledger):
+        self.settings = settings
+        self.ledger = ledger
+        self._catalogue: Catalogue | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = load_catalogue(self.settings.sources_dir)
+        return self._catalogue
+
+    # ------------------------------------------------------------------ entry points
+
+    def receive(self, raw: bytes, origin: str) -> Outcome:
+        """A message from any intake: recorded first, then taken as far as it can go."""
+        message = parse_bytes(raw)
+        row, is_new = self.ledger.claim(message, origin)
+        if not is_new and row.state in TERMINAL:
+            return Outcome(row.request_id, "duplicate", f"already {row.state}", row.subject,
+                           row.sender)
+        crash_point("received")
+        return self.advance(row)
+
+    def resume_pending(self) -> list[Outcome]:
+        """Everything not finished: crashed mid-way, or waiting to retry a send that failed."""
+        return [self.advance(row) for row in self.ledger.pending()]
+
+    def advance(self, row: Row) -> Outcome:
+        key = row.key
+        if row.state == "received":
+            reason = self._reason_to_ignore(row)
+            if reason:
+                self.ledger.set_state(key, "ignored", reason)
+                return self._outcome(key)
+            self.ledger.set_state(key, "converting")
+            row = self._row(key)
+        if row.state == "converting":
+            try:
+                self._prepare_reply(row)
+            except Exception as error:      # a bug must not stop the service: staff are told
+                self.ledger.set_state(key, "failed", f"could not prepare the reply: {error!r}")
+                self._notify_staff(row, "could not prepare a reply",
+                                   [f"Preparing the reply failed: {error!r}"])
+                return self._outcome(key)
+            crash_point("composed-before-record")
+            self.ledger.set_state(key, "ready")
+            crash_point("composed")
+            row = self._row(key)
+        if row.state == "sending":
+            delivered = self.settings.transport.delivered(row.request_id)
+            if delivered is None or delivered:
+                self.ledger.set_state(key, "replied", "handed to the mail server before a restart",
+                                      reply_message_id=self._reply_id(row))
+                return self._outcome(key)
+            self.ledger.set_state(key, "ready", "not delivered before a restart: sending again")
+            row = self._row(key)
+        if row.state == "ready":
+            if row.attempts and row.next_attempt_at > time.time():
+                return self._outcome(key)
+            self._send(row)
+        return self._outcome(key)
+
+    # ------------------------------------------------------------------ steps
+
+    def _reason_to_ignore(self, row: Row) -> str:
+        message = row.message
+        reason = reason_to_ignore(message, {self.settings.reply.from_address.lower()})
+        if reason:
+            return reason
+        recent = self.ledger.answered_recently(
+            message.reply_to, time.time() - self.settings.rate_window_seconds, row.key)
+        if recent >= self.settings.rate_limit:
+            return (f"rate limit: {recent} requests from {message.reply_to} in the last "
+                    f"{self.settings.rate_window_seconds / 3600:g} hours")
+        return ""
+
+    def request_dir(self, row: Row) -> Path:
+        return self.settings.requests_dir / row.request_id
+
+    def _prepare_reply(self, row: Row) -> None:
+        message = row.message
+        settings = self.settings.reply
+        understanding = understand(message.subject, message.body, self.catalogue)
+        crash_point("understood")
+        attachments: list[tuple[Path, str]] = []
+        if understanding.kind == "unclear":
+            named = understanding.reports[0].title if understanding.reports else ""
+            body = unclear_body(self.catalogue, settings, named)
+        elif understanding.kind == "unknown-report":
+            body = unknown_report_body(self.catalogue, settings)
+        else:
+            conversions = self._convert(row, understanding)
+            crash_point("converted")
+            attachments = [(a.path, a.media_type) for c in conversions for m in c.made
+                           for a in m.files]
+            total = sum(path.stat().st_size for path, _ in attachments)
+            too_large = total > settings.size_limit
+            collect_at = f"{settings.collect_url.rstrip('/')}/{row.request_id}/" \
+                if settings.collect_url else ""
+            notes = understanding.notes + ((understanding.report_guess,)
+                                           if understanding.report_guess else ())
+            body = files_body(conversions, notes, list(understanding.cannot_make), too_large,
+                              collect_at, settings)
+            self._tell_staff_about_problems(row, conversions, too_large and not collect_at)
+            if too_large:
+                attachments = []
+        reply = compose(message, row.request_id, body, settings, attachments)
+        _write_atomically(self.request_dir(row) / "reply.eml", bytes(reply))
+
+    def _convert(self, row: Row, understanding) -> list[Conversion]:
+        reports = understanding.reports[:MAX_REPORTS_PER_REQUEST]
+        conversions = []
+        for entry in reports:
+            folder = self.request_dir(row) if len(reports) == 1 else \
+                self.request_dir(row) / entry.slug
+            try:
+                conversions.append(convert(entry, understanding.formats, folder,
+                                           self.settings.outputs_dir,
+                                           show_progress=self.settings.show_progress))
+            except PipelineError as error:     # the source broke since the catalogue was read
+                conversions.append(Conversion(entry, (), (), tuple(
+                    (f.format, str(error)) for f in understanding.formats), ()))
+        return conversions
+
+    def _tell_staff_about_problems(self, row: Row, conversions: list[Conversion],
+                                   files_too_large: bool) -> None:
+        lines = [f"{c.report.title}: {name} failed: {reason}"
+                 for c in conversions for name, reason in c.failed]
+        if files_too_large:
+            lines.append(f"The files are too large to email; please send them another way. "
+                         f"They are in {self.request_dir(row)}")
+        if lines:
+            self._notify_staff(row, "a request needs a person", lines)
+
+    def _send(self, row: Row) -> None:
+        data = (self.request_dir(row) / "reply.eml").read_bytes()
+        attempts = row.attempts + 1
+
+        def mark_sending() -> None:
+            self.ledger.set_state(row.key, "sending", attempts=attempts)
+
+        try:
+            self.settings.transport.send(data, [row.reply_to], row.request_id, mark_sending,
+                                         envelope_sender="")   # RFC 3834: null return path
+        except SendFailed as error:
+            if attempts >= self.settings.max_attempts:
+                self.ledger.set_state(row.key, "failed",
+                                      f"gave up after {attempts} attempts: {error}",
+                                      attempts=attempts)
+                self._notify_staff(row, "a reply could not be sent",
+                                   [f"Gave up after {attempts} attempts: {error}",
+                                    f"The reply is in {self.request_dir(row) / 'reply.eml'}"])
+                return
+            delay = min(self.settings.backoff_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+            self.ledger.set_state(row.key, "ready", f"attempt {attempts} failed: {error}",
+                                  attempts=attempts, next_attempt_at=time.time() + delay)
+            return
+        self.ledger.set_state(row.key, "replied", attempts=attempts,
+                              reply_message_id=self._reply_id(row))
+
+    def _notify_staff(self, row: Row, subject: str, lines: list[str]) -> None:
+        settings = self.settings.reply
+        if not settings.staff_address:
+            sys.stderr.write(f"request {row.request_id}: {subject}: {'; '.join(lines)}\n")
+            return
+        notice = staff_notice(settings, f"{subject}: {row.request_id}", [
+            f"Request {row.request_id} from {row.reply_to}, subject: {row.subject}", *lines])
+        try:
+            self.settings.transport.send(bytes(notice), [settings.staff_address],
+                                         f"{row.request_id}.staff", lambda: None,
+                                         envelope_sender=settings.from_address)
+        except SendFailed as error:
+            sys.stderr.write(f"request {row.request_id}: could not tell staff ({error}): "
+                             f"{subject}: {'; '.join(lines)}\n")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _reply_id(self, row: Row) -> str:
+        return reply_message_id(row.request_id, self.settings.reply.from_address)
+
+    def _row(self, key: str) -> Row:
+        row = self.ledger.get(key)
+        assert row is not None, key
+        return row
+
+    def _outcome(self, key: str) -> Outcome:
+        row = self._row(key)
+        return Outcome(row.request_id, row.state, row.reason, row.subject, row.sender)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)

@@ -1,0 +1,311 @@
+"""Replies: plain text with an HTML alternative, files attached, sent over SMTP or to an outbox.
+
+Every reply goes to one address only (the sender, or their Reply-To), says "Re:", threads with
+In-Reply-To/References, and carries `Auto-Submitted: auto-replied` (RFC 3834) so other robots
+do not answer it.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Callable
+
+from .catalogue import Catalogue
+from .convert import Conversion, MadeFormat
+from .parse import ParsedMessage
+from .understand import FORMAT_LABELS, CannotMake
+
+DEFAULT_SIZE_LIMIT = 15 * 1024 * 1024
+SIGN_OFF = "The accessible formats team"
+
+# What each file is for, in plain words.
+HOW_TO_USE = {
+    "braille": "for a braille display or embosser",
+    "large-print": "opens in Word, LibreOffice or Pages, ready to print or read on screen",
+    "word": "opens in Word, LibreOffice or Pages and works well with screen readers",
+    "pdf": "a tagged PDF that works with screen readers",
+    "epub": "for e-book apps and readers such as Apple Books, Thorium or a Kindle",
+    "audio": "plays on a phone, computer or DAISY player",
+    "html": "opens in any web browser",
+}
+BRAILLE_CODE_NAMES = {"en-ueb": "English (UEB)", "en-us": "American English", "cy": "Welsh",
+                      "fr": "French", "de": "German", "es": "Spanish", "ga": "Irish"}
+
+# A reply body: paragraphs (str) and bullet lists (list[str]), rendered twice (text and HTML).
+Body = list["str | list[str]"]
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    from_address: str
+    staff_address: str = ""
+    size_limit: int = DEFAULT_SIZE_LIMIT
+    collect_url: str = ""         # where large files can be collected: <collect_url><request-id>/
+
+
+# ------------------------------------------------------------------ wording
+
+
+def describe_options(made: MadeFormat) -> str:
+    options = dict(made.options)
+    parts = []
+    if "font_size" in options:
+        parts.append(f"{options['font_size']} point")
+    if "table" in options:
+        table = options["table"]
+        language = next((name for prefix, name in BRAILLE_CODE_NAMES.items()
+                         if table.startswith(prefix)), table)
+        grade = "grade 1, uncontracted" if re.search(r"g1|comp6", table) else "grade 2, contracted"
+        parts.append(f"{language} braille, {grade}")
+    if "rate" in options:
+        parts.append("read more slowly" if int(options["rate"]) < 175 else "read faster")
+    if "paper_colour" in options:
+        parts.append(f"{options['paper_colour']} paper")
+    if options.get("high_contrast") == "true":
+        parts.append("high contrast")
+    if "font_family" in options:
+        parts.append(options["font_family"])
+    if "line_spacing" in options:
+        parts.append(f"line spacing {options['line_spacing']}")
+    for name in ("cells", "lines"):
+        if name in options:
+            parts.append(f"{options[name]} {name}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _offer(item: CannotMake) -> str:
+    offer = (f" We can send it as {_article(FORMAT_LABELS.get(item.nearest, item.nearest))} "
+             f"instead: just reply to say so.") if item.nearest else ""
+    return f"We can't make {item.asked}: {item.why}.{offer}"
+
+
+def _article(label: str) -> str:
+    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
+
+
+def files_body(conversions: list[Conversion], notes: tuple[str, ...], extra: list[CannotMake],
+               too_large: bool, collect_at: str, settings: ReplySettings) -> Body:
+    body: Body = ["Hello,", "Thank you for your email."]
+    for conversion in conversions:
+        if conversion.made:
+            body.append(f"Here is {conversion.report.title}:")
+            body.append([f"{FORMAT_LABELS.get(m.format, m.format)}{describe_options(m)}: "
+                         f"{', '.join(a.path.name for a in m.files)} ({HOW_TO_USE.get(m.format, '')})"
+                         for m in conversion.made])
+        for item in conversion.unavailable:
+            body.append(_offer(item))
+        for format_name, _reason in conversion.failed:
+            body.append(f"We couldn't make the {FORMAT_LABELS.get(format_name, format_name)} of "
+                        f"{conversion.report.title} this time. A member of our team has been "
+                        f"told and will send it to you.")
+        body.extend(conversion.notes)
+    body.extend(_offer(item) for item in extra)
+    body.extend(notes)
+    if too_large:
+        body.append(f"The files are too large to send by email (more than "
+                    f"{settings.size_limit // (1024 * 1024)} MB). " +
+                    (f"You can collect them here: {collect_at}" if collect_at else
+                     "A member of our team has been told and will send them another way."))
+    return body + _closing(settings)
+
+
+def unclear_body(catalogue: Catalogue, settings: ReplySettings, understood_report: str = "") -> Body:
+    opening = (f"Thank you for asking about {understood_report}. Which format would you like?"
+               if understood_report else
+               "Thank you for your email. We couldn't tell which report and which format you "
+               "would like.")
+    return ["Hello,", opening, "These are our reports:", catalogue.titles() or ["(none yet)"],
+            "And these are the formats we make:", _format_list(),
+            "Just reply with the report and the format, for example: "
+            f"\"{_example(catalogue)} in large print, 24 point\"."] + _closing(settings)
+
+
+def unknown_report_body(catalogue: Catalogue, settings: ReplySettings) -> Body:
+    return ["Hello,", "Thank you for your email. We couldn't find the report you asked for.",
+            "These are the reports we have:", catalogue.titles() or ["(none yet)"],
+            "Just reply with the name of the one you would like, and the format."] + \
+        _closing(settings)
+
+
+def _format_list() -> list[str]:
+    return ["large print (any size from 16 to 48 point, and paper colour)",
+            "braille (grade 1 uncontracted or grade 2 contracted)",
+            "audio (MP3, slower or faster if you like)", "EPUB e-book (also for Kindle)",
+            "Word document", "PDF", "web page (HTML)"]
+
+
+def _example(catalogue: Catalogue) -> str:
+    return catalogue.entries[0].title if catalogue.entries else "Annual Review"
+
+
+def _closing(settings: ReplySettings) -> list[str]:
+    person = (f" If anything is wrong, write to {settings.staff_address} and a person will help."
+              if settings.staff_address else "")
+    return [f"This reply was sent automatically.{person}", f"Best wishes,\n{SIGN_OFF}"]
+
+
+def render_text(body: Body) -> str:
+    lines = []
+    for item in body:
+        if isinstance(item, list):
+            lines.append("\n".join(f"- {entry}" for entry in item))
+        else:
+            lines.append(item)
+    return "\n\n".join(lines) + "\n"
+
+
+def render_html(body: Body, title: str) -> str:
+    parts = []
+    for item in body:
+        if isinstance(item, list):
+            parts.append("<ul>" + "".join(f"<li>{html.escape(e)}</li>" for e in item) + "</ul>")
+        else:
+            parts.append("<p>" + html.escape(item).replace("\n", "<br>") + "</p>")
+    return (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title></head>"
+            f'<body style="font-family: Arial, sans-serif; font-size: 1.2em; line-height: 1.5">'
+            + "\n".join(parts) + "</body></html>\n")
+
+
+# ------------------------------------------------------------------ the message
+
+
+def reply_subject(subject: str) -> str:
+    return subject if re.match(r"^\s*re\s*:", subject, re.IGNORECASE) else \
+        f"Re: {subject or 'your request'}"
+
+
+def compose(original: ParsedMessage, request_id: str, body: Body, settings: ReplySettings,
+            attachments: list[tuple[Path, str]] = ()) -> EmailMessage:
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = settings.from_address
+    message["To"] = original.reply_to
+    message["Subject"] = reply_subject(original.subject)
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = reply_message_id(request_id, settings.from_address)
+    if original.message_id:
+        message["In-Reply-To"] = original.message_id
+        message["References"] = f"{original.references} {original.message_id}".strip()
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"      # asks Exchange not to auto-answer us
+    message["X-Loop"] = settings.from_address
+    message.set_content(render_text(body))
+    message.add_alternative(render_html(body, message["Subject"]), subtype="html")
+    for path, media_type in attachments:
+        main, _, sub = media_type.partition("/")
+        message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream",
+                               filename=path.name)
+    return message
+
+
+def reply_message_id(request_id: str, from_address: str) -> str:
+    # Deterministic, so a resent reply is recognisably the same message.
+    return f"<{request_id}.reply@{from_address.rpartition('@')[2] or 'localhost'}>"
+
+
+def staff_notice(settings: ReplySettings, subject: str, lines: list[str]) -> EmailMessage:
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = settings.from_address
+    message["To"] = settings.staff_address
+    message["Subject"] = f"[accessible formats] {subject}"
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n\n".join(lines) + "\n")
+    return message
+
+
+# ------------------------------------------------------------------ transports
+
+
+class SendFailed(Exception):
+    """The message was not accepted; it can be tried again later."""
+
+
+MarkSending = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class OutboxTransport:
+    """Writes each message as <name>.eml into a folder (for testing, or another program to send)."""
+    folder: Path
+
+    def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
+             envelope_sender: str = "") -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        mark_sending()
+        from .safety import crash_point
+        crash_point("outbox-sending")
+        os.replace(temporary, self.folder / f"{name}.eml")   # atomic: there once, or not at all
+
+    def delivered(self, name: str) -> bool | None:
+        return (self.folder / f"{name}.eml").is_file()
+
+
+@dataclass(frozen=True)
+class SmtpTransport:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+    def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
+             envelope_sender: str = "") -> None:
+        """Send, recording 'sending' just before the final '.' that asks the server to accept.
+
+        Until that '.', a crash leaves the server with an unfinished transaction it discards, so
+        sending again is safe; after it, the server has (or will refuse) the message, and a
+        restart takes the record's word that it was sent.
+        """
+        data = re.sub(rb"\r?\n", b"\r\n", data)
+        data = re.sub(rb"(?m)^\.", b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                smtp.ehlo()
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                _expect(smtp.mail(envelope_sender), (250,), "MAIL FROM")
+                for recipient in recipients:
+                    _expect(smtp.rcpt(recipient), (250, 251), f"RCPT TO {recipient}")
+                smtp.putcmd("data")
+                _expect(smtp.getreply(), (354,), "DATA")
+                smtp.send(data)
+                from .safety import crash_point
+                crash_point("data-sent")
+                mark_sending()
+                smtp.send(b".\r\n")
+                crash_point("dot-sent")
+                _expect(smtp.getreply(), (250,), "end of DATA")
+                crash_point("sent")
+        except (OSError, smtplib.SMTPException) as error:
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {error}") from None
+
+    def delivered(self, name: str) -> bool | None:
+        return None          # SMTP cannot be asked; the ledger's record decides
+
+
+def _expect(reply: tuple[int, bytes], codes: tuple[int, ...], step: str) -> None:
+    code, text = reply
+    if code not in codes:
+        raise SendFailed(f"the server refused {step}: {code} "
+                         f"{text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}")

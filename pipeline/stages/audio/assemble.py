@@ -1,0 +1,183 @@
+"""Speech + silence -> MP3, one track at a time, streamed; tracks joined into the book.
+
+Each track is rendered by `render_track` in its own fresh process: utterances are synthesised one
+at a time, followed by real silence (zero samples), and fed straight into a LAME encoder whose
+output goes to disk, so memory holds one utterance's PCM, never a book's.
+
+Constant bit rate matters twice: lameenc writes no Xing/Info header, so only CBR lets players
+compute the duration exactly; and independently encoded CBR streams with the same settings can be
+joined frame by frame (each track starts with an empty bit reservoir), so the book is the
+concatenation of the section files and is encoded once, not twice.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import lameenc
+
+from .script import Track
+from .synth import SAMPLE_RATE, SAMPLE_WIDTH, Speaker, SynthesisError
+
+LAME_QUALITY = 3                  # LAME's own default: good quality for speech, ~300x real time
+SILENCE_CHUNK_SAMPLES = SAMPLE_RATE   # write long silences a second at a time
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    track: Track
+    rate: int                     # words per minute
+    bitrate: int                  # kbps, constant
+    mp3_path: str                 # where the raw (untagged) MP3 stream goes
+
+
+@dataclass(frozen=True)
+class TrackAudio:
+    number: int
+    mp3_path: str
+    part_offsets: tuple[int, ...]   # PCM sample where each part starts, within the track
+    pcm_samples: int
+    mp3_samples: int              # samples a decoder produces: frames x samples per frame
+
+    @property
+    def seconds(self) -> float:
+        return self.mp3_samples / SAMPLE_RATE
+
+
+def new_encoder(bitrate: int) -> lameenc.Encoder:
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate)
+    encoder.set_in_sample_rate(SAMPLE_RATE)
+    encoder.set_channels(1)
+    encoder.set_quality(LAME_QUALITY)
+    return encoder
+
+
+def silence(milliseconds: int) -> Iterable[bytes]:
+    samples = SAMPLE_RATE * milliseconds // 1000
+    while samples > 0:
+        chunk = min(samples, SILENCE_CHUNK_SAMPLES)
+        yield bytes(chunk * SAMPLE_WIDTH)
+        samples -= chunk
+
+
+def render_track(job: TrackJob) -> TrackAudio:
+    """Synthesise and encode one track (runs in a worker process)."""
+    encoder = new_encoder(job.bitrate)
+    offsets: list[int] = []
+    samples = 0
+    with tempfile.TemporaryDirectory(prefix="speech-") as workdir, \
+            open(job.mp3_path, "wb") as mp3:
+        speaker = Speaker(Path(workdir))
+        for part in job.track.parts:
+            offsets.append(samples)
+            for segment in part.segments:
+                for utterance in segment.utterances:
+                    pcm = speaker.pcm(utterance.text, utterance.voice, job.rate)
+                    samples += len(pcm) // SAMPLE_WIDTH
+                    mp3.write(encoder.encode(pcm))
+                for chunk in silence(segment.pause_ms):
+                    samples += len(chunk) // SAMPLE_WIDTH
+                    mp3.write(encoder.encode(chunk))
+        mp3.write(encoder.flush())
+    return TrackAudio(job.track.number, job.mp3_path, tuple(offsets), samples,
+                      mp3_decoded_samples(Path(job.mp3_path)))
+
+
+def render_tracks(jobs: list[TrackJob], workers: int,
+                  on_done: Callable[[TrackAudio], None] = lambda audio: None) -> list[TrackAudio]:
+    """Render every job, each in a fresh Python process (see synth.py, edge 7), in track order.
+
+    A fresh process per track makes the samples independent of how many workers there are and
+    which track ran before which: serial and parallel builds give identical bytes. The processes
+    are plain subprocesses (`python -m pipeline.stages.audio.worker`) rather than a
+    multiprocessing pool: "fork" would copy espeak's state without its synthesis thread, and
+    "spawn"/"forkserver" re-import the caller's __main__, which is unsafe for scripts and for
+    `python -m pipeline` without a main guard.
+    """
+    results: dict[int, TrackAudio] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        futures = [pool.submit(_run_worker, job) for job in jobs]
+        for future in as_completed(futures):
+            audio = future.result()
+            results[audio.number] = audio
+            on_done(audio)
+    return [results[job.track.number] for job in jobs]
+
+
+def _run_worker(job: TrackJob) -> TrackAudio:
+    result_path = Path(job.mp3_path).with_suffix(".result")
+    package_root = str(Path(__file__).resolve().parents[3])
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
+                                                       os.environ.get("PYTHONPATH")]))}
+    completed = subprocess.run(
+        [sys.executable, "-m", "pipeline.stages.audio.worker", str(result_path)],
+        input=pickle.dumps(job), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+        check=False)
+    if not result_path.exists():
+        raise SynthesisError(f"the speech worker for track {job.track.number} "
+                             f"('{job.track.title}') failed: "
+                             f"{completed.stderr.decode('utf-8', 'replace').strip()[-2000:]}")
+    outcome = pickle.loads(result_path.read_bytes())
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+# ---------------------------------------------------------------- MP3 frames
+
+# MPEG audio layer III bit rates (kbps) by version and index, and sample rates.
+_BITRATES = {
+    "1": (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    "2": (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_frames(data: bytes) -> list[tuple[int, int]]:
+    """(offset, length) of each MPEG layer III frame in a raw stream (no ID3 tag).
+
+    Hand-written because we need exact frame counts of our own CBR output (for durations and
+    chapter times) and no installed library exposes frame boundaries.
+    """
+    frames = []
+    position = 0
+    while position + 4 <= len(data):
+        b1, b2 = data[position + 1], data[position + 2]
+        version_bits = (b1 >> 3) & 3
+        if data[position] != 0xFF or (b1 & 0xE0) != 0xE0 or version_bits == 1 \
+                or ((b1 >> 1) & 3) != 1:
+            raise ValueError(f"not an MPEG layer III frame at byte {position}")
+        bitrate = _BITRATES["1" if version_bits == 3 else "2"][b2 >> 4] * 1000
+        sample_rate = _SAMPLE_RATES[version_bits][(b2 >> 2) & 3]
+        padding = (b2 >> 1) & 1
+        length = (144 if version_bits == 3 else 72) * bitrate // sample_rate + padding
+        frames.append((position, length))
+        position += length
+    return frames
+
+
+def samples_per_frame(data: bytes) -> int:
+    return 1152 if data and (data[1] >> 3) & 3 == 3 else 576
+
+
+def mp3_decoded_samples(path: Path) -> int:
+    data = path.read_bytes()
+    return len(mp3_frames(data)) * samples_per_frame(data)
+
+
+def join_tracks(tracks: list[TrackAudio], book_path: Path) -> None:
+    """The book: the tracks' raw MP3 streams one after another (valid for CBR, see above)."""
+    with open(book_path, "wb") as book:
+        for audio in tracks:
+            with open(audio.mp3_path, "rb") as track:
+                shutil.copyfileobj(track, book, 1 << 20)

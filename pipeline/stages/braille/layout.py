@@ -1,0 +1,547 @@
+"""Our own braille page formatter: liblouis translates, this lays out pages.
+
+No open-source formatter ships the UKAAF layout, and liblouisutdml's defaults are US EBAE, so the
+rules are written here, small and explicit:
+
+- presets: UKAAF (line 1: print page left, running head centred, braille page number right) and
+  BANA (line 1: running head centred, print page number right; braille page number bottom right);
+- title page and contents page (guide dots, braille page numbers) numbered p1, p2... ; the body is
+  numbered 1, 2... ;
+- headings: level 1 centred with a blank line before and after, level 2 at cell 5, lower levels at
+  cell 7; a heading never ends a page (it keeps with the first line after it);
+- paragraphs 3-1, list items 1-3 (two cells deeper per level), quotes indented four cells, figures
+  as a transcriber's note, tables as a grid when one fits or else in linear form, notes at the end
+  of their section, print page turn indicators from the PDF's page map.
+
+Everything is Unicode braille cells; cell indexes in the code are 0-based ("cell 3" is index 2).
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from ...document import Document
+from ...reading import Unit, cell_runs, column_headers, expand_row
+from .. import PageMap
+from .translate import BLANK, HYPHEN, Translator, number_cells, table_display_name
+
+GUIDE_DOT = "\u2810"              # dot 5: contents leaders
+SEPARATOR = "\u2812"              # dots 2-5: table header separation line, section break
+# Cells that begin a multi-cell sign (indicators, number sign): never split a word after them.
+PREFIX_CELLS = set("\u2820\u283c\u2830\u2818\u2828\u2808\u2838\u2810\u2800")
+PRELIM_PREFIX = "\u280f"          # the letter p: preliminary pages are p1, p2...
+CONTENTS_LEVELS = 3               # headings of these levels are listed on the contents page
+
+
+@dataclass(frozen=True)
+class HeadingStyle:
+    first: int | None             # 0-based cell of the first line; None: centred
+    runover: int
+    blank_before: bool
+    blank_after: bool
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    number_at_top: bool           # braille page number on line 1 (UKAAF) or the last line (BANA)
+    print_page_left: bool         # print page number at the left (UKAAF) or right (BANA) of line 1
+    headings: tuple[HeadingStyle, ...]   # by level; deeper levels use the last
+
+    def heading(self, level: int) -> HeadingStyle:
+        return self.headings[min(level, len(self.headings)) - 1]
+
+    def reserved_lines(self) -> int:
+        return 1 if self.number_at_top else 2
+
+    def print_page_turn(self, number: int, width: int) -> str:
+        """The line that marks where a new print page begins."""
+        digits = number_cells(number)
+        if self.number_at_top:
+            # UK practice: dots 5, 2-5 and the page number, centred on a line of its own.
+            return centre_line("\u2810\u2812" + digits, width)
+        # BANA: a line of dots 3-6 running into the page number at the right margin.
+        return HYPHEN * (width - len(digits)) + digits
+
+
+_HEADINGS = (HeadingStyle(None, 0, True, True), HeadingStyle(4, 4, True, False),
+             HeadingStyle(6, 6, False, False))
+PRESETS = {
+    "ukaaf": Preset("ukaaf", number_at_top=True, print_page_left=True, headings=_HEADINGS),
+    "bana": Preset("bana", number_at_top=False, print_page_left=False, headings=_HEADINGS),
+}
+
+
+# ---------------------------------------------------------------- lines
+
+
+def wrap(cells: str, width: int, first: int, runover: int) -> list[str]:
+    """Fill lines with braille words, breaking only at blank cells; a word longer than a line is
+    the only one split, with a hyphen."""
+    first, runover = _clamp(first, width), _clamp(runover, width)
+    lines: list[str] = []
+    line = BLANK * first
+    has_word = False
+    for word in (w for w in cells.split(BLANK) if w):
+        while word:
+            room = width - len(line) - (1 if has_word else 0)
+            if len(word) <= room:
+                line += (BLANK if has_word else "") + word
+                has_word, word = True, ""
+                continue
+            fresh_room = width - runover
+            if len(word) <= fresh_room or room < 3:
+                if has_word or len(line) > runover:
+                    lines.append(line)
+                line, has_word = BLANK * runover, False
+                if len(word) <= fresh_room:
+                    continue
+                room = fresh_room
+            head, word = _split_word(word, room)
+            line += (BLANK if has_word else "") + head + ("" if head.endswith(HYPHEN) else HYPHEN)
+            lines.append(line)
+            line, has_word = BLANK * runover, False
+    if has_word or not lines:
+        lines.append(line)
+    return [item.rstrip(BLANK) for item in lines]
+
+
+def _clamp(indent: int, width: int) -> int:
+    return max(0, min(indent, width // 2))
+
+
+def _split_word(word: str, room: int) -> tuple[str, str]:
+    """Cut a too-long word to fit `room` cells: after one of its own hyphens when one falls in
+    the second half of the room (no hyphen added), else with a hyphen added, never right after
+    a prefix cell (a capital or number sign must stay with what it marks)."""
+    own_hyphen = word.rfind(HYPHEN, 0, room)
+    if own_hyphen >= room // 2:
+        return word[:own_hyphen + 1], word[own_hyphen + 1:]
+    cut = max(1, room - 1)
+    while cut > 1 and word[cut - 1] in PREFIX_CELLS:
+        cut -= 1
+    return word[:cut], word[cut:]
+
+
+def centre_line(cells: str, width: int) -> str:
+    return BLANK * max(0, (width - len(cells)) // 2) + cells
+
+
+def centred(cells: str, width: int) -> list[str]:
+    """Centred lines, keeping at least two blank cells at each side."""
+    return [centre_line(line, width) for line in wrap(cells, max(10, width - 4), 0, 0)]
+
+
+# ---------------------------------------------------------------- blocks and pages
+
+
+@dataclass
+class LayoutBlock:
+    lines: list[str]
+    blank_before: bool = False
+    blank_after: bool = False
+    keep_with_next: bool = False  # headings: never the last thing on a page
+    keep_together: bool = False   # short tables: do not split across pages when avoidable
+    new_page: bool = False
+    print_page: int | None = None  # a print page begins here
+    toc: tuple[int, str] | None = None   # (heading level, cells) for the contents page
+
+
+@dataclass
+class PageText:
+    lines: list[str] = field(default_factory=list)
+    print_page_at_top: int | None = None
+
+
+@dataclass
+class Paginator:
+    rows: int                     # text lines per page
+    width: int
+    preset: Preset
+    pages: list[PageText] = field(default_factory=list)
+    toc: list[tuple[int, str, int]] = field(default_factory=list)   # (level, cells, page index)
+    current_print: int | None = None
+
+    def __post_init__(self) -> None:
+        self._new_page()
+
+    def _new_page(self) -> None:
+        self.pages.append(PageText(print_page_at_top=self.current_print))
+
+    @property
+    def page(self) -> PageText:
+        return self.pages[-1]
+
+    @property
+    def free(self) -> int:
+        return self.rows - len(self.page.lines)
+
+    def _ensure_room(self) -> None:
+        if self.free <= 0:
+            self._new_page()
+
+    def place_all(self, blocks: list[LayoutBlock]) -> None:
+        pending_blank = False
+        after_heading = False     # no blank line between a heading and what it heads
+        turn: int | None = None   # a print page turn waiting for the next line of text
+        for index, block in enumerate(blocks):
+            if block.new_page and self.page.lines:
+                self._new_page()
+                pending_blank = False
+            if block.print_page is not None and block.print_page != self.current_print:
+                turn = block.print_page
+            if not block.lines:
+                pending_blank = pending_blank or block.blank_before or block.blank_after
+                continue
+            blank = (pending_blank or (block.blank_before and not after_heading)
+                     ) and bool(self.page.lines)
+            need = self._lines_kept_together(blocks, index)
+            extra = int(blank) + int(turn is not None and bool(self.page.lines))
+            if need <= self.rows and need + extra > self.free and self.page.lines:
+                self._new_page()
+                blank = False
+            if turn is not None:
+                self._print_page_turn(turn)
+                turn = None
+            if blank and self.page.lines:
+                self._ensure_room()
+                self.page.lines.append("")
+            if block.toc:
+                self._ensure_room()
+                self.toc.append((block.toc[0], block.toc[1], len(self.pages) - 1))
+            for line in block.lines:
+                self._ensure_room()
+                self.page.lines.append(line)
+            pending_blank = block.blank_after
+            after_heading = block.keep_with_next
+        if turn is not None:
+            self._print_page_turn(turn)
+
+    def _print_page_turn(self, number: int) -> None:
+        self.current_print = number
+        if not self.page.lines:
+            self.page.print_page_at_top = number
+            return
+        if self.free < 2:         # an indicator needs a line of text after it on the same page
+            self._new_page()
+            return
+        self.page.lines.append(self.preset.print_page_turn(number, self.width))
+
+    def _lines_kept_together(self, blocks: list[LayoutBlock], index: int) -> int:
+        """Lines that must share a page with the start of blocks[index]: a run of headings plus
+        the first line after them, or a whole keep-together block."""
+        block = blocks[index]
+        if block.keep_together:
+            return len(block.lines)
+        need, position = 0, index
+        while position < len(blocks) and blocks[position].keep_with_next:
+            current = blocks[position]
+            need += len(current.lines) + (1 if current.blank_after else 0)
+            position += 1
+        if position == index:
+            return 1
+        following = next((b for b in blocks[position:] if b.lines), None)
+        if following is not None and not following.new_page:
+            need += 1 + (1 if following.blank_before and not blocks[position - 1].blank_after
+                         else 0)
+        return need
+
+
+# ---------------------------------------------------------------- the body
+
+
+@dataclass
+class BodyBuilder:
+    """Reading-order units to layout blocks."""
+    translator: Translator
+    preset: Preset
+    width: int
+    page_map: PageMap | None
+    blocks: list[LayoutBlock] = field(default_factory=list)
+    _in_grid: bool = False
+    _print_starts: list[tuple[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.page_map is not None:
+            self._print_starts = sorted((p.block_index, p.page) for p in self.page_map.pages)
+
+    def build(self, units: Iterable[Unit]) -> list[LayoutBlock]:
+        previous_kind = ""
+        page_break_waiting = False
+        for unit in units:
+            # Notes close the section before them: a page break just before the next heading
+            # waits until they are placed, so they stay with their section.
+            if unit.kind == "page-break":
+                page_break_waiting = True
+                continue
+            if page_break_waiting and unit.kind != "note":
+                self._add([], new_page=True)
+                page_break_waiting = False
+            start = len(self.blocks)
+            if unit.kind == "note" and previous_kind != "note":
+                self._notes_label(unit)
+            self._unit(unit)
+            self._mark_print_page(unit, start)
+            previous_kind = unit.kind
+        if page_break_waiting:
+            self._add([], new_page=True)
+        return self.blocks
+
+    def _mark_print_page(self, unit: Unit, first_block: int) -> None:
+        if unit.kind == "note":   # notes carry the next section's block index: not its page
+            return
+        page = None
+        while self._print_starts and self._print_starts[0][0] <= unit.block_index:
+            page = self._print_starts.pop(0)[1]
+        if page is not None:
+            if first_block == len(self.blocks):
+                self.blocks.append(LayoutBlock([]))
+            self.blocks[first_block].print_page = page
+
+    def _add(self, lines: list[str], **flags) -> None:
+        self.blocks.append(LayoutBlock(lines, **flags))
+
+    def _text(self, unit: Unit, first: int, runover: int, prefix: str = "") -> list[str]:
+        shift = 4 * unit.in_quote
+        lines: list[str] = []
+        for number, cells in enumerate(self.translator.runs(unit.runs)):
+            if number == 0:
+                cells = prefix + (BLANK if prefix and cells else "") + cells
+                lines += wrap(cells, self.width, first + shift, runover + shift)
+            else:
+                lines += wrap(cells, self.width, runover + shift, runover + shift)
+        return lines
+
+    def _unit(self, unit: Unit) -> None:
+        kind = unit.kind
+        if self._in_grid and kind in ("table-row", "table-end"):
+            if kind == "table-end":
+                self._in_grid = False
+                self._add([], blank_after=True)
+            return
+        if kind == "heading":
+            self._heading(unit)
+        elif kind == "paragraph":
+            if unit.level:        # a further paragraph of a list item: at the item's runover
+                indent = 2 * unit.level
+                self._add(self._text(unit, indent, indent))
+            else:
+                self._add(self._text(unit, 2, 0))
+        elif kind == "list-item":
+            indent = 2 * (unit.level - 1)
+            label = self.translator.text(unit.label)
+            self._add(self._text(unit, indent, indent + 2, prefix=label))
+        elif kind in ("quote-start", "quote-end"):
+            self._add([], blank_before=True, blank_after=True)
+        elif kind == "attribution":
+            self._add(self._text(unit, 4, 4))
+        elif kind == "figure":
+            self._figure(unit)
+        elif kind == "table-start":
+            self._table_start(unit)
+        elif kind == "table-row":
+            self._table_row(unit)
+        elif kind == "table-end":
+            self._add([], blank_after=True)
+        elif kind == "rule":
+            self._add([centre_line(SEPARATOR * 6, self.width)], blank_before=True,
+                      blank_after=True)
+        elif kind == "page-break":
+            self._add([], new_page=True)
+        elif kind == "note":
+            marker = self.translator.note_marker(int(unit.label))
+            self._add(self._text(unit, 0, 2, prefix=marker))
+
+    def _heading(self, unit: Unit) -> None:
+        style = self.preset.heading(unit.level)
+        cells = BLANK.join(self.translator.runs(unit.runs))
+        shift = 4 * unit.in_quote
+        if style.first is None:
+            lines = centred(cells, self.width)
+        else:
+            lines = wrap(cells, self.width, style.first + shift, style.runover + shift)
+        toc = (unit.level, cells) if unit.level <= CONTENTS_LEVELS and not unit.in_quote else None
+        self._add(lines, blank_before=style.blank_before, blank_after=style.blank_after,
+                  keep_with_next=True, toc=toc)
+
+    def _notes_label(self, unit: Unit) -> None:
+        style = self.preset.heading(2)
+        lines = wrap(self.translator.text("Notes"), self.width, style.first or 0, style.runover)
+        self._add(lines, blank_before=True, keep_with_next=True)
+
+    def _figure(self, unit: Unit) -> None:
+        shift = 4 * unit.in_quote
+        if unit.runs:
+            self._add(self._text(unit, 2, 0), blank_before=True)
+        note = self.translator.transcriber_note(self.translator.text(f"Image: {unit.alt}"))
+        self._add(wrap(note, self.width, 6 + shift, 4 + shift), blank_before=not unit.runs,
+                  blank_after=True)
+
+    # ------------------------------------------------------------ tables
+
+    def _table_start(self, unit: Unit) -> None:
+        caption = self._text(unit, 0, 2) if unit.runs else []
+        grid = self._grid(unit) if unit.table is not None else None
+        if grid is not None:
+            self._in_grid = True
+            self._add(caption + grid, blank_before=True,
+                      keep_together=True)
+            return
+        if caption:
+            self._add(caption, blank_before=True, keep_with_next=True)
+        headers = column_headers(unit.table) if unit.table is not None else []
+        if headers:
+            listing = self.translator.text("Columns: " + ", ".join(headers))
+            shift = 4 * unit.in_quote
+            self._add(wrap(listing, self.width, shift, shift + 2), blank_before=not caption)
+
+    def _table_row(self, unit: Unit) -> None:
+        """Linear form: the row's own header at cell 1, then 'Column: value' lines at cell 3
+        (runovers at cell 5); without a row header the first pair starts at cell 1."""
+        shift = 4 * unit.in_quote
+        lines: list[str] = []
+        if unit.row_header:
+            lines += wrap(BLANK.join(self.translator.runs(unit.row_header)), self.width,
+                          shift, shift + 4)
+        for number, cell in enumerate(unit.cells):
+            value = BLANK.join(self.translator.runs(cell.runs))
+            label = self.translator.text(f"{cell.header}:") if cell.header else ""
+            cells = label + (BLANK if label and value else "") + value
+            first = 0 if (number == 0 and not unit.row_header) else 2
+            lines += wrap(cells, self.width, first + shift, 4 + shift)
+        self._add(lines)
+
+    def _grid(self, unit: Unit) -> list[str] | None:
+        """The table as columns when every cell fits on one line within the width; else None."""
+        table = unit.table
+        rows_cells = []
+        all_rows = table.header_rows + table.body_rows
+        if any(c.rowspan > 1 or c.colspan > 1 for row in all_rows for c in row):
+            return None
+        headers = column_headers(table)
+        if headers:
+            rows_cells.append([self.translator.text(h) for h in headers])
+        for row in table.body_rows:
+            rows_cells.append([BLANK.join(self.translator.runs(cell_runs(c)))
+                               for c in expand_row(row)])
+        columns = max(len(r) for r in rows_cells) if rows_cells else 0
+        if columns == 0 or any(len(r) != columns for r in rows_cells):
+            return None
+        widths = [max(len(r[i]) for r in rows_cells) for i in range(columns)]
+        shift = 4 * unit.in_quote
+        if shift + sum(widths) + 2 * (columns - 1) > self.width:
+            return None
+        gap = BLANK * 2
+
+        def line(cells: list[str]) -> str:
+            return (BLANK * shift + gap.join(c.ljust(w, BLANK) for c, w in zip(cells, widths))
+                    ).rstrip(BLANK)
+
+        lines = [line(r) for r in rows_cells]
+        if headers:
+            lines.insert(1, line([SEPARATOR * w for w in widths]))
+        return lines
+
+
+# ---------------------------------------------------------------- title and contents
+
+
+def title_blocks(doc: Document, translator: Translator, width: int) -> list[LayoutBlock]:
+    meta = doc.meta
+    blocks = [LayoutBlock(centred(translator.text(meta.title), width), blank_after=True)]
+    if meta.subtitle:
+        blocks.append(LayoutBlock(centred(translator.text(meta.subtitle), width),
+                                  blank_after=True))
+    if meta.authors:
+        blocks.append(LayoutBlock(centred(translator.text(" and ".join(meta.authors)), width),
+                                  blank_before=True, blank_after=True))
+    for value in (meta.publisher, _readable_date(meta.date, meta.language)):
+        if value:
+            blocks.append(LayoutBlock(centred(translator.text(value), width)))
+    code = f"Braille code: {table_display_name(translator.table)}"
+    blocks.append(LayoutBlock(wrap(translator.text(code), width, 0, 2), blank_before=True))
+    if meta.publisher:
+        blocks.append(LayoutBlock(wrap(translator.text(f"Transcribed by {meta.publisher}"),
+                                       width, 0, 2)))
+    return blocks
+
+
+def _readable_date(value: str, language: str) -> str:
+    """'2024-03-01' as '1 March 2024' for English reports; anything else as written."""
+    if not language.lower().startswith("en"):
+        return value
+    try:
+        date = datetime.date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{date.day} {date:%B %Y}"
+
+
+def contents_blocks(toc: list[tuple[int, str, str]], translator: Translator,
+                    width: int) -> list[LayoutBlock]:
+    """Entries with guide dots (dot 5) out to the braille page number at the right margin;
+    levels indented two cells each, runovers two cells beyond the deepest level."""
+    blocks = [LayoutBlock(centred(translator.text("Contents"), width), blank_after=True)]
+    deepest = max((level for level, _, _ in toc), default=1)
+    runover = 2 * (deepest - 1) + 2
+    for level, cells, number in toc:
+        text_width = width - len(number) - 4      # room for " ⠐⠐ " and the number
+        lines = wrap(cells, text_width, 2 * (level - 1), runover)
+        last = lines[-1]
+        dots = width - len(last) - len(number) - 2
+        lines[-1] = last + BLANK + GUIDE_DOT * dots + BLANK + number
+        blocks.append(LayoutBlock(lines))
+    return blocks
+
+
+# ---------------------------------------------------------------- framing pages
+
+
+@dataclass(frozen=True)
+class Geometry:
+    cells: int
+    lines: int
+
+
+def page_number_cells(number: int, prelim: bool) -> str:
+    return (PRELIM_PREFIX if prelim else "") + number_cells(number)
+
+
+def frame(pages: list[PageText], geometry: Geometry, preset: Preset, running_head: str,
+          prelim: bool, show_running_head: bool = True) -> list[list[str]]:
+    """Full pages: the page information line(s) around each page's text, every page exactly
+    `geometry.lines` lines (so a bottom page number is always on the last line)."""
+    framed = []
+    for number, page in enumerate(pages, start=1):
+        braille_number = page_number_cells(number, prelim)
+        print_number = (number_cells(page.print_page_at_top)
+                        if page.print_page_at_top is not None else "")
+        head = running_head if (show_running_head and not (prelim and number == 1)) else ""
+        if preset.number_at_top:
+            top = _information_line(geometry.cells, print_number, head, braille_number)
+        else:
+            top = _information_line(geometry.cells, "", head, print_number)
+        lines = [top] + page.lines
+        while len(lines) < geometry.lines - (0 if preset.number_at_top else 1):
+            lines.append("")
+        if not preset.number_at_top:
+            lines.append(BLANK * (geometry.cells - len(braille_number)) + braille_number)
+        framed.append([line.rstrip(BLANK) for line in lines])
+    return framed
+
+
+def _information_line(width: int, left: str, centre: str, right: str) -> str:
+    """Left and right items at the margins, the running head centred between them with at least
+    three blank cells either side; words are dropped from the end of the head until it fits."""
+    words = [w for w in centre.split(BLANK) if w]
+    while words:
+        head = BLANK.join(words)
+        start = (width - len(head)) // 2
+        if start >= len(left) + 3 and start + len(head) + 3 <= width - len(right):
+            line = list(left.ljust(width, BLANK))
+            line[start:start + len(head)] = head
+            line[width - len(right):] = right
+            return "".join(line)
+        words.pop()
+    return (left.ljust(width - len(right), BLANK) + right) if right else left

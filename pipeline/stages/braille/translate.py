@@ -1,0 +1,266 @@
+"""Text to braille cells with liblouis: table choice, emphasis typeforms, note references.
+
+Everything here returns Unicode braille (U+2800-U+283F): we translate once, to dots, and make the
+BRF and the PEF from the same cells (brf.py maps dots to Braille ASCII), so line breaking and
+pagination are done once and the two files cannot disagree.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import langcodes
+import louis
+
+from ...reading import Run, Runs
+
+TABLE_FOLDER = Path("/usr/share/liblouis/tables")
+DOTS_MODE = louis.dotsIO | louis.ucBrl
+BLANK = "\u2800"                  # the empty cell: the only word separator in braille
+HYPHEN = "\u2824"                 # dots 3-6
+NUMBER_SIGN = "\u283c"            # dots 3-4-5-6
+DIGIT_CELLS = "\u281a\u2801\u2803\u2809\u2819\u2811\u280b\u281b\u2813\u280a"   # 0 = j, 1 = a ...
+HOW_TO_LIST = (f"the installed tables are the files in {TABLE_FOLDER} "
+               f"(run `ls {TABLE_FOLDER}`); for example en-ueb-g2.ctb (UEB contracted), "
+               "en-ueb-g1.ctb (UEB uncontracted), or give a language such as 'cy' or 'de', "
+               "or 'auto' for the report's language")
+
+
+# Web and email addresses written in running text: uncontracted, as UEB 10 advises for them.
+WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+[^\s.,;:!?)]|[\w.+-]+@[\w-]+\.[\w.-]*\w")
+
+
+class TableError(ValueError):
+    """An unknown or unusable braille table; the message says how to find the installed ones."""
+
+
+# liblouis logs table errors to stderr; collect them instead so our error message carries them
+# and stderr stays a progress channel.
+_log: list[str] = []
+
+
+@louis.LogCallback
+def _collect_log(level: int, message: bytes) -> None:
+    if level >= louis.LOG_WARN:
+        _log.append(message.decode("utf-8", "replace"))
+
+
+louis.registerLogCallback(_collect_log)
+
+
+def _c_function(name: str, restype: type, argtypes: list[type]):
+    # The bindings' own getTypeformForEmphClass is broken in 3.24 (NameError _is_py3) and
+    # lou_findTable / lou_getTableInfo are not wrapped: call the C library directly.
+    function = getattr(louis.liblouis, name)
+    function.restype, function.argtypes = restype, argtypes
+    return function
+
+
+_find_table = _c_function("lou_findTable", ctypes.c_char_p, [ctypes.c_char_p])
+_table_info = _c_function("lou_getTableInfo", ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p])
+_emph_typeform = _c_function("lou_getTypeformForEmphClass", ctypes.c_ushort,
+                             [ctypes.c_char_p, ctypes.c_char_p])
+
+
+def is_table_name(value: str) -> bool:
+    """A liblouis table file name (en-ueb-g2.ctb), as opposed to a language tag (cy, en-GB)."""
+    return "." in value or "/" in value or "," in value
+
+
+@functools.lru_cache(maxsize=64)
+def check_table(table: str) -> str:
+    """The table name if liblouis can compile it; TableError with the reason and where to look."""
+    _log.clear()
+    try:
+        louis.checkTable([table])
+    except RuntimeError:
+        reason = "; ".join(_log[-2:]) or "liblouis could not compile it"
+        raise TableError(f"unknown braille table '{table}' ({reason}): {HOW_TO_LIST}") from None
+    return table
+
+
+@functools.lru_cache(maxsize=64)
+def table_for_language(tag: str) -> str:
+    """The best installed 6-dot table for a BCP 47 language tag (English: UEB contracted)."""
+    try:
+        language = langcodes.Language.get(tag).language
+    except (ValueError, langcodes.tag_parser.LanguageTagError):
+        language = None
+    if not language:
+        raise TableError(f"'{tag}' is neither a braille table nor a language tag: {HOW_TO_LIST}")
+    if language == "en":
+        return "en-ueb-g2.ctb"    # UEB is the English code in the UK, US, Canada, Australia...
+    _log.clear()
+    found = None
+    # Most specific first: lou_findTable returns nothing when a feature matches no table.
+    for query in (f"language:{language} grade:2", f"language:{language} dots:6",
+                  f"language:{language}"):
+        found = found or _find_table(query.encode())
+    if not found:
+        raise TableError(f"no installed braille table for the language '{tag}': {HOW_TO_LIST}")
+    return Path(found.decode()).name
+
+
+def resolve_table(option: str, document_language: str) -> str:
+    """The option as a liblouis table: a table name, a language tag, or 'auto' (the report's)."""
+    value = option.strip()
+    if value.lower() == "auto":
+        value = document_language
+    if not is_table_name(value):
+        value = table_for_language(value)
+    return check_table(value)
+
+
+def table_display_name(table: str) -> str:
+    """'Unified English contracted braille', from the table's own metadata where it has some."""
+    name = _table_info(table.encode(), b"display-name")
+    return name.decode() if name else table
+
+
+def is_ueb(table: str) -> bool:
+    return Path(table).name.startswith("en-ueb")
+
+
+def number_cells(number: int) -> str:
+    """A number as braille digits with the number sign (the same in UEB and most codes)."""
+    return NUMBER_SIGN + "".join(DIGIT_CELLS[int(d)] for d in str(number))
+
+
+@dataclass(frozen=True)
+class _Piece:
+    text: str
+    typeform: int
+
+
+class Translator:
+    """Translate runs of one table to braille cells, a paragraph at a time.
+
+    A paragraph goes to liblouis in one call (so contractions across words and emphasis passages
+    come out right); it is cut only at forced line breaks and at note references, which have no
+    print text of their own.
+    """
+
+    def __init__(self, table: str, language: str):
+        self.table = check_table(table)
+        self.language = (language or "en").split("-")[0].lower()
+        self.ueb = is_ueb(table)
+        encoded = table.encode()
+        self.italic = _emph_typeform(encoded, b"italic")
+        self.bold = _emph_typeform(encoded, b"bold")
+
+    # ------------------------------------------------------------ plain strings
+
+    def text(self, text: str, *, contracted: bool = True) -> str:
+        """Cells for a plain string (labels, titles); uncontracted on request."""
+        return self._translate([_Piece(text, 0 if contracted else louis.no_contract)])
+
+    def note_marker(self, number: int) -> str:
+        """A note reference: in UEB the superscript of the number (grade 1 indicator, level
+        change up, number), as UEB writes a superscript note number; other codes get "[n]"."""
+        if self.ueb:
+            return "\u2830\u2814" + number_cells(number)
+        return self.text(f"[{number}]")
+
+    def transcriber_note(self, cells: str) -> str:
+        """Cells wrapped in the UEB transcriber's note indicators (dots 4 46 126 ... 4 46 345)."""
+        if self.ueb:
+            return "\u2808\u2828\u2823" + cells + "\u2808\u2828\u281c"
+        return self.text("[") + cells + self.text("]")
+
+    # ------------------------------------------------------------ runs
+
+    def runs(self, runs: Runs) -> list[str]:
+        """Cells for a paragraph's runs: one string per forced line (LineBreak)."""
+        lines: list[str] = []
+        current: list[str] = []
+        pieces: list[_Piece] = []
+
+        def flush_pieces() -> None:
+            if pieces:
+                current.append(self._translate(pieces))
+                pieces.clear()
+
+        for run in _with_visible_urls(runs):
+            if run.note is not None:
+                flush_pieces()
+                current.append(self.note_marker(run.note))
+            elif run.text == "\n":
+                flush_pieces()
+                lines.append("".join(current))
+                current = []
+            else:
+                pieces.append(_Piece(run.text, self._typeform(run)))
+        flush_pieces()
+        lines.append("".join(current))
+        return lines
+
+    def _typeform(self, run: Run) -> int:
+        typeform = 0
+        if run.emphasis:
+            typeform |= self.italic
+        if run.strong:
+            typeform |= self.bold
+        foreign = run.lang is not None and run.lang.split("-")[0].lower() != self.language
+        # Code, web addresses and words in another language are written uncontracted (UEB 13).
+        if run.code or foreign:
+            typeform |= louis.no_contract
+        return typeform
+
+    def _translate(self, pieces: list[_Piece]) -> str:
+        text_parts, typeforms = [], []
+        for piece in pieces:
+            clean = self._describe_undefined(piece.text)
+            text_parts.append(clean)
+            typeforms.extend([piece.typeform] * len(clean))
+        text = "".join(text_parts)
+        if not text:
+            return ""
+        for match in WEB_ADDRESS.finditer(text):   # addresses typed in the text, not as links
+            for index in range(match.start(), match.end()):
+                typeforms[index] |= louis.no_contract
+        cells = louis.translate([self.table], text, typeform=typeforms, mode=DOTS_MODE)[0]
+        cells = cells.replace(" ", BLANK)
+        if any(not "\u2800" <= cell <= "\u283f" for cell in cells):
+            raise TableError(f"the braille table '{self.table}' writes 8-dot braille; BRF and PEF "
+                             f"here are 6-dot: choose a 6-dot table ({HOW_TO_LIST})")
+        return cells
+
+    def _describe_undefined(self, text: str) -> str:
+        """Replace characters the table cannot write (emoji...) by their Unicode name, so the
+        reader learns something was there instead of meeting liblouis' escape codes."""
+        text = text.replace("\t", " ").replace("\r", " ")
+        out = []
+        for char in text:
+            if ord(char) > 0x7E and not self._defined(char):
+                name = unicodedata.name(char, "symbol").lower()
+                out.append(f" ({name}) ")
+            else:
+                out.append(char)
+        return "".join(out)
+
+    @functools.lru_cache(maxsize=4096)
+    def _defined(self, char: str) -> bool:
+        cells = louis.translateString([self.table], char, mode=DOTS_MODE | louis.noUndefined)
+        return bool(cells.strip(BLANK + " "))
+
+
+def _with_visible_urls(runs: Runs) -> list[Run]:
+    """Runs with an external link's address written after its text, uncontracted: a braille
+    reader cannot follow a link, but can type the address (UKAAF and BANA both give URLs)."""
+    out: list[Run] = []
+    for index, run in enumerate(runs):
+        out.append(run)
+        url = run.link
+        link_ends = url and (index + 1 == len(runs) or runs[index + 1].link != url)
+        if link_ends and not url.startswith("#"):
+            shown = url.removeprefix("mailto:")
+            link_text = "".join(r.text for r in runs if r.link == url).strip()
+            if link_text not in (url, shown):
+                out.append(Run(" ("))
+                out.append(Run(shown, code=True))   # code: written uncontracted
+                out.append(Run(")"))
+    return out

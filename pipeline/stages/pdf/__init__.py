@@ -1,0 +1,150 @@
+"""Stage `pdf`: a tagged PDF/UA-1 for screen readers, laid out to clear-print rules.
+
+ReportLab lays the pages out (layout.py); the flowables write marked content as they draw and
+record the structure tree (flowables.py, tagging.py); pikepdf writes the tree and the catalogue
+entries afterwards (finish.py). The contents page needs the headings' page numbers, so the
+story is laid out twice: the first pass only measures.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.units import cm
+from reportlab.platypus import SimpleDocTemplate
+
+from ...checks.pdf import check_pdf
+from ...document import Document, Heading
+from .. import BuildContext, PageMap, PageStart, Stage
+from .flowables import install_callbacks
+from .fonts import SUPPORTED_FAMILIES, FontFamily, register_fonts
+from .finish import write_structure
+from .layout import Frame, StoryWriter
+from .styles import Styles
+from .tagging import StructElem, Tagger
+
+PAPER_SIZES = {"A4": A4, "Letter": LETTER}
+MARGIN = 2 * cm
+MINIMUM_FONT_SIZE = 12
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    font_size: int = 14
+    font_family: str = "Liberation Sans"
+    paper: str = "A4"
+
+    def __post_init__(self) -> None:
+        if self.font_size < MINIMUM_FONT_SIZE:
+            raise ValueError(f"font_size must be at least {MINIMUM_FONT_SIZE} (clear print), "
+                             f"not {self.font_size}")
+        if self.font_size > 72:
+            raise ValueError(f"font_size {self.font_size} is too large for a page; use at most 72")
+        if self.font_family not in SUPPORTED_FAMILIES:
+            raise ValueError(f"font_family must be one of {', '.join(SUPPORTED_FAMILIES)}, "
+                             f"not '{self.font_family}'")
+        if self.paper not in PAPER_SIZES:
+            raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not '{self.paper}'")
+
+
+class TaggedDocTemplate(SimpleDocTemplate):
+    """Records which top-level block each page starts with and numbers pages as artifacts."""
+
+    def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int, **kwargs):
+        super().__init__(str(path), **kwargs)
+        self.tagger = tagger
+        self.fonts = fonts
+        self.number_size = font_size
+
+    def beforeDocument(self):
+        install_callbacks(self.canv, self.tagger)
+
+    def afterFlowable(self, flowable):
+        index = getattr(flowable, "block_index", None)
+        if index is not None:
+            self.tagger.block_drawn(index, self.canv.getPageNumber())
+
+    def page_number(self, canvas, doc):
+        """Page numbers: same place (bottom centre) on every page; pagination artifacts."""
+        canvas.saveState()
+        canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
+        canvas.setFont(self.fonts.regular, self.number_size)
+        canvas.drawCentredString(self.pagesize[0] / 2, MARGIN / 2,
+                                 f"Page {canvas.getPageNumber()}")
+        canvas.addLiteral("EMC")
+        canvas.restoreState()
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    root: StructElem
+    block_pages: dict[int, int]       # top-level block index -> page it starts on
+    pages: int
+
+
+def lay_out(doc: Document, options: PdfOptions, path: Path,
+            heading_pages: dict[str, int] | None) -> LaidOut:
+    text_fonts, mono_fonts = register_fonts(options.font_family)
+    root = StructElem("Document", lang=doc.meta.language)
+    tagger = Tagger(root)
+    template = TaggedDocTemplate(
+        path, tagger, text_fonts, options.font_size, pagesize=PAPER_SIZES[options.paper],
+        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.25,
+        title=doc.meta.title, author=", ".join(doc.meta.authors), subject=doc.meta.description,
+        lang=doc.meta.language, displayDocTitle=True, initialFontName=text_fonts.regular,
+        initialFontSize=options.font_size, creator="accessible-formats")
+    frame = Frame(template.width, template.height)
+    writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger,
+                         heading_pages)
+    template.build(writer.story(), onFirstPage=template.page_number,
+                   onLaterPages=template.page_number)
+    return LaidOut(root, dict(tagger.block_pages), template.page)
+
+
+def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
+    pdf_path = out_dir / f"{ctx.slug}.pdf"
+    map_path = out_dir / f"{ctx.slug}.pagemap.json"
+    with tempfile.TemporaryDirectory(prefix="pdf-stage-") as scratch:
+        ctx.progress(0, 3, "laying out (measuring pages)")
+        measured = lay_out(doc, options, Path(scratch) / "measure.pdf", None)
+        heading_pages = _heading_pages(doc, measured.block_pages)
+        ctx.progress(1, 3, "laying out (final)")
+        final = lay_out(doc, options, Path(scratch) / "layout.pdf", heading_pages)
+        ctx.progress(2, 3, "writing the structure tree")
+        write_structure(Path(scratch) / "layout.pdf", pdf_path, final.root, doc.meta)
+    page_map = PageMap(pdf_path.name, _page_starts(final.block_pages))
+    map_path.write_text(json.dumps(page_map.to_json(), indent=1), encoding="utf-8")
+    ctx.progress(3, 3, f"{final.pages} pages")
+    return [pdf_path, map_path]
+
+
+def _heading_pages(doc: Document, block_pages: dict[int, int]) -> dict[str, int]:
+    return {block.id: block_pages[index] for index, block in enumerate(doc.blocks)
+            if isinstance(block, Heading) and index in block_pages}
+
+
+def _page_starts(block_pages: dict[int, int]) -> tuple[PageStart, ...]:
+    """For each page on which some top-level block starts, the first such block."""
+    first_on_page: dict[int, int] = {}
+    for index, page in block_pages.items():
+        if index < first_on_page.get(page, index + 1):
+            first_on_page[page] = index
+    return tuple(PageStart(page, first_on_page[page]) for page in sorted(first_on_page))
+
+
+def check(doc: Document, options: PdfOptions, paths: list[Path], ctx: BuildContext):
+    pdf = next(path for path in paths if path.suffix == ".pdf")
+    return check_pdf(doc, pdf)
+
+
+def tool_versions() -> dict[str, str]:
+    return {name: version(name) for name in ("reportlab", "pikepdf", "pdfminer.six")}
+
+
+STAGES = [Stage(name="pdf", version="1", options=PdfOptions, build=build, check=check,
+                media_types={".pdf": "application/pdf", ".json": "application/json"},
+                tool_versions=tool_versions)]

@@ -1,0 +1,92 @@
+"""Word: a clear-print document for screen-reader users (`word`) and a UKAAF large-print
+document (`large-print`), from one writer with two sets of defaults.
+
+Modules: options (the two option sets), layout (sizes and margins), styles, numbering,
+footnotes, runs (inlines), tables, writer (blocks), front (title, contents, statement,
+properties). The read-back check is pipeline/checks/word.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import lxml
+
+from ...checks import word as word_check
+from ...document import Document
+from ...errors import StageFailed
+from .. import BuildContext, CheckResult, Stage
+from . import front, styles
+from .layout import Layout, layout_for
+from .ooxml import word_language
+from .options import LargePrintOptions, WordOptions
+from .writer import Writer
+
+VERSION = "1"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Path,
+               progress=None) -> Path:
+    layout = layout_for(options)
+    language = word_language(doc.meta.language)
+    document = docx.Document()
+    body = document.element.body
+    for paragraph in body.findall(f"{{{body.nsmap['w']}}}p"):   # the template's empty paragraph
+        body.remove(paragraph)
+    styles.configure(document, layout, language)
+    styles.configure_page(document, layout)
+    styles.configure_background(document, layout)
+    statement_id = front.statement_id(doc)
+    writer = Writer(document, doc, layout, language, extra_heading_ids=[statement_id],
+                    progress=progress)
+    front.write_title_block(writer)
+    front.write_contents(writer, statement_id)
+    writer.write_document_blocks()
+    front.write_statement(writer, statement_id, layout.font_family, layout.body_size)
+    front.set_properties(document, doc, language)
+    document.save(str(path))
+    return path
+
+
+def rules_for(doc: Document, options: WordOptions | LargePrintOptions) -> word_check.WordRules:
+    layout: Layout = layout_for(options)
+    large = isinstance(options, LargePrintOptions)
+    return word_check.WordRules(
+        large_print=large,
+        body_size=layout.body_size,
+        minimum_size=layout.body_size if large else 12,
+        language=word_language(doc.meta.language),
+        text_colour=layout.text_colour,
+        background=layout.background,
+    )
+
+
+def _build(name: str, suffix: str):
+    def build(doc: Document, options, out_dir: Path, ctx: BuildContext) -> list[Path]:
+        path = out_dir / f"{ctx.slug}{suffix}"
+        try:
+            write_docx(doc, options, path, ctx.progress)
+        except StageFailed:
+            raise
+        except OSError as error:
+            raise StageFailed(f"{name}: could not write {path}: {error.strerror}") from None
+        return [path]
+    return build
+
+
+def _check(doc: Document, options, paths: list[Path], ctx: BuildContext) -> CheckResult:
+    return word_check.check(doc, rules_for(doc, options), paths)
+
+
+def tool_versions() -> dict[str, str]:
+    return {"python-docx": docx.__version__, "lxml": lxml.__version__}
+
+
+STAGES = [
+    Stage(name="word", version=VERSION, options=WordOptions, build=_build("word", ".docx"),
+          check=_check, media_types={".docx": DOCX_MEDIA_TYPE}, tool_versions=tool_versions),
+    Stage(name="large-print", version=VERSION, options=LargePrintOptions,
+          build=_build("large-print", "-large-print.docx"), check=_check,
+          media_types={".docx": DOCX_MEDIA_TYPE}, tool_versions=tool_versions),
+]

@@ -1,0 +1,174 @@
+"""The `html` stage: a real build of the fixture document, read back by its check, by lxml, and by
+axe-core in headless Chromium; and the check catching each defect it exists for."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from fixture_document import fixture_document
+from pipeline.document import Figure
+from pipeline.stages import BuildContext, get, make_options
+from pipeline.errors import OptionsError
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE_DIR = ROOT / "tools" / "axe"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The fixture document, built once for the module: (doc, ctx, page path)."""
+    tmp = tmp_path_factory.mktemp("html")
+    doc = fixture_document(tmp / "src")
+    ctx = BuildContext(slug="listening-together", source=doc.source)
+    stage = get("html")
+    out = tmp / "out"
+    out.mkdir()
+    paths = stage.build(doc, stage.options(), out, ctx)
+    return doc, ctx, paths
+
+
+def run_check(doc, ctx, paths, options=None):
+    stage = get("html")
+    return stage.check(doc, options or stage.options(), paths, ctx)
+
+
+def test_fixture_builds_one_self_contained_page_that_passes_its_check(built):
+    doc, ctx, paths = built
+    assert [p.name for p in paths] == ["listening-together.html"]
+    result = run_check(doc, ctx, paths)
+    assert result.passed, result.findings
+    assert result.metrics["similarity"] >= 0.99
+    tree = lxml_html.parse(str(paths[0])).getroot()
+    assert all(img.get("src").startswith("data:image/png;base64,") for img in tree.iter("img"))
+
+
+def test_page_markup_is_what_readers_rely_on(built):
+    _, _, paths = built
+    tree = lxml_html.parse(str(paths[0])).getroot()
+    assert tree.get("lang") == "en-GB"
+    first_link = next(tree.iter("a"))
+    assert first_link.get("href") == "#main" and "Skip" in first_link.text
+    assert tree.find(".//main").get("id") == "main"
+    header = tree.find(".//header")
+    assert "Listening Together" in header.text_content()
+    assert "Example Co-production Charity" in header.text_content()
+    assert header.find(".//time").get("datetime") == "2024-03-01"
+    nav_links = [a.get("href") for a in tree.find(".//nav").iter("a")]
+    assert nav_links[:4] == ["#introduction", "#what-we-did", "#in-pictures", "#money"]
+    # headings keep the source's levels, each opening a labelled section
+    levels = [(h.tag, h.get("id")) for h in tree.find(".//main").iter("h1", "h2", "h3")]
+    assert levels[:4] == [("h1", "introduction"), ("h2", "what-we-did"), ("h3", "in-pictures"),
+                          ("h1", "money")]
+    assert tree.xpath("//section[@aria-labelledby='what-we-did']/h2")
+    # table: caption, column headers, row headers
+    table = tree.find(".//table")
+    assert table.find("caption").text == "Table 1: Sessions by kind"
+    assert [th.get("scope") for th in table.find("thead").iter("th")] == ["col"] * 3
+    assert [th.get("scope") for th in table.find("tbody").iter("th")] == ["row", "row"]
+    # figures and the decorative image
+    figure_img = tree.xpath("//figure/img")[0]
+    assert figure_img.get("alt").startswith("Bar chart")
+    assert tree.xpath("//figure/figcaption")[0].text == "Figure 1: Sessions in 2023"
+    decorative = tree.xpath("//img[@role='presentation']")
+    assert len(decorative) == 1 and decorative[0].get("alt") == ""
+    # language of the Welsh word, quote attribution, notes both ways
+    assert tree.xpath("//span[@lang='cy']")[0].text == "diolch"
+    assert "A workshop participant" in tree.xpath("//figure[@class='quote']/figcaption")[0].text_content()
+    ref = tree.xpath("//a[@role='doc-noteref']")[0]
+    note = tree.xpath(f"//*[@id='{ref.get('href')[1:]}']")[0]
+    assert note.get("role") == "doc-footnote"
+    assert note.getparent().get("role") == "doc-endnotes"
+    assert note.xpath(".//a[@role='doc-backlink']")[0].get("href") == f"#{ref.get('id')}"
+    statement = tree.xpath("//footer//section[@aria-labelledby='accessibility']")[0]
+    assert "formats@example.org" in statement.text_content()
+
+
+def _tampered(paths, tmp_path, edit):
+    page = tmp_path / paths[0].name
+    page.write_text(edit(paths[0].read_text(encoding="utf-8")), encoding="utf-8")
+    return [page]
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda s: s.replace('alt="Bar chart', 'data-x="Bar chart'), "no alt attribute"),
+    (lambda s: s.replace('<html lang="en-GB">', '<html>'), "<html lang>"),
+    (lambda s: s.replace('<h3 id="in-pictures">In pictures</h3>', ""), "headings differ"),
+    (lambda s: s.replace('<span lang="cy">', "<span>"), "language 'cy'"),
+    (lambda s: s.replace('href="#note-2"', 'href="#note-9"'), "goes nowhere"),
+    (lambda s: s.replace("</main>", "<p><b>unclosed</main>"), "parse error"),
+    (lambda s: s.replace("max-width: 42rem", "max-width: 672px"), "absolute unit"),
+    (lambda s: s.replace("text-align: start;", "text-align: justify;", 1), "justifies"),
+    (lambda s: s.replace("prefers-color-scheme: dark", "prefers-contrast: more"), "dark"),
+    (lambda s: s.replace("The Welsh for thank you is", "The Welsh is"), "words in order"),
+])
+def test_check_catches_each_defect(built, tmp_path, edit, expected):
+    doc, ctx, paths = built
+    result = run_check(doc, ctx, _tampered(paths, tmp_path, edit))
+    assert not result.passed
+    assert any(expected in f.message for f in result.findings), result.findings
+
+
+def test_the_words_check_is_strict_enough(built, tmp_path):
+    """Dropping three source words out of 82 must fail the 0.99 similarity bar."""
+    doc, ctx, paths = built
+    result = run_check(doc, ctx, _tampered(
+        paths, tmp_path, lambda s: s.replace("Bids won 35% more", "Bids")))
+    assert result.metrics["similarity"] < 0.99 and not result.passed
+
+
+def test_images_can_be_copied_beside_the_page(tmp_path, doc, ctx):
+    stage = get("html")
+    options = make_options(stage, {"embed_images": "false"})
+    out = tmp_path / "out"
+    out.mkdir()
+    paths = stage.build(doc, options, out, ctx)
+    assert len(paths) == 3 and all(p.is_file() for p in paths)
+    assert {p.parent.name for p in paths[1:]} == {"listening-together-images"}
+    assert run_check(doc, ctx, paths, options).passed
+    with pytest.raises(OptionsError):
+        make_options(stage, {"embed_images": "perhaps"})
+
+
+def test_a_missing_image_is_a_clear_failure(tmp_path, doc, ctx):
+    from pipeline.errors import StageFailed
+    broken = replace(doc, blocks=tuple(
+        replace(b, src=tmp_path / "gone.png") if isinstance(b, Figure) else b
+        for b in doc.blocks))
+    with pytest.raises(StageFailed, match="gone.png"):
+        get("html").build(broken, get("html").options(), tmp_path, ctx)
+
+
+def axe_ready() -> str:
+    """Why axe cannot run here, or "" when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not CHROMIUM.exists():
+        return "chromium is not installed (/usr/bin/chromium)"
+    if not (AXE_DIR / "node_modules" / "axe-core").is_dir():
+        return "axe-core is not installed: run `npm ci --prefix tools/axe`"
+    return ""
+
+
+def run_axe(files: list[Path]) -> list[dict]:
+    out = subprocess.run(["node", str(AXE_DIR / "run-axe.js"), *map(str, files)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(axe_ready()), reason=axe_ready() or "ready")
+def test_axe_finds_no_violations_in_light_or_dark(built):
+    _, _, paths = built
+    results = run_axe([paths[0]])
+    assert {r["scheme"] for r in results} == {"light", "dark"}
+    for result in results:
+        assert not result["parseError"] and result["headings"] >= 5
+        assert result["violations"] == [], result["violations"]

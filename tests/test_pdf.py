@@ -1,0 +1,320 @@
+"""The screen-reader PDF: built from the fixture, read back by our check and by independent readers
+(poppler, pdf.js), and deliberately broken to show the check catches each defect."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from fixture_document import fixture_document
+from pipeline import textcompare
+from pipeline.checks.pdf import check_pdf, expected_headings
+from pipeline.document import Figure, figures
+from pipeline.errors import OptionsError
+from pipeline.stages import BuildContext, PageMap, get, make_options
+
+ROOT = Path(__file__).resolve().parent.parent
+PDFJS_SCRIPT = ROOT / "tools" / "pdfjs" / "struct-tree.mjs"
+PDFJS_MODULES = ROOT / "tools" / "pdfjs" / "node_modules" / "pdfjs-dist"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One real build of the fixture document, shared by the read-back tests."""
+    folder = tmp_path_factory.mktemp("pdf")
+    doc = fixture_document(folder / "src")
+    ctx = BuildContext(slug="listening-together", source=doc.source)
+    out = folder / "out"
+    out.mkdir()
+    stage = get("pdf")
+    return doc, stage.build(doc, stage.options(), out, ctx)
+
+
+def pdf_of(paths: list[Path]) -> Path:
+    return next(path for path in paths if path.suffix == ".pdf")
+
+
+# ---------------------------------------------------------------- build and check
+
+
+def test_fixture_builds_and_passes_its_check(doc, ctx, tmp_path):
+    stage = get("pdf")
+    options = stage.options()
+    paths = stage.build(doc, options, tmp_path, ctx)
+    assert sorted(path.name for path in paths) == ["listening-together.pagemap.json",
+                                                    "listening-together.pdf"]
+    result = stage.check(doc, options, paths, ctx)
+    assert result.passed, result.findings
+    assert result.metrics["similarity"] >= 0.99
+    assert result.metrics["untagged_marks"] == 0
+    assert all("Helvetica" not in font for font in result.metrics["fonts"])
+    assert set(stage.media_types) >= {".pdf", ".json"}
+
+
+def test_catalog_and_metadata(built):
+    doc, paths = built
+    with pikepdf.open(pdf_of(paths)) as pdf:
+        assert pdf.pdf_version == "1.7"
+        assert str(pdf.Root.Lang) == "en-GB"
+        assert bool(pdf.Root.MarkInfo.Marked)
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
+        assert str(pdf.docinfo.Title) == doc.meta.title
+        meta = pdf.open_metadata()
+        assert str(meta["pdfuaid:part"]) == "1"
+        assert all(page.obj.Tabs == pikepdf.Name.S for page in pdf.pages)
+        outline_titles = []
+        with pdf.open_outline() as outline:
+            def walk(items):
+                for item in items:
+                    outline_titles.append(item.title)
+                    walk(item.children)
+            walk(outline.root)
+        assert outline_titles == [text for _, text in expected_headings(doc)]
+        # Every link annotation has /Contents and a /StructParent.
+        annotations = [a for page in pdf.pages for a in page.obj.get("/Annots", [])]
+        assert annotations and all("/StructParent" in a and "/Contents" in a
+                                   for a in annotations)
+
+
+def test_page_map_points_at_blocks_on_their_pages(built):
+    doc, paths = built
+    page_map = PageMap.read(next(path for path in paths if path.suffix == ".json"))
+    assert page_map.pdf_name == "listening-together.pdf"
+    pages = [start.page for start in page_map.pages]
+    blocks = [start.block_index for start in page_map.pages]
+    assert pages == sorted(set(pages)) and blocks == sorted(blocks)
+    assert page_map.pages[0].page == 3 and page_map.pages[0].block_index == 0   # after contents
+    # The fixture's PageBreak (block 11) makes "Money" (block 12) start a new page.
+    assert 12 in blocks
+
+
+def test_options_are_validated():
+    stage = get("pdf")
+    assert make_options(stage, {"font_size": "16", "paper": "Letter"}).font_size == 16
+    with pytest.raises(OptionsError, match="at least 12"):
+        make_options(stage, {"font_size": "10"})
+    with pytest.raises(OptionsError, match="paper"):
+        make_options(stage, {"paper": "A5"})
+    with pytest.raises(OptionsError, match="font_family"):
+        make_options(stage, {"font_family": "Comic Sans"})
+
+
+def test_letter_paper_and_larger_type(doc, ctx, tmp_path):
+    stage = get("pdf")
+    options = make_options(stage, {"paper": "Letter", "font_size": "18"})
+    paths = stage.build(doc, options, tmp_path, ctx)
+    with pikepdf.open(pdf_of(paths)) as pdf:
+        assert [round(float(v)) for v in pdf.pages[0].mediabox] == [0, 0, 612, 792]
+    assert stage.check(doc, options, paths, ctx).passed
+
+
+# ---------------------------------------------------------------- independent readers
+
+
+def poppler_tree(path: Path) -> dict:
+    """`pdfinfo -struct-text` as a tree of {role, text, children} (by indentation)."""
+    output = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True,
+                            text=True, check=True).stdout
+    root = {"role": "root", "text": "", "children": [], "indent": -1}
+    stack = [root]
+    for line in output.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("/") or stripped.startswith("Object "):
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack[-1]["indent"] >= indent:
+            stack.pop()
+        if stripped.startswith('"'):
+            stack[-1]["children"].append({"role": "#text", "text": stripped[1:-1],
+                                          "children": [], "indent": indent})
+            continue
+        node = {"role": re.split(r"[ :(]", stripped)[0], "text": "", "children": [],
+                "indent": indent}
+        stack[-1]["children"].append(node)
+        stack.append(node)
+    return root
+
+
+def text_of(node: dict) -> str:
+    if node["role"] == "#text":
+        return node["text"]
+    return " ".join(text_of(child) for child in node["children"])
+
+
+def nodes(node: dict, role: str) -> list[dict]:
+    found = [node] if node["role"] == role else []
+    for child in node["children"]:
+        found += nodes(child, role)
+    return found
+
+
+def test_poppler_reads_headings_lists_tables_and_text_in_order(built):
+    doc, paths = built
+    tree = poppler_tree(pdf_of(paths))
+    found = [(int(node["role"][1]), " ".join(text_of(node).split()))
+             for node in _in_order(tree) if re.fullmatch(r"H[1-6]", node["role"])]
+    assert found == expected_headings(doc)
+    # Lists: two bullet items, the first holding a numbered list of two; then the
+    # accessibility statement's own bullet list of features.
+    lists = nodes(tree, "L")
+    assert len(lists) == 3
+    labels = [" ".join(text_of(label).split()) for label in nodes(tree, "Lbl")]
+    assert labels[:4] == ["•", "1.", "2.", "•"] and set(labels[4:]) == {"•"}
+    # The table: a header row of TH and a TH heading each body row.
+    table = nodes(tree, "Table")[0]
+    rows = nodes(table, "TR")
+    assert [" ".join(text_of(cell).split()) for cell in nodes(rows[0], "TH")] == \
+        ["Kind", "Sessions", "People"]
+    assert [" ".join(text_of(cell).split()) for cell in nodes(rows[1], "TH")] == ["Training"]
+    assert len(nodes(tree, "Figure")) == 1
+    assert "Sessions by kind" in text_of(nodes(table, "Caption")[0])
+    # The whole text, in structure order, carries the source's words in order.
+    recall = textcompare.in_order_recall(textcompare.source_words(doc),
+                                         textcompare.words(text_of(tree)))
+    assert recall >= 0.99
+
+
+def _in_order(node: dict):
+    yield node
+    for child in node["children"]:
+        yield from _in_order(child)
+
+
+@pytest.mark.skipif(not PDFJS_MODULES.is_dir() or shutil.which("node") is None,
+                    reason="pdf.js not installed: run `npm ci --prefix tools/pdfjs`")
+def test_pdfjs_sees_figure_alt_language_and_text(built):
+    doc, paths = built
+    output = subprocess.run(["node", str(PDFJS_SCRIPT), str(pdf_of(paths))], capture_output=True,
+                            text=True, check=True, timeout=120).stdout
+    pages = json.loads(output)
+    elements: list[dict] = []
+    words: list[str] = []
+
+    def walk(node):
+        if node.get("type") == "content":
+            words.extend(textcompare.words(node["text"]))
+            return
+        if "role" in node:
+            elements.append(node)
+        for child in node.get("children", []):
+            walk(child)
+    for page in pages:
+        if page["tree"]:
+            walk(page["tree"])
+    alts = [node.get("alt") for node in elements if node["role"] == "Figure"]
+    assert alts == [figure.alt for figure in figures(doc) if not figure.decorative]
+    spans = [node for node in elements if node["role"] == "Span"]
+    assert [span.get("lang") for span in spans] == ["cy"]
+    roles = {node["role"] for node in elements}
+    assert {"H1", "H2", "H3", "L", "LI", "Lbl", "LBody", "Table", "TR", "TH", "TD", "Figure",
+            "Link", "Note", "Reference", "Code", "BlockQuote", "TOC", "TOCI", "Caption"} <= roles
+    assert textcompare.in_order_recall(textcompare.source_words(doc), words) >= 0.99
+
+
+# ---------------------------------------------------------------- the check catches defects
+
+
+def broken_copy(built, tmp_path: Path, mutate) -> Path:
+    _, paths = built
+    target = tmp_path / "broken.pdf"
+    with pikepdf.open(pdf_of(paths)) as pdf:
+        mutate(pdf)
+        pdf.save(target)
+    return target
+
+
+def struct_elements(pdf: pikepdf.Pdf):
+    def walk(elem):
+        yield elem
+        kids = elem.get("/K")
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids else []
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                yield from walk(kid)
+    yield from walk(pdf.Root.StructTreeRoot.K)
+
+
+def errors(doc, path: Path) -> str:
+    result = check_pdf(doc, path)
+    assert not result.passed
+    return "\n".join(f"{f.where}: {f.message}" for f in result.findings if f.severity == "error")
+
+
+def test_the_unbroken_build_passes(built):
+    doc, paths = built
+    assert check_pdf(doc, pdf_of(paths)).passed
+
+
+def test_catches_untagged_text(built, tmp_path):
+    def add_untagged_text(pdf):
+        page = pdf.pages[2]
+        font = next(iter(page.Resources.Font.keys()))
+        page.contents_add(pdf.make_stream(f"BT {font} 12 Tf 72 72 Td (Hidden) Tj ET".encode()))
+    assert "page 3" in errors(built[0], broken_copy(built, tmp_path, add_untagged_text))
+
+
+def test_catches_a_figure_without_alt(built, tmp_path):
+    def strip_alt(pdf):
+        for elem in struct_elements(pdf):
+            if elem.S == pikepdf.Name.Figure:
+                del elem["/Alt"]
+    assert "alternative text" in errors(built[0], broken_copy(built, tmp_path, strip_alt))
+
+
+def test_catches_a_skipped_heading_level(built, tmp_path):
+    def demote_h2(pdf):
+        for elem in struct_elements(pdf):
+            if elem.S == pikepdf.Name.H2:
+                elem.S = pikepdf.Name.H3      # "What we did" now follows an H1 as an H3
+    assert "skipped" in errors(built[0], broken_copy(built, tmp_path, demote_h2))
+
+
+def test_catches_a_table_without_header_cells(built, tmp_path):
+    def th_to_td(pdf):
+        for elem in struct_elements(pdf):
+            if elem.S == pikepdf.Name.TH:
+                elem.S = pikepdf.Name.TD
+    assert "TH" in errors(built[0], broken_copy(built, tmp_path, th_to_td))
+
+
+def test_catches_a_missing_language(built, tmp_path):
+    def remove_lang(pdf):
+        del pdf.Root["/Lang"]
+    assert "/Lang" in errors(built[0], broken_copy(built, tmp_path, remove_lang))
+
+
+def test_catches_an_unembedded_font(built, tmp_path):
+    def swap_to_helvetica(pdf):
+        fonts = pdf.pages[0].Resources.Font
+        name = next(iter(fonts.keys()))
+        fonts[name] = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica,
+            Encoding=pikepdf.Name.WinAnsiEncoding))
+    assert "Helvetica is not embedded" in errors(built[0],
+                                                 broken_copy(built, tmp_path, swap_to_helvetica))
+
+
+def test_catches_text_missing_from_the_tree(built, tmp_path):
+    """A paragraph dropped from the structure tree: its words are no longer read in order."""
+    def drop_paragraphs(pdf):
+        document = pdf.Root.StructTreeRoot.K
+        kids = document.K
+        keep = [kid for kid in kids if not (kid.get("/S") == pikepdf.Name.P)]
+        document.K = pikepdf.Array(keep)
+    message = errors(built[0], broken_copy(built, tmp_path, drop_paragraphs))
+    assert "not in the structure tree" in message and "source's words" in message
+
+
+def test_a_source_with_a_missing_image_fails_clearly(doc, ctx, tmp_path):
+    from dataclasses import replace
+    from pipeline.errors import StageFailed
+    blocks = tuple(replace(block, src=tmp_path / "missing.png") if isinstance(block, Figure)
+                   else block for block in doc.blocks)
+    stage = get("pdf")
+    with pytest.raises(StageFailed, match="missing.png"):
+        stage.build(replace(doc, blocks=blocks), stage.options(), tmp_path, ctx)
