@@ -36,7 +36,7 @@ def make_images(folder: Path) -> tuple[Path, Path]:
 def fixture_document(folder: Path) -> Document:
     chart, border = make_images(folder)
     meta = Metadata(
-        title="Listening Together", subtitle="A test report", authors=("Test Author",),
+        title="Listening Together", subtitle="A test report", authors=("Test Author", "Second Author"),
         publisher="Example Co-production Charity", date="2024-03-01", language="en-GB",
         description="A short report used by the tests.", contact="formats@example.org",
         version="1.0", aliases=("the listening report",), keywords=("co-production",),

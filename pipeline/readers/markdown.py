@@ -73,7 +73,7 @@ PAGE_BREAK_MARKERS = {r"\newpage", r"\pagebreak"}
 ATTRIBUTION_DASH = re.compile(r"^(—|―|–|--)\s*")
 CAPTION_START = re.compile(r"^(?:Table)?:\s+")
 TRAILING_ATTRIBUTES = re.compile(r"\s*\{([^{}]*)\}\s*$")
-FOOTNOTE_LOOKALIKE = re.compile(r"\[\^([^\]\s]*)(\])?")
+FOOTNOTE_LOOKALIKE = re.compile(r"\[\^([\w-]*)(\])?")
 DATE_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Formats every stage can embed (Word and ReportLab both take these); others must be converted.
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF"}
@@ -85,9 +85,13 @@ def read_markdown(path: Path) -> Document:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourceError([Problem(path, None, "the report file does not exist",
+                                   "check the path; a report is sources/<name>.md or "
+                                   "sources/<name>/<name>.md.")]) from None
     except UnicodeDecodeError as error:
         raise SourceError([Problem(path, None, f"the file is not UTF-8 text ({error.reason})",
-                                   "save it as UTF-8 (in most editors: Save As, encoding UTF-8).")])
+                                   "save it as UTF-8 (in most editors: Save As, encoding UTF-8).")]) from None
     reader = _Reader(path, text)
     document = reader.read()
     if reader.problems:
@@ -244,7 +248,7 @@ def _language_problem(tag: str) -> tuple[str, str] | None:
                 f"write {tag.replace('_', '-')} instead.")
     if not langcodes.tag_is_valid(tag):
         return f"'{tag}' is not a known language tag", fix
-    language = langcodes.Language.get(tag).language or ""
+    language = langcodes.Language.get(tag).language or "und"   # langcodes reads "und" as None
     # Valid in the registry but naming no particular language: speech and braille cannot use them.
     if language in {"und", "mul", "zxx", "mis"} or "qaa" <= language <= "qtz":
         return f"'{tag}' does not name a particular language", fix

@@ -294,8 +294,10 @@ def a11y_claims(doc: Document, options: EpubOptions, page_map: PageMap | None) -
 
 def add_metadata(book: epub.EpubBook, doc: Document, claims: A11yClaims) -> None:
     meta = doc.meta
-    for author in meta.authors or ((meta.publisher,) if meta.publisher else ()):
-        book.add_author(author)
+    creators = meta.authors or ((meta.publisher,) if meta.publisher else ())
+    for number, author in enumerate(creators, start=1):
+        # ebooklib gives every creator the id "creator" unless told otherwise: ids must be unique.
+        book.add_author(author, uid=f"creator{number}")
     if meta.publisher:
         book.add_metadata("DC", "publisher", meta.publisher)
     if meta.date:

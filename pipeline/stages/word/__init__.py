@@ -27,7 +27,10 @@ DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingm
 
 
 def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Path,
-               progress=None) -> Path:
+               progress=None, *, author_copy: bool = False) -> Path:
+    """Write the Word document. author_copy leaves out what the pipeline adds for readers (the
+    contents list and the accessibility statement), giving the file an author would have
+    written: scripts/make_sample_docx.py uses it to make the sample Word source."""
     layout = layout_for(options)
     language = word_language(doc.meta.language)
     document = docx.Document()
@@ -40,10 +43,12 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
     statement_id = front.statement_id(doc)
     writer = Writer(document, doc, layout, language, extra_heading_ids=[statement_id],
                     progress=progress)
-    front.write_title_block(writer)
-    front.write_contents(writer, statement_id)
+    front.write_title_block(writer, byline=not author_copy)   # an author's byline is metadata
+    if not author_copy:
+        front.write_contents(writer, statement_id)
     writer.write_document_blocks()
-    front.write_statement(writer, statement_id, layout.font_family, layout.body_size)
+    if not author_copy:
+        front.write_statement(writer, statement_id, layout.font_family, layout.body_size)
     front.set_properties(document, doc, language)
     document.save(str(path))
     return path

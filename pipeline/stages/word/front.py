@@ -15,15 +15,15 @@ from .writer import BlockContext, Writer
 CONTENTS_HEADING = "Contents"
 
 
-def write_title_block(writer: Writer) -> None:
+def write_title_block(writer: Writer, byline: bool = True) -> None:
     meta = writer.model.meta
     writer.add_paragraph(writer.body, [text_run(meta.title)], TITLE)
     if meta.subtitle:
         writer.add_paragraph(writer.body, [text_run(meta.subtitle)], SUBTITLE)
-    byline = [", ".join(meta.authors), meta.publisher, meta.date,
-              f"Version {meta.version}" if meta.version else ""]
-    byline_text = ". ".join(part for part in byline if part)
-    if byline_text:
+    byline_parts = [", ".join(meta.authors), meta.publisher, meta.date,
+                    f"Version {meta.version}" if meta.version else ""]
+    byline_text = ". ".join(part for part in byline_parts if part)
+    if byline and byline_text:
         writer.add_paragraph(writer.body, [text_run(byline_text + ".")], NORMAL)
 
 
