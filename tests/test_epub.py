@@ -106,7 +106,10 @@ def test_package_metadata_tells_the_truth(unpaged):
     assert opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
     dc = {el.tag.split("}")[1]: el.text for el in opf.iter("{http://purl.org/dc/elements/1.1/}*")}
     assert dc["title"] == "Listening Together" and dc["language"] == "en-GB"
-    assert dc["creator"] == "Test Author" and dc["publisher"] == "Example Co-production Charity"
+    creators = [el for el in opf.iter("{http://purl.org/dc/elements/1.1/}creator")]
+    assert [el.text for el in creators] == ["Test Author", "Second Author"]
+    assert len({el.get("id") for el in creators}) == 2, "each creator needs its own id"
+    assert dc["publisher"] == "Example Co-production Charity"
     assert dc["date"] == "2024-03-01" and dc["identifier"].startswith("urn:uuid:")
     props = properties(path)
     features = {v for k, v in props if k == "schema:accessibilityFeature"}

@@ -174,7 +174,8 @@ def test_structure_screen_readers_navigate_by(built):
     assert ("Caption", "Figure 1: Sessions in 2023") in styles
     assert ("Caption", "Table 1: Sessions by kind") in styles
     core = document.core_properties
-    assert (core.title, core.language, core.author) == ("Listening Together", "en-GB", "Test Author")
+    assert (core.title, core.language, core.author) == ("Listening Together", "en-GB",
+                                                             "Test Author; Second Author")
     assert core.subject == "A short report used by the tests." and core.keywords == "co-production"
     body = part_xml(path, "word/document.xml")
     # Contents: links to bookmarks on the headings.
