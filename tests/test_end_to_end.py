@@ -97,3 +97,21 @@ def test_word_source_gives_the_same_text_as_markdown_source(builds, name):
     floor = 0.97 if name == "braille" else 0.98
     assert in_order_recall(from_markdown, from_word) >= floor
     assert in_order_recall(from_word, from_markdown) >= floor
+
+
+def test_editing_an_image_rebuilds_only_the_formats_that_show_images(tmp_path):
+    """With the real stages: braille and audio read figures as alt text, so they are reused."""
+    import shutil
+    from PIL import Image
+    folder = tmp_path / "impact-report-2023"
+    shutil.copytree(SOURCES["markdown"].parent, folder)
+    source = folder / SOURCES["markdown"].name
+    out = tmp_path / "out"
+    formats = ["html", "pdf", "braille"]
+    build_report(source, out, formats, workers=2, show_progress=False)
+    chart = next(p for p in folder.glob("*.png") if "divider" not in p.name)
+    with Image.open(chart) as image:
+        image.convert("L").convert("RGB").save(chart)     # the same chart, now in grey
+    result = build_report(source, out, formats, workers=2, show_progress=False)
+    statuses = {name: entry["status"] for name, entry in result.manifest["stages"].items()}
+    assert statuses == {"html": "built", "pdf": "built", "braille": "reused"}

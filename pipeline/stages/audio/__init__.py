@@ -189,4 +189,5 @@ def tool_versions() -> dict[str, str]:
 STAGES = [Stage(name="audio", version=VERSION, options=AudioOptions, build=build, check=check,
                 media_types={".mp3": "audio/mpeg", ".m3u8": "audio/x-mpegurl",
                              ".txt": "text/plain"},
+                uses_images=False,           # figures are spoken as their alt text only
                 tool_versions=tool_versions)]

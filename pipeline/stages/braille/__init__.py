@@ -128,5 +128,6 @@ def check(doc: Document, options: BrailleOptions, paths: list[Path], ctx: BuildC
 STAGES = [Stage(
     name="braille", version="1", options=BrailleOptions, build=build, check=check,
     media_types={".brf": "application/x-brf", ".pef": "application/x-pef+xml"},
-    uses_page_map=True, tool_versions=lambda: {"liblouis": louis.version()},
+    uses_page_map=True, uses_images=False,       # figures are read as their alt text only
+    tool_versions=lambda: {"liblouis": louis.version()},
 )]

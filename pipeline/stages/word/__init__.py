@@ -22,7 +22,7 @@ from .ooxml import word_language
 from .options import LargePrintOptions, WordOptions
 from .writer import Writer
 
-VERSION = "1"
+VERSION = "2"   # 2: solid bullets at every list level
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

@@ -13,7 +13,9 @@ from lxml import etree
 from .layout import Layout
 from .ooxml import run_properties, twips, w
 
-BULLETS = ("•", "◦", "▪")         # all in Arial, Verdana, Liberation Sans
+# Solid markers at every level: a hollow "◦" is too faint for many low-vision readers (RNIB
+# Clear Print asks for clear, solid bullets); nesting is shown by the indent instead.
+BULLETS = ("•", "■", "▪")         # all in Arial, Verdana, Liberation Sans
 
 
 class Numbering:
