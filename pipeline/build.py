@@ -20,7 +20,7 @@ from typing import Any
 
 from . import __version__, manifest, stages
 from .document import Document, figures
-from .errors import PipelineError
+from .errors import OptionsError, PipelineError
 from .progress import quiet, stderr_bar
 from .sources import read_source, relative_key, report_slug, sha256_file, source_files
 from .stages import BuildContext, CheckResult, Finding, PageMap, Stage
@@ -79,15 +79,18 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
                  show_progress: bool = True) -> BuildResult:
     """Build `formats` (default: all) of one report into out_dir; see the module docstring.
 
-    Raises SourceError when the source has problems (nothing is built then). A stage that fails
-    does not stop the others: it is named in BuildResult.failed and .errors.
+    Raises SourceError when the source has problems, and OptionsError when a format or an option
+    is wrong; nothing is written then. A stage that fails while building does not stop the
+    others: it is named in BuildResult.failed and .errors.
     """
     source = Path(source)
     doc = read_source(source)
     slug = report_slug(source)
     names = list(formats) if formats else default_formats()
     result = BuildResult(manifest={})
-    jobs = _plan_jobs(doc, source, names, options or {}, result)
+    jobs, problems = _plan_jobs(doc, source, names, options or {})
+    if problems:
+        raise OptionsError("; ".join(problems))
     with manifest.lock_for(out_dir):
         _remove_stale_temp(out_dir)
         current = manifest.read(out_dir, slug)
@@ -99,13 +102,19 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
 
 
 def _plan_jobs(doc: Document, source: Path, names: list[str],
-               options: dict[str, dict[str, str]], result: BuildResult) -> list[StageJob]:
+               options: dict[str, dict[str, str]]) -> tuple[list[StageJob], list[str]]:
+    """The stages to run with their keys, and every problem with the formats or options asked
+    for (a wrong command line is reported before anything is written)."""
     source_sha256, files = sha256_file(source), source_files(doc, source)
     image_paths = {relative_key(f.src, source.parent) for f in figures(doc)}
     digests = {True: manifest.source_digest(source_sha256, files),
                False: manifest.source_digest(source_sha256, {k: v for k, v in files.items()
                                                              if k not in image_paths})}
-    jobs = []
+    jobs: list[StageJob] = []
+    problems = [f"unknown format '{name}'. Formats: {', '.join(stages.available())}"
+                for name in names if name not in stages.available()]
+    problems += [f"options were given for '{name}', which is not being built"
+                 for name in options if name not in names]
     for name in stages.available():            # registry order: pdf before its page-map users
         if name not in names:
             continue
@@ -113,18 +122,13 @@ def _plan_jobs(doc: Document, source: Path, names: list[str],
             stage = stages.get(name)
             stage_options = stages.make_options(stage, options.get(name, {}))
         except PipelineError as error:
-            result.failed.append(name)
-            result.errors[name] = str(error)
+            problems.append(str(error))
             continue
         tools = stage.tool_versions()
         key = manifest.stage_key(digests[stage.uses_images], name, stage.version,
                                  _options_json(stage_options), tools)
         jobs.append(StageJob(name, stage_options, key, tools))
-    unknown = [n for n in names if n not in stages.available()]
-    for name in unknown:
-        result.failed.append(name)
-        result.errors[name] = f"unknown format '{name}'. Formats: {', '.join(stages.available())}"
-    return jobs
+    return jobs, problems
 
 
 def _options_json(options: Any) -> dict[str, Any]:

@@ -141,6 +141,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     slugs = args.reports or sorted(p.parent.name for p in args.outputs.glob("*/manifest.json")
                                    if p.parent.name != "requests")
+    if not slugs:
+        print(f"error: nothing has been built in {args.outputs}/ yet: run `make all` first",
+              file=sys.stderr)
+        return 2
     rows = []
     for slug in slugs:
         out_dir = args.outputs / slug

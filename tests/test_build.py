@@ -14,6 +14,7 @@ from PIL import Image
 
 from pipeline import manifest, stages
 from pipeline.build import build_report
+from pipeline.errors import OptionsError
 from pipeline.sources import sha256_file
 
 TESTS = Path(__file__).parent
@@ -211,9 +212,25 @@ def test_cli_build_json_prints_the_manifest_and_exits_nonzero_on_failure(report,
     assert bad.returncode == 1
     assert "text: the test stage was told to fail" in bad.stderr.replace(str(report) + ": ", "")
     assert "Traceback" not in bad.stderr
+    wrong = subprocess.run([sys.executable, "-c", script, "build", str(report), "--outputs",
+                            str(out), "--option", "text.colour=red"],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert wrong.returncode == 2 and "error: 'text' has no option 'colour'" in wrong.stderr
+    empty = subprocess.run([sys.executable, "-c", script, "check", "--outputs",
+                            str(tmp_path / "nothing")], capture_output=True, text=True, cwd=ROOT)
+    assert empty.returncode == 2 and "nothing has been built" in empty.stderr
 
 
-def test_an_unknown_option_is_a_clear_error(report, tmp_path):
-    result = build_report(report, tmp_path / "out", ["text"], {"text": {"colour": "red"}},
-                          workers=1, show_progress=False)
-    assert result.errors["text"] == "'text' has no option 'colour'. Its options: behaviour, suffix"
+@pytest.mark.parametrize("formats, options, message", [
+    (["text"], {"text": {"colour": "red"}},
+     "'text' has no option 'colour'. Its options: behaviour, suffix"),
+    (["text", "mobi"], {}, "unknown format 'mobi'. Formats: text, gallery"),
+    (["text"], {"gallery": {"suffix": "md"}},
+     "options were given for 'gallery', which is not being built"),
+])
+def test_a_wrong_format_or_option_is_a_clear_error_and_writes_nothing(report, tmp_path, formats,
+                                                                       options, message):
+    with pytest.raises(OptionsError) as raised:
+        build_report(report, tmp_path / "out", formats, options, workers=1, show_progress=False)
+    assert str(raised.value) == message
+    assert not (tmp_path / "out").exists()
