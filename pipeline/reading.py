@@ -126,7 +126,8 @@ def reading_order(doc: Document, notes: NotePlacement = "paragraph",
             pending.clear()
         for unit in _block_units(block, index, depth=0, quote_depth=0):
             units.append(unit)
-            numbers = note_numbers(unit.runs) + [n for c in unit.cells for n in note_numbers(c.runs)]
+            numbers = note_numbers(unit.runs) + note_numbers(unit.row_header) + \
+                [n for c in unit.cells for n in note_numbers(c.runs)]
             if notes == "paragraph":
                 units.extend(note_units(numbers, index))
             else:

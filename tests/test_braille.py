@@ -345,3 +345,12 @@ def test_table_by_language(doc):
 def test_nonsense_options_are_refused(settings):
     with pytest.raises(ValueError):
         BrailleOptions(**settings)
+
+
+def test_two_links_to_one_address_each_get_the_address_only_when_needed():
+    from pipeline.reading import Run
+    from pipeline.stages.braille.translate import _with_visible_urls
+    url = "https://example.org/report"
+    runs = (Run("Read "), Run("the report", link=url), Run(" or go to "), Run(url, link=url))
+    texts = [run.text for run in _with_visible_urls(runs)]
+    assert texts == ["Read ", "the report", " (", url, ")", " or go to ", url]

@@ -573,3 +573,19 @@ def test_damaged_part_inside_a_valid_zip(tmp_path):
                 data = data[: len(data) // 2]
             target.writestr(info, data)
     assert "damaged" in _single_problem(damaged)
+
+
+def test_a_picture_too_large_to_decode_safely_is_unusable_not_a_crash():
+    import io
+    import struct
+    import zlib
+    from PIL import Image as PILImage
+    from pipeline.readers.docx.images import ImageStore, PictureUnusable
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (1, 1)).save(buffer, "PNG")
+    png = bytearray(buffer.getvalue())
+    header = b"IHDR" + struct.pack(">II", 30000, 30000) + bytes(png[24:29])   # claims 30000²
+    png[12:29] = header
+    png[29:33] = struct.pack(">I", zlib.crc32(header))
+    with pytest.raises(PictureUnusable):
+        ImageStore("0" * 64).extract("word/media/huge.png", bytes(png))

@@ -381,3 +381,11 @@ def test_missing_file_and_non_utf8_file_are_source_errors(tmp_path):
     latin1 = tmp_path / "latin1.md"
     latin1.write_bytes("---\ntitle: Caf\xe9\n---\n".encode("latin-1"))
     assert "not UTF-8" in problems_of(latin1)[0][1]
+
+
+def test_a_folder_in_place_of_the_report_file_is_a_clear_error(tmp_path):
+    folder = tmp_path / "report.md"
+    folder.mkdir()
+    with pytest.raises(SourceError) as raised:
+        read_markdown(folder)
+    assert "the report file cannot be read" in str(raised.value)

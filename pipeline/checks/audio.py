@@ -21,7 +21,7 @@ from typing import Any
 import miniaudio
 from mutagen.id3 import ID3, ID3NoHeaderError
 
-from ..document import Document, Table
+from ..document import Document, Table, headings, inline_text
 from ..stages import BuildContext, CheckResult, Finding
 from ..textcompare import in_order_recall, words
 from ..reading import plain_text
@@ -75,9 +75,9 @@ def read_chapters(tag: ID3) -> tuple[list[ChapterFrame], list[str], Any]:
 
 
 def _expected_titles(doc: Document, chapter_levels: int) -> list[str]:
-    from ..document import Heading, inline_text
-    return [doc.meta.title] + [inline_text(b.inlines).strip() for b in doc.blocks
-                               if isinstance(b, Heading) and b.level <= chapter_levels]
+    """The document title, then every heading of level <= chapter_levels, in source order."""
+    return [doc.meta.title] + [inline_text(h.inlines).strip() for h in headings(doc)
+                               if h.level <= chapter_levels]
 
 
 def check_book(doc: Document, chapter_levels: int, book: Path) -> tuple[list[Finding], dict]:

@@ -92,6 +92,9 @@ def read_markdown(path: Path) -> Document:
     except UnicodeDecodeError as error:
         raise SourceError([Problem(path, None, f"the file is not UTF-8 text ({error.reason})",
                                    "save it as UTF-8 (in most editors: Save As, encoding UTF-8).")]) from None
+    except OSError as error:          # a folder, no permission, a disk error
+        raise SourceError([Problem(path, None, f"the report file cannot be read ({error.strerror})",
+                                   "check that it is a readable file")]) from None
     reader = _Reader(path, text)
     document = reader.read()
     if reader.problems:

@@ -388,10 +388,10 @@ class StoryReader:
         open_cells: dict[int, tuple[int, int]] = {}     # grid column -> (row, cell index)
         for row in table.findall(q("w:tr")):
             row_cells: list[TableCell] = []
-            column = int(val(row, "w:trPr/w:gridBefore", "0") or 0)
+            column = _whole_number(val(row, "w:trPr/w:gridBefore", "0"), 0)
             for cell in _row_cells(row):
                 tcpr = child(cell, "w:tcPr")
-                span = int(val(tcpr, "w:gridSpan", "1") or 1)
+                span = _whole_number(val(tcpr, "w:gridSpan", "1"), 1)
                 merge = child(tcpr, "w:vMerge")
                 if merge is not None and attr(merge, "w:val", "continue") == "continue" \
                         and column in open_cells:
@@ -607,6 +607,15 @@ def _has_seq_field(paragraph) -> bool:
     instructions += [t.text or "" for t in paragraph.iter(q("w:instrText"))]
     return any(re.match(r"\s*SEQ\s+(Table|Figure|Chart|Picture)\b", text, re.I)
                for text in instructions)
+
+
+def _whole_number(text: str | None, default: int) -> int:
+    """A count from the XML (gridSpan, gridBefore); a damaged value counts as the default
+    rather than stopping the whole reading with a traceback."""
+    try:
+        return max(0, int(text or default))
+    except ValueError:
+        return default
 
 
 def _symbol(font: str | None, code: str | None) -> str:

@@ -46,7 +46,8 @@ class ImageStore:
                     data, suffix = blob, _KEPT_FORMATS[image_format]
                 else:
                     data, suffix = _as_png(image), ".png"
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError,
+                SyntaxError) as error:
             raise PictureUnusable(f"{PurePosixPath(partname).suffix or 'unknown'} "
                                   f"({error})") from None
         name = f"{stem}{suffix}"

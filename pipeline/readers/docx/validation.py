@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from ...document import Document, Heading, inline_text
+from ...document import headings as document_headings
 from ...errors import Problem
 
 _WORDS_QUOTED = 5
@@ -79,7 +80,7 @@ class Validator:
     # ---------------------------------------------------------------- after reading
 
     def finish(self, doc: Document, title_sources: tuple[str, ...]) -> None:
-        headings = [block for block in doc.blocks if isinstance(block, Heading)]
+        headings = document_headings(doc)
         self._check_bold_paragraphs(headings)
         self._check_heading_levels(headings)
         if not doc.meta.title.strip():

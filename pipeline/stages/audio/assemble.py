@@ -106,10 +106,15 @@ def render_tracks(jobs: list[TrackJob], workers: int,
     results: dict[int, TrackAudio] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
         futures = [pool.submit(_run_worker, job) for job in jobs]
-        for future in as_completed(futures):
-            audio = future.result()
-            results[audio.number] = audio
-            on_done(audio)
+        try:
+            for future in as_completed(futures):
+                audio = future.result()
+                results[audio.number] = audio
+                on_done(audio)
+        except BaseException:
+            # One track failed: say so now instead of synthesising every track still queued.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return [results[job.track.number] for job in jobs]
 
 

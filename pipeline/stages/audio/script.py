@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ...document import Document, Heading, inline_text
+from ...document import Document, Heading
 from ...reading import Run, Runs, Unit, reading_order, runs_text
 from .normalise import MONTHS, normalise, words
 
@@ -321,11 +321,6 @@ def build_tracks(doc: Document, options: ScriptOptions, voice_for: VoiceFor,
         tracks[0] = Track(1, doc.meta.title, "001-opening", (opening_part,))
     return tuple(tracks)
 
-
-def expected_chapter_titles(doc: Document, chapter_levels: int) -> list[str]:
-    """The document title, then every heading of level <= chapter_levels, in source order."""
-    return [doc.meta.title] + [inline_text(h.inlines).strip() for h in doc.blocks
-                               if isinstance(h, Heading) and h.level <= chapter_levels]
 
 
 def script_text(tracks: tuple[Track, ...]) -> str:

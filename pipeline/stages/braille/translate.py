@@ -258,7 +258,10 @@ def _with_visible_urls(runs: Runs) -> list[Run]:
         link_ends = url and (index + 1 == len(runs) or runs[index + 1].link != url)
         if link_ends and not url.startswith("#"):
             shown = url.removeprefix("mailto:")
-            link_text = "".join(r.text for r in runs if r.link == url).strip()
+            start = index                  # this link's own runs only, not another link
+            while start > 0 and runs[start - 1].link == url:  # to the same address
+                start -= 1
+            link_text = "".join(r.text for r in runs[start:index + 1]).strip()
             if link_text not in (url, shown):
                 out.append(Run(" ("))
                 out.append(Run(shown, code=True))   # code: written uncontracted
