@@ -101,6 +101,29 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
     return result
 
 
+def current_outputs(source: Path, out_dir: Path, name: str,
+                    options: dict[str, str] | None = None) -> list[Path] | None:
+    """The outputs of stage `name` in out_dir when they are exactly what a build of `source`
+    with these options would make now (same key: source, images, stage version, options,
+    tools, page map; files intact; checks passed), else None. For request emails, which reuse
+    the standard outputs instead of building again. Call it holding manifest.lock_for(out_dir)
+    if the files are then copied, so no build replaces them meanwhile."""
+    if not (out_dir / manifest.MANIFEST_NAME).is_file():
+        return None
+    doc = read_source(source)
+    jobs, problems = _plan_jobs(doc, source, [name], {name: options} if options else {})
+    if problems or not jobs:
+        return None
+    current = manifest.read(out_dir, report_slug(source))
+    entry = current["stages"].get(name)
+    job = jobs[0]
+    if entry and entry.get("page_map"):
+        job = _with_page_map(job, out_dir, current) if _page_map(out_dir, current) else job
+    if not manifest.is_reusable(out_dir, entry, job.key):
+        return None
+    return [out_dir / record["path"] for record in entry["outputs"]]
+
+
 def _plan_jobs(doc: Document, source: Path, names: list[str],
                options: dict[str, dict[str, str]]) -> tuple[list[StageJob], list[str]]:
     """The stages to run with their keys, and every problem with the formats or options asked

@@ -234,3 +234,14 @@ def test_a_wrong_format_or_option_is_a_clear_error_and_writes_nothing(report, tm
         build_report(report, tmp_path / "out", formats, options, workers=1, show_progress=False)
     assert str(raised.value) == message
     assert not (tmp_path / "out").exists()
+
+
+def test_current_outputs_names_files_only_while_they_match_a_fresh_build(report, tmp_path):
+    from pipeline.build import current_outputs
+    out = tmp_path / "out"
+    assert current_outputs(report, out, "text") is None
+    build_report(report, out, workers=1, show_progress=False)
+    assert current_outputs(report, out, "text") == [out / "build-test.txt"]
+    assert current_outputs(report, out, "text", {"suffix": "text"}) is None   # other options
+    report.write_text(SOURCE + "\nEdited.\n", encoding="utf-8")
+    assert current_outputs(report, out, "text") is None                      # stale source
