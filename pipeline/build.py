@@ -50,7 +50,7 @@ class StageJob:
 class StageRun:
     """What a worker sends back: the files it wrote (in its temp folder) and their check."""
     name: str
-    temp_dir: Path
+    temp_dir: Path | None         # None when the worker died before reporting its folder
     files: tuple[Path, ...] = ()
     check: dict[str, Any] | None = None
     seconds: float = 0.0
@@ -244,7 +244,8 @@ def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list
                 try:
                     run = future.result()
                 except Exception as error:       # the worker process itself died
-                    run = StageRun(job.name, out_dir, error=f"the {job.name} worker died: {error}")
+                    # Its temp folder is unknown here; the next build clears .tmp-* folders.
+                    run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
                 _install(run, job, out_dir, current, result)
 
 
@@ -293,7 +294,8 @@ def _install(run: StageRun, job: StageJob, out_dir: Path, current: dict[str, Any
         say(f"{job.name}: built in {run.seconds:.1f}s, checks passed")
         manifest.write(out_dir, current)
         _remove_old_outputs(out_dir, previous, entry)
-    shutil.rmtree(run.temp_dir, ignore_errors=True)
+    if run.temp_dir is not None:
+        shutil.rmtree(run.temp_dir, ignore_errors=True)
     current["pipeline"].setdefault("tools", {}).update(job.tools)
     manifest.write(out_dir, current)
 

@@ -245,3 +245,17 @@ def test_current_outputs_names_files_only_while_they_match_a_fresh_build(report,
     assert current_outputs(report, out, "text", {"suffix": "text"}) is None   # other options
     report.write_text(SOURCE + "\nEdited.\n", encoding="utf-8")
     assert current_outputs(report, out, "text") is None                      # stale source
+
+
+def test_a_worker_process_that_dies_fails_its_stage_and_keeps_every_output(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    before = (out / "build-test.txt").read_bytes()
+    report.write_text(SOURCE + "\nChanged.\n", encoding="utf-8")
+    result = build_report(report, out, None, {"text": {"behaviour": "kill"}}, workers=2,
+                          show_progress=False)
+    assert "text" in result.failed and "worker died" in result.errors["text"]
+    assert (out / "build-test.txt").read_bytes() == before
+    current = json.loads((out / "manifest.json").read_text())
+    for entry in current["stages"].values():
+        assert entry["outputs"] and manifest.outputs_intact(out, entry)
