@@ -10,23 +10,41 @@ from __future__ import annotations
 
 import re
 
-from .document import Block, BulletList, Document, Heading, Inline, Link, Paragraph, Text, figures
+from typing import Iterable
+
+from .document import (Block, BulletList, Document, Heading, Inline, Link, Paragraph, Text,
+                       figures, iter_blocks)
 
 STATEMENT_HEADING = "Accessibility"
 STATEMENT_ID = "accessibility"
+# Headings the visual formats add around the report's own, the same words in each format.
+CONTENTS_HEADING = "Contents"
+NOTES_HEADING = "Notes"
 
 # Every format the pipeline makes for a reader, named as a reader would ask for it.
 OTHER_FORMATS = "accessible PDF, Word, large print, audio (MP3), EPUB, braille and a web page"
 
 
-def statement_id(doc: Document) -> str:
-    """An id for the statement's heading that no heading of the report already uses."""
-    taken = {block.id for block in doc.blocks if isinstance(block, Heading)}
-    candidate, n = STATEMENT_ID, 1
+def unique_id(doc: Document, base: str, also_taken: Iterable[str] = ()) -> str:
+    """base, or base-2, base-3...: an id for something a stage adds (its contents, notes or
+    statement heading, a landmark) that no heading of the report uses, nor any of also_taken.
+
+    The reader derives heading ids from their words, so a report's own heading "Notes" is
+    `notes`: a stage that hard-coded that id would make two elements share it (invalid HTML)
+    or send links and bookmarks to the wrong one (PDF).
+    """
+    taken = {block.id for block in iter_blocks(doc.blocks) if isinstance(block, Heading)}
+    taken.update(also_taken)
+    candidate, n = base, 1
     while candidate in taken:
         n += 1
-        candidate = f"{STATEMENT_ID}-{n}"
+        candidate = f"{base}-{n}"
     return candidate
+
+
+def statement_id(doc: Document) -> str:
+    """An id for the statement's heading that no heading of the report already uses."""
+    return unique_id(doc, STATEMENT_ID)
 
 
 def contact_inlines(contact: str) -> tuple[Inline, ...]:

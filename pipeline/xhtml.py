@@ -30,9 +30,7 @@ from .document import (Block, BulletList, Code, Document, Emphasis, Figure, Foot
                        Heading, Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak,
                        Paragraph, Quote, Span, Strong, Table, TableCell, Text,
                        ThematicBreak, inline_text, iter_blocks)
-# The statement lives beside the model (the PDF and Word stages carry the same words); the html
-# and epub stages import it from here.
-from .statement import accessibility_statement, contact_inlines  # noqa: F401
+from .statement import NOTES_HEADING
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -254,7 +252,7 @@ class Renderer:
             return None
         section = self.el(parent, "section", epub_type="endnotes", role="doc-endnotes",
                           aria_labelledby=heading_id, class_="notes")
-        self.el(section, f"h{heading_level}", "Notes", id=heading_id)
+        self.el(section, f"h{heading_level}", NOTES_HEADING, id=heading_id)
         for number in todo:
             self.notes.home[number] = self.current_file
             note = self.notes_by_number[number]

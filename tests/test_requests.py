@@ -108,6 +108,7 @@ class Sink:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse_data = ""          # e.g. "451 4.3.0 try later"; "" accepts
         self.refuse_rcpt: set[str] = set()
+        self.hang_up_after_data = False   # take the message, then drop the line before "250"
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -122,6 +123,8 @@ class Sink:
         with self.lock:
             self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.hang_up_after_data:
+            server.transport.close()
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -647,3 +650,161 @@ def test_serve_maildir_fifty_messages(library, smtp):
                      "--sources", str(library / "sources"), "--outputs", str(library / "outputs"),
                      "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port), "--from", US)
     assert "0 messages" in second.stderr and len(smtp.messages) == 30
+
+
+# ------------------------------------------------------------------ one bad request never stops
+# the service; uncertain sends; mail a person has already read
+
+
+def _maildir_with(root: Path, *messages: bytes) -> mailbox.Maildir:
+    box = mailbox.Maildir(str(root / "Maildir"), create=True)
+    for raw in messages:
+        box.add(raw)
+    return box
+
+
+@pytest.mark.parametrize("where", ["Reply-To", "From"])
+def test_a_non_ascii_address_fails_alone_and_the_next_message_is_answered(service, smtp,
+                                                                          library, where):
+    from pipeline.requests.intake import process_maildir
+    odd = "josé@example.com"
+    bad = make_message("the annual review as a web page", message_id="<odd@example.com>",
+                       **({"headers": {"Reply-To": odd}} if where == "Reply-To"
+                          else {"sender": odd}))
+    good = make_message("the impact report as a web page", message_id="<good@example.com>")
+    _maildir_with(library, bad, good)
+    summary = process_maildir(library / "Maildir", service)
+    assert [o.state for o in summary.outcomes] == ["failed", "replied"]
+    assert "cannot carry" in summary.outcomes[0].reason
+    [reply] = smtp.to(READER)
+    assert reply["In-Reply-To"] == "<good@example.com>"
+    [notice] = smtp.to(STAFF)
+    assert odd in notice.get_content()
+    # and later passes are not stopped by it either
+    assert process_maildir(library / "Maildir", service).outcomes == []
+
+
+def test_an_unexpected_error_fails_that_row_only_and_staff_are_told(service, smtp):
+    # A row the processor cannot read (here: its saved message damaged in the ledger) used to
+    # stop every pass, since each pass starts by resuming pending rows.
+    broken, fine = (parse_bytes(make_message(f"the {name} as a web page",
+                                             message_id=f"<{name.replace(' ', '-')}@x.org>"))
+                    for name in ("annual review", "impact report"))
+    service.ledger.claim(broken, "test")
+    service.ledger.claim(fine, "test")
+    service.ledger.db.execute("UPDATE requests SET parsed = '{}' WHERE key = ?", (broken.key,))
+    outcomes = service.resume_pending()
+    assert [o.state for o in outcomes] == ["failed", "replied"]
+    assert "unexpected error" in outcomes[0].reason
+    assert len(smtp.to(READER)) == 1 and len(smtp.to(STAFF)) == 1
+
+
+def test_an_outbox_that_cannot_be_written_is_retried(library):
+    blocked = library / "outbox"
+    blocked.write_text("a file where the outbox folder should be")
+    with Ledger(library / "ledger.sqlite3") as ledger:
+        processor = Processor(settings_for(library, OutboxTransport(blocked)), ledger)
+        outcome = processor.receive(make_message("the annual review as a web page"), "test")
+        assert outcome.state == "ready" and "outbox" in outcome.reason
+        blocked.unlink()
+        assert [o.state for o in processor.resume_pending()] == ["replied"]
+    assert len(list(blocked.glob("[!.]*.eml"))) == 1
+
+
+def test_a_missing_saved_reply_is_made_again(service, smtp, library):
+    smtp.refuse_data = "451 4.3.0 later"
+    outcome = service.receive(make_message("the annual review as a web page"), "test")
+    assert outcome.state == "ready"
+    saved = library / "outputs" / "requests" / outcome.request_id / "reply.eml"
+    saved.unlink()
+    smtp.refuse_data = ""
+    assert [o.state for o in service.resume_pending()] == ["replied"]
+    [reply] = smtp.to(READER)
+    assert list(attachments(reply)) == ["annual-review-2023.html"]
+
+
+def test_a_connection_lost_after_the_whole_message_counts_as_sent(service, smtp):
+    smtp.hang_up_after_data = True
+    outcome = service.receive(make_message("the annual review as a web page"), "test")
+    assert outcome.state == "replied" and "taken as sent" in outcome.reason
+    smtp.hang_up_after_data = False
+    assert service.resume_pending() == []
+    assert len(smtp.to(READER)) == 1          # never sent twice
+
+
+def test_a_message_a_person_has_already_read_is_still_answered_once(service, smtp, library):
+    from pipeline.requests.intake import process_maildir
+    box = _maildir_with(library)
+    read_by_staff = mailbox.MaildirMessage(make_message("the annual review as a web page"))
+    read_by_staff.set_subdir("cur")
+    read_by_staff.add_flag("S")
+    box.add(read_by_staff)
+    assert [o.state for o in process_maildir(library / "Maildir", service).outcomes] == \
+        ["replied"]
+    assert process_maildir(library / "Maildir", service).outcomes == []
+    assert len(smtp.to(READER)) == 1
+
+
+def test_serve_keeps_running_after_a_failed_pass(service, smtp, library, capsys):
+    from pipeline.requests.intake import process_maildir, serve
+    passes = []
+
+    def one_pass():
+        passes.append(1)
+        if len(passes) == 2:            # the mail store appears (e.g. a mount comes back)
+            _maildir_with(library, make_message("the annual review as a web page"))
+        if len(passes) == 3:
+            raise KeyboardInterrupt     # Ctrl-C: stop between passes
+        return process_maildir(library / "Maildir", service)
+
+    total = serve(one_pass, once=False, interval=0)
+    assert len(passes) == 3
+    assert "is not a Maildir" in capsys.readouterr().err
+    assert [o.state for o in total.outcomes] == ["replied"]
+    with pytest.raises(Exception, match="is not a Maildir"):      # --once: cron sees the error
+        serve(lambda: process_maildir(library / "nowhere", service), once=True, interval=0)
+
+
+def test_staff_notices_for_one_request_do_not_overwrite_each_other(library):
+    outbox = library / "outbox"
+    with Ledger(library / "ledger.sqlite3") as ledger:
+        processor = Processor(settings_for(library, OutboxTransport(outbox)), ledger)
+        row, _ = ledger.claim(parse_bytes(make_message("hello")), "test")
+        processor._notify_staff(row, "first problem", ["one"])
+        processor._notify_staff(row, "second problem", ["two"])
+    subjects = sorted(BytesParser(policy=policy.default).parsebytes(p.read_bytes())["Subject"]
+                      for p in outbox.glob(f"{row.request_id}.staff*.eml"))
+    assert [s.split("] ")[1].split(":")[0] for s in subjects] == ["first problem",
+                                                                 "second problem"]
+
+
+def test_a_message_too_large_to_read_is_ignored_and_staff_are_told(service, smtp,
+                                                                    monkeypatch):
+    from pipeline.requests import parse
+    monkeypatch.setattr(parse, "MAX_MESSAGE_BYTES", 2000)
+    raw = make_message("the annual review as a web page\n" + "please " * 500)
+    outcome = service.receive(raw, "test")
+    assert outcome.state == "ignored" and "too large" in outcome.reason
+    assert smtp.to(READER) == []
+    [notice] = smtp.to(STAFF)
+    assert "too large" in notice["Subject"]
+
+
+def test_a_standard_output_built_with_other_tool_versions_is_not_reused(service, smtp,
+                                                                         library, monkeypatch):
+    import dataclasses
+    import importlib
+    from pipeline.build import build_report
+    html_module = importlib.import_module(stages.STAGE_MODULES["html"])
+    [html_stage] = [s for s in html_module.STAGES if s.name == "html"]
+    older = dataclasses.replace(html_stage, tool_versions=lambda: {
+        **html_stage.tool_versions(), "markdown-it-py": "0.0.1-older"})
+    with monkeypatch.context() as patch:      # the standard build ran with an older tool
+        patch.setattr(html_module, "STAGES", [older if s is html_stage else s
+                                              for s in html_module.STAGES])
+        build_report(library / "sources" / "annual-review-2023.md",
+                     library / "outputs" / "annual-review-2023", ["html"], show_progress=False)
+    outcome = service.receive(make_message("the annual review as a web page"), "test")
+    assert outcome.state == "replied"
+    request_dir = library / "outputs" / "requests" / outcome.request_id
+    assert (request_dir / "manifest.json").is_file()         # built again, not copied

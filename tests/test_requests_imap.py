@@ -102,8 +102,10 @@ def test_serve_imap_answers_unseen_messages_once(tmp_path, imap_server, smtp):
                 make_message("I am away", message_id="<imap-2@x.org>",
                              headers={"Auto-Submitted": "auto-replied"}),
                 make_message("The impact report as a web page", message_id="<imap-3@x.org>")]
-    for raw in messages:
+    for raw in messages[:2]:
         client.append("INBOX", None, None, raw.replace(b"\n", b"\r\n"))
+    # a person opened this one before the service ran: it must still be answered
+    client.append("INBOX", "(\\Seen)", None, messages[2].replace(b"\n", b"\r\n"))
 
     def serve():
         return run_cli("serve", "--imap", f"imap://formats@127.0.0.1:{port}/INBOX", "--once",
@@ -120,6 +122,8 @@ def test_serve_imap_answers_unseen_messages_once(tmp_path, imap_server, smtp):
     client.select("INBOX")
     _, unseen = client.uid("SEARCH", None, "UNSEEN")
     assert unseen == [b""]                                 # all marked \Seen
+    _, processed = client.uid("SEARCH", None, "KEYWORD", "$AFProcessed")
+    assert len(processed[0].split()) == 3                  # and carry our own keyword
     second = serve()
     assert "0 messages" in second.stderr and len(smtp.messages) == 2
 

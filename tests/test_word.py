@@ -431,7 +431,42 @@ def _split_picture_from_caption(root):
     keep.getparent().remove(keep)
 
 
+def _heading_loses_its_style(root):
+    """"Introduction" as Normal text: the count of Heading paragraphs would still reach the
+    report's because the stage adds Contents and Accessibility headings."""
+    paragraph = paragraph_with(root, "Introduction", last=True)
+    style = paragraph.find("w:pPr/w:pStyle", NS)
+    style.getparent().remove(style)
+
+
+def _statement_bullet_loses_numbering(root):
+    numbering = paragraph_with(root, "Footnotes linked to their place").find("w:pPr/w:numPr", NS)
+    numbering.getparent().remove(numbering)
+
+
+def _report_item_loses_numbering(root):
+    numbering = paragraph_with(root, "Talks and events").find("w:pPr/w:numPr", NS)
+    numbering.getparent().remove(numbering)
+
+
+def _contact_link_unlinked(root):
+    """The statement's contact as plain text: the report's own link count alone would pass."""
+    link = next(h for h in root.iter(q("w:hyperlink"))
+                if "formats@example.org" in "".join(t.text or "" for t in h.iter(q("w:t"))))
+    for run in list(link):
+        link.addprevious(run)
+    link.getparent().remove(link)
+
+
 DEFECTS = [
+    ("heading as Normal text", "word/document.xml", _heading_loses_its_style,
+     "not the report's headings"),
+    ("statement bullet without numbering", "word/document.xml",
+     _statement_bullet_loses_numbering, "accessibility statement's"),
+    ("report list item without numbering", "word/document.xml", _report_item_loses_numbering,
+     "use Word list numbering; the report has 4 list items"),
+    ("statement contact not a link", "word/document.xml", _contact_link_unlinked,
+     "external hyperlinks"),
     ("picture narrower than the page", "word/document.xml", _shrink_picture, "narrower than the text width"),
     ("picture split from caption", "word/document.xml", _split_picture_from_caption, "split from its caption"),
     ("picture without alt text", "word/document.xml", _remove_alt_text, "no alt text"),
@@ -449,6 +484,14 @@ DEFECTS = [
     ("missing text", "word/document.xml", _drop_paragraph, "of the report's words in order"),
     ("floating picture", "word/document.xml", _float_picture, "floating picture"),
 ]
+
+
+def test_heading_check_compares_levels_and_words_exactly(built):
+    doc, path = built["word"]
+    headings = word_check.expected_headings(doc)
+    assert headings[0] == (1, "Contents") and headings[-1] == (1, "Accessibility")
+    assert headings[1:-1] == [(1, "Introduction"), (2, "What we did"), (3, "In pictures"),
+                              (1, "Money")]
 
 
 @pytest.mark.parametrize("label, part, change, message", DEFECTS, ids=[d[0] for d in DEFECTS])

@@ -23,12 +23,8 @@ from pdfminer.pdfparser import PDFParser
 from .. import textcompare
 from ..document import Document, Footnotes, Heading, Table, figures, inline_text, iter_blocks
 from ..stages import CheckResult, Finding
-from ..statement import STATEMENT_HEADING
-
 # Headings the PDF adds around the report's own (the title page's title is one more H1).
-CONTENTS_HEADING = "Contents"
-NOTES_HEADING = "Notes"
-ACCESSIBILITY_HEADING = STATEMENT_HEADING     # the same heading in every visual format
+from ..statement import CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING
 
 MINIMUM_SIMILARITY = 0.99
 # Tags whose text runs on in the line of their parent; every other element ends a line.
@@ -43,7 +39,7 @@ def expected_headings(doc: Document) -> list[tuple[int, str]]:
             out.append((block.level, _squash(inline_text(block.inlines))))
         elif isinstance(block, Footnotes) and block.notes:
             out.append((1, NOTES_HEADING))
-    out.append((1, ACCESSIBILITY_HEADING))
+    out.append((1, STATEMENT_HEADING))
     return out
 
 

@@ -23,9 +23,11 @@ from docx.oxml.ns import qn
 from lxml import etree
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ..document import (BulletList, Document, Figure, Link, NoteRef, OrderedList, Paragraph, Span,
-                        Heading, Table, iter_blocks)
+from ..colour import contrast_ratio
+from ..document import (BulletList, Document, Figure, Heading, Link, NoteRef, OrderedList,
+                        Paragraph, Span, Table, figures, headings, inline_text, iter_blocks)
 from ..stages import CheckResult, Finding
+from ..statement import CONTENTS_HEADING, STATEMENT_HEADING, accessibility_statement
 from ..textcompare import in_order_recall, source_words, words
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -69,7 +71,6 @@ class Styles:
         self.default_ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}") if defaults is not None else None
         self.default_paragraph = next((sid for sid, s in self.by_id.items()
                                        if s.get(qn("w:type")) == "paragraph"
-                                       and _on(s.find(qn("w:default"))) is not False
                                        and s.get(qn("w:default")) in ("1", "true")), None)
         self.default_table = next((sid for sid, s in self.by_id.items()
                                    if s.get(qn("w:type")) == "table"
@@ -352,22 +353,38 @@ def _inlines_of(block) -> Iterator:
 
 
 def _span_text(span: Span) -> str:
-    from ..document import inline_text
     return inline_text(span.inlines)
 
 
 _HEADING = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
 
 
-def _headings(doc, rules, package, report) -> dict:
-    previous, count = 0, 0
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def expected_headings(doc: Document) -> list[tuple[int, str]]:
+    """(level, text) of every Heading-styled paragraph the body must have, in order: the
+    contents heading, the report's headings (nested ones too: the writer styles a heading in a
+    quote or cell as a heading; notes are in footnotes.xml), the statement heading."""
+    in_notes = {id(inner) for note in doc.footnotes.values() for inner in iter_blocks(note.blocks)}
+    own = [b for b in iter_blocks(doc.blocks) if isinstance(b, Heading) and id(b) not in in_notes]
+    return [(1, CONTENTS_HEADING),
+            *((min(max(b.level, 1), 6), _squash(inline_text(b.inlines))) for b in own),
+            (1, STATEMENT_HEADING)]
+
+
+def _heading_paragraphs(package) -> Iterator[tuple[int, etree._Element]]:
     for paragraph in package.body.iter(qn("w:p")):
-        name = package.styles.name(package.styles.paragraph_style(paragraph))
-        match = _HEADING.match(name)
-        if not match:
-            continue
-        level = int(match.group(1))
-        count += 1
+        match = _HEADING.match(package.styles.name(package.styles.paragraph_style(paragraph)))
+        if match:
+            yield int(match.group(1)), paragraph
+
+
+def _headings(doc, rules, package, report) -> dict:
+    previous = 0
+    found: list[tuple[int, str]] = []
+    for level, paragraph in _heading_paragraphs(package):
         if level > previous + 1:
             report.many("error", "a heading skips a level (screen reader users lose their place "
                                  "in the outline)",
@@ -375,12 +392,28 @@ def _headings(doc, rules, package, report) -> dict:
                         f"{'the start' if not previous else f'Heading {previous}'}")
         if not _text(paragraph).strip():
             report.many("error", "an empty heading", "document.xml")
+        found.append((level, _squash(_text(paragraph))))
         previous = level
-    expected = len([b for b in doc.blocks if isinstance(b, Heading)])
-    if count < expected:
-        report.add("error", f"only {count} paragraphs use Heading styles; the report has "
-                            f"{expected} headings")
-    return {"headings": count}
+    # Exactly, in order: a count would let a heading that lost its style hide behind the
+    # headings the stage adds (Contents, the statement).
+    expected = expected_headings(doc)
+    if found != expected:
+        missing = [f"Heading {level} '{text}'" for level, text in expected if (level, text) not in found]
+        extra = [f"Heading {level} '{text}'" for level, text in found if (level, text) not in expected]
+        detail = "; ".join(part for part in (
+            f"missing {', '.join(missing[:MAX_EXAMPLES])}" if missing else "",
+            f"unexpected {', '.join(extra[:MAX_EXAMPLES])}" if extra else "") if part) \
+            or "the order differs"
+        report.add("error", f"the Heading-styled paragraphs are not the report's headings "
+                            f"({len(found)} found, {len(expected)} expected: {detail})")
+    return {"headings": len(found)}
+
+
+def _statement_heading(package) -> etree._Element | None:
+    """The statement's heading paragraph (the last Heading 1 with its words), or None."""
+    found = [p for level, p in _heading_paragraphs(package)
+             if level == 1 and _squash(_text(p)) == STATEMENT_HEADING]
+    return found[-1] if found else None
 
 
 def _is_decorative(doc_pr: etree._Element) -> bool:
@@ -413,7 +446,7 @@ def _pictures(doc, rules, package, report) -> dict:
         for _ in story.root.iter(qn("w:txbxContent"), "{urn:schemas-microsoft-com:vml}textbox"):
             report.many("error", "text in a text box: screen readers often skip it", story.name)
     _picture_layout(rules, package, report)
-    for figure in (f for f in iter_blocks(doc.blocks) if isinstance(f, Figure) and not f.decorative):
+    for figure in (f for f in figures(doc) if not f.decorative):
         if figure.alt.strip() and figure.alt.strip() not in descriptions:
             report.many("error", "a figure's alt text from the source is missing from the pictures",
                         f"'{figure.alt[:40]}'")
@@ -507,7 +540,7 @@ def _runs(doc, rules, package, report) -> dict:
             colour = prop("color")
             value = colour.get(qn("w:val")) if colour is not None else "auto"
             if value != "auto" and re.fullmatch(r"[0-9A-Fa-f]{6}", value or ""):
-                ratio = _contrast(value, rules.background)
+                ratio = contrast_ratio(value, rules.background)
                 if ratio < 4.5:
                     report.many("error", f"text colour {value} has {ratio:.1f}:1 contrast with the "
                                          f"page (4.5:1 needed)", where)
@@ -530,17 +563,6 @@ def _numbering_sizes(rules, package, report) -> None:
             if int(size.get(qn("w:val"))) / 2 < rules.minimum_size:
                 report.many("error", f"list markers smaller than {rules.minimum_size:g} pt",
                             f"numbering.xml list {abstract.get(qn('w:abstractNumId'))}")
-
-
-def _contrast(first: str, second: str) -> float:
-    def luminance(hex_colour: str) -> float:
-        def channel(v: int) -> float:
-            c = v / 255
-            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-        r, g, b = (int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
-        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def _is_empty(paragraph: etree._Element) -> bool:
@@ -585,20 +607,39 @@ def _paragraphs(doc, rules, package, report) -> dict:
     return {"line_spacing": int(line) / 240 if line else None}
 
 
+def _is_numbered(paragraph: etree._Element) -> bool:
+    return paragraph.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
+
+
 def _lists(doc, rules, package, report) -> dict:
-    numbered = sum(1 for p in package.body.iter(qn("w:p"))
-                   if p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None)
-    items = sum(len(b.items) for b in iter_blocks(doc.blocks) if isinstance(b, (BulletList, OrderedList)))
-    typed = [p for p in package.body.iter(qn("w:p"))
-             if p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is None
+    paragraphs = [p for story in package.stories for p in story.root.iter(qn("w:p"))]
+    typed = [p for p in paragraphs if not _is_numbered(p)
              and re.match(r"^\s*([•◦▪\-\*]|\d+[.)])\s", _text(p))]
     for paragraph in typed:
         report.many("error", "a typed bullet or number instead of Word list numbering",
                     f"document.xml {_snippet(paragraph)}")
-    if numbered < items:
-        report.add("error", f"{numbered} paragraphs use Word list numbering; the report has "
-                            f"{items} list items")
-    return {"list_items": numbered}
+    # The statement's own bullets (its features) follow its heading: what is not the
+    # statement's fixed paragraphs there is a feature item, and must be numbered.
+    statement = _statement_heading(package)
+    after = list(statement.itersiblings(qn("w:p"))) if statement is not None else []
+    in_statement = {id(p) for p in after}
+    fixed = len(accessibility_statement(doc, "", []))
+    statement_items = max(len(after) - fixed, 0)
+    numbered_statement = sum(1 for p in after if _is_numbered(p))
+    numbered_report = sum(1 for p in paragraphs if _is_numbered(p) and id(p) not in in_statement)
+    items = sum(len(b.items) for b in iter_blocks(doc.blocks) if isinstance(b, (BulletList, OrderedList)))
+    if numbered_report != items:
+        report.add("error", f"{numbered_report} paragraphs of the report use Word list "
+                            f"numbering; the report has {items} list items")
+    if numbered_statement != statement_items:
+        report.add("error", f"{numbered_statement} of the accessibility statement's "
+                            f"{statement_items} list items use Word list numbering")
+    return {"list_items": numbered_report + numbered_statement}
+
+
+def _external_links(blocks) -> int:
+    return sum(1 for block in iter_blocks(tuple(blocks)) for node in _inlines_of(block)
+               if isinstance(node, Link) and not node.url.startswith("#"))
 
 
 def _links(doc, rules, package, report) -> dict:
@@ -614,10 +655,11 @@ def _links(doc, rules, package, report) -> dict:
                 external += 1
             if not _text(link).strip():
                 report.many("error", "a link with no text", story.name)
-    wanted = sum(1 for block in iter_blocks(doc.blocks) for node in _inlines_of(block)
-                 if isinstance(node, Link) and not node.url.startswith("#"))
-    if external < wanted:
-        report.add("error", f"{external} external hyperlinks in the document; the report has {wanted}")
+    # The report's links and the statement's (its contact); its features carry none.
+    wanted = _external_links(doc.blocks) + _external_links(accessibility_statement(doc, "", []))
+    if external != wanted:
+        report.add("error", f"{external} external hyperlinks in the document; the report and "
+                            f"its accessibility statement have {wanted}")
     return {"hyperlinks": external}
 
 
@@ -663,7 +705,6 @@ def _footnotes(doc, rules, package, report) -> dict:
     for note in sorted(doc.footnotes.values(), key=lambda n: n.number):
         for block in iter_blocks(note.blocks):
             if isinstance(block, (Paragraph, Heading)):
-                from ..document import inline_text
                 note_words += words(inline_text(block.inlines))
     recall = in_order_recall(note_words, words(notes_text))
     if recall < MIN_SIMILARITY:

@@ -1,16 +1,15 @@
 """A one-off build for a request, into outputs/requests/<request-id>/.
 
 The standard outputs (outputs/<slug>/) are only ever read: when a request asks for a format with
-its default options, and the standard output is current (same source, same options, same stage
-version, check passed, every file still has its recorded sha256), the files are copied instead of
-rebuilt. Everything else is built by build_report into the request's own folder.
+its default options, and the standard output is current by the build's own rule
+(build.current_outputs), the files are copied instead of rebuilt. Everything else is built by
+build_report into the request's own folder.
 """
 from __future__ import annotations
 
-import json
 import mimetypes
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import stages
@@ -127,40 +126,35 @@ def _attachment(path: Path, stage: stages.Stage) -> Attachment:
 
 def _reuse_standard(entry: CatalogueEntry, request: FormatRequest, standard_dir: Path,
                     request_dir: Path) -> MadeFormat | None:
-    """Copy the standard output when it is exactly what a default-options build would make."""
-    from ..manifest import outputs_intact
-    from ..sources import read_source, sha256_file, source_files
+    """Copy the standard output when it is exactly what a default-options build would make.
+
+    "Exactly" is the build's own rule (build.current_outputs: source and images, stage version,
+    options, tool versions, page map, files intact, checks passed), so the two cannot drift.
+    The build's lock is held while checking and copying, so no build replaces the files
+    meanwhile; lock_for creates the folder, so a missing folder is never locked (or made).
+    """
+    from ..build import current_outputs
+    from ..manifest import lock_for
 
     stage = stages.get(request.format)
     if stages.make_options(stage, request.options_dict) != stage.options():
         return None
-    manifest_file = standard_dir / "manifest.json"
-    try:
-        recorded = json.loads(manifest_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not standard_dir.is_dir():
         return None
-    stage_entry = (recorded.get("stages") or {}).get(request.format) or {}
-    if stage_entry.get("status") == "failed" or not (stage_entry.get("checks") or {}).get("passed"):
-        return None
-    if stage_entry.get("version") != stage.version or \
-            stage_entry.get("options") != json.loads(json.dumps(asdict(stage.options()))):
-        return None
-    source = recorded.get("source") or {}
-    try:
-        if source.get("sha256") != sha256_file(entry.source):
+    with lock_for(standard_dir):
+        try:
+            outputs = current_outputs(entry.source, standard_dir, request.format, None)
+        except (OSError, PipelineError):       # the source cannot be read: build, and say so
             return None
-        if source.get("files", {}) != source_files(read_source(entry.source), entry.source):
+        if outputs is None:
             return None
-    except (OSError, PipelineError):
-        return None
-    if not outputs_intact(standard_dir, stage_entry):
-        return None
-    files = []
-    for record in stage_entry["outputs"]:
-        if record["path"].endswith(NOT_FOR_READERS):
-            continue
-        destination = request_dir / record["path"]
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(standard_dir / record["path"], destination)
-        files.append(Attachment(destination, record.get("media_type") or "application/octet-stream"))
+        files = []
+        for path in outputs:
+            if path.name.endswith(NOT_FOR_READERS):
+                continue
+            relative = path.relative_to(standard_dir)
+            destination = request_dir / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+            files.append(_attachment(destination, stage))
     return MadeFormat(request.format, request.options, tuple(files), reused=True)

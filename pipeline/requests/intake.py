@@ -1,7 +1,10 @@
 """Where messages come from: .eml files, a Maildir, or an IMAP folder.
 
-A message is marked seen (Maildir flag S, IMAP \\Seen) only after the ledger holds it, so a
-crash before that just means it is read again next time, and the ledger says what to do.
+"Not yet processed" never means "unseen": a person reading the mailbox marks messages seen.
+A Maildir file is read when the ledger has no record of its key; an IMAP message when it lacks
+our keyword $AFProcessed, which is set only after the ledger holds it. A crash in between just
+means the message is read again, and the ledger (one row per Message-ID) says what to do.
+We still mark what we processed seen, so people can tell answered mail from new mail.
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from urllib.parse import unquote, urlsplit
 from ..errors import PipelineError
 from .process import Outcome, Processor
 
+MAILDIR_ORIGIN = "maildir:"
+PROCESSED_KEYWORD = "$AFProcessed"     # IMAP keyword (RFC 3501 flag) for "in our ledger"
+IMAP_TIMEOUT_SECONDS = 60              # a silent server must not hang the service
 SUMMARY_STATES = {"replied": "answered", "ignored": "ignored", "failed": "failed",
                   "ready": "waiting to retry", "sending": "waiting to retry",
                   "duplicate": "duplicates (not answered again)"}
@@ -80,22 +86,19 @@ def process_maildir(folder: Path, processor: Processor) -> Summary:
     for outcome in processor.resume_pending():
         summary.add(outcome)
         _progress(len(summary.outcomes), len(summary.outcomes), outcome)
-    unseen = []
-    for key in sorted(box.keys()):
-        try:
-            if "S" not in box.get_message(key).get_flags():
-                unseen.append(key)
-        except KeyError:      # removed by someone else meanwhile
-            continue
-    for number, key in enumerate(unseen, 1):
+    # Keys come from the file names (no message is opened to find them); the ledger says which
+    # were read already.
+    already_read = processor.ledger.origins_read(MAILDIR_ORIGIN)
+    waiting = [key for key in sorted(box.keys()) if MAILDIR_ORIGIN + key not in already_read]
+    for number, key in enumerate(waiting, 1):
         try:
             raw = box.get_bytes(key)
-        except KeyError:
+        except KeyError:      # removed by someone else meanwhile
             continue
-        outcome = processor.receive(raw, origin=f"maildir:{key}")
+        outcome = processor.receive(raw, origin=MAILDIR_ORIGIN + key)
         _mark_seen(box, key)
         summary.add(outcome)
-        _progress(number, len(unseen), outcome)
+        _progress(number, len(waiting), outcome)
     return summary
 
 
@@ -137,8 +140,8 @@ def process_imap(url: str, password: str, processor: Processor) -> Summary:
     for outcome in processor.resume_pending():
         summary.add(outcome)
     try:
-        client = (imaplib.IMAP4_SSL if address.secure else imaplib.IMAP4)(address.host,
-                                                                           address.port)
+        client = (imaplib.IMAP4_SSL if address.secure else imaplib.IMAP4)(
+            address.host, address.port, timeout=IMAP_TIMEOUT_SECONDS)
     except OSError as error:
         raise PipelineError(f"cannot reach the IMAP server {address.host}:{address.port}: "
                             f"{error}") from None
@@ -147,7 +150,7 @@ def process_imap(url: str, password: str, processor: Processor) -> Summary:
         status, _ = client.select(_quote(address.folder))
         if status != "OK":
             raise PipelineError(f"the IMAP folder '{address.folder}' cannot be opened")
-        _, found = client.uid("SEARCH", None, "UNSEEN")
+        _, found = client.uid("SEARCH", None, "UNKEYWORD", PROCESSED_KEYWORD)
         uids = found[0].split() if found and found[0] else []
         for number, uid in enumerate(uids, 1):
             status, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -155,10 +158,10 @@ def process_imap(url: str, password: str, processor: Processor) -> Summary:
             if status != "OK" or raw is None:
                 continue
             outcome = processor.receive(raw, origin=f"imap:{address.folder}:{uid.decode()}")
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            client.uid("STORE", uid, "+FLAGS", f"({PROCESSED_KEYWORD} \\Seen)")
             summary.add(outcome)
             _progress(number, len(uids), outcome)
-    except imaplib.IMAP4.error as error:
+    except (imaplib.IMAP4.error, OSError) as error:
         raise PipelineError(f"IMAP {address.host}: {error}") from None
     finally:
         try:
@@ -173,11 +176,21 @@ def _quote(folder: str) -> str:
 
 
 def serve(pass_once, once: bool, interval: float) -> Summary:
-    """Run pass_once() every `interval` seconds (or once); Ctrl-C stops between passes."""
+    """Run pass_once() every `interval` seconds (or once); Ctrl-C stops between passes.
+
+    Running as a daemon, a pass that fails (the mail server unreachable, a network blip) is
+    reported and the next pass tries again; with --once the error ends the run (cron reports).
+    """
     total = Summary()
     try:
         while True:
-            summary = pass_once()
+            try:
+                summary = pass_once()
+            except (PipelineError, OSError) as error:
+                if once:
+                    raise
+                say(f"error: {error}; trying again in {interval:g} seconds")
+                summary = Summary()
             for outcome in summary.outcomes:
                 total.add(outcome)
             if once:

@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_state ON requests(state);
 CREATE INDEX IF NOT EXISTS requests_by_reply_to ON requests(reply_to, received_at);
+-- Every place a message was read from (maildir:<key>, file:<name>, imap:...), recorded with the
+-- claim: a Maildir pass reads only the files not in here, whatever their Seen flag says.
+CREATE TABLE IF NOT EXISTS origins (
+    origin TEXT PRIMARY KEY, key TEXT NOT NULL, at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     key TEXT NOT NULL, at REAL NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT ''
 );
@@ -99,6 +104,9 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")   # a recorded state survives a power cut
         self.db.executescript(SCHEMA)
+        # Ledgers written before the origins table: their rows' origins count as read.
+        self.db.execute("INSERT OR IGNORE INTO origins (origin, key, at) SELECT origin, key, "
+                        "received_at FROM requests WHERE origin != ''")
 
     def close(self) -> None:
         self.db.close()
@@ -132,6 +140,9 @@ class Ledger:
                  message.subject, json.dumps(message.to_json()), origin, now, now)).rowcount
             if inserted:
                 self._event(message.key, "received", origin, now)
+            if origin:
+                self.db.execute("INSERT OR IGNORE INTO origins (origin, key, at) VALUES (?, ?, ?)",
+                                (origin, message.key, now))
         row = self.get(message.key)
         assert row is not None
         return row, bool(inserted)
@@ -152,6 +163,12 @@ class Ledger:
     def pending(self) -> list[Row]:
         return self._rows(f"WHERE state NOT IN ({', '.join('?' * len(TERMINAL))}) "
                           "ORDER BY received_at", TERMINAL)
+
+    def origins_read(self, prefix: str) -> set[str]:
+        """The recorded origins starting with `prefix` (e.g. every "maildir:" key read)."""
+        cursor = self.db.execute("SELECT origin FROM origins WHERE substr(origin, 1, ?) = ?",
+                                 (len(prefix), prefix))
+        return {origin for (origin,) in cursor.fetchall()}
 
     def all(self) -> list[Row]:
         return self._rows("ORDER BY received_at")

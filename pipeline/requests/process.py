@@ -6,15 +6,15 @@ ledger holds, so a restart after a crash continues where the crash stopped.
 """
 from __future__ import annotations
 
-import os
+import itertools
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
 from ..errors import PipelineError
+from ..manifest import write_atomic
 from .catalogue import Catalogue, load_catalogue
 from .convert import Conversion, convert
 from .ledger import TERMINAL, Ledger, Row
@@ -22,12 +22,14 @@ from .parse import parse_bytes
 from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, compose,
                     files_body, reply_message_id, staff_notice, unclear_body,
                     unknown_report_body)
-from .safety import crash_point, reason_to_ignore
+from .safety import TOO_LARGE_REASON, crash_point, reason_to_ignore
 from .understand import understand
 
 Transport = Union[OutboxTransport, SmtpTransport]
 MAX_REPORTS_PER_REQUEST = 3
 MAX_BACKOFF_SECONDS = 6 * 3600
+REPLY_FILE = "reply.eml"
+_NOTICE_NUMBERS = itertools.count(1)   # staff notices: unique names within a run
 
 
 @dataclass(frozen=True)
@@ -78,18 +80,40 @@ class Processor:
             return Outcome(row.request_id, "duplicate", f"already {row.state}", row.subject,
                            row.sender)
         crash_point("received")
-        return self.advance(row)
+        return self._advance_safely(row)
 
     def resume_pending(self) -> list[Outcome]:
         """Everything not finished: crashed mid-way, or waiting to retry a send that failed."""
-        return [self.advance(row) for row in self.ledger.pending()]
+        return [self._advance_safely(row) for row in self.ledger.pending()]
+
+    def _advance_safely(self, row: Row) -> Outcome:
+        """advance(), but a bug or an unforeseen error fails this one request (staff told)
+        instead of stopping the service: pending rows are resumed first on every pass, so an
+        escaping error would stop every later pass on the same row."""
+        try:
+            return self.advance(row)
+        except Exception as error:
+            self.ledger.set_state(row.key, "failed", f"unexpected error: {error!r}")
+            self._notify_staff(row, "a request failed unexpectedly",
+                               [f"Processing stopped with an unexpected error: {error!r}",
+                                f"Its folder is {self.request_dir(row)}"])
+            return self._outcome(row.key)
 
     def advance(self, row: Row) -> Outcome:
         key = row.key
+        if row.state == "ready" and not (self.request_dir(row) / REPLY_FILE).is_file():
+            # the saved reply was removed (e.g. someone cleared outputs/requests): make it again
+            self.ledger.set_state(key, "converting", "the saved reply was missing: preparing "
+                                                     "it again")
+            row = self._row(key)
         if row.state == "received":
             reason = self._reason_to_ignore(row)
             if reason:
                 self.ledger.set_state(key, "ignored", reason)
+                if reason == TOO_LARGE_REASON:      # a person may have written it: tell staff
+                    self._notify_staff(row, "a message was too large to read",
+                                       [f"It was not answered ({reason}); please read it in "
+                                        f"the mailbox ({row.origin}) and reply yourself."])
                 return self._outcome(key)
             self.ledger.set_state(key, "converting")
             row = self._row(key)
@@ -164,7 +188,7 @@ class Processor:
             if too_large:
                 attachments = []
         reply = compose(message, row.request_id, body, settings, attachments)
-        _write_atomically(self.request_dir(row) / "reply.eml", bytes(reply))
+        write_atomic(self.request_dir(row) / REPLY_FILE, bytes(reply))
 
     def _convert(self, row: Row, understanding) -> list[Conversion]:
         reports = understanding.reports[:MAX_REPORTS_PER_REQUEST]
@@ -192,29 +216,30 @@ class Processor:
             self._notify_staff(row, "a request needs a person", lines)
 
     def _send(self, row: Row) -> None:
-        data = (self.request_dir(row) / "reply.eml").read_bytes()
+        data = (self.request_dir(row) / REPLY_FILE).read_bytes()
         attempts = row.attempts + 1
 
         def mark_sending() -> None:
             self.ledger.set_state(row.key, "sending", attempts=attempts)
 
         try:
-            self.settings.transport.send(data, [row.reply_to], row.request_id, mark_sending,
-                                         envelope_sender="")   # RFC 3834: null return path
+            note = self.settings.transport.send(data, [row.reply_to], row.request_id,
+                                                mark_sending, envelope_sender="")   # RFC 3834
         except SendFailed as error:
-            if attempts >= self.settings.max_attempts:
+            if error.permanent or attempts >= self.settings.max_attempts:
                 self.ledger.set_state(row.key, "failed",
-                                      f"gave up after {attempts} attempts: {error}",
+                                      f"gave up after {attempts} attempt"
+                                      f"{'s' if attempts > 1 else ''}: {error}",
                                       attempts=attempts)
                 self._notify_staff(row, "a reply could not be sent",
                                    [f"Gave up after {attempts} attempts: {error}",
-                                    f"The reply is in {self.request_dir(row) / 'reply.eml'}"])
+                                    f"The reply is in {self.request_dir(row) / REPLY_FILE}"])
                 return
             delay = min(self.settings.backoff_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
             self.ledger.set_state(row.key, "ready", f"attempt {attempts} failed: {error}",
                                   attempts=attempts, next_attempt_at=time.time() + delay)
             return
-        self.ledger.set_state(row.key, "replied", attempts=attempts,
+        self.ledger.set_state(row.key, "replied", note or "", attempts=attempts,
                               reply_message_id=self._reply_id(row))
 
     def _notify_staff(self, row: Row, subject: str, lines: list[str]) -> None:
@@ -222,13 +247,14 @@ class Processor:
         if not settings.staff_address:
             sys.stderr.write(f"request {row.request_id}: {subject}: {'; '.join(lines)}\n")
             return
-        notice = staff_notice(settings, f"{subject}: {row.request_id}", [
-            f"Request {row.request_id} from {row.reply_to}, subject: {row.subject}", *lines])
+        # Each notice its own name: one request can need several (an outbox would overwrite).
+        name = f"{row.request_id}.staff-{time.time_ns()}-{next(_NOTICE_NUMBERS)}"
         try:
-            self.settings.transport.send(bytes(notice), [settings.staff_address],
-                                         f"{row.request_id}.staff", lambda: None,
-                                         envelope_sender=settings.from_address)
-        except SendFailed as error:
+            notice = staff_notice(settings, f"{subject}: {row.request_id}", [
+                f"Request {row.request_id} from {row.reply_to}, subject: {row.subject}", *lines])
+            self.settings.transport.send(bytes(notice), [settings.staff_address], name,
+                                         lambda: None, envelope_sender=settings.from_address)
+        except Exception as error:      # telling staff must never stop the service
             sys.stderr.write(f"request {row.request_id}: could not tell staff ({error}): "
                              f"{subject}: {'; '.join(lines)}\n")
 
@@ -245,13 +271,3 @@ class Processor:
     def _outcome(self, key: str) -> Outcome:
         row = self._row(key)
         return Outcome(row.request_id, row.state, row.reason, row.subject, row.sender)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)

@@ -227,10 +227,19 @@ def staff_notice(settings: ReplySettings, subject: str, lines: list[str]) -> Ema
 
 
 class SendFailed(Exception):
-    """The message was not accepted; it can be tried again later."""
+    """The message was not accepted. `permanent`: trying again cannot help (e.g. an address
+    this server cannot carry), so the request is given up on at once and staff are told."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 MarkSending = Callable[[], None]
+# What can go wrong while handing a message over: the network, the SMTP dialogue, and text the
+# protocol cannot carry (smtplib encodes commands as ASCII: a non-ASCII address raises
+# UnicodeEncodeError at RCPT TO). Anything else is a bug, and the processor handles it.
+TRANSPORT_ERRORS = (OSError, smtplib.SMTPException, UnicodeError)
 
 
 @dataclass(frozen=True)
@@ -239,17 +248,26 @@ class OutboxTransport:
     folder: Path
 
     def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
-             envelope_sender: str = "") -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        mark_sending()
-        from .safety import crash_point
-        crash_point("outbox-sending")
-        os.replace(temporary, self.folder / f"{name}.eml")   # atomic: there once, or not at all
+             envelope_sender: str = "") -> str:
+        # Not manifest.write_atomic: 'sending' must be recorded between writing the temporary
+        # file and renaming it into place, so a restart can decide from whether the file is there.
+        temporary = ""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            mark_sending()
+            from .safety import crash_point
+            crash_point("outbox-sending")
+            os.replace(temporary, self.folder / f"{name}.eml")   # atomic: there once, or not at all
+        except OSError as error:
+            if temporary:
+                Path(temporary).unlink(missing_ok=True)
+            raise SendFailed(f"outbox {self.folder}: {error}") from None
+        return ""
 
     def delivered(self, name: str) -> bool | None:
         return (self.folder / f"{name}.eml").is_file()
@@ -265,17 +283,21 @@ class SmtpTransport:
     timeout: float = 30.0
 
     def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
-             envelope_sender: str = "") -> None:
+             envelope_sender: str = "") -> str:
         """Send, recording 'sending' just before the final '.' that asks the server to accept.
 
         Until that '.', a crash leaves the server with an unfinished transaction it discards, so
         sending again is safe; after it, the server has (or will refuse) the message, and a
-        restart takes the record's word that it was sent.
+        restart takes the record's word that it was sent. A lost connection after the '.' is
+        treated the same way (a duplicate reply is worse than the small chance of a loss once the
+        server has the whole message): only a real refusal code raises SendFailed then.
+        Returns a note for the ledger when the hand-over was uncertain, else "".
         """
         data = re.sub(rb"\r?\n", b"\r\n", data)
         data = re.sub(rb"(?m)^\.", b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
+        dot_sent = accepted = False
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.ehlo()
@@ -294,11 +316,26 @@ class SmtpTransport:
                 crash_point("data-sent")
                 mark_sending()
                 smtp.send(b".\r\n")
+                dot_sent = True
                 crash_point("dot-sent")
                 _expect(smtp.getreply(), (250,), "end of DATA")
+                accepted = True
                 crash_point("sent")
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPServerDisconnected) as error:
+            if accepted:         # only QUIT went wrong: the message is the server's
+                return ""
+            if dot_sent:
+                return (f"the connection to {self.host}:{self.port} was lost after the whole "
+                        f"message was sent ({error}): taken as sent")
             raise SendFailed(f"SMTP {self.host}:{self.port}: {error}") from None
+        except smtplib.SMTPException as error:
+            if accepted:         # e.g. an odd reply to QUIT after the message was taken
+                return ""
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {error}") from None
+        except UnicodeError as error:
+            raise SendFailed(f"SMTP {self.host}:{self.port}: an address or command this server "
+                             f"cannot carry ({error})", permanent=True) from None
+        return ""
 
     def delivered(self, name: str) -> bool | None:
         return None          # SMTP cannot be asked; the ledger's record decides

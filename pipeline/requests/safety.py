@@ -16,6 +16,7 @@ MACHINE_SENDERS = re.compile(
     r"^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|listserv|majordomo"
     r"|owner-.*|.*-request|.*-bounces?)$", re.IGNORECASE)
 LIST_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+TOO_LARGE_REASON = "message too large to read"     # the one reason staff are told about
 
 
 def reason_to_ignore(message: ParsedMessage, our_addresses: set[str]) -> str:
@@ -43,7 +44,7 @@ def reason_to_ignore(message: ParsedMessage, our_addresses: set[str]) -> str:
     if headers.get("x-loop", "").strip().lower() in our_addresses:
         return "mail loop (X-Loop names us)"
     if message.too_large:
-        return "message too large to read"
+        return TOO_LARGE_REASON
     return ""
 
 

@@ -24,8 +24,10 @@ from lxml import etree
 
 from ..document import Document, Figure, Footnotes, Heading, figures, inline_text
 from ..errors import StageFailed
-from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, accessibility_statement,
-                     human_date, image_media_type, nest_toc, page_id, toc_list)
+from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
+                         accessibility_statement, unique_id)
+from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, human_date, image_media_type,
+                     nest_toc, page_id, toc_list)
 from . import BuildContext, CheckResult, PageMap, Stage
 
 TITLE_FILE = "title.xhtml"
@@ -157,12 +159,13 @@ def chapter(renderer: Renderer, doc: Document, part: Part, last: bool) -> bytes:
         numbers = renderer.notes.pending + ([n.number for n in doc.footnotes.values()]
                                             if last else [])
         renderer.notes_section(holder, numbers, heading_level=min(top + 1, 6),
-                               heading_id=notes_heading_id(part))
+                               heading_id=notes_heading_id(doc, part))
     return xhtml_document(renderer, part.title, doc.meta.language, fill)
 
 
-def notes_heading_id(part: Part) -> str:
-    return f"notes-{Path(part.file_name).stem}"
+def notes_heading_id(doc: Document, part: Part) -> str:
+    """The notes heading shares its file with the part's headings: an id none of them uses."""
+    return unique_id(doc, f"notes-{Path(part.file_name).stem}")
 
 
 STATEMENT_FEATURES = [
@@ -181,10 +184,10 @@ def statement_page(renderer: Renderer, doc: Document, with_pages: bool) -> bytes
 
     def fill(body: etree._Element) -> None:
         section = renderer.el(body, "section", aria_labelledby=STATEMENT_HEADING_ID)
-        renderer.el(section, "h1", "Accessibility", id=STATEMENT_HEADING_ID)
+        renderer.el(section, "h1", STATEMENT_HEADING, id=STATEMENT_HEADING_ID)
         renderer.blocks(section, accessibility_statement(doc, "e-book", features))
     renderer.current_file = STATEMENT_FILE
-    return xhtml_document(renderer, "Accessibility", doc.meta.language, fill)
+    return xhtml_document(renderer, STATEMENT_HEADING, doc.meta.language, fill)
 
 
 # ---------------------------------------------------------------- navigation
@@ -201,8 +204,9 @@ def toc_entries(doc: Document, parts: list[Part], notes_parts: set[str]) -> tupl
                 flat.append((inline_text(block.inlines).strip(), block.level,
                              f"{part.file_name}#{block.id}"))
         if part.file_name in notes_parts:
-            flat.append(("Notes", min(top + 1, 6), f"{part.file_name}#{notes_heading_id(part)}"))
-    flat.append(("Accessibility", top, f"{STATEMENT_FILE}#{STATEMENT_HEADING_ID}"))
+            flat.append((NOTES_HEADING, min(top + 1, 6),
+                         f"{part.file_name}#{notes_heading_id(doc, part)}"))
+    flat.append((STATEMENT_HEADING, top, f"{STATEMENT_FILE}#{STATEMENT_HEADING_ID}"))
     return nest_toc(flat)
 
 
@@ -211,7 +215,7 @@ def nav_document(renderer: Renderer, doc: Document, toc: tuple[TocEntry, ...],
     def fill(body: etree._Element) -> None:
         nav = renderer.el(body, "nav", epub_type="toc", role="doc-toc", id="toc",
                           aria_labelledby="toc-title")
-        renderer.el(nav, "h1", "Contents", id="toc-title")
+        renderer.el(nav, "h1", CONTENTS_HEADING, id="toc-title")
         toc_list(renderer, nav, toc)
         landmarks = renderer.el(body, "nav", epub_type="landmarks", hidden="hidden",
                                 aria_labelledby="landmarks-title")
@@ -230,7 +234,7 @@ def nav_document(renderer: Renderer, doc: Document, toc: tuple[TocEntry, ...],
             for page, file_name in pages:
                 renderer.el(renderer.el(ol, "li"), "a", str(page),
                             href=f"{file_name}#{page_id(page)}")
-    return xhtml_document(renderer, "Contents", doc.meta.language, fill, main=False)
+    return xhtml_document(renderer, CONTENTS_HEADING, doc.meta.language, fill, main=False)
 
 
 def ncx_toc(entries: tuple[TocEntry, ...], counter: Iterator[int] | None = None) -> list:
@@ -364,7 +368,7 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
     notes_parts: set[str] = set()
     for number, part in enumerate(parts):
         content = chapter(renderer, doc, part, last=number == len(parts) - 1)
-        if notes_heading_id(part).encode() in content:
+        if f'id="{notes_heading_id(doc, part)}"'.encode() in content:
             notes_parts.add(part.file_name)
         documents.append((Path(part.file_name).stem, part.file_name, content))
         ctx.progress(number + 1, len(parts), "epub chapters")

@@ -18,12 +18,10 @@ from lxml import etree, html as lxml_html
 
 from ..document import Document, Figure, Heading, inline_text
 from ..errors import StageFailed
-from ..xhtml import (HTML, Renderer, accessibility_statement, human_date, image_media_type,
-                     nest_toc, title_line, toc_list)
+from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
+                         accessibility_statement, unique_id)
+from ..xhtml import HTML, Renderer, human_date, image_media_type, nest_toc, title_line, toc_list
 from . import BuildContext, CheckResult, Stage
-
-NOTES_HEADING_ID = "notes"
-STATEMENT_HEADING_ID = "accessibility"
 
 # rem and em only (the reader's font size scales everything), no justified text, colours only
 # as a light/dark pair that follows the reader's preference, a visible focus ring, print styles.
@@ -92,6 +90,23 @@ class HtmlOptions:
             raise ValueError("embed_images must be true or false")
 
 
+@dataclass(frozen=True)
+class PageIds:
+    """The ids the page adds around the report: none may be a heading id of the report (a
+    heading "Notes" has the id `notes`), nor each other's."""
+    main: str
+    contents: str
+    notes: str
+    statement: str
+
+    @classmethod
+    def for_document(cls, doc: Document) -> "PageIds":
+        chosen: list[str] = []
+        for base in ("main", "contents-title", "notes", "accessibility"):
+            chosen.append(unique_id(doc, base, chosen))
+        return cls(*chosen)
+
+
 def images_folder(slug: str) -> str:
     return f"{slug}-images"
 
@@ -126,6 +141,7 @@ def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
                 ) -> tuple[bytes, list[Path]]:
     images = _ImageSources(options, out_dir, slug)
     renderer = Renderer(doc, HTML, image_src=images)
+    ids = PageIds.for_document(doc)
     meta = doc.meta
     root = renderer.el(None, "html", lang=meta.language)
     head = renderer.el(root, "head")
@@ -138,16 +154,16 @@ def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
         renderer.el(head, "meta", name="author", content=", ".join(meta.authors))
     renderer.el(head, "style", CSS)
     body = renderer.el(root, "body")
-    renderer.el(body, "a", "Skip to main content", href="#main", class_="skip-link")
+    renderer.el(body, "a", "Skip to main content", href=f"#{ids.main}", class_="skip-link")
     _header(renderer, body, doc)
     top_level = min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
-    _contents(renderer, body, doc, top_level)
-    main = renderer.el(body, "main", id="main", tabindex="-1")
+    _contents(renderer, body, doc, top_level, ids)
+    main = renderer.el(body, "main", id=ids.main, tabindex="-1")
     renderer.body_blocks(main, range(len(doc.blocks)))
     all_notes = [n.number for n in doc.footnotes.values()]
     renderer.notes_section(main, renderer.notes.pending + all_notes, heading_level=top_level,
-                           heading_id=NOTES_HEADING_ID)
-    _statement(renderer, body, doc)
+                           heading_id=ids.notes)
+    _statement(renderer, body, doc, ids)
     page = lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="utf-8",
                               method="html")
     return page, images.written
@@ -170,21 +186,22 @@ def _header(renderer: Renderer, body: etree._Element, doc: Document) -> None:
         renderer.el(header, "p", f"Version {meta.version}", class_="version")
 
 
-def _contents(renderer: Renderer, body: etree._Element, doc: Document, top_level: int) -> None:
+def _contents(renderer: Renderer, body: etree._Element, doc: Document, top_level: int,
+              ids: PageIds) -> None:
     flat = [(inline_text(b.inlines).strip(), b.level, f"#{b.id}")
             for b in doc.blocks if isinstance(b, Heading)]
     if doc.footnotes:
-        flat.append(("Notes", top_level, f"#{NOTES_HEADING_ID}"))
-    flat.append(("Accessibility", top_level, f"#{STATEMENT_HEADING_ID}"))
-    nav = renderer.el(body, "nav", aria_labelledby="contents-title", class_="contents")
-    renderer.el(nav, "h2", "Contents", id="contents-title")
+        flat.append((NOTES_HEADING, top_level, f"#{ids.notes}"))
+    flat.append((STATEMENT_HEADING, top_level, f"#{ids.statement}"))
+    nav = renderer.el(body, "nav", aria_labelledby=ids.contents, class_="contents")
+    renderer.el(nav, "h2", CONTENTS_HEADING, id=ids.contents)
     toc_list(renderer, nav, nest_toc(flat))
 
 
-def _statement(renderer: Renderer, body: etree._Element, doc: Document) -> None:
+def _statement(renderer: Renderer, body: etree._Element, doc: Document, ids: PageIds) -> None:
     footer = renderer.el(body, "footer")
-    section = renderer.el(footer, "section", aria_labelledby=STATEMENT_HEADING_ID)
-    renderer.el(section, "h2", "Accessibility", id=STATEMENT_HEADING_ID)
+    section = renderer.el(footer, "section", aria_labelledby=ids.statement)
+    renderer.el(section, "h2", STATEMENT_HEADING, id=ids.statement)
     features = ["Headings in the order of the report, and a list of contents with links.",
                 "A link to skip straight to the main text.",
                 "Tables with captions and header cells.",

@@ -16,13 +16,13 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Indenter, KeepTogether, PageBreak as PageBreakFlowable
 from reportlab.platypus import Spacer
 
-from ...checks.pdf import ACCESSIBILITY_HEADING, CONTENTS_HEADING, NOTES_HEADING
 from ...document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnotes, Heading,
                          Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak, Paragraph,
                          Quote, Span, Strong, Table, TableCell, Text, ThematicBreak, headings,
                          inline_text)
 from ...errors import StageFailed
-from ...statement import accessibility_statement, statement_id
+from ...statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
+                          accessibility_statement, statement_id, unique_id)
 from .flowables import (ArtifactRule, ParagraphTags, TableTagging, TaggedImage, TaggedParagraph,
                         TaggedTable)
 from .styles import Styles
@@ -50,7 +50,13 @@ class StoryWriter:
         self.tagger = tagger
         self.root = tagger.root
         self.heading_pages = heading_pages
+        # Anchors and bookmark keys the PDF adds: none may be a heading id of the report (its
+        # heading "Notes" has the id `notes`), or links and bookmarks would go to the wrong one.
         self.statement_id = statement_id(doc)
+        self.title_id = unique_id(doc, "title-page", [self.statement_id])
+        self.contents_id = unique_id(doc, "contents", [self.statement_id, self.title_id])
+        self.notes_id = unique_id(doc, "notes",
+                                  [self.statement_id, self.title_id, self.contents_id])
         self.anchors = {heading.id for heading in headings(doc)} | {self.statement_id}
         self.note_numbers = {note.number for note in doc.footnotes.values()}
         self.previous_outline_level = 0
@@ -70,8 +76,8 @@ class StoryWriter:
         meta = self.doc.meta
         out = [Spacer(1, self.styles.size * 4),
                self.paragraph(escape(meta.title), self.styles.title, self.root.add("H1"), None,
-                              outline=(meta.title, "title-page"),
-                              anchor="title-page")]
+                              outline=(meta.title, self.title_id),
+                              anchor=self.title_id)]
         lines = [(meta.subtitle, self.styles.subtitle)]
         if meta.authors:
             lines.append(("By " + ", ".join(meta.authors), self.styles.body))
@@ -86,8 +92,8 @@ class StoryWriter:
         heading_elem = self.root.add("H1")
         out: list[Flowable] = [self.paragraph(escape(CONTENTS_HEADING), self.styles.heading(1),
                                               heading_elem, None,
-                                              outline=(CONTENTS_HEADING, "contents"),
-                                              anchor="contents")]
+                                              outline=(CONTENTS_HEADING, self.contents_id),
+                                              anchor=self.contents_id)]
         toc = self.root.add("TOC")
         for heading in headings(self.doc):
             if heading.level > CONTENTS_MAX_LEVEL:
@@ -116,7 +122,7 @@ class StoryWriter:
             f"A clear sans-serif typeface at {self.styles.size} point, left aligned.",
             "Footnote numbers that link to their notes.",
         ]
-        heading = Heading(1, (Text(ACCESSIBILITY_HEADING),), self.statement_id)
+        heading = Heading(1, (Text(STATEMENT_HEADING),), self.statement_id)
         out = [self.heading(heading, self.root, None)]
         blocks = accessibility_statement(self.doc, "PDF", features)
         out += self.blocks(tuple(blocks), self.root, None, 0)
@@ -348,7 +354,8 @@ class StoryWriter:
         if not block.notes:
             return []
         out = [self.paragraph(escape(NOTES_HEADING), self.styles.heading(1), parent.add("H1"),
-                              index, outline=(NOTES_HEADING, "notes"), anchor="notes")]
+                              index, outline=(NOTES_HEADING, self.notes_id),
+                              anchor=self.notes_id)]
         for note in block.notes:
             note_elem = parent.add("Note", elem_id=f"note-{note.number}")
             rest = note.blocks

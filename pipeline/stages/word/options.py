@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...colour import contrast_ratio
+
 # Paper colours readers ask for (visual stress, Irlen): pale tints that keep black text at AAA
 # contrast. Values are the page background as RRGGBB.
 PAPER_COLOURS: dict[str, str] = {
@@ -25,20 +27,6 @@ PAPER_COLOURS: dict[str, str] = {
 _HEX = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 MAX_FONT_SIZE = 48
 MIN_CONTRAST = 7.0               # WCAG AAA: black text on the chosen paper
-
-
-def relative_luminance(hex_colour: str) -> float:
-    """WCAG 2 relative luminance of an RRGGBB colour."""
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def contrast_ratio(first: str, second: str) -> float:
-    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def paper_hex(paper_colour: str) -> str:
