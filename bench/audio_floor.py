@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import write_report  # noqa: E402
 from pipeline.readers.markdown import read_markdown  # noqa: E402
-from pipeline.stages import BuildContext  # noqa: E402
+from pipeline.stage_api import BuildContext  # noqa: E402
 from pipeline.stages.audio import AudioOptions, build  # noqa: E402
 from pipeline.textcompare import words  # noqa: E402
 

@@ -23,7 +23,7 @@ from .document import Document, figures
 from .errors import OptionsError, PipelineError
 from .progress import quiet, stderr_bar
 from .sources import read_source, relative_key, report_slug, sha256_file, source_files
-from .stages import BuildContext, CheckResult, Finding, PageMap, Stage
+from .stage_api import BuildContext, CheckResult, Finding, PageMap, Stage
 
 PAGE_MAP_SUFFIX = ".pagemap.json"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from pipeline.document import figures
 from pipeline.errors import StageFailed
 from pipeline.reading import plain_text
-from pipeline.stages import CheckResult, Finding, Stage
+from pipeline.stage_api import CheckResult, Finding, Stage
 from pipeline.textcompare import in_order_recall, source_words, words
 
 

@@ -15,7 +15,8 @@ from mutagen.id3 import CHAP, ID3, TIT2
 
 from fixture_document import fixture_document
 from pipeline.checks.audio import check_book, read_chapters
-from pipeline.stages import BuildContext, get, make_options
+from pipeline.stage_api import BuildContext, make_options
+from pipeline.stages import get
 from pipeline.stages.audio import AudioOptions, _tracks, build, check, voice_chooser
 from pipeline.stages.audio.assemble import mp3_decoded_samples
 from pipeline.stages.audio.synth import BufferedEspeakDriver, Speaker, SynthesisError

@@ -18,7 +18,8 @@ from pipeline.checks.braille import PEF_NS
 from pipeline.document import (Document, Heading, Link, Metadata, Paragraph, Table, TableCell,
                                Text)
 from pipeline.errors import OptionsError
-from pipeline.stages import BuildContext, PageMap, PageStart, get, make_options
+from pipeline.stage_api import BuildContext, PageMap, PageStart, make_options
+from pipeline.stages import get
 from pipeline.stages.braille import BrailleOptions, compose
 from pipeline.stages.braille.brf import to_braille_ascii
 from pipeline.stages.braille.layout import PRESETS

@@ -16,7 +16,8 @@ from lxml import etree
 
 from fixture_document import fixture_document
 from pipeline.document import Figure
-from pipeline.stages import BuildContext, PageMap, PageStart, get
+from pipeline.stage_api import BuildContext, PageMap, PageStart
+from pipeline.stages import get
 
 ROOT = Path(__file__).resolve().parent.parent
 ACE_DIR = ROOT / "tools" / "ace"

@@ -13,7 +13,8 @@ from lxml import html as lxml_html
 
 from fixture_document import fixture_document
 from pipeline.document import Figure
-from pipeline.stages import BuildContext, get, make_options
+from pipeline.stage_api import BuildContext, make_options
+from pipeline.stages import get
 from pipeline.errors import OptionsError
 
 ROOT = Path(__file__).resolve().parent.parent

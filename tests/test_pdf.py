@@ -16,7 +16,8 @@ from pipeline import textcompare
 from pipeline.checks.pdf import check_pdf, expected_headings
 from pipeline.document import Figure, figures
 from pipeline.errors import OptionsError
-from pipeline.stages import BuildContext, PageMap, get, make_options
+from pipeline.stage_api import BuildContext, PageMap, make_options
+from pipeline.stages import get
 
 ROOT = Path(__file__).resolve().parent.parent
 PDFJS_SCRIPT = ROOT / "tools" / "pdfjs" / "struct-tree.mjs"

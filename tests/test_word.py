@@ -18,7 +18,8 @@ from fixture_document import fixture_document
 from pipeline.checks import word as word_check
 from pipeline.document import (BulletList, Document, Metadata, Paragraph, Table, TableCell, Text)
 from pipeline.errors import OptionsError, StageFailed
-from pipeline.stages import BuildContext, get, make_options
+from pipeline.stage_api import BuildContext, make_options
+from pipeline.stages import get
 from pipeline.textcompare import in_order_recall, source_words, words
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

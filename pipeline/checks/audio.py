@@ -22,7 +22,7 @@ import miniaudio
 from mutagen.id3 import ID3, ID3NoHeaderError
 
 from ..document import Document, Table, headings, inline_text
-from ..stages import BuildContext, CheckResult, Finding
+from ..stage_api import BuildContext, CheckResult, Finding
 from ..textcompare import in_order_recall, words
 from ..reading import plain_text
 

@@ -14,7 +14,7 @@ import louis
 from lxml import etree
 
 from ..document import Document
-from ..stages import CheckResult, Finding
+from ..stage_api import CheckResult, Finding
 from ..textcompare import in_order_recall, source_words, words
 
 PEF_NS = "http://www.daisy.org/ns/2008/pef"

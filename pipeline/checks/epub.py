@@ -25,7 +25,7 @@ from lxml import etree
 
 from .. import textcompare
 from ..document import Document, figures
-from ..stages import BuildContext, CheckResult, Finding
+from ..stage_api import BuildContext, CheckResult, Finding
 from ..xhtml import EPUB_NS, XHTML_NS, XML_LANG, block_text, heading_texts, local_name, \
     span_languages
 

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 from .. import textcompare
 from ..document import Document, figures
-from ..stages import BuildContext, CheckResult, Finding
+from ..stage_api import BuildContext, CheckResult, Finding
 from ..xhtml import block_text, heading_texts, span_languages
 
 MIN_SIMILARITY = 0.99

@@ -22,7 +22,7 @@ from pdfminer.pdfparser import PDFParser
 
 from .. import textcompare
 from ..document import Document, Footnotes, Heading, Table, figures, inline_text, iter_blocks
-from ..stages import CheckResult, Finding
+from ..stage_api import CheckResult, Finding
 # Headings the PDF adds around the report's own (the title page's title is one more H1).
 from ..statement import CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING
 

@@ -26,7 +26,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from ..colour import contrast_ratio
 from ..document import (BulletList, Document, Figure, Heading, Link, NoteRef, OrderedList,
                         Paragraph, Span, Table, figures, headings, inline_text, iter_blocks)
-from ..stages import CheckResult, Finding
+from ..stage_api import CheckResult, Finding
 from ..statement import CONTENTS_HEADING, STATEMENT_HEADING, accessibility_statement
 from ..textcompare import in_order_recall, source_words, words
 

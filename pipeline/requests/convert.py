@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import stages
 from ..errors import OptionsError, PipelineError, StageUnavailable
+from ..stage_api import Stage
 from .catalogue import CatalogueEntry
 from .safety import crash_point
 from .understand import FORMAT_LABELS, NEAREST, CannotMake, FormatRequest
@@ -117,7 +118,7 @@ def convert(entry: CatalogueEntry, requests: tuple[FormatRequest, ...], request_
     return Conversion(entry, tuple(made), tuple(unavailable), tuple(failed), tuple(notes))
 
 
-def _attachment(path: Path, stage: stages.Stage) -> Attachment:
+def _attachment(path: Path, stage: Stage) -> Attachment:
     suffix = next((s for s in stage.media_types if path.name.endswith(s)), path.suffix)
     media_type = stage.media_types.get(suffix) or mimetypes.guess_type(path.name)[0] \
         or "application/octet-stream"

@@ -8,14 +8,11 @@ never imports another stage.
 from __future__ import annotations
 
 import importlib
-import json
-from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import Any, Callable
 
-from ..document import Document
-from ..errors import OptionsError, StageUnavailable
-from ..progress import ProgressFn, quiet
+from ..errors import StageUnavailable
+from ..stage_api import Stage, make_options
+
+__all__ = ["STAGE_MODULES", "available", "get", "make_options"]
 
 # Format name -> module that registers it. Order is the build order (pdf first: others use its
 # page map) and the order `make check` prints.
@@ -28,80 +25,6 @@ STAGE_MODULES: dict[str, str] = {
     "braille": "pipeline.stages.braille",
     "audio": "pipeline.stages.audio",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str                 # "error" fails the check; "warning" and "info" do not
-    message: str                  # says what is wrong and, where it can, what to do
-    where: str = ""               # file and place in it: "report.pdf page 3", "report.brf line 40"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    findings: tuple[Finding, ...] = ()
-    metrics: dict[str, Any] = field(default_factory=dict)   # e.g. {"similarity": 0.997}
-
-    @property
-    def passed(self) -> bool:
-        return not any(f.severity == "error" for f in self.findings)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"passed": self.passed,
-                "findings": [f.__dict__ for f in self.findings],
-                "metrics": self.metrics}
-
-
-@dataclass(frozen=True)
-class PageStart:
-    page: int                     # printed page number (1-based, as the PDF's page labels)
-    block_index: int              # index into Document.blocks of the first block on that page
-
-
-@dataclass(frozen=True)
-class PageMap:
-    """Which source block starts each printed page of the PDF (from the pdf stage)."""
-    pdf_name: str                 # file name of the PDF it describes
-    pages: tuple[PageStart, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"pdf": self.pdf_name,
-                "pages": [{"page": p.page, "block": p.block_index} for p in self.pages]}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PageMap":
-        return cls(data["pdf"], tuple(PageStart(p["page"], p["block"]) for p in data["pages"]))
-
-    @classmethod
-    def read(cls, path: Path) -> "PageMap":
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-
-
-@dataclass(frozen=True)
-class BuildContext:
-    slug: str                     # the report's name: outputs are <slug>.<ext>
-    source: Path                  # the source file the document came from
-    progress: ProgressFn = quiet  # stages with long work report (done, total, label) here
-    page_map: PageMap | None = None   # set when the pdf stage ran in the same build
-    workers: int = 1              # processes a stage may use (2 cores here)
-
-
-BuildFn = Callable[[Document, Any, Path, BuildContext], list[Path]]
-CheckFn = Callable[[Document, Any, list[Path], BuildContext], CheckResult]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str                     # "braille"
-    version: str                  # bump when output changes for the same input: part of the key
-    options: type                 # a frozen dataclass with defaults, validated in __post_init__
-    build: BuildFn                # writes every output into the given (temporary) directory
-    check: CheckFn                # reads the outputs back; never modifies them
-    media_types: dict[str, str] = field(default_factory=dict)   # suffix -> media type
-    uses_page_map: bool = False   # wants the pdf stage's page map when pdf runs in the same build
-    uses_images: bool = True      # reads image files (False: only alt text), so an image edit
-                                  # rebuilds only the stages that show images
-    tool_versions: Callable[[], dict[str, str]] = lambda: {}
 
 
 def available() -> list[str]:
@@ -128,36 +51,3 @@ def get(name: str) -> Stage:
     raise StageUnavailable(f"{module_name} does not register a stage called '{name}'")
 
 
-def make_options(stage: Stage, settings: dict[str, str]) -> Any:
-    """Options for a stage from strings (`font_size=24` from the CLI or an email), typed."""
-    known = {f.name: f for f in fields(stage.options)}
-    values: dict[str, Any] = {}
-    for key, raw in settings.items():
-        if key not in known:
-            raise OptionsError(f"'{stage.name}' has no option '{key}'. "
-                               f"Its options: {', '.join(known) or 'none'}")
-        values[key] = _convert(raw, known[key].type, f"{stage.name}.{key}")
-    try:
-        return stage.options(**values)
-    except (ValueError, TypeError) as error:
-        raise OptionsError(f"{stage.name}: {error}") from None
-
-
-def _convert(raw: Any, annotation: Any, name: str) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    try:
-        if kind == "bool":
-            if raw.lower() in ("1", "true", "yes", "on"):
-                return True
-            if raw.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError:
-        raise OptionsError(f"{name} must be a {kind}, not '{raw}'") from None
-    return raw

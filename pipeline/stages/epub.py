@@ -28,7 +28,7 @@ from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
                          accessibility_statement, unique_id)
 from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, human_date, image_media_type,
                      nest_toc, page_id, toc_list)
-from . import BuildContext, CheckResult, PageMap, Stage
+from ..stage_api import BuildContext, CheckResult, PageMap, Stage
 
 TITLE_FILE = "title.xhtml"
 NAV_FILE = "nav.xhtml"

@@ -21,7 +21,7 @@ from ..errors import StageFailed
 from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
                          accessibility_statement, unique_id)
 from ..xhtml import HTML, Renderer, human_date, image_media_type, nest_toc, title_line, toc_list
-from . import BuildContext, CheckResult, Stage
+from ..stage_api import BuildContext, CheckResult, Stage
 
 # rem and em only (the reader's font size scales everything), no justified text, colours only
 # as a light/dark pair that follows the reader's preference, a visible focus ring, print styles.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ...document import Document
 from ...errors import StageFailed
-from .. import BuildContext, CheckResult, Stage
+from ...stage_api import BuildContext, CheckResult, Stage
 from . import synth
 from .assemble import TrackAudio, TrackJob, join_tracks, render_tracks
 from .playlist import Entry, whole_seconds, write_playlist

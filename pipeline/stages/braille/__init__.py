@@ -15,7 +15,7 @@ from ...checks.braille import BrailleExpectations, check_braille
 from ...document import Document
 from ...errors import StageFailed
 from ...reading import reading_order
-from .. import BuildContext, CheckResult, PageMap, Stage
+from ...stage_api import BuildContext, CheckResult, PageMap, Stage
 from .brf import write_brf
 from .layout import (PRESETS, BodyBuilder, Geometry, PageText, Paginator, contents_blocks,
                      frame, title_blocks)

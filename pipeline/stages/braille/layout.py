@@ -23,7 +23,7 @@ from typing import Iterable
 
 from ...document import Document
 from ...reading import Unit, cell_runs, column_headers, expand_row
-from .. import PageMap
+from ...stage_api import PageMap
 from .translate import BLANK, HYPHEN, Translator, number_cells, table_display_name
 
 GUIDE_DOT = "\u2810"              # dot 5: contents leaders

@@ -19,7 +19,7 @@ from reportlab.platypus import SimpleDocTemplate
 
 from ...checks.pdf import check_pdf
 from ...document import Document, Heading
-from .. import BuildContext, PageMap, PageStart, Stage
+from ...stage_api import BuildContext, PageMap, PageStart, Stage
 from .flowables import install_callbacks
 from .fonts import SUPPORTED_FAMILIES, FontFamily, register_fonts
 from .finish import write_structure

@@ -15,7 +15,7 @@ import lxml
 from ...checks import word as word_check
 from ...document import Document
 from ...errors import StageFailed
-from .. import BuildContext, CheckResult, Stage
+from ...stage_api import BuildContext, CheckResult, Stage
 from . import front, styles
 from .layout import Layout, layout_for
 from .ooxml import word_language
