@@ -21,6 +21,7 @@ from typing import Any
 from . import __version__, manifest, stages
 from .document import Document, figures
 from .errors import OptionsError, PipelineError
+from .i18n import words_for
 from .progress import quiet, stderr_bar
 from .sources import read_source, relative_key, report_slug, sha256_file, source_files
 from .stage_api import BuildContext, CheckResult, Finding, PageMap, Stage
@@ -95,6 +96,8 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
         _remove_stale_temp(out_dir)
         current = manifest.read(out_dir, slug)
         _record_source(current, doc, source)
+        if "warning" in current["language"]:
+            say(f"{slug}: warning: {current['language']['warning']}")
         _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
         manifest.write(out_dir, current)
     result.manifest = current
@@ -164,6 +167,20 @@ def _record_source(current: dict[str, Any], doc: Document, source: Path) -> None
     tools = dict(current.get("pipeline", {}).get("tools", {}))
     tools["python"] = sys.version.split()[0]
     current["pipeline"] = {"version": __version__, "tools": tools}
+    current["language"] = _language_record(doc)
+
+
+def _language_record(doc: Document) -> dict[str, Any]:
+    """Which catalogue gave the words the pipeline adds; a language without one is built with
+    English words around the author's, and the manifest says so as a warning."""
+    words = words_for(doc.meta.language)
+    record: dict[str, Any] = {"tag": doc.meta.language, "catalogue": words.language}
+    if words.fallback:
+        record["warning"] = (f"no catalogue for '{doc.meta.language}': the words the pipeline "
+                             f"adds (contents, page labels, the accessibility statement...) are in "
+                             f"English. Add pipeline/locale/{words.tag.split('-')[0].lower()}/"
+                             f"LC_MESSAGES/accessible_formats.po to translate them")
+    return record
 
 
 def _display_path(path: Path) -> str:

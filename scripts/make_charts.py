@@ -85,6 +85,27 @@ def main() -> list[Path]:
     return written
 
 
+WELSH_REPORT_FOLDER = REPORT_FOLDER.parent / "cydgynhyrchu-yn-gymraeg"
+PEOPLE_BY_PLACE = (("Bangor", 52), ("Aberystwyth", 41), ("Caerfyrddin", 38), ("Ar-lein", 29))
+
+
+def welsh_sample() -> list[Path]:
+    """The images of the Welsh sample report, with Welsh words on the chart."""
+    WELSH_REPORT_FOLDER.mkdir(parents=True, exist_ok=True)
+    drawings = {
+        "pobl-fesul-lle.png": horizontal_bar_chart(
+            "Pobl a ddaeth i'r hyfforddiant, fesul lle", PEOPLE_BY_PLACE,
+            lambda value: f"{value:,.0f} o bobl", (BAR,)),
+        "cwpanau.png": decorative_divider(),
+    }
+    written = []
+    for name, image in drawings.items():
+        target = WELSH_REPORT_FOLDER / name
+        image.save(target, optimize=True)
+        written.append(target)
+    return written
+
+
 if __name__ == "__main__":
-    for path in main():
+    for path in main() + welsh_sample():
         print(path)

@@ -283,8 +283,13 @@ def _parse_attributes(inside_braces: str) -> _Attributes:
 
 
 def slugify(text: str) -> str:
-    """A heading's anchor: lower case words joined by hyphens (letters of any script kept)."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """A heading's anchor: lower case words joined by hyphens (letters of any script kept).
+
+    Accents are folded to their base letter ("caniatâd" -> "caniatad"): an id travels into URL
+    fragments, PDF destinations and SMIL references, where "â" is percent-encoded by some tools
+    and not by others, so a link and its target would stop matching."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = unicodedata.normalize("NFKC", "".join(c for c in text if not unicodedata.combining(c)))
     text = re.sub(r"[^\w\s-]", "", text)
     return re.sub(r"[\s_-]+", "-", text).strip("-")
 
