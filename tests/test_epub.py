@@ -34,7 +34,7 @@ def page_map() -> PageMap:
 
 
 def build_book(doc, folder: Path, page_map: PageMap | None = None) -> tuple[BuildContext, Path]:
-    ctx = BuildContext(slug=SLUG, source=doc.source, page_map=page_map)
+    ctx = BuildContext(slug=SLUG, source=doc.source, page_map=page_map, thorough=True)
     folder.mkdir(parents=True, exist_ok=True)
     stage = get("epub")
     [path] = stage.build(doc, stage.options(), folder, ctx)
