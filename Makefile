@@ -2,7 +2,8 @@
 #   make all                      every format of every report in sources/
 #   make all REPORT=<slug>        every format of one report
 #   make pdf|word|large-print|audio|epub|braille|html [REPORT=<slug>]
-#   make check | test | bench | request EMAIL=path.eml | clean
+#   make check | test | lint | bench | request EMAIL=path.eml | clean
+#   make lock [UPGRADE=1]         regenerate requirements/*.txt from pyproject.toml
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 CLI     := $(VENV)/bin/accessible-formats
@@ -12,8 +13,12 @@ FORMATS := html pdf word large-print epub braille audio
 # Where `make request` replies go: an outbox folder by default; for real mail, e.g.
 # REQUEST_ARGS="--smtp-host mail.example.org --smtp-starttls --smtp-user formats --from formats@example.org"
 REQUEST_ARGS ?= --outbox outputs/requests/outbox
+# The venv's bin first on PATH: the tests' Node tools run on the Node.js set-up installed there.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+LOCK    := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+           $(if $(UPGRADE),--upgrade)
 
-.PHONY: all setup setup-test check test bench request clean $(FORMATS)
+.PHONY: all setup setup-test check test lint lock bench request clean $(FORMATS)
 
 all: setup
 	$(CLI) build $(REPORT) $(OPTIONS)
@@ -32,6 +37,17 @@ check: setup
 
 test: setup-test
 	$(VENV)/bin/pytest -q
+
+# Lint, format and type checks (configured in pyproject.toml); CI runs this before the tests.
+lint: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+lock: setup-test
+	$(LOCK) pyproject.toml requirements/build.in -o requirements/runtime.txt
+	$(LOCK) pyproject.toml requirements/build.in --extra test --extra dev \
+	    -c requirements/runtime.txt -o requirements/test.txt
 
 bench: setup-test
 	$(PY) bench/run.py

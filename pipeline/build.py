@@ -14,7 +14,7 @@ import tempfile
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,19 @@ from . import __version__, manifest, stages
 from .document import Document, figures
 from .errors import OptionsError, PipelineError
 from .i18n import words_for
+from .hashing import relative_key, sha256_file, source_files
+from .manifest import LanguageRecord, Manifest, PipelineRecord, SourceRecord, StageEntry
 from .progress import quiet, stderr_bar
-from .sources import read_source, relative_key, report_slug, sha256_file, source_files
-from .stage_api import BuildContext, CheckResult, Finding, PageMap, Stage
+from .readers import read_source
+from .sources import report_slug
+from .stage_api import PAGE_MAP, BuildContext, CheckResult, Finding, PageMap, Stage
 
-PAGE_MAP_SUFFIX = ".pagemap.json"
+PAGE_MAP_SUFFIX = ".pagemap.json"     # the pdf stage's name for its PAGE_MAP artefact
 
 
 @dataclass
 class BuildResult:
-    manifest: dict[str, Any]
+    manifest: dict[str, Any]      # the manifest as written (its JSON form)
     failed: list[str] = field(default_factory=list)
     outputs: dict[str, list[Path]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -44,7 +47,9 @@ class StageJob:
     options: Any
     key: str
     tools: dict[str, str]
-    page_map_sha256: str = ""     # set when the stage is given the pdf's page map
+    # Artefacts the stage is given (name -> file), and their sha256 (part of the key).
+    artefacts: dict[str, str] = field(default_factory=dict)
+    artefact_sha256: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,11 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
         _remove_stale_temp(out_dir)
         current = manifest.read(out_dir, slug)
         _record_source(current, doc, source)
-        if "warning" in current["language"]:
-            say(f"{slug}: warning: {current['language']['warning']}")
+        if current.language.warning:
+            say(f"{slug}: warning: {current.language.warning}")
         _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
         manifest.write(out_dir, current)
-    result.manifest = current
+    result.manifest = current.to_json()
     return result
 
 
@@ -118,13 +123,13 @@ def current_outputs(source: Path, out_dir: Path, name: str,
     if problems or not jobs:
         return None
     current = manifest.read(out_dir, report_slug(source))
-    entry = current["stages"].get(name)
+    entry = current.stages.get(name)
     job = jobs[0]
-    if entry and entry.get("page_map"):
-        job = _with_page_map(job, out_dir, current) if _page_map(out_dir, current) else job
-    if not manifest.is_reusable(out_dir, entry, job.key):
+    if entry is not None and entry.artefacts:
+        job = _with_artefacts(job, _artefact_files(out_dir, current, set(entry.artefacts)))
+    if entry is None or not manifest.is_reusable(out_dir, entry, job.key):
         return None
-    return [out_dir / record["path"] for record in entry["outputs"]]
+    return [out_dir / record.path for record in entry.outputs]
 
 
 def _plan_jobs(doc: Document, source: Path, names: list[str],
@@ -141,7 +146,7 @@ def _plan_jobs(doc: Document, source: Path, names: list[str],
                 for name in names if name not in stages.available()]
     problems += [f"options were given for '{name}', which is not being built"
                  for name in options if name not in names]
-    for name in stages.available():            # registry order: pdf before its page-map users
+    for name in stages.available():            # registry order (artefact order: _run_jobs)
         if name not in names:
             continue
         try:
@@ -161,26 +166,26 @@ def _options_json(options: Any) -> dict[str, Any]:
     return asdict(options)
 
 
-def _record_source(current: dict[str, Any], doc: Document, source: Path) -> None:
-    current["source"] = {"path": _display_path(source), "sha256": sha256_file(source),
-                         "files": source_files(doc, source)}
-    tools = dict(current.get("pipeline", {}).get("tools", {}))
+def _record_source(current: Manifest, doc: Document, source: Path) -> None:
+    current.source = SourceRecord(_display_path(source), sha256_file(source),
+                                  source_files(doc, source))
+    tools = dict(current.pipeline.tools)
     tools["python"] = sys.version.split()[0]
-    current["pipeline"] = {"version": __version__, "tools": tools}
-    current["language"] = _language_record(doc)
+    current.pipeline = PipelineRecord(__version__, tools)
+    current.language = _language_record(doc)
 
 
-def _language_record(doc: Document) -> dict[str, Any]:
+def _language_record(doc: Document) -> LanguageRecord:
     """Which catalogue gave the words the pipeline adds; a language without one is built with
     English words around the author's, and the manifest says so as a warning."""
     words = words_for(doc.meta.language)
-    record: dict[str, Any] = {"tag": doc.meta.language, "catalogue": words.language}
+    warning = ""
     if words.fallback:
-        record["warning"] = (f"no catalogue for '{doc.meta.language}': the words the pipeline "
-                             f"adds (contents, page labels, the accessibility statement...) are in "
-                             f"English. Add pipeline/locale/{words.tag.split('-')[0].lower()}/"
-                             f"LC_MESSAGES/accessible_formats.po to translate them")
-    return record
+        warning = (f"no catalogue for '{doc.meta.language}': the words the pipeline adds "
+                   f"(contents, page labels, the accessibility statement...) are in English. "
+                   f"Add pipeline/locale/{words.tag.split('-')[0].lower()}/LC_MESSAGES/"
+                   f"accessible_formats.po to translate them")
+    return LanguageRecord(doc.meta.language, words.language, warning)
 
 
 def _display_path(path: Path) -> str:
@@ -197,54 +202,90 @@ def _remove_stale_temp(out_dir: Path) -> None:
 
 
 def _run_jobs(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
-              current: dict[str, Any], result: BuildResult, workers: int,
+              current: Manifest, result: BuildResult, workers: int,
               show_progress: bool) -> None:
-    """Reuse what is current; run the rest, page-map users after pdf."""
-    first = [j for j in jobs if not stages.get(j.name).uses_page_map]
-    second = [j for j in jobs if stages.get(j.name).uses_page_map]
-    _run_phase(doc, source, slug, out_dir, first, current, result, workers, show_progress, None)
-    page_map = _page_map(out_dir, current) if any(j.name == "pdf" for j in jobs) else None
-    if page_map is not None:
-        second = [_with_page_map(job, out_dir, current) for job in second]
-    _run_phase(doc, source, slug, out_dir, second, current, result, workers, show_progress,
-               page_map)
+    """Reuse what is current; run the rest in phases, each stage after the stages of this build
+    that provide an artefact it needs (the pdf's page map before epub and braille)."""
+    remaining = list(jobs)
+    while remaining:
+        still_to_provide = {artefact for job in remaining
+                            for artefact in stages.get(job.name).provides}
+        phase = [job for job in remaining
+                 if not set(stages.get(job.name).needs) & still_to_provide] or remaining
+        built = {job.name for job in jobs if job not in remaining}
+        files = _artefact_files(out_dir, current, _all_needs(phase), providers=built)
+        phase = [_with_artefacts(job, files) for job in phase]
+        _run_phase(doc, source, slug, out_dir, phase, current, result, workers, show_progress)
+        remaining = [job for job in remaining if job.name not in {j.name for j in phase}]
 
 
-def _page_map(out_dir: Path, current: dict[str, Any]) -> PageMap | None:
-    entry = current["stages"].get("pdf")
-    if not entry or entry.get("status") == "failed":
-        return None
-    for record in entry.get("outputs", []):
-        if record["path"].endswith(PAGE_MAP_SUFFIX):
-            return PageMap.read(out_dir / record["path"])
-    return None
+def _all_needs(jobs: list[StageJob]) -> set[str]:
+    return {artefact for job in jobs for artefact in stages.get(job.name).needs}
 
 
-def _with_page_map(job: StageJob, out_dir: Path, current: dict[str, Any]) -> StageJob:
-    """A page-map user's key also depends on the page map it will be given."""
-    pdf_outputs = current["stages"]["pdf"]["outputs"]
-    digest = next(r["sha256"] for r in pdf_outputs if r["path"].endswith(PAGE_MAP_SUFFIX))
-    key = manifest.stage_key(job.key, job.name, "", {}, {}, extra=digest)
-    return StageJob(job.name, job.options, key, job.tools, page_map_sha256=digest)
+def _providers() -> dict[str, tuple[str, str]]:
+    """Artefact -> (the stage that provides it, the suffix of the output that carries it)."""
+    found: dict[str, tuple[str, str]] = {}
+    for name in stages.available():
+        try:
+            stage = stages.get(name)
+        except PipelineError:
+            continue
+        for artefact, suffix in stage.provides.items():
+            found.setdefault(artefact, (name, suffix))
+    return found
+
+
+def _artefact_files(out_dir: Path, current: Manifest, wanted: set[str],
+                    providers: set[str] | None = None) -> dict[str, tuple[Path, str]]:
+    """Artefact -> (its file, its sha256), for the wanted artefacts whose providing stage has
+    passing outputs in place (and, when `providers` is given, is one of those stages)."""
+    files: dict[str, tuple[Path, str]] = {}
+    for artefact, (stage_name, suffix) in _providers().items():
+        if artefact not in wanted or (providers is not None and stage_name not in providers):
+            continue
+        entry = current.stages.get(stage_name)
+        if entry is None or entry.status == "failed":
+            continue
+        for record in entry.outputs:
+            if record.path.endswith(suffix):
+                files[artefact] = (out_dir / record.path, record.sha256)
+    return files
+
+
+def _with_artefacts(job: StageJob, files: dict[str, tuple[Path, str]]) -> StageJob:
+    """The job given the artefacts it needs; its key then also depends on their hashes."""
+    given = {name: files[name] for name in stages.get(job.name).needs if name in files}
+    if not given:
+        return job
+    digests = {name: sha for name, (_, sha) in sorted(given.items())}
+    key = manifest.stage_key(job.key, job.name, "", {}, {}, extra=",".join(digests.values()))
+    return replace(job, key=key, artefacts={name: str(path) for name, (path, _) in given.items()},
+                   artefact_sha256=digests)
+
+
+def _context(job: StageJob, ctx_args: dict[str, Any], show_progress: bool = False) -> BuildContext:
+    artefacts = {name: Path(path) for name, path in job.artefacts.items()}
+    page_map = PageMap.read(artefacts[PAGE_MAP]) if PAGE_MAP in artefacts else None
+    progress = stderr_bar(job.name) if show_progress else quiet
+    return BuildContext(progress=progress, page_map=page_map, artefacts=artefacts, **ctx_args)
 
 
 def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
-               current: dict[str, Any], result: BuildResult, workers: int, show_progress: bool,
-               page_map: PageMap | None) -> None:
+               current: Manifest, result: BuildResult, workers: int, show_progress: bool) -> None:
     to_run = []
     for job in jobs:
-        entry = current["stages"].get(job.name)
-        if manifest.is_reusable(out_dir, entry, job.key):
-            entry["status"] = "reused"
-            entry["seconds"] = 0.0
-            result.outputs[job.name] = [out_dir / r["path"] for r in entry["outputs"]]
+        entry = current.stages.get(job.name)
+        if entry is not None and manifest.is_reusable(out_dir, entry, job.key):
+            entry.status = "reused"
+            entry.seconds = 0.0
+            result.outputs[job.name] = [out_dir / r.path for r in entry.outputs]
             say(f"{job.name}: up to date (reused)")
         else:
             to_run.append(job)
     if not to_run:
         return
-    ctx_args = dict(slug=slug, source=source, page_map=page_map,
-                    workers=max(1, workers))
+    ctx_args = dict(slug=slug, source=source, workers=max(1, workers))
     if workers <= 1 or len(to_run) == 1:
         for job in to_run:
             run = run_stage(job, doc, out_dir, ctx_args, show_progress)
@@ -271,8 +312,7 @@ def run_stage(job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, A
     """Build and check one stage in a fresh temp folder inside out_dir (same file system)."""
     stage = stages.get(job.name)
     temp_dir = Path(tempfile.mkdtemp(prefix=f".tmp-{job.name}-", dir=out_dir))
-    progress = stderr_bar(job.name) if show_progress else quiet
-    ctx = BuildContext(progress=progress, **ctx_args)
+    ctx = _context(job, ctx_args, show_progress)
     started = time.monotonic()
     say(f"{job.name}: building")
     try:
@@ -290,11 +330,11 @@ def run_stage(job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, A
                     time.monotonic() - started)
 
 
-def _install(run: StageRun, job: StageJob, out_dir: Path, current: dict[str, Any],
+def _install(run: StageRun, job: StageJob, out_dir: Path, current: Manifest,
              result: BuildResult) -> None:
     """Move a passing stage's files into place and record it; record a failure otherwise."""
     stage = stages.get(job.name)
-    previous = current["stages"].get(job.name) or {}
+    previous = current.stages.get(job.name)
     if run.error is None and run.check is not None and not run.check["passed"]:
         errors = [f["message"] for f in run.check["findings"] if f["severity"] == "error"]
         kept = _keep_failed(run, out_dir)
@@ -306,14 +346,14 @@ def _install(run: StageRun, job: StageJob, out_dir: Path, current: dict[str, Any
         _record_failure(run, job, previous, current, result)
     else:
         entry = _move_into_place(run, job, stage, out_dir)
-        current["stages"][job.name] = entry
-        result.outputs[job.name] = [out_dir / r["path"] for r in entry["outputs"]]
+        current.stages[job.name] = entry
+        result.outputs[job.name] = [out_dir / r.path for r in entry.outputs]
         say(f"{job.name}: built in {run.seconds:.1f}s, checks passed")
         manifest.write(out_dir, current)
         _remove_old_outputs(out_dir, previous, entry)
     if run.temp_dir is not None:
         shutil.rmtree(run.temp_dir, ignore_errors=True)
-    current["pipeline"].setdefault("tools", {}).update(job.tools)
+    current.pipeline.tools.update(job.tools)
     manifest.write(out_dir, current)
 
 
@@ -321,26 +361,26 @@ def _keep_failed(run: StageRun, out_dir: Path) -> Path:
     kept = out_dir / ".failed" / run.name
     shutil.rmtree(kept, ignore_errors=True)
     kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(run.temp_dir, kept)
+    if run.temp_dir is not None:
+        shutil.copytree(run.temp_dir, kept)
     return kept
 
 
-def _record_failure(run: StageRun, job: StageJob, previous: dict[str, Any],
-                    current: dict[str, Any], result: BuildResult) -> None:
+def _record_failure(run: StageRun, job: StageJob, previous: StageEntry | None,
+                    current: Manifest, result: BuildResult) -> None:
     # The previous outputs stay in place and stay described by their previous key, so the
     # manifest still tells the truth about every file it lists.
-    entry = dict(previous) if previous else {"key": None, "version": None, "options": None,
-                                             "outputs": [], "checks": {"passed": False}}
-    entry.update(status="failed", error=run.error, seconds=round(run.seconds, 3),
-                 attempt={"key": job.key, "options": _options_json(job.options),
-                          "checks": run.check})
-    current["stages"][job.name] = entry
+    entry = replace(previous) if previous else StageEntry(checks={"passed": False})
+    entry.status, entry.error, entry.seconds = "failed", run.error, round(run.seconds, 3)
+    entry.attempt = {"key": job.key, "options": _options_json(job.options), "checks": run.check}
+    current.stages[job.name] = entry
     result.failed.append(job.name)
     result.errors[job.name] = run.error or ""
     say(f"{job.name}: FAILED: {run.error}")
 
 
-def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) -> dict[str, Any]:
+def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) -> StageEntry:
+    assert run.temp_dir is not None               # a run with files reported its folder
     records = []
     for path in sorted(run.files):
         relative = Path(path).resolve().relative_to(run.temp_dir.resolve())
@@ -349,11 +389,11 @@ def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) 
         os.replace(path, destination)
         media_type = stage.media_types.get(_suffix(destination), "application/octet-stream")
         records.append(manifest.output_record(out_dir, destination, media_type))
-    return {"key": job.key, "version": stage.version, "options": _options_json(job.options),
-            "tools": job.tools, "page_map": job.page_map_sha256 or None,
-            "outputs": records, "status": "built",
-            "seconds": round(run.seconds, 3), "error": None, "checks": run.check,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return StageEntry(key=job.key, version=stage.version, options=_options_json(job.options),
+                      tools=job.tools, artefacts=dict(job.artefact_sha256), outputs=records,
+                      status="built", seconds=round(run.seconds, 3), error=None,
+                      checks=run.check,
+                      built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def _suffix(path: Path) -> str:
@@ -365,12 +405,12 @@ def _suffix(path: Path) -> str:
     return path.suffix
 
 
-def _remove_old_outputs(out_dir: Path, previous: dict[str, Any], entry: dict[str, Any]) -> None:
+def _remove_old_outputs(out_dir: Path, previous: StageEntry | None, entry: StageEntry) -> None:
     """Files the stage wrote last time but not this time (after the manifest stopped naming them)."""
-    keep = {r["path"] for r in entry["outputs"]}
-    for record in previous.get("outputs") or []:
-        if record["path"] not in keep:
-            stale = out_dir / record["path"]
+    keep = {r.path for r in entry.outputs}
+    for record in previous.outputs if previous else []:
+        if record.path not in keep:
+            stale = out_dir / record.path
             stale.unlink(missing_ok=True)
             parent = stale.parent
             while parent != out_dir and parent.is_dir() and not any(parent.iterdir()):
@@ -383,28 +423,30 @@ def check_outputs(out_dir: Path, formats: list[str] | None = None) -> dict[str, 
     as they are now, and store the results in the manifest (`make check`)."""
     with manifest.lock_for(out_dir):
         current = manifest.read(out_dir, out_dir.name)
-        source = Path(current.get("source", {}).get("path", ""))
+        source = Path(current.source.path)
         doc = read_source(source)
         results: dict[str, CheckResult] = {}
-        for name, entry in current["stages"].items():
+        for name, entry in current.stages.items():
             if formats and name not in formats:
                 continue
             results[name] = _recheck(doc, source, out_dir, name, entry, current)
-            entry["checks"] = results[name].to_json()
+            entry.checks = results[name].to_json()
             manifest.write(out_dir, current)
     return results
 
 
 def _recheck(doc: Document, source: Path, out_dir: Path, name: str,
-             entry: dict[str, Any], current: dict[str, Any]) -> CheckResult:
+             entry: StageEntry, current: Manifest) -> CheckResult:
     if not manifest.outputs_intact(out_dir, entry):
         return CheckResult((Finding("error", "an output is missing or was changed since it was "
                                     "built: run `make all` to rebuild it", str(out_dir)),))
     stage = stages.get(name)
-    options = stages.make_options(stage, entry.get("options") or {})
-    page_map = _page_map(out_dir, current) if entry.get("page_map") else None
-    ctx = BuildContext(slug=out_dir.name, source=source, page_map=page_map, thorough=True)
-    paths = [out_dir / r["path"] for r in entry["outputs"]]
+    options = stages.make_options(stage, entry.options or {})
+    files = _artefact_files(out_dir, current, set(entry.artefacts))
+    job = StageJob(name, options, entry.key or "", entry.tools,
+                   artefacts={artefact: str(path) for artefact, (path, _) in files.items()})
+    ctx = _context(job, dict(slug=out_dir.name, source=source, thorough=True))
+    paths = [out_dir / r.path for r in entry.outputs]
     try:
         return stage.check(doc, options, paths, ctx)
     except PipelineError as error:

@@ -4,6 +4,9 @@ passed its checks (outputs/<slug>/manifest.json).
 Like DVC's dvc.lock, each stage records the hashes of what it read (its key) and what it wrote, so
 "is this stale?" is a comparison. Writes go to a temporary file that is renamed over the old one
 under a lock, so a crash or a second build never leaves a torn manifest.
+
+The records are typed dataclasses (Manifest, StageEntry, OutputRecord...); `to_json` and
+`from_json` are the only places that know the file's field names.
 """
 from __future__ import annotations
 
@@ -11,15 +14,146 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
-from .sources import sha256_file
+from .hashing import sha256_file
 
 SCHEMA = 1
 MANIFEST_NAME = "manifest.json"
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """One file a stage wrote, relative to the report's outputs folder."""
+    path: str
+    sha256: str
+    bytes: int
+    media_type: str
+
+    def to_json(self) -> Json:
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes,
+                "media_type": self.media_type}
+
+    @classmethod
+    def from_json(cls, data: Json) -> OutputRecord:
+        return cls(data["path"], data["sha256"], data["bytes"], data["media_type"])
+
+
+@dataclass
+class StageEntry:
+    """What the manifest says about one stage: the outputs in place, the key they were built
+    with, and (after a failed attempt) what went wrong; the previous outputs stay described."""
+    key: str | None = None
+    version: str | None = None
+    options: Json | None = None
+    tools: dict[str, str] = field(default_factory=dict)
+    artefacts: dict[str, str] = field(default_factory=dict)  # artefact needed -> its sha256
+    outputs: list[OutputRecord] = field(default_factory=list)
+    status: str = "failed"                # "built", "reused" or "failed"
+    seconds: float = 0.0
+    error: str | None = None
+    checks: Json | None = None            # CheckResult.to_json()
+    built_at: str | None = None
+    attempt: Json | None = None           # the failed attempt's key, options and checks
+
+    @property
+    def passed(self) -> bool:
+        return bool((self.checks or {}).get("passed"))
+
+    def to_json(self) -> Json:
+        data: Json = {"key": self.key, "version": self.version, "options": self.options,
+                      "tools": self.tools, "artefacts": self.artefacts,
+                      "outputs": [record.to_json() for record in self.outputs],
+                      "status": self.status, "seconds": self.seconds, "error": self.error,
+                      "checks": self.checks, "built_at": self.built_at}
+        if self.attempt is not None:
+            data["attempt"] = self.attempt
+        return data
+
+    @classmethod
+    def from_json(cls, data: Json) -> StageEntry:
+        return cls(key=data.get("key"), version=data.get("version"), options=data.get("options"),
+                   tools=dict(data.get("tools") or {}),
+                   artefacts=dict(data.get("artefacts") or {}),
+                   outputs=[OutputRecord.from_json(r) for r in data.get("outputs") or []],
+                   status=data.get("status", "failed"), seconds=data.get("seconds", 0.0),
+                   error=data.get("error"), checks=data.get("checks"),
+                   built_at=data.get("built_at"), attempt=data.get("attempt"))
+
+
+@dataclass
+class SourceRecord:
+    path: str = ""
+    sha256: str = ""
+    files: dict[str, str] = field(default_factory=dict)   # images and sidecar -> sha256
+
+    def to_json(self) -> Json:
+        if not self.path:
+            return {}
+        return {"path": self.path, "sha256": self.sha256, "files": self.files}
+
+    @classmethod
+    def from_json(cls, data: Json) -> SourceRecord:
+        return cls(data.get("path", ""), data.get("sha256", ""), dict(data.get("files") or {}))
+
+
+@dataclass
+class PipelineRecord:
+    version: str = ""
+    tools: dict[str, str] = field(default_factory=dict)   # every tool any stage reported
+
+    def to_json(self) -> Json:
+        return {"version": self.version, "tools": self.tools} if self.version else {}
+
+    @classmethod
+    def from_json(cls, data: Json) -> PipelineRecord:
+        return cls(data.get("version", ""), dict(data.get("tools") or {}))
+
+
+@dataclass
+class LanguageRecord:
+    tag: str = ""                          # the report's BCP 47 language
+    catalogue: str = ""                    # the catalogue the pipeline's own words came from
+    warning: str = ""                      # set when there was none and English was used
+
+    def to_json(self) -> Json:
+        data: Json = {"tag": self.tag, "catalogue": self.catalogue}
+        if self.warning:
+            data["warning"] = self.warning
+        return data
+
+    @classmethod
+    def from_json(cls, data: Json) -> LanguageRecord:
+        return cls(data.get("tag", ""), data.get("catalogue", ""), data.get("warning", ""))
+
+
+@dataclass
+class Manifest:
+    report: str
+    source: SourceRecord = field(default_factory=SourceRecord)
+    pipeline: PipelineRecord = field(default_factory=PipelineRecord)
+    stages: dict[str, StageEntry] = field(default_factory=dict)
+    language: LanguageRecord = field(default_factory=LanguageRecord)
+
+    def to_json(self) -> Json:
+        return {"schema": SCHEMA, "report": self.report, "source": self.source.to_json(),
+                "pipeline": self.pipeline.to_json(), "language": self.language.to_json(),
+                "stages": {name: entry.to_json() for name, entry in self.stages.items()}}
+
+    @classmethod
+    def from_json(cls, data: Json) -> Manifest:
+        return cls(report=data.get("report", ""),
+                   source=SourceRecord.from_json(data.get("source") or {}),
+                   pipeline=PipelineRecord.from_json(data.get("pipeline") or {}),
+                   language=LanguageRecord.from_json(data.get("language") or {}),
+                   stages={name: StageEntry.from_json(entry)
+                           for name, entry in (data.get("stages") or {}).items()})
 
 
 def manifest_path(out_dir: Path) -> Path:
@@ -32,22 +166,21 @@ def lock_for(out_dir: Path) -> FileLock:
     return FileLock(str(out_dir / ".build.lock"))
 
 
-def empty(report: str) -> dict[str, Any]:
-    return {"schema": SCHEMA, "report": report, "source": {}, "pipeline": {}, "stages": {}}
+def empty(report: str) -> Manifest:
+    return Manifest(report)
 
 
-def read(out_dir: Path, report: str) -> dict[str, Any]:
-    """The manifest in out_dir, or an empty one when there is none (or it is unreadable: then
-    everything is rebuilt, which is always safe)."""
+def read(out_dir: Path, report: str) -> Manifest:
+    """The manifest in out_dir, or an empty one when there is none (or it is unreadable or of
+    another schema: then everything is rebuilt, which is always safe)."""
     path = manifest_path(out_dir)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            return empty(report)
+        return Manifest.from_json(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return empty(report)
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        return empty(report)
-    data.setdefault("stages", {})
-    return data
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -65,15 +198,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write(out_dir: Path, manifest: dict[str, Any]) -> None:
-    text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+def write(out_dir: Path, manifest: Manifest) -> None:
+    text = json.dumps(manifest.to_json(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     write_atomic(manifest_path(out_dir), text.encode("utf-8"))
 
 
 def stage_key(source_digest: str, stage_name: str, stage_version: str,
-              options: dict[str, Any], tools: dict[str, str], extra: str = "") -> str:
+              options: Json, tools: dict[str, str], extra: str = "") -> str:
     """What a stage's output depends on: the source and its files, the stage's code version,
-    its options, the tools it uses, and (for some stages) the pdf's page map."""
+    its options, the tools it uses, and (for some stages) the artefacts other stages made."""
     material = json.dumps({"source": source_digest, "stage": stage_name,
                            "version": stage_version, "options": options, "tools": tools,
                            "extra": extra}, sort_keys=True)
@@ -85,25 +218,27 @@ def source_digest(source_sha256: str, files: dict[str, str]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def output_record(out_dir: Path, path: Path, media_type: str) -> dict[str, Any]:
-    return {"path": path.relative_to(out_dir).as_posix(), "sha256": sha256_file(path),
-            "bytes": path.stat().st_size, "media_type": media_type}
+def output_record(out_dir: Path, path: Path, media_type: str) -> OutputRecord:
+    return OutputRecord(path.relative_to(out_dir).as_posix(), sha256_file(path),
+                        path.stat().st_size, media_type)
 
 
-def outputs_intact(out_dir: Path, entry: dict[str, Any]) -> bool:
-    """Every output the entry records is there with the recorded hash."""
-    outputs = entry.get("outputs") or []
-    if not outputs:
+def outputs_intact(out_dir: Path, entry: StageEntry | Json) -> bool:
+    """Every output the entry records is there with the recorded hash (the entry may also be
+    given in its JSON form, as read from manifest.json)."""
+    if isinstance(entry, dict):
+        entry = StageEntry.from_json(entry)
+    if not entry.outputs:
         return False
-    for record in outputs:
-        path = out_dir / record["path"]
-        if not path.is_file() or path.stat().st_size != record["bytes"]:
+    for record in entry.outputs:
+        path = out_dir / record.path
+        if not path.is_file() or path.stat().st_size != record.bytes:
             return False
-        if sha256_file(path) != record["sha256"]:
+        if sha256_file(path) != record.sha256:
             return False
     return True
 
 
-def is_reusable(out_dir: Path, entry: dict[str, Any] | None, key: str) -> bool:
-    return bool(entry) and entry.get("key") == key and \
-        bool(entry.get("checks", {}).get("passed")) and outputs_intact(out_dir, entry)
+def is_reusable(out_dir: Path, entry: StageEntry | None, key: str) -> bool:
+    return entry is not None and entry.key == key and entry.passed and \
+        outputs_intact(out_dir, entry)

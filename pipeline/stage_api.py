@@ -61,17 +61,25 @@ class PageMap:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
+# Artefacts: files one stage writes for other stages of the same build to read. A stage says
+# which it provides (artefact -> the suffix of the output file that carries it) and which it
+# needs; the build runs providers first and hands each needing stage the files (and keys its
+# outputs on their hashes). The build knows no stage by name.
+PAGE_MAP = "page-map"             # which source block starts each printed page (PageMap JSON)
+
+
 @dataclass(frozen=True)
 class BuildContext:
     slug: str                     # the report's name: outputs are <slug>.<ext>
     source: Path                  # the source file the document came from
     progress: ProgressFn = quiet  # stages with long work report (done, total, label) here
-    page_map: PageMap | None = None   # set when the pdf stage ran in the same build
+    page_map: PageMap | None = None   # the PAGE_MAP artefact, read, when a stage provided it
     workers: int = 1              # processes a stage may use (2 cores here)
     # Run the slow external validators too (EPUBCheck's Java: seconds per book). A build runs
     # each stage's fast read-back checks; `make check`, CI and request replies run the full ones,
     # so a validator guards every output without sitting on the build's critical path.
     thorough: bool = False
+    artefacts: dict[str, Path] = field(default_factory=dict)  # artefact needed -> its file
 
 
 BuildFn = Callable[[Document, Any, Path, BuildContext], list[Path]]
@@ -86,10 +94,16 @@ class Stage:
     build: BuildFn                # writes every output into the given (temporary) directory
     check: CheckFn                # reads the outputs back; never modifies them
     media_types: dict[str, str] = field(default_factory=dict)   # suffix -> media type
-    uses_page_map: bool = False   # wants the pdf stage's page map when pdf runs in the same build
+    uses_page_map: bool = False   # the older spelling of needs=(PAGE_MAP,)
     uses_images: bool = True      # reads image files (False: only alt text), so an image edit
                                   # rebuilds only the stages that show images
     tool_versions: Callable[[], dict[str, str]] = lambda: {}
+    provides: dict[str, str] = field(default_factory=dict)  # artefact -> suffix of its output
+    needs: tuple[str, ...] = ()   # artefacts wanted when a stage in the same build provides them
+
+    def __post_init__(self) -> None:
+        if self.uses_page_map and PAGE_MAP not in self.needs:
+            object.__setattr__(self, "needs", (*self.needs, PAGE_MAP))
 
 
 def make_options(stage: Stage, settings: dict[str, str]) -> Any:

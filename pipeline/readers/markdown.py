@@ -44,15 +44,12 @@ Body: CommonMark blocks and inlines, plus
 """
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import langcodes
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.attrs import attrs_plugin
@@ -65,16 +62,14 @@ from pipeline.document import (Block, BulletList, Code, Document, Emphasis, Figu
                                OrderedList, PageBreak, Paragraph, Quote, Span, Strong, Table,
                                TableCell, Text, ThematicBreak, inline_text)
 from pipeline.errors import Problem, SourceError
+from pipeline.readers.front_matter import language_problem as _language_problem
+from pipeline.readers.front_matter import read_front_matter
 
-FRONT_MATTER_FIELDS = ("title", "subtitle", "author", "authors", "publisher", "date", "language",
-                       "description", "contact", "version", "identifier", "aliases", "keywords",
-                       "pronunciations")
 PAGE_BREAK_MARKERS = {r"\newpage", r"\pagebreak"}
 ATTRIBUTION_DASH = re.compile(r"^(—|―|–|--)\s*")
 CAPTION_START = re.compile(r"^(?:Table)?:\s+")
 TRAILING_ATTRIBUTES = re.compile(r"\s*\{([^{}]*)\}\s*$")
 FOOTNOTE_LOOKALIKE = re.compile(r"\[\^([\w-]*)(\])?")
-DATE_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Formats every stage can embed (Word and ReportLab both take these); others must be converted.
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF"}
 HTML_COMMENTS_ONLY = re.compile(r"(\s*<!--.*?-->\s*)+", re.S)
@@ -115,147 +110,9 @@ def _parser() -> MarkdownIt:
 
 def _read_front_matter(path: Path, token_content: str | None, first_line: int,
                        problems: list[Problem]) -> Metadata:
-    """Metadata from the YAML text between the fences, which start at 1-based `first_line`."""
-    missing_title = Problem(path, 1, "the report has no title",
-                            "start the file with front matter: a line '---', 'title: Your title', "
-                            "then another '---'.")
-    if token_content is None:
-        problems.append(missing_title)
-        return Metadata(title="")
-    # BaseLoader keeps every scalar as the string written: no date/float guessing.
-    loader = yaml.BaseLoader(token_content)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = first_line + 1 + mark.line if mark else first_line
-        problems.append(Problem(path, line, f"the front matter is not valid YAML "
-                                f"({getattr(error, 'problem', error)})",
-                                "check the indentation and put quotes around values that contain "
-                                "a colon, e.g. title: \"Impact: 2023\"."))
-        return Metadata(title="")
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        problems.append(Problem(path, first_line, "the front matter is not a list of 'field: value' "
-                                "lines", "write one 'field: value' per line, e.g. title: Our report."))
-        return Metadata(title="")
-    key_lines = {key_node.value: first_line + 1 + key_node.start_mark.line
-                 for key_node, _ in root.value}
-    fields = _FrontMatter(path, data, key_lines, first_line, problems)
-    return fields.metadata(missing_title)
-
-
-@dataclass
-class _FrontMatter:
-    path: Path
-    data: dict
-    key_lines: dict[str, int]
-    first_line: int
-    problems: list[Problem]
-
-    def line(self, key: str) -> int:
-        return self.key_lines.get(key, self.first_line)
-
-    def problem(self, key: str, message: str, fix: str) -> None:
-        self.problems.append(Problem(self.path, self.line(key), message, fix))
-
-    def string(self, key: str) -> str:
-        value = self.data.get(key, "")
-        if not isinstance(value, str):
-            self.problem(key, f"'{key}' should be one piece of text",
-                         f"write it on one line: {key}: some text.")
-            return ""
-        return value.strip()
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.data.get(key)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value.strip(),) if value.strip() else ()
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(item.strip() for item in value if item.strip())
-        self.problem(key, f"'{key}' should be text or a list of texts",
-                     f"write {key}: [first, second] or one '- item' line per entry.")
-        return ()
-
-    def pronunciations(self) -> tuple[tuple[str, str], ...]:
-        value = self.data.get("pronunciations", {})
-        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
-                                           for k, v in value.items()):
-            return tuple((word.strip(), spoken.strip()) for word, spoken in value.items())
-        self.problem("pronunciations", "'pronunciations' should map each word to how to say it",
-                     "write one 'WORD: how to say it' line per word under 'pronunciations:', "
-                     "indented, e.g.   NHS: N H S.")
-        return ()
-
-    def metadata(self, missing_title: Problem) -> Metadata:
-        for key in self.data:
-            if key not in FRONT_MATTER_FIELDS:
-                close = difflib.get_close_matches(str(key), FRONT_MATTER_FIELDS, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                self.problem(key, f"unknown front matter field '{key}'",
-                             f"{hint}Known fields are: {', '.join(FRONT_MATTER_FIELDS)}.")
-        title = self.string("title")
-        if not title:
-            self.problems.append(Problem(self.path, self.first_line, missing_title.message,
-                                         "add a line 'title: Your title' to the front matter."))
-        if "author" in self.data and "authors" in self.data:
-            self.problem("author", "both 'author' and 'authors' are given",
-                         "keep one: authors: [First Author, Second Author].")
-        authors = self.strings("authors") + self.strings("author")
-        language = self.string("language") or "en-GB"
-        language_problem = _language_problem(language)
-        if language_problem:
-            self.problem("language", language_problem[0], language_problem[1])
-        date = self.string("date")
-        if date and not DATE_FORMAT.match(date):
-            self.problem("date", f"the date '{date}' is not in the form YYYY-MM-DD",
-                         "write it as 2024-03-01 (or just the year, 2024).")
-        identifier = self.string("identifier")
-        if identifier and not _identifier_is_valid(identifier):
-            self.problem("identifier", f"the identifier '{identifier}' is neither a valid ISBN "
-                         "nor a URN", "check the ISBN's digits (the last is a check digit), "
-                         "write a URN starting 'urn:', or remove the line to let us make one.")
-        return Metadata(
-            title=title, subtitle=self.string("subtitle"), authors=authors,
-            publisher=self.string("publisher"), date=date, language=language,
-            description=self.string("description"), contact=self.string("contact"),
-            version=self.string("version"), aliases=self.strings("aliases"),
-            keywords=self.strings("keywords"), pronunciations=self.pronunciations(),
-            identifier=identifier)
-
-
-def _identifier_is_valid(identifier: str) -> bool:
-    if identifier.lower().startswith("urn:"):
-        return True
-    digits = re.sub(r"[\s-]", "", identifier.upper().removeprefix("ISBN").strip(": "))
-    if re.fullmatch(r"\d{13}", digits):
-        total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
-        return total % 10 == 0
-    if re.fullmatch(r"\d{9}[\dX]", digits):
-        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits))
-        return total % 11 == 0
-    return False
-
-
-def _language_problem(tag: str) -> tuple[str, str] | None:
-    """(message, fix) when `tag` is not a BCP 47 tag naming a real language, else None."""
-    fix = ("use a BCP 47 language tag such as en-GB (English), cy (Welsh), ga (Irish), "
-           "gd (Scottish Gaelic), pl (Polish) or ur (Urdu).")
-    # langcodes quietly accepts underscores (en_GB); BCP 47 does not, and neither do EPUB or HTML.
-    if "_" in tag:
-        return (f"'{tag}' is not a language tag (BCP 47 uses hyphens)",
-                f"write {tag.replace('_', '-')} instead.")
-    if not langcodes.tag_is_valid(tag):
-        return f"'{tag}' is not a known language tag", fix
-    language = langcodes.Language.get(tag).language or "und"   # langcodes reads "und" as None
-    # Valid in the registry but naming no particular language: speech and braille cannot use them.
-    if language in {"und", "mul", "zxx", "mis"} or "qaa" <= language <= "qtz":
-        return f"'{tag}' does not name a particular language", fix
-    return None
+    """Metadata from the YAML text between the fences, which start at 1-based `first_line`
+    (read by the front-matter reader the Word sidecar uses too)."""
+    return read_front_matter(path, token_content, first_line, problems).metadata()
 
 
 # ------------------------------------------------------------------ body

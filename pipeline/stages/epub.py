@@ -449,7 +449,7 @@ def check(doc: Document, options: EpubOptions, paths: list[Path], ctx: BuildCont
 
 
 def _tool_versions() -> dict[str, str]:
-    from ..checks.epub import epubcheck_version
+    from ..tool_versions import epubcheck_version
     return {"ebooklib": metadata.version("EbookLib"), "epubcheck": epubcheck_version()}
 
 

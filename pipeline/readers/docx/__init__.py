@@ -160,7 +160,7 @@ def _read(path: Path, opened) -> DocxReading:
     document = opened.document
     context = DocumentContext(path, document, opened.sha256)
     sidecar, sidecar_problems = read_sidecar(path)
-    declared_language = sidecar.get("language") or sidecar.get("lang")
+    declared_language = sidecar.language
     context.language = (normalise_language(declared_language)
                         or normalise_language(document.core_properties.language)
                         or normalise_language(context.styles.default_lang) or "en-GB")
@@ -177,11 +177,7 @@ def _read(path: Path, opened) -> DocxReading:
     validator = context.validator
     validator.finish(doc, title_sources=(
         f"{sidecar_path(path).name} 'title'", "the Title style", "File > Info > Properties"))
-    problems = list(sidecar_problems)
-    if declared_language and not normalise_language(declared_language):
-        problems.append(Problem(sidecar_path(path), None,
-                                f"'{declared_language}' is not a language tag",
-                                "write a BCP 47 tag such as en-GB, cy or fr"))
+    problems = list(sidecar_problems)           # a bad sidecar language is one of them
     problems.extend(validator.problems)
     return DocxReading(doc, tuple(problems))
 

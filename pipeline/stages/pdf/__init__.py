@@ -19,7 +19,7 @@ from reportlab.platypus import SimpleDocTemplate
 
 from ...checks.pdf import check_pdf
 from ...document import Document, Heading
-from ...stage_api import BuildContext, PageMap, PageStart, Stage
+from ...stage_api import PAGE_MAP, BuildContext, PageMap, PageStart, Stage
 from .flowables import install_callbacks
 from .fonts import SUPPORTED_FAMILIES, FontFamily, register_fonts
 from .finish import write_structure
@@ -147,4 +147,4 @@ def tool_versions() -> dict[str, str]:
 
 STAGES = [Stage(name="pdf", version="1", options=PdfOptions, build=build, check=check,
                 media_types={".pdf": "application/pdf", ".json": "application/json"},
-                tool_versions=tool_versions)]
+                tool_versions=tool_versions, provides={PAGE_MAP: ".pagemap.json"})]

@@ -6,8 +6,6 @@ page; UKAAF asks for the table to be re-laid out instead, so each row becomes a 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lxml import etree
 
 from ... import reading
@@ -15,10 +13,8 @@ from ...document import Paragraph, Table, TableCell, inline_text
 from .layout import CELL_PADDING_PT, Layout, average_character_width, word_width
 from .ooxml import PPR_ORDER, put, text_run, twips, w
 from .runs import RunStyle
+from .sink import BlockContext, BlockWriter, Sink
 from .styles import CAPTION
-
-if TYPE_CHECKING:
-    from .writer import Sink, Writer
 
 _EMPTY = TableCell((Paragraph(()),))
 MIN_COLUMN_CHARACTERS = 4
@@ -90,7 +86,7 @@ def description(table: Table, width: int) -> str:
     return " ".join(parts)
 
 
-def write_table(writer: "Writer", table: Table, sink: "Sink", number: int) -> None:
+def write_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> None:
     """Caption, then a grid or (large print, too wide) one block per row."""
     layout = writer.layout
     caption = writer.runs_for(table.caption, sink) if table.caption else [text_run(f"Table {number}")]
@@ -101,7 +97,7 @@ def write_table(writer: "Writer", table: Table, sink: "Sink", number: int) -> No
         sink.add(_grid_table(writer, table, sink, number))
 
 
-def _grid_table(writer: "Writer", table: Table, sink: "Sink", number: int) -> etree._Element:
+def _grid_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> etree._Element:
     layout = writer.layout
     cells, width = grid(table)
     widths = column_widths(table, layout, sink.width)
@@ -137,8 +133,7 @@ def _grid_table(writer: "Writer", table: Table, sink: "Sink", number: int) -> et
     return tbl
 
 
-def _cell(writer: "Writer", cell: TableCell, width: float, bold: bool, sink: "Sink") -> etree._Element:
-    from .writer import BlockContext, Sink
+def _cell(writer: BlockWriter, cell: TableCell, width: float, bold: bool, sink: Sink) -> etree._Element:
     tc = w("tc")
     tc_pr = w("tcPr")
     tc_pr.append(w("tcW", w=twips(width), type="dxa"))
@@ -157,7 +152,7 @@ def _cell(writer: "Writer", cell: TableCell, width: float, bold: bool, sink: "Si
     return tc
 
 
-def _write_rows_as_blocks(writer: "Writer", table: Table, sink: "Sink") -> None:
+def _write_rows_as_blocks(writer: BlockWriter, table: Table, sink: Sink) -> None:
     layout = writer.layout
     headers = reading.column_headers(table)
     if headers:

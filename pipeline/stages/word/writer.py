@@ -7,13 +7,12 @@ accessible document needs (footnotes, bookmarks, internal links, numbering, deco
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from docx.document import Document as DocxDocument
 from docx.image.exceptions import UnrecognizedImageError
 from docx.image.image import Image
-from docx.opc.part import Part
 from docx.oxml.ns import qn
 from lxml import etree
 
@@ -26,40 +25,15 @@ from .footnotes import FootnotesPart
 from .layout import Layout
 from .numbering import Numbering
 from .ooxml import PPR_ORDER, el, emu, put, run_properties, text_run, twips, w
-from .runs import NoteWriter, RunStyle, RunWriter
+from .runs import RunStyle, RunWriter
 from .styles import (CAPTION, FOOTNOTE_REFERENCE, FOOTNOTE_TEXT, HYPERLINK, LIST_PARAGRAPH,
                      NORMAL, QUOTE, heading_style)
+from .sink import BlockContext, Sink
 from .tables import write_table
 
 DECORATIVE_URI = "{C183D7F6-B498-43B3-948B-1728B52AA6E4}"
 DECORATIVE_NS = "http://schemas.microsoft.com/office/drawing/2017/decorative"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
-
-
-@dataclass
-class Sink:
-    """Where blocks go: the body (before sectPr), a table cell or a footnote."""
-    element: etree._Element
-    part: Part                    # owns the relationships of links (and images) written here
-    body: bool
-    width: float                  # points available for images and tables
-    notes: NoteWriter | None = None
-    before: etree._Element | None = None
-
-    def add(self, child: etree._Element) -> None:
-        if self.before is not None:
-            self.before.addprevious(child)
-        else:
-            self.element.append(child)
-
-
-@dataclass(frozen=True)
-class BlockContext:
-    paragraph_style: str = NORMAL
-    list_level: int = -1          # -1: not in a list
-    bold: bool = False            # header cells
-    in_cell: bool = False
-    in_note: bool = False
 
 
 class BookmarkNames:
