@@ -46,6 +46,22 @@ def read_source(path: Path) -> Document:
     if not path.is_file():
         raise SourceError([Problem(path, None, "the source file does not exist",
                                    "check the path; reports live in sources/<slug>/<slug>.md")])
+    try:
+        return _read_by_kind(path)
+    except (SourceError, MemoryError, KeyboardInterrupt):
+        raise
+    except RecursionError:
+        raise SourceError([Problem(path, None, "the report is nested too deeply to read",
+                                   "flatten deeply nested lists or quotes")]) from None
+    except Exception as error:   # noqa: BLE001 - per-source isolation: a reader bug is this
+        # source's problem (named, with what to do), never the end of every other report's build.
+        raise SourceError([Problem(path, None, f"the report could not be read "
+                                   f"({type(error).__name__}: {error})",
+                                   "save the file again from its editor; if that does not help, "
+                                   "send it to the formats team")]) from None
+
+
+def _read_by_kind(path: Path) -> Document:
     if path.suffix == ".md":
         from .readers.markdown import read_markdown
         return read_markdown(path)

@@ -74,6 +74,14 @@ def parse_docx(path: Path) -> DocxReading:
         return DocxReading(None, (Problem(path, None, f"the Word file is damaged and cannot be "
                                           f"read ({error})", "open it in Word, which offers to "
                                           "repair damaged files, and save it again"),))
+    except Exception as error:                 # noqa: BLE001 - one bad file must not stop a run
+        # Anything python-docx or lxml raises on a package we did not foresee is still a problem
+        # with this file: it is reported as one, so every other report builds.
+        return DocxReading(None, (Problem(path, None, f"the Word file could not be read "
+                                          f"({type(error).__name__}: {error})",
+                                          "open it in Word and save it again as a Word Document "
+                                          "(.docx); if that does not help, send the file to the "
+                                          "formats team"),))
 
 
 class DocumentContext:
