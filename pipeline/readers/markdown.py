@@ -65,7 +65,8 @@ from pipeline.document import (Block, BulletList, Code, Document, Emphasis, Figu
                                OrderedList, PageBreak, Paragraph, Quote, Span, Strong, Table,
                                TableCell, Text, ThematicBreak, inline_text)
 from pipeline.errors import Problem, SourceError
-from pipeline.limits import MAX_NESTING_DEPTH, MAX_SOURCE_BYTES, link_is_allowed, megabytes
+from pipeline.limits import (MAX_IMAGE_PIXELS, MAX_NESTING_DEPTH, MAX_SOURCE_BYTES,
+                             MAX_TABLE_COLUMNS, link_is_allowed, megabytes)
 from pipeline.readers.account import SourceAccount
 
 FRONT_MATTER_FIELDS = ("title", "subtitle", "author", "authors", "publisher", "date", "language",
@@ -617,8 +618,16 @@ class _Reader:
                          f"{self.folder}.")
             return None
         try:
-            with Image.open(candidate) as picture:
+            with Image.open(candidate) as picture:       # reads the header, decodes nothing
                 picture_format = picture.format
+                width, height = picture.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    self.problem(line, f"the image {raw_src} is {width} x {height} pixels, more "
+                                 f"than the {MAX_IMAGE_PIXELS // 1_000_000} million an image may "
+                                 "have (decoding it would take gigabytes of memory)",
+                                 "save a smaller copy (2000 pixels across is plenty for print) "
+                                 "and use that")
+                    return None
                 picture.verify()
         except Exception as error:   # Pillow raises several kinds for damaged or foreign files
             self.problem(line, f"the image {raw_src} cannot be read as an image "
@@ -712,6 +721,11 @@ class _Reader:
             return
         start, end = node.map
         expected = self.cell_count(self.lines[start])
+        if expected > MAX_TABLE_COLUMNS:
+            self.problem(start + 1, f"this table has {expected} columns, more than the "
+                         f"{MAX_TABLE_COLUMNS} that fit a page in any format (large print and "
+                         "braille included)", "split it into two or more tables, each repeating "
+                         "the first column, or turn it round so the many items are rows")
         for number in range(start + 2, min(end, len(self.lines))):
             source = self.lines[number]
             if not source.strip():

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from ...document import (Block, BulletList, Figure, Heading, Inline, OrderedList,
                          PageBreak, Paragraph, Quote, Table, TableCell, ThematicBreak,
                          inline_text)
-from ...limits import link_is_allowed
+from ...limits import MAX_TABLE_COLUMNS, link_is_allowed
 from .images import PictureUnusable
 from .inlines import Piece, build_inlines
 from .numbering import ListMark
@@ -405,6 +405,9 @@ class StoryReader:
     def _table(self, table) -> Table | None:
         line = self.context.paragraph_numbers.get(next(table.iter(q("w:p")), None))
         before = self.context.last_text
+        columns = len(table.findall(q("w:tblGrid") + "/" + q("w:gridCol")))
+        if columns > MAX_TABLE_COLUMNS:
+            self.context.validator.table_too_wide(line, before, columns)
         grid: list[list[TableCell | None]] = []
         header_flags: list[bool] = []
         open_cells: dict[int, tuple[int, int]] = {}     # grid column -> (row, cell index)

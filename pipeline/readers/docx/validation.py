@@ -49,6 +49,13 @@ class Validator:
                   "an address starting https://, mailto: or tel:, or a place in this document; "
                   "or remove the link (Remove Hyperlink) and keep the words")
 
+    def table_too_wide(self, line, before: str, columns: int) -> None:
+        from ...limits import MAX_TABLE_COLUMNS
+        self._add(line, f"the table {_after(before)} has {columns} columns, more than the "
+                  f"{MAX_TABLE_COLUMNS} that fit a page in any format (large print and braille "
+                  "included)", "split it into two or more tables, each repeating the first "
+                  "column, or turn it round so the many items are rows")
+
     def alt_chunk(self, line, name: str, before: str) -> None:
         self._add(line, f"the document embeds another file ({name}) {_after(before)}, which "
                   "Word merges only when it opens the document; its text was not read",
