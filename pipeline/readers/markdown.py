@@ -852,7 +852,9 @@ class _Reader:
             self.problem(line, f"the link to {url} has no text",
                          f"put words saying where it goes inside the brackets: [our guidance]({url}).")
         if not link_is_allowed(url):
-            self.problem(line, f"the link to '{url[:80]}' is not a web, email or telephone "
+            written = unquote(url)          # markdown-it percent-encodes; name it as written
+            line = self.line_containing(written[:30], inline) or line
+            self.problem(line, f"the link to '{written[:80]}' is not a web, email or telephone "
                          "address", "link only to https://..., mailto:..., tel:... or a heading "
                          "in this report (#its-id); or remove the link and keep its words")
             return list(children)

@@ -68,12 +68,29 @@ class Processor:
         self.settings = settings
         self.ledger = ledger
         self._catalogue: Catalogue | None = None
+        self._catalogue_signature: tuple = ()
 
     @property
     def catalogue(self) -> Catalogue:
-        if self._catalogue is None:
+        """Read again whenever a source changes, so a long-running `serve` offers a report
+        added, and answers a request waiting for a source, once that source is fixed."""
+        signature = self._sources_signature()
+        if self._catalogue is None or signature != self._catalogue_signature:
             self._catalogue = load_catalogue(self.settings.sources_dir)
+            self._catalogue_signature = signature
         return self._catalogue
+
+    def _sources_signature(self) -> tuple:
+        from ..sources import find_reports
+        stamps = []
+        for path in find_reports(self.settings.sources_dir):
+            for candidate in (path, path.with_suffix(".yaml")):
+                try:
+                    status = candidate.stat()
+                except OSError:
+                    continue
+                stamps.append((str(candidate), status.st_mtime_ns, status.st_size))
+        return tuple(stamps)
 
     # ------------------------------------------------------------------ entry points
 
