@@ -362,7 +362,7 @@ class _Reader:
         self.folder = path.resolve().parent
         self.problems: list[Problem] = []
         text = self.check_characters(text)
-        self.lines = text.splitlines()
+        self.lines = source_lines(text)
         self.text = text
         self.env: dict = {}
         self.tokens = _parser().parse(text, self.env)
@@ -380,7 +380,7 @@ class _Reader:
         has them replaced by U+FFFD so the rest of the report is still checked in one pass."""
         if not (CONTROL_CHARACTERS.search(text) or LONE_SURROGATE.search(text)):
             return text
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(source_lines(text), 1):
             found = CONTROL_CHARACTERS.search(line) or LONE_SURROGATE.search(line)
             if found:
                 code = f"U+{ord(found.group()):04X}"
@@ -892,6 +892,14 @@ class _TextStandIn:
     """A text node with attributes trimmed off (SyntaxTreeNode content is read-only)."""
     content: str
     type: str = "text"
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as markdown-it and editors count them (\\n, \\r\\n or \\r). Not str.splitlines(),
+    which also breaks at U+0085, U+2028, form feeds and other separators, so its line numbers
+    drift from the parser's (found by tests/test_fuzz.py)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, int]]:
