@@ -97,16 +97,39 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
     jobs, problems = _plan_jobs(doc, source, names, options or {})
     if problems:
         raise OptionsError("; ".join(problems))
-    with manifest.lock_for(out_dir):
-        _remove_stale_temp(out_dir)
-        current = manifest.read(out_dir, slug)
-        _record_source(current, doc, source)
-        if current.language.warning:
-            say(f"{slug}: warning: {current.language.warning}")
-        _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
-        manifest.write(out_dir, current)
+    try:
+        with manifest.lock_for(out_dir):
+            _remove_stale_temp(out_dir)
+            try:
+                current = manifest.read(out_dir, slug)
+                _record_source(current, doc, source)
+                if current.language.warning:
+                    say(f"{slug}: warning: {current.language.warning}")
+                _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers,
+                          show_progress)
+                manifest.write(out_dir, current)
+            finally:
+                _remove_stale_temp(out_dir)     # an interrupted or failed stage's folder too
+    except OSError as error:
+        raise PipelineError(unwritable(out_dir, error)) from None
     result.manifest = current.to_json()
     return result
+
+
+def unwritable(folder: Path, error: OSError) -> str:
+    """One clear line for a folder the build cannot write: which folder, why, what to do."""
+    import errno
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"cannot write to {_display_path(folder)}: the disk is full; free some space "
+                f"(or build into another folder with --outputs) and build again")
+    if error.errno == errno.EROFS:
+        return (f"cannot write to {_display_path(folder)}: the file system is read-only; build "
+                f"into another folder with --outputs")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return (f"cannot write to {_display_path(folder)}: permission denied; make the folder "
+                f"writable (chmod u+w) or build into another folder with --outputs")
+    return (f"cannot write to {_display_path(folder)}: {error.strerror or error}"
+            f"{' (' + error.filename + ')' if error.filename else ''}")
 
 
 def current_outputs(source: Path, out_dir: Path, name: str,
@@ -196,9 +219,21 @@ def _display_path(path: Path) -> str:
 
 
 def _remove_stale_temp(out_dir: Path) -> None:
-    """Temp folders left by a build that crashed (we hold the lock, so none is in use)."""
+    """Temp folders left by a build that crashed (we hold the lock, so none is in use). Stages'
+    own temporary folders live inside these (see _stage_temp), so they go too."""
     for leftover in out_dir.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """Pool worker initializer: on Linux, ask the kernel to kill this worker when the build
+    process dies (PR_SET_PDEATHSIG), so a `kill -9` of the build leaves no orphaned workers."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):     # not Linux: workers end when their pipe closes
+        pass
 
 
 def _run_jobs(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
@@ -291,7 +326,8 @@ def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list
             run = run_stage(job, doc, out_dir, ctx_args, show_progress)
             _install(run, job, out_dir, current, result)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(to_run))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(to_run)),
+                             initializer=_die_with_parent) as pool:
         pending: dict[Future, StageJob] = {
             pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job
             for job in to_run}
@@ -316,10 +352,15 @@ def run_stage(job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, A
     started = time.monotonic()
     say(f"{job.name}: building")
     try:
-        files = stage.build(doc, job.options, temp_dir, ctx)
-        check = stage.check(doc, job.options, files, ctx)
+        with _stage_temp(temp_dir):
+            files = stage.build(doc, job.options, temp_dir, ctx)
+            check = stage.check(doc, job.options, files, ctx)
     except PipelineError as error:
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=str(error))
+    except OSError as error:                     # disk full, permissions: one clear line
+        return StageRun(job.name, temp_dir, seconds=time.monotonic() - started,
+                        error=unwritable(Path(error.filename).parent if error.filename
+                                         else out_dir, error))
     except Exception as error:                   # a bug: say so plainly, details on request
         if os.environ.get("ACCESSIBLE_FORMATS_DEBUG"):
             traceback.print_exc()
@@ -328,6 +369,29 @@ def run_stage(job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, A
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=message)
     return StageRun(job.name, temp_dir, tuple(files), check.to_json(),
                     time.monotonic() - started)
+
+
+class _stage_temp:
+    """Everything a stage puts in "temporary" folders (tempfile here, TMPDIR for the tools it
+    runs: espeak-ng, Java, LibreOffice) goes inside its own .tmp-<stage>-* folder, so it is
+    removed with that folder, and by the next build if this one is killed (kill -9 included)."""
+
+    def __init__(self, temp_dir: Path):
+        self.scratch = temp_dir / ".scratch"
+
+    def __enter__(self) -> None:
+        self.scratch.mkdir(exist_ok=True)
+        self.saved = (tempfile.tempdir, os.environ.get("TMPDIR"))
+        tempfile.tempdir = str(self.scratch)
+        os.environ["TMPDIR"] = str(self.scratch)
+
+    def __exit__(self, *exc: object) -> None:
+        tempfile.tempdir, saved_env = self.saved
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _install(run: StageRun, job: StageJob, out_dir: Path, current: Manifest,

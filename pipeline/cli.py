@@ -126,6 +126,10 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"  {problem}", file=sys.stderr)
             status = max(status, 2)
             continue
+        except PipelineError as error:       # per-source isolation: e.g. an unwritable folder
+            print(f"{slug}: nothing was built: {error}", file=sys.stderr)
+            status = max(status, 2)
+            continue
         manifests.append(result.manifest)
         if result.failed:
             print(f"{slug}: failed: {', '.join(result.failed)}", file=sys.stderr)

@@ -108,12 +108,13 @@ class Sink:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse_data = ""          # e.g. "451 4.3.0 try later"; "" accepts
         self.refuse_rcpt: set[str] = set()
+        self.rcpt_refusal = "550 5.1.1 mailbox unavailable"
         self.hang_up_after_data = False   # take the message, then drop the line before "250"
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse_rcpt:
-            return "550 5.1.1 mailbox unavailable"
+            return self.rcpt_refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -432,7 +433,7 @@ def test_default_options_reuse_the_standard_output_without_touching_it(service, 
 # ------------------------------------------------------------------ SMTP refusing or down
 
 
-@pytest.mark.parametrize("refusal", ["451 4.3.0 try again later", "554 5.0.0 rejected"])
+@pytest.mark.parametrize("refusal", ["451 4.3.0 try again later", "452 4.3.1 out of storage"])
 def test_smtp_refusal_is_retried_and_answered_when_back(service, smtp, refusal):
     smtp.refuse_data = refusal
     raw = make_message("the annual review as a web page")
@@ -480,6 +481,7 @@ def test_back_off_waits_between_attempts(library, smtp):
 
 def test_giving_up_tells_staff(library, smtp):
     smtp.refuse_rcpt = {READER}
+    smtp.rcpt_refusal = "450 4.2.1 mailbox busy, try later"
     with Ledger(library / "ledger.sqlite3") as ledger:
         processor = Processor(settings_for(library, SmtpTransport("127.0.0.1", smtp.port),
                                            max_attempts=2), ledger)
@@ -664,24 +666,60 @@ def _maildir_with(root: Path, *messages: bytes) -> mailbox.Maildir:
 
 
 @pytest.mark.parametrize("where", ["Reply-To", "From"])
-def test_a_non_ascii_address_fails_alone_and_the_next_message_is_answered(service, smtp,
-                                                                          library, where):
+def test_a_non_ascii_address_fails_alone_and_the_next_message_is_answered(library, where):
+    # Attack 1: a server without SMTPUTF8 cannot carry josé@: that request fails alone (staff
+    # told, with the reason), the next message is answered, and later passes are not stopped.
     from pipeline.requests.intake import process_maildir
-    odd = "josé@example.com"
-    bad = make_message("the annual review as a web page", message_id="<odd@example.com>",
-                       **({"headers": {"Reply-To": odd}} if where == "Reply-To"
-                          else {"sender": odd}))
-    good = make_message("the impact report as a web page", message_id="<good@example.com>")
-    _maildir_with(library, bad, good)
-    summary = process_maildir(library / "Maildir", service)
-    assert [o.state for o in summary.outcomes] == ["failed", "replied"]
-    assert "cannot carry" in summary.outcomes[0].reason
-    [reply] = smtp.to(READER)
-    assert reply["In-Reply-To"] == "<good@example.com>"
-    [notice] = smtp.to(STAFF)
-    assert odd in notice.get_content()
-    # and later passes are not stopped by it either
-    assert process_maildir(library / "Maildir", service).outcomes == []
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        with Ledger(library / "ledger.sqlite3") as ledger:
+            service = Processor(settings_for(library, SmtpTransport("127.0.0.1",
+                                                                    controller.port)), ledger)
+            odd = "josé@example.com"
+            bad = make_message("the annual review as a web page", message_id="<odd@example.com>",
+                               **({"headers": {"Reply-To": odd}} if where == "Reply-To"
+                                  else {"sender": odd}))
+            good = make_message("the impact report as a web page",
+                                message_id="<good@example.com>")
+            _maildir_with(library, bad, good)
+            summary = process_maildir(library / "Maildir", service)
+            assert [o.state for o in summary.outcomes] == ["failed", "replied"]
+            assert "SMTPUTF8" in summary.outcomes[0].reason
+            [reply] = sink.to(READER)
+            assert reply["In-Reply-To"] == "<good@example.com>"
+            [notice] = sink.to(STAFF)
+            assert odd in notice.get_content()
+            assert process_maildir(library / "Maildir", service).outcomes == []
+    finally:
+        controller.stop()
+
+
+def test_a_non_ascii_address_is_answered_with_smtputf8_when_offered(service, smtp, library):
+    odd = "josé@exämple.net"
+    outcome = service.receive(make_message("the annual review as a web page", sender=odd),
+                              "test")
+    assert outcome.state == "replied", outcome.reason
+    [(_, recipients)] = [e for e in smtp.envelopes if e[1] != [STAFF]]
+    assert recipients == ["josé@xn--exmple-cua.net"]    # the domain in IDNA, the local part UTF-8
+
+
+def test_a_non_ascii_domain_needs_no_smtputf8(library):
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        with Ledger(library / "ledger.sqlite3") as ledger:
+            service = Processor(settings_for(library, SmtpTransport("127.0.0.1",
+                                                                    controller.port)), ledger)
+            outcome = service.receive(make_message("the annual review as a web page",
+                                                   sender="anne@exämple.net"), "test")
+        assert outcome.state == "replied", outcome.reason
+        [reply] = sink.messages
+        assert reply["To"] == "anne@xn--exmple-cua.net"
+    finally:
+        controller.stop()
 
 
 def test_an_unexpected_error_fails_that_row_only_and_staff_are_told(service, smtp):
@@ -723,13 +761,18 @@ def test_a_missing_saved_reply_is_made_again(service, smtp, library):
     assert list(attachments(reply)) == ["annual-review-2023.html"]
 
 
-def test_a_connection_lost_after_the_whole_message_counts_as_sent(service, smtp):
+def test_a_connection_lost_before_the_250_is_sent_again_with_the_same_message_id(service, smtp):
+    # The reply-loss window: the server took the message but the "250" never arrived. It is
+    # sent again, as the same message (same Message-ID), so it is never lost and the copy is
+    # recognisably a duplicate.
     smtp.hang_up_after_data = True
     outcome = service.receive(make_message("the annual review as a web page"), "test")
-    assert outcome.state == "replied" and "taken as sent" in outcome.reason
+    assert outcome.state == "ready" and "same Message-ID" in outcome.reason
     smtp.hang_up_after_data = False
+    assert [o.state for o in service.resume_pending()] == ["replied"]
     assert service.resume_pending() == []
-    assert len(smtp.to(READER)) == 1          # never sent twice
+    copies = smtp.to(READER)
+    assert len(copies) == 2 and len({m["Message-ID"] for m in copies}) == 1
 
 
 def test_a_message_a_person_has_already_read_is_still_answered_once(service, smtp, library):
@@ -778,14 +821,15 @@ def test_staff_notices_for_one_request_do_not_overwrite_each_other(library):
                                                                  "second problem"]
 
 
-def test_a_message_too_large_to_read_is_ignored_and_staff_are_told(service, smtp,
-                                                                    monkeypatch):
+def test_a_message_too_large_to_read_is_answered_and_staff_are_told(service, smtp,
+                                                                     monkeypatch):
     from pipeline.requests import parse
     monkeypatch.setattr(parse, "MAX_MESSAGE_BYTES", 2000)
     raw = make_message("the annual review as a web page\n" + "please " * 500)
     outcome = service.receive(raw, "test")
-    assert outcome.state == "ignored" and "too large" in outcome.reason
-    assert smtp.to(READER) == []
+    assert outcome.state == "replied"
+    [reply] = smtp.to(READER)
+    assert "too large for us to read" in plain_text(reply) and not attachments(reply)
     [notice] = smtp.to(STAFF)
     assert "too large" in notice["Subject"]
 

@@ -49,4 +49,16 @@ def read_source(path: Path) -> Document:
     if reader is None:
         raise SourceError([Problem(path, None, f"'{path.suffix}' is not a source format we read",
                                    "save the report as Markdown (.md) or Word (.docx)")])
-    return reader(path)
+    try:
+        return reader(path)
+    except (SourceError, MemoryError, KeyboardInterrupt):
+        raise
+    except RecursionError:
+        raise SourceError([Problem(path, None, "the report is nested too deeply to read",
+                                   "flatten deeply nested lists or quotes")]) from None
+    except Exception as error:   # noqa: BLE001 - per-source isolation: a reader bug is this
+        # source's problem (named, with what to do), never the end of every other report's build.
+        raise SourceError([Problem(path, None, f"the report could not be read "
+                                   f"({type(error).__name__}: {error})",
+                                   "save the file again from its editor; if that does not help, "
+                                   "send it to the formats team")]) from None

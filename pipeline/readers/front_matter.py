@@ -97,7 +97,35 @@ def read_front_matter(path: Path, text: str | None, first_line: int, problems: l
         return FrontMatter()
     key_lines = {key_node.value: first_line + 1 + key_node.start_mark.line
                  for key_node, _ in (root.value if root is not None else ())}
+    data = {key: _clean_value(value, path, key_lines.get(key, first_line), problems)
+            for key, value in data.items()}
     return _Fields(path, data, key_lines, first_line, problems, wording).read(title_required)
+
+
+# Characters no author types: YAML escapes ("\\0", "\\ud800") can put them in a value that
+# the text lines never held, and they break XML, PDF strings and speech further on.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_value(value: object, path: Path, line: int, problems: list[Problem]) -> object:
+    """Each control character or lone surrogate is a problem at its field's line, replaced
+    (U+FFFD) so reading goes on and every other problem is reported too."""
+    if isinstance(value, str):
+        found = CONTROL_CHARACTERS.search(value) or LONE_SURROGATE.search(value)
+        if found:
+            problems.append(Problem(path, line, f"this field holds an invisible or broken "
+                                    f"character, U+{ord(found.group()):04X}",
+                                    "remove the escape (such as \\0 or \\ud800) and write the "
+                                    "words plainly"))
+            return LONE_SURROGATE.sub("\ufffd", CONTROL_CHARACTERS.sub("\ufffd", value))
+        return value
+    if isinstance(value, list):
+        return [_clean_value(item, path, line, problems) for item in value]
+    if isinstance(value, dict):
+        return {_clean_value(k, path, line, problems): _clean_value(v, path, line, problems)
+                for k, v in value.items()}
+    return value
 
 
 def _missing_title(path: Path, line: int) -> Problem:

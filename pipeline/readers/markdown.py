@@ -62,8 +62,12 @@ from pipeline.document import (Block, BulletList, Code, Document, Emphasis, Figu
                                OrderedList, PageBreak, Paragraph, Quote, Span, Strong, Table,
                                TableCell, Text, ThematicBreak, inline_text)
 from pipeline.errors import Problem, SourceError
+from pipeline.readers.front_matter import CONTROL_CHARACTERS, LONE_SURROGATE
 from pipeline.readers.front_matter import language_problem as _language_problem
 from pipeline.readers.front_matter import read_front_matter
+from pipeline.limits import (MAX_IMAGE_PIXELS, MAX_NESTING_DEPTH, MAX_SOURCE_BYTES,
+                             MAX_TABLE_COLUMNS, link_is_allowed, megabytes)
+from pipeline.readers.account import SourceAccount
 
 PAGE_BREAK_MARKERS = {r"\newpage", r"\pagebreak"}
 ATTRIBUTION_DASH = re.compile(r"^(—|―|–|--)\s*")
@@ -78,6 +82,30 @@ HTML_COMMENTS_ONLY = re.compile(r"(\s*<!--.*?-->\s*)+", re.S)
 def read_markdown(path: Path) -> Document:
     """Read `path` into a Document, or raise SourceError listing every problem in it."""
     path = Path(path)
+    reader = _open_reader(path)
+    document = reader.read()
+    if reader.problems:
+        raise SourceError(sorted(reader.problems, key=lambda p: (p.line or 0)))
+    return document
+
+
+def markdown_account(path: Path) -> SourceAccount:
+    """How much of the source reached the document: every line is text, markup or a problem."""
+    reader = _open_reader(Path(path))
+    reader.read()
+    return reader.account
+
+
+def _open_reader(path: Path) -> "_Reader":
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_SOURCE_BYTES:
+        raise SourceError([Problem(path, None, f"the report is {megabytes(size)}, more than the "
+                                   f"{megabytes(MAX_SOURCE_BYTES)} a source may be",
+                                   "split it into several reports (one per volume or part), or "
+                                   "check it is the right file")])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -90,19 +118,35 @@ def read_markdown(path: Path) -> Document:
     except OSError as error:          # a folder, no permission, a disk error
         raise SourceError([Problem(path, None, f"the report file cannot be read ({error.strerror})",
                                    "check that it is a readable file")]) from None
-    reader = _Reader(path, text)
-    document = reader.read()
-    if reader.problems:
-        raise SourceError(sorted(reader.problems, key=lambda p: (p.line or 0)))
-    return document
+    return _Reader(path, text)
+
+
+# markdown-it stops reading at its nesting limit and skips the rest of the input without a word;
+# its limit is set well above ours (each list level is two token levels), so anything deeper than
+# MAX_NESTING_DEPTH is still parsed and reported, and the line accounting catches the rest.
+PARSER_MAX_NESTING = 4 * MAX_NESTING_DEPTH + 8
+CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open"}
+# Blocks whose source lines are the document's text (their maps cover every line they read).
+LEAF_BLOCKS = {"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr",
+               "table_open", "front_matter"}
+# Lines that are only markup: list markers, quote markers, blank, link reference definitions.
+MARKUP_ONLY = re.compile(r"^[\s>]*(?:(?:[-*+]|\d{1,9}[.)])[\s>]*)*$")
+REFERENCE_DEFINITION = re.compile(r"^[\s>]{0,8}\[[^\]]+\]:\s*\S+")
+# C0/C1 control characters other than tab, newline and carriage return, and U+FFFE/U+FFFF:
+# invisible, unspeakable, and refused by XML (EPUB, Word, PDF tags), so a source problem.
 
 
 def _parser() -> MarkdownIt:
-    return (MarkdownIt("commonmark")           # html on, so raw HTML arrives as tokens we can report
-            .enable("table")
-            .use(front_matter_plugin)
-            .use(footnote_plugin)
-            .use(attrs_plugin, spans=True))
+    parser = (MarkdownIt("commonmark", {"maxNesting": PARSER_MAX_NESTING})
+              .enable("table")
+              .use(front_matter_plugin)
+              .use(footnote_plugin)
+              .use(attrs_plugin, spans=True))
+    # markdown-it quietly turns javascript:/vbscript:/file:/data: links back into literal text;
+    # every link is let through instead, so Reader.link reports the unsafe ones by name
+    # (limits.link_is_allowed) rather than leaving "[text](javascript:...)" in the report.
+    parser.validateLink = lambda url: True
+    return parser
 
 
 # ------------------------------------------------------------------ front matter
@@ -155,16 +199,79 @@ class _Reader:
     def __init__(self, path: Path, text: str):
         self.path = path
         self.folder = path.resolve().parent
-        self.lines = text.splitlines()
-        self.text = text
         self.problems: list[Problem] = []
+        text = self.check_characters(text)
+        self.lines = source_lines(text)
+        self.text = text
         self.env: dict = {}
         self.tokens = _parser().parse(text, self.env)
+        self.account = SourceAccount(path, "lines")
         self.heading_ids: set[str] = set()
         self.reserved_ids = self._explicit_heading_ids()
         self.previous_heading_level = 0
         self.internal_links: list[tuple[str, int | None]] = []
         self.note_ref_lines: dict[int, int | None] = {}
+
+    # -- what the source holds, before and after parsing
+
+    def check_characters(self, text: str) -> str:
+        """Control characters and lone surrogates, each a problem at its line; the text read on
+        has them replaced by U+FFFD so the rest of the report is still checked in one pass."""
+        if not (CONTROL_CHARACTERS.search(text) or LONE_SURROGATE.search(text)):
+            return text
+        for number, line in enumerate(source_lines(text), 1):
+            found = CONTROL_CHARACTERS.search(line) or LONE_SURROGATE.search(line)
+            if found:
+                code = f"U+{ord(found.group()):04X}"
+                kind = "half of a character (a lone surrogate)" if \
+                    LONE_SURROGATE.match(found.group()) else "an invisible control character"
+                self.problem(number, f"this line holds {kind}, {code}, at column "
+                             f"{found.start() + 1}", "delete it (it is invisible in most "
+                             "editors: retype the words around it), or paste the text again "
+                             "as plain text")
+        return LONE_SURROGATE.sub("\ufffd", CONTROL_CHARACTERS.sub("\ufffd", text))
+
+    def check_nesting(self) -> None:
+        """Lists and quotes deeper than MAX_NESTING_DEPTH: a problem at the first line of each."""
+        depth = 0
+        reported_until = -1
+        for token in self.tokens:
+            if token.type in CONTAINERS:
+                depth += 1
+                if depth > MAX_NESTING_DEPTH and token.map and token.map[0] > reported_until:
+                    self.problem(token.map[0] + 1, f"lists or quotes are nested {depth} levels "
+                                 f"deep here, more than the {MAX_NESTING_DEPTH} a reader can "
+                                 "follow", "flatten the nesting: make the deeper levels "
+                                 "paragraphs or a new list under a heading")
+                    reported_until = token.map[1]
+            elif token.type.endswith("_close") and token.type.replace("_close", "_open") \
+                    in CONTAINERS:
+                depth -= 1
+
+    def account_for_lines(self) -> None:
+        """Every source line is text (inside a leaf block), markup, or a problem: a line that is
+        none of these was skipped by the parser, and is reported instead of silently lost."""
+        covered = bytearray(len(self.lines))
+        for token in self.tokens:
+            if token.type in LEAF_BLOCKS and token.map:
+                start, end = token.map
+                covered[start:end] = b"\x01" * (min(end, len(self.lines)) - start)
+        unread: list[int] = []
+        account = self.account
+        account.total = len(self.lines)
+        for number, line in enumerate(self.lines):
+            if covered[number]:
+                account.read += 1
+            elif MARKUP_ONLY.match(line) or REFERENCE_DEFINITION.match(line):
+                account.markup += 1
+            else:
+                unread.append(number + 1)
+        for first, last in _runs(unread):
+            account.lost.append(f"lines {first}-{last}" if last > first else f"line {first}")
+            self.problem(first, f"{'lines ' + str(first) + '-' + str(last) if last > first else 'this line'}"
+                         f" could not be read (the text from here would be missing from every "
+                         f"format)", "this follows lists or quotes nested too deeply, or "
+                         "unbalanced markup above it: simplify the lines just before")
 
     # -- helpers
 
@@ -208,6 +315,9 @@ class _Reader:
             blocks.append(self.footnotes(note_block))
         self.check_internal_links()
         self.check_footnote_definitions()
+        self.check_nesting()
+        self.account_for_lines()
+        self.account.problems = len(self.problems)
         return Document(meta, tuple(blocks), source=self.path.resolve())
 
     # -- blocks
@@ -347,8 +457,16 @@ class _Reader:
                          f"{self.folder}.")
             return None
         try:
-            with Image.open(candidate) as picture:
+            with Image.open(candidate) as picture:       # reads the header, decodes nothing
                 picture_format = picture.format
+                width, height = picture.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    self.problem(line, f"the image {raw_src} is {width} x {height} pixels, more "
+                                 f"than the {MAX_IMAGE_PIXELS // 1_000_000} million an image may "
+                                 "have (decoding it would take gigabytes of memory)",
+                                 "save a smaller copy (2000 pixels across is plenty for print) "
+                                 "and use that")
+                    return None
                 picture.verify()
         except Exception as error:   # Pillow raises several kinds for damaged or foreign files
             self.problem(line, f"the image {raw_src} cannot be read as an image "
@@ -442,6 +560,11 @@ class _Reader:
             return
         start, end = node.map
         expected = self.cell_count(self.lines[start])
+        if expected > MAX_TABLE_COLUMNS:
+            self.problem(start + 1, f"this table has {expected} columns, more than the "
+                         f"{MAX_TABLE_COLUMNS} that fit a page in any format (large print and "
+                         "braille included)", "split it into two or more tables, each repeating "
+                         "the first column, or turn it round so the many items are rows")
         for number in range(start + 2, min(end, len(self.lines))):
             source = self.lines[number]
             if not source.strip():
@@ -567,6 +690,13 @@ class _Reader:
         if not inline_text(children).strip():
             self.problem(line, f"the link to {url} has no text",
                          f"put words saying where it goes inside the brackets: [our guidance]({url}).")
+        if not link_is_allowed(url):
+            written = unquote(url)          # markdown-it percent-encodes; name it as written
+            line = self.line_containing(written[:30], inline) or line
+            self.problem(line, f"the link to '{written[:80]}' is not a web, email or telephone "
+                         "address", "link only to https://..., mailto:..., tel:... or a heading "
+                         "in this report (#its-id); or remove the link and keep its words")
+            return list(children)
         if url.startswith("#"):
             self.internal_links.append((url, line))
         link: list[Inline] = [Link(url, children)]
@@ -601,6 +731,25 @@ class _TextStandIn:
     """A text node with attributes trimmed off (SyntaxTreeNode content is read-only)."""
     content: str
     type: str = "text"
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as markdown-it and editors count them (\\n, \\r\\n or \\r). Not str.splitlines(),
+    which also breaks at U+0085, U+2028, form feeds and other separators, so its line numbers
+    drift from the parser's (found by tests/test_fuzz.py)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """[3, 4, 5, 9] -> [(3, 5), (9, 9)]."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
 
 
 def _cells(count: int) -> str:

@@ -26,8 +26,16 @@ class CatalogueEntry:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A source the catalogue could not read (per-source isolation): named, with its problem."""
+    source: Path
+    problem: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     entries: tuple[CatalogueEntry, ...]
+    left_out: tuple[LeftOut, ...] = ()     # sources with problems: not offered, staff told
 
     def by_slug(self, slug: str) -> CatalogueEntry | None:
         return next((entry for entry in self.entries if entry.slug == slug), None)
@@ -41,12 +49,15 @@ def load_catalogue(sources_dir: Path) -> Catalogue:
     from ..sources import find_reports, read_source, report_slug
 
     entries = []
+    left_out = []
     for path in find_reports(sources_dir):
         try:
             meta = read_source(path).meta
         except PipelineError as error:
             sys.stderr.write(f"catalogue: leaving out {path}: {error}\n")
+            left_out.append(LeftOut(path.resolve(), str(error)))
             continue
         entries.append(CatalogueEntry(slug=report_slug(path), title=meta.title or report_slug(path),
                                       aliases=tuple(meta.aliases), source=path.resolve()))
-    return Catalogue(tuple(sorted(entries, key=lambda entry: entry.title.lower())))
+    return Catalogue(tuple(sorted(entries, key=lambda entry: entry.title.lower())),
+                     tuple(left_out))

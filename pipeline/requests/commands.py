@@ -42,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(serve_parser)
     serve_parser.set_defaults(func=cmd_serve)
 
-    listing = subparsers.add_parser("requests", help="list the request ledger")
+    listing = subparsers.add_parser(
+        "requests", help="list the request ledger; `requests retry ID` tries a failed one again")
+    listing.add_argument("action", nargs="*", metavar="retry ID",
+                         help="retry REQUEST-ID [...]: start these requests again (after fixing "
+                              "what made them fail); with --smtp-host or --outbox they are "
+                              "processed now, else at the next request or serve run")
     _common(listing)
     listing.set_defaults(func=cmd_requests)
 
@@ -151,6 +156,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_requests(args: argparse.Namespace) -> int:
+    if args.action:
+        return cmd_retry(args)
     path = ledger_path(args)
     if not path.is_file():
         say(f"no requests yet ({path} does not exist)")
@@ -172,3 +179,36 @@ def cmd_requests(args: argparse.Namespace) -> int:
               f"{row.subject[:40]}{'  (' + row.reason + ')' if row.reason else ''}")
     say(f"{len(rows)} requests")
     return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    verb, *request_ids = args.action
+    if verb != "retry" or not request_ids:
+        say("error: usage: accessible-formats requests retry REQUEST-ID [REQUEST-ID ...]")
+        return 2
+    path = ledger_path(args)
+    if not path.is_file():
+        say(f"error: no requests yet ({path} does not exist)")
+        return 2
+    if not (args.outbox or args.smtp_host):
+        # Without a transport, mark them to be taken up by the next `request` or `serve` run.
+        with FileLock(str(path) + ".lock").acquire(timeout=5), Ledger(path) as ledger:
+            for request_id in request_ids:
+                row = ledger.find(request_id)
+                if row is None or row.state in ("replied", "ignored"):
+                    say(f"error: {request_id}: " + ("no such request" if row is None else
+                                                   f"it is {row.state}; nothing to retry"))
+                    return 2
+                ledger.set_state(row.key, "received", "retry asked by staff", attempts=0,
+                                 next_attempt_at=0)
+                say(f"{request_id}: will be tried again at the next request or serve run")
+        return 0
+
+    def retry_all(processor: Processor) -> Summary:
+        summary = Summary()
+        for request_id in request_ids:
+            outcome = processor.retry(request_id)
+            summary.add(outcome)
+            say(f"{request_id}: {outcome.state}{' (' + outcome.reason + ')' if outcome.reason else ''}")
+        return summary
+    return _run(args, retry_all)

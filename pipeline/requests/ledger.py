@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .parse import ParsedMessage
@@ -127,7 +128,14 @@ class Ledger:
         return rows[0] if rows else None
 
     def claim(self, message: ParsedMessage, origin: str) -> tuple[Row, bool]:
-        """The row for this message, inserting it as 'received' if new. (row, is_new)."""
+        """The row for this message, inserting it as 'received' if new. (row, is_new).
+
+        The same Message-ID with different words (a sender correcting a request and re-sending
+        it from their outbox) is a new request with its own row; a re-delivered copy is not."""
+        existing = self.get(message.key)
+        if existing is not None and message.content_sha256 and \
+                existing.message.content_sha256 not in ("", message.content_sha256):
+            message = replace(message, key=f"{message.key}#{message.content_sha256[:16]}")
         now = time.time()
         request_id = time.strftime("%Y%m%d", time.gmtime(now)) + "-" + \
             hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:12]
@@ -174,11 +182,19 @@ class Ledger:
         return self._rows("ORDER BY received_at")
 
     def answered_recently(self, address: str, since: float, excluding: str) -> int:
-        """Requests from this address (not ignored) received since `since`: the rate limit."""
+        """Requests from this mailbox (not ignored) received since `since`: the rate limit.
+
+        Addresses are compared as mailboxes: name+tag@example.org, NAME@Example.org and
+        name@example.org are one person, so sub-addressing cannot bypass the limit."""
+        mailbox = rate_limit_mailbox(address)
         cursor = self.db.execute(
-            "SELECT COUNT(*) FROM requests WHERE lower(reply_to) = lower(?) AND received_at >= ? "
-            "AND state != 'ignored' AND key != ?", (address, since, excluding))
-        return int(cursor.fetchone()[0])
+            "SELECT reply_to FROM requests WHERE received_at >= ? AND state != 'ignored' "
+            "AND key != ?", (since, excluding))
+        return sum(1 for (other,) in cursor.fetchall() if rate_limit_mailbox(other) == mailbox)
+
+    def find(self, request_id: str) -> Row | None:
+        rows = self._rows("WHERE request_id = ?", (request_id,))
+        return rows[0] if rows else None
 
     def events(self, key: str) -> list[tuple[str, str]]:
         return [(state, reason) for state, reason in self.db.execute(
@@ -190,6 +206,13 @@ class Ledger:
 
     def _transaction(self) -> "_Transaction":
         return _Transaction(self.db)
+
+
+def rate_limit_mailbox(address: str) -> str:
+    """The mailbox an address delivers to, for counting: lower case, +tag removed (RFC 5233
+    sub-addressing, which Gmail, Outlook.com, Fastmail and Proton all honour)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{re.sub(r'[+].*$', '', local)}@{domain}"
 
 
 class _Transaction:

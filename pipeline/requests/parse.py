@@ -32,6 +32,9 @@ class ParsedMessage:
     headers: dict[str, str]       # the headers the safety rules read (lower-case names)
     attachments: tuple[str, ...]  # "name (type)" of each attachment: listed, never opened
     too_large: bool = False
+    # What the request says (subject, body, attachments): a message re-sent with the same
+    # Message-ID but corrected words is a new request, a re-delivered copy is not.
+    content_sha256: str = ""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -40,13 +43,15 @@ class ParsedMessage:
     def from_json(cls, data: dict) -> "ParsedMessage":
         data = dict(data)
         data["attachments"] = tuple(data.get("attachments", ()))
-        return cls(**data)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{name: value for name, value in data.items() if name in known})
 
 
 # The headers safety.py looks at (RFC 3834 and list/bounce markers).
 SAFETY_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
                   "precedence", "list-id", "list-unsubscribe", "list-post", "return-path",
-                  "from", "reply-to", "x-loop")
+                  "from", "reply-to", "x-loop", "content-type", "x-ms-exchange-generated-message-source",
+                  "x-ms-exchange-message-is-ndr", "x-failed-recipients")
 
 
 def parse_bytes(raw: bytes) -> ParsedMessage:
@@ -65,12 +70,14 @@ def parse_bytes(raw: bytes) -> ParsedMessage:
     reply_to = _first_address(_header(message, "reply-to")) or sender
     subject = _one_line(_header(message, "subject"))[:MAX_SUBJECT_CHARS]
     body = "" if too_large else clean_body(_body_text(message))[:MAX_BODY_CHARS]
-    headers = {name: _header(message, name) for name in SAFETY_HEADERS if name in message}
+    headers = {name: _header(message, name)[:500] for name in SAFETY_HEADERS if name in message}
+    attachments = tuple(_attachment_names(message)) if not too_large else ()
+    content = hashlib.sha256("\x00".join((subject, body, *attachments)).encode(
+        "utf-8", "surrogatepass")).hexdigest()
     return ParsedMessage(
         key=key, message_id=message_id, sender=sender, reply_to=reply_to, subject=subject,
         body=body, references=_one_line(_header(message, "references"))[:2000],
-        headers=headers, attachments=tuple(_attachment_names(message)) if not too_large else (),
-        too_large=too_large)
+        headers=headers, attachments=attachments, too_large=too_large, content_sha256=content)
 
 
 def _header(message: EmailMessage, name: str) -> str:

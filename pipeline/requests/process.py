@@ -18,9 +18,9 @@ from ..manifest import write_atomic
 from .catalogue import Catalogue, load_catalogue
 from .convert import Conversion, convert
 from .ledger import TERMINAL, Ledger, Row
-from .parse import parse_bytes
-from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, compose,
-                    files_body, reply_message_id, staff_notice, unclear_body,
+from .parse import MAX_MESSAGE_BYTES, parse_bytes
+from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, _closing,
+                    compose, files_body, reply_message_id, staff_notice, unclear_body,
                     unknown_report_body)
 from .safety import TOO_LARGE_REASON, crash_point, reason_to_ignore
 from .understand import understand
@@ -58,17 +58,39 @@ class Outcome:
     sender: str = ""
 
 
+class Parked(Exception):
+    """A request that must wait for a person (e.g. a source it may name has problems): failed
+    with this reason, staff told, and answered by `accessible-formats requests retry ID`."""
+
+
 class Processor:
     def __init__(self, settings: Settings, ledger: Ledger):
         self.settings = settings
         self.ledger = ledger
         self._catalogue: Catalogue | None = None
+        self._catalogue_signature: tuple = ()
 
     @property
     def catalogue(self) -> Catalogue:
-        if self._catalogue is None:
+        """Read again whenever a source changes, so a long-running `serve` offers a report
+        added, and answers a request waiting for a source, once that source is fixed."""
+        signature = self._sources_signature()
+        if self._catalogue is None or signature != self._catalogue_signature:
             self._catalogue = load_catalogue(self.settings.sources_dir)
+            self._catalogue_signature = signature
         return self._catalogue
+
+    def _sources_signature(self) -> tuple:
+        from ..sources import find_reports
+        stamps = []
+        for path in find_reports(self.settings.sources_dir):
+            for candidate in (path, path.with_suffix(".yaml")):
+                try:
+                    status = candidate.stat()
+                except OSError:
+                    continue
+                stamps.append((str(candidate), status.st_mtime_ns, status.st_size))
+        return tuple(stamps)
 
     # ------------------------------------------------------------------ entry points
 
@@ -76,11 +98,31 @@ class Processor:
         """A message from any intake: recorded first, then taken as far as it can go."""
         message = parse_bytes(raw)
         row, is_new = self.ledger.claim(message, origin)
-        if not is_new and row.state in TERMINAL:
+        if not is_new and row.state == "failed":
+            # Never answered: a copy arriving again (staff re-running it once the cause is
+            # fixed, or the sender re-sending) is another chance, not a duplicate.
+            self.ledger.set_state(row.key, "received", "received again after failing: "
+                                                       "trying again", attempts=0,
+                                  next_attempt_at=0)
+            row = self._row(row.key)
+        elif not is_new and row.state in TERMINAL:
             return Outcome(row.request_id, "duplicate", f"already {row.state}", row.subject,
                            row.sender)
         crash_point("received")
         return self._advance_safely(row)
+
+    def retry(self, request_id: str) -> Outcome:
+        """Staff: try a request again from the start (after fixing what made it fail)."""
+        row = self.ledger.find(request_id)
+        if row is None:
+            raise PipelineError(f"no request {request_id}: see `accessible-formats requests`")
+        if row.state in ("replied", "ignored"):
+            raise PipelineError(f"request {request_id} is {row.state} ({row.reason or 'done'}); "
+                                f"only failed or waiting requests can be retried")
+        self.ledger.set_state(row.key, "received", "retry asked by staff", attempts=0,
+                              next_attempt_at=0)
+        self._catalogue = None                  # the sources may have been fixed meanwhile
+        return self._advance_safely(self._row(row.key))
 
     def resume_pending(self) -> list[Outcome]:
         """Everything not finished: crashed mid-way, or waiting to retry a send that failed."""
@@ -108,18 +150,25 @@ class Processor:
             row = self._row(key)
         if row.state == "received":
             reason = self._reason_to_ignore(row)
-            if reason:
+            if reason and reason != TOO_LARGE_REASON:
                 self.ledger.set_state(key, "ignored", reason)
-                if reason == TOO_LARGE_REASON:      # a person may have written it: tell staff
-                    self._notify_staff(row, "a message was too large to read",
-                                       [f"It was not answered ({reason}); please read it in "
-                                        f"the mailbox ({row.origin}) and reply yourself."])
                 return self._outcome(key)
+            if reason == TOO_LARGE_REASON:   # a person wrote it: they are asked to resend
+                self._notify_staff(row, "a message was too large to read",
+                                   [f"The sender was asked to send the request again without "
+                                    f"attachments; the message is in the mailbox "
+                                    f"({row.origin}) if a person should read it."])
             self.ledger.set_state(key, "converting")
             row = self._row(key)
         if row.state == "converting":
             try:
                 self._prepare_reply(row)
+            except Parked as parked:
+                self.ledger.set_state(key, "failed", str(parked))
+                self._notify_staff(row, "a request is waiting for a source to be fixed",
+                                   [str(parked), f"Once fixed: accessible-formats requests "
+                                                 f"retry {row.request_id}"])
+                return self._outcome(key)
             except Exception as error:      # a bug must not stop the service: staff are told
                 self.ledger.set_state(key, "failed", f"could not prepare the reply: {error!r}")
                 self._notify_staff(row, "could not prepare a reply",
@@ -131,11 +180,15 @@ class Processor:
             row = self._row(key)
         if row.state == "sending":
             delivered = self.settings.transport.delivered(row.request_id)
-            if delivered is None or delivered:
-                self.ledger.set_state(key, "replied", "handed to the mail server before a restart",
+            if delivered:
+                self.ledger.set_state(key, "replied", "handed over before a restart",
                                       reply_message_id=self._reply_id(row))
                 return self._outcome(key)
-            self.ledger.set_state(key, "ready", "not delivered before a restart: sending again")
+            # Unknown (SMTP) or not there (outbox): send again. The saved reply keeps its
+            # Message-ID, so if the server did take it before the crash, the copy is the same
+            # message (see SmtpTransport): a harmless duplicate instead of a lost reply.
+            self.ledger.set_state(key, "ready", "interrupted while sending: sending again "
+                                                "with the same Message-ID")
             row = self._row(key)
         if row.state == "ready":
             if row.attempts and row.next_attempt_at > time.time():
@@ -163,7 +216,24 @@ class Processor:
     def _prepare_reply(self, row: Row) -> None:
         message = row.message
         settings = self.settings.reply
+        if message.too_large:
+            body = ["Hello,", f"Thank you for your email. It was too large for us to read "
+                    f"(more than {MAX_MESSAGE_BYTES // 1_000_000} MB, usually because of an "
+                    f"attachment), so we could not see which report and format you would like.",
+                    "Please send your request again without attachments: just the name of the "
+                    "report and the format, for example \"the annual review in large print\"."] \
+                + _closing(settings)
+            write_atomic(self.request_dir(row) / REPLY_FILE,
+                         bytes(compose(message, row.request_id, body, settings)))
+            return
         understanding = understand(message.subject, message.body, self.catalogue)
+        if understanding.kind == "unknown-report" and self.catalogue.left_out:
+            # The report asked for may be one we could not read: a "we have no such report"
+            # reply would be wrong, so the request waits for the source to be fixed.
+            raise Parked("no report matched, and these sources have problems, so the one asked "
+                         "for may be among them: " + "; ".join(
+                             f"{item.source.name}: {item.problem.splitlines()[0]}"
+                             for item in self.catalogue.left_out))
         crash_point("understood")
         attachments: list[tuple[Path, str]] = []
         if understanding.kind == "unclear":
@@ -239,8 +309,8 @@ class Processor:
             self.ledger.set_state(row.key, "ready", f"attempt {attempts} failed: {error}",
                                   attempts=attempts, next_attempt_at=time.time() + delay)
             return
-        self.ledger.set_state(row.key, "replied", note or "", attempts=attempts,
-                              reply_message_id=self._reply_id(row))
+        self.ledger.set_state(row.key, "replied", f"accepted: {note}" if note else "",
+                              attempts=attempts, reply_message_id=self._reply_id(row))
 
     def _notify_staff(self, row: Row, subject: str, lines: list[str]) -> None:
         settings = self.settings.reply

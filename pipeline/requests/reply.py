@@ -186,9 +186,11 @@ def reply_subject(subject: str) -> str:
 
 def compose(original: ParsedMessage, request_id: str, body: Body, settings: ReplySettings,
             attachments: list[tuple[Path, str]] = ()) -> EmailMessage:
-    message = EmailMessage(policy=policy.SMTP)
+    # A non-ASCII local part can only travel as UTF-8 headers (RFC 6532), sent with SMTPUTF8.
+    message = EmailMessage(policy=policy.SMTP if ascii_address(original.reply_to).isascii()
+                           else policy.SMTPUTF8)
     message["From"] = settings.from_address
-    message["To"] = original.reply_to
+    message["To"] = ascii_address(original.reply_to)
     message["Subject"] = reply_subject(original.subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = reply_message_id(request_id, settings.from_address)
@@ -275,6 +277,15 @@ class OutboxTransport:
 
 @dataclass(frozen=True)
 class SmtpTransport:
+    """Hands a message to an SMTP server: at least once, never silently lost.
+
+    The reply-loss window (a kill or a dropped line between recording 'sending' and reading the
+    server's "250" after DATA) is closed by sending again: every reply has a deterministic
+    Message-ID (reply_message_id), so a copy the server did take before the loss is the same
+    message, which mail clients and most stores collapse into one. The alternative, recording the
+    server's queue id, cannot close the window: the id arrives in the very "250" whose loss is
+    the problem. The "250" text (with its queue id) is still returned, for staff to trace.
+    """
     host: str
     port: int = 25
     starttls: bool = False
@@ -284,20 +295,19 @@ class SmtpTransport:
 
     def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
              envelope_sender: str = "") -> str:
-        """Send, recording 'sending' just before the final '.' that asks the server to accept.
+        """Send; returns the server's acceptance ("250 ... queued as ...") for the ledger.
 
-        Until that '.', a crash leaves the server with an unfinished transaction it discards, so
-        sending again is safe; after it, the server has (or will refuse) the message, and a
-        restart takes the record's word that it was sent. A lost connection after the '.' is
-        treated the same way (a duplicate reply is worse than the small chance of a loss once the
-        server has the whole message): only a real refusal code raises SendFailed then.
-        Returns a note for the ledger when the hand-over was uncertain, else "".
+        Any failure before the server's "250" raises SendFailed (temporary unless the server's
+        code is 5xx or the address cannot be carried), so the processor sends again later.
         """
         data = re.sub(rb"\r?\n", b"\r\n", data)
         data = re.sub(rb"(?m)^\.", b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
-        dot_sent = accepted = False
+        accepted = ""
+        envelope_recipients = [ascii_address(recipient) for recipient in recipients]
+        needs_utf8 = not all(_is_ascii(a) for a in [envelope_sender, *envelope_recipients]) \
+            or not _is_ascii_bytes(data.partition(b"\r\n\r\n")[0])
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.ehlo()
@@ -306,8 +316,17 @@ class SmtpTransport:
                     smtp.ehlo()
                 if self.user:
                     smtp.login(self.user, self.password)
-                _expect(smtp.mail(envelope_sender), (250,), "MAIL FROM")
-                for recipient in recipients:
+                options: list[str] = []
+                if needs_utf8:
+                    if not smtp.has_extn("smtputf8"):
+                        raise SendFailed(
+                            f"the address {', '.join(envelope_recipients)} needs SMTPUTF8 "
+                            f"(RFC 6531), which the mail server {self.host} does not offer",
+                            permanent=True)
+                    options = ["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") \
+                        else ["SMTPUTF8"]
+                _expect(smtp.mail(envelope_sender, options), (250,), "MAIL FROM")
+                for recipient in envelope_recipients:
                     _expect(smtp.rcpt(recipient), (250, 251), f"RCPT TO {recipient}")
                 smtp.putcmd("data")
                 _expect(smtp.getreply(), (354,), "DATA")
@@ -316,33 +335,67 @@ class SmtpTransport:
                 crash_point("data-sent")
                 mark_sending()
                 smtp.send(b".\r\n")
-                dot_sent = True
                 crash_point("dot-sent")
-                _expect(smtp.getreply(), (250,), "end of DATA")
-                accepted = True
+                code, text = smtp.getreply()
+                _expect((code, text), (250,), "end of DATA")
+                accepted = f"{code} {_text(text)}".strip()
                 crash_point("sent")
+        except SendFailed:
+            raise
         except (OSError, smtplib.SMTPServerDisconnected) as error:
             if accepted:         # only QUIT went wrong: the message is the server's
-                return ""
-            if dot_sent:
-                return (f"the connection to {self.host}:{self.port} was lost after the whole "
-                        f"message was sent ({error}): taken as sent")
-            raise SendFailed(f"SMTP {self.host}:{self.port}: {error}") from None
+                return accepted
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {error or type(error).__name__}"
+                             f" (sent again later with the same Message-ID)") from None
         except smtplib.SMTPException as error:
             if accepted:         # e.g. an odd reply to QUIT after the message was taken
-                return ""
-            raise SendFailed(f"SMTP {self.host}:{self.port}: {error}") from None
+                return accepted
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {error}",
+                             permanent=_permanent_code(error)) from None
         except UnicodeError as error:
             raise SendFailed(f"SMTP {self.host}:{self.port}: an address or command this server "
                              f"cannot carry ({error})", permanent=True) from None
-        return ""
+        return accepted
 
     def delivered(self, name: str) -> bool | None:
-        return None          # SMTP cannot be asked; the ledger's record decides
+        return None          # SMTP cannot be asked: the processor sends again (same Message-ID)
+
+
+def ascii_address(address: str) -> str:
+    """The address with its domain in IDNA (xn--) form when only the domain is non-ASCII, so any
+    server can carry it (anne@exämple.net -> anne@xn--exmple-cua.net); a non-ASCII local part
+    cannot be rewritten and is returned as it is (it needs SMTPUTF8)."""
+    local, at, domain = address.rpartition("@")
+    if not at or _is_ascii(domain):
+        return address
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return address
+    return f"{local}@{domain}"
+
+
+def _is_ascii(text: str) -> bool:
+    return text.isascii()
+
+
+def _is_ascii_bytes(data: bytes) -> bool:
+    return data.isascii()
+
+
+def _text(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+
+
+def _permanent_code(error: smtplib.SMTPException) -> bool:
+    """5xx replies (RFC 5321 4.2.1) are permanent: trying again cannot help."""
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600
 
 
 def _expect(reply: tuple[int, bytes], codes: tuple[int, ...], step: str) -> None:
     code, text = reply
     if code not in codes:
-        raise SendFailed(f"the server refused {step}: {code} "
-                         f"{text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}")
+        # 5xx is permanent (RFC 5321): e.g. 550 mailbox unavailable is not retried for hours.
+        raise SendFailed(f"the server refused {step}: {code} {_text(text)}",
+                         permanent=500 <= code < 600)

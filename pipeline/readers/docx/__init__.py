@@ -25,6 +25,7 @@ from lxml import etree
 
 from ...document import Document, Footnotes, Inline, inline_text
 from ...errors import Problem, SourceError
+from ..account import SourceAccount
 from .body import RawParagraph, StoryReader
 from .images import ImageStore
 from .links import resolve_internal_links
@@ -43,6 +44,7 @@ __all__ = ["read_docx", "parse_docx", "DocxReading"]
 class DocxReading:
     document: Document | None       # None only when the file could not be opened at all
     problems: tuple[Problem, ...]
+    account: SourceAccount | None = None   # how much of the body's text was read
 
 
 def read_docx(path: Path) -> Document:
@@ -74,6 +76,14 @@ def parse_docx(path: Path) -> DocxReading:
         return DocxReading(None, (Problem(path, None, f"the Word file is damaged and cannot be "
                                           f"read ({error})", "open it in Word, which offers to "
                                           "repair damaged files, and save it again"),))
+    except Exception as error:                 # noqa: BLE001 - one bad file must not stop a run
+        # Anything python-docx or lxml raises on a package we did not foresee is still a problem
+        # with this file: it is reported as one, so every other report builds.
+        return DocxReading(None, (Problem(path, None, f"the Word file could not be read "
+                                          f"({type(error).__name__}: {error})",
+                                          "open it in Word and save it again as a Word Document "
+                                          "(.docx); if that does not help, send the file to the "
+                                          "formats team"),))
 
 
 class DocumentContext:
@@ -81,6 +91,7 @@ class DocumentContext:
 
     def __init__(self, path: Path, document, sha256: str):
         part = document.part
+        self.main_part = part
         self.path = path
         self.styles = StyleSheet(_part_root(part, "styles"))
         self.numbering = Numbering(_part_root(part, "numbering"))
@@ -99,6 +110,21 @@ class DocumentContext:
         self._heading_ids: set[str] = set()
         self.headings: list[tuple[int | None, str]] = []      # (line, id) in order
         self.bookmarks: list[tuple[str, int | None]] = []
+        # Reader fidelity (SourceAccount): w:t runs read, and what was skipped, by name.
+        self.text_runs_read = 0
+        self.skipped_runs: dict[str, int] = {}
+        self.reported_links: set[tuple[int | None, str]] = set()
+
+    def skip(self, what: str, element) -> None:
+        """Leave out `element` on purpose: its w:t runs are counted under this name."""
+        self.skipped_runs[what] = self.skipped_runs.get(what, 0) + \
+            sum(1 for _ in element.iter(q("w:t")))
+
+    def skipped_alt_chunk(self, part, rel_id: str | None, before: str) -> None:
+        rel = part.rels.get(rel_id) if rel_id else None
+        name = str(rel.target_ref) if rel is not None else f"relationship {rel_id}"
+        self.skipped_runs[f"embedded file {name} (altChunk)"] = 0
+        self.validator.alt_chunk(None, name, before)
 
     # -- language: runs in another language than the document's become Spans
     def foreign_language(self, tag: str | None) -> str | None:
@@ -179,7 +205,30 @@ def _read(path: Path, opened) -> DocxReading:
         f"{sidecar_path(path).name} 'title'", "the Title style", "File > Info > Properties"))
     problems = list(sidecar_problems)           # a bad sidecar language is one of them
     problems.extend(validator.problems)
-    return DocxReading(doc, tuple(problems))
+    account = _account(path, context)
+    if account.lost:
+        problems.append(Problem(path, None, f"{account.lost[0]} of the document's text did not "
+                                f"reach the reading (only {account.read} of {account.total} "
+                                f"text runs did)", "open it in Word and save it again; if text "
+                                "is still missing, send the file to the formats team"))
+    return DocxReading(doc, tuple(problems), account)
+
+
+def _account(path: Path, context: "DocumentContext") -> SourceAccount:
+    """Every w:t of the body: read, or skipped under a name; any other is lost text."""
+    account = SourceAccount(path, "text runs")
+    body = context.body
+    # mc:Fallback repeats its Choice for older readers: never read, and never text of its own.
+    fallback = sum(1 for node in body.iter(q("mc:Fallback")) for _ in node.iter(q("w:t")))
+    account.total = sum(1 for _ in body.iter(q("w:t"))) - fallback
+    account.read = context.text_runs_read
+    account.skipped = [f"{name}: {count} text runs" if count else name
+                       for name, count in context.skipped_runs.items()]
+    skipped = sum(context.skipped_runs.values())
+    missing = account.total - account.read - skipped
+    if missing > 0:
+        account.lost.append(f"{missing} text run{'s' if missing != 1 else ''}")
+    return account
 
 
 def _part_root(document_part, reltype_suffix: str):

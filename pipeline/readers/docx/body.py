@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from ...document import (Block, BulletList, Figure, Heading, Inline, OrderedList,
                          PageBreak, Paragraph, Quote, Table, TableCell, ThematicBreak,
                          inline_text)
+from ...limits import MAX_TABLE_COLUMNS, link_is_allowed
 from .images import PictureUnusable
 from .inlines import Piece, build_inlines
 from .numbering import ListMark
@@ -132,6 +133,9 @@ class StoryReader:
                 chosen = _alternate_choice(element)
                 if chosen is not None:
                     items.extend(self._raw_items(chosen))
+            elif element.tag == q("w:altChunk"):
+                self.context.skipped_alt_chunk(self.part, attr(element, "r:id"),
+                                               self.context.last_text)
             # w:sectPr, w:bookmarkStart, w:del, comments... carry no readable content here
         return items
 
@@ -146,6 +150,7 @@ class StoryReader:
         ppr = child(paragraph, "w:pPr")
         style = self.context.styles.paragraph(val(ppr, "w:pStyle"))
         if style.name.startswith("toc ") or style.name == "toc heading":
+            self.context.skip("table of contents (made again from the headings)", paragraph)
             return []
         line = self._line(paragraph)
         out = ParagraphOut(line=line)
@@ -208,7 +213,8 @@ class StoryReader:
         if tag == q("w:r"):
             self._run(node, out, link)
         elif tag == q("w:hyperlink"):
-            self._walk_children(node, out, fmt, self._hyperlink_target(node) or link)
+            self._walk_children(node, out, fmt,
+                                self._checked_link(self._hyperlink_target(node), out) or link)
         elif tag in (q("w:ins"), q("w:moveTo"), q("w:smartTag"), q("w:customXml"),
                      q("w:dir"), q("w:bdo")):
             self._walk_children(node, out, fmt, link)
@@ -217,7 +223,8 @@ class StoryReader:
             if content is not None:
                 self._walk_children(content, out, fmt, link)
         elif tag == q("w:fldSimple"):
-            self._walk_children(node, out, fmt, _field_link(attr(node, "w:instr", "")) or link)
+            self._walk_children(node, out, fmt, self._checked_link(
+                _field_link(attr(node, "w:instr", "")), out) or link)
         elif tag == q("w:bookmarkStart"):
             name = attr(node, "w:name")
             if name:
@@ -238,9 +245,22 @@ class StoryReader:
             return f"#{anchor}"
         return None
 
+    def _checked_link(self, url: str | None, out: ParagraphOut) -> str | None:
+        """The link if it may become one (limits.link_is_allowed), else None, with a problem
+        naming it once per paragraph: its words stay, as plain text."""
+        if not url or link_is_allowed(url):
+            return url
+        key = (out.line, url)
+        if key not in self.context.reported_links:
+            self.context.reported_links.add(key)
+            self.context.validator.unsafe_link(out.line, url, out.text_so_far().strip() or
+                                               self.context.last_text)
+        return None
+
     def _run(self, run, out: ParagraphOut, link) -> None:
         rpr = child(run, "w:rPr")
         if on(rpr, "w:vanish") or on(rpr, "w:specVanish"):
+            self.context.skip("hidden text (not shown in Word)", run)
             return          # hidden text: not shown in Word, not read here
         fmt = self._run_format(rpr)
         for node in run:
@@ -255,7 +275,7 @@ class StoryReader:
             if self.fields and not self.fields[-1].in_result:
                 continue        # the field's instruction, not its shown result
             field_link = next((f.link for f in reversed(self.fields) if f.link), None)
-            self._run_content(node, out, fmt, field_link or link)
+            self._run_content(node, out, fmt, self._checked_link(field_link, out) or link)
 
     def _run_format(self, rpr) -> _Format:
         styled = self.context.styles.run(val(rpr, "w:rStyle"))
@@ -296,6 +316,8 @@ class StoryReader:
                                     fmt.bold, fmt.italic, fmt.lang, link))
 
         if tag == q("w:t"):
+            if self.part is self.context.main_part:     # notes are counted apart
+                self.context.text_runs_read += 1
             add(node.text or "")
         elif tag in (q("w:tab"), q("w:ptab")):
             add(" ")
@@ -383,6 +405,9 @@ class StoryReader:
     def _table(self, table) -> Table | None:
         line = self.context.paragraph_numbers.get(next(table.iter(q("w:p")), None))
         before = self.context.last_text
+        columns = len(table.findall(q("w:tblGrid") + "/" + q("w:gridCol")))
+        if columns > MAX_TABLE_COLUMNS:
+            self.context.validator.table_too_wide(line, before, columns)
         grid: list[list[TableCell | None]] = []
         header_flags: list[bool] = []
         open_cells: dict[int, tuple[int, int]] = {}     # grid column -> (row, cell index)

@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
+from ...limits import MAX_IMAGE_PIXELS
+
 # Formats every stage can embed as they are (PDF, EPUB, Word, HTML); others are converted to PNG.
 _KEPT_FORMATS = {"PNG": ".png", "JPEG": ".jpg"}
 
@@ -39,7 +41,13 @@ class ImageStore:
             return self._by_partname[partname]
         stem = PurePosixPath(partname).stem
         try:
-            with Image.open(io.BytesIO(blob)) as image:
+            with Image.open(io.BytesIO(blob)) as image:   # reads the header only
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:     # before any decoding
+                    raise PictureUnusable(
+                        f"it is {width} x {height} pixels, more than the "
+                        f"{MAX_IMAGE_PIXELS // 1_000_000} million a picture may have; make it "
+                        f"smaller (Picture Format > Compress Pictures, or resize it)")
                 image_format = image.format
                 if image_format in _KEPT_FORMATS:
                     image.verify()

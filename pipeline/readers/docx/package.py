@@ -77,7 +77,22 @@ def open_package(path: Path) -> OpenedPackage:
                              f"({type(error).__name__}: {error})",
                              "open it in Word, which offers to repair damaged files, "
                              "and save it again") from None
+    _check_core_properties(document)
     return OpenedPackage(document, _sha256(path))
+
+
+def _check_core_properties(document) -> None:
+    """python-docx finds File > Info > Properties (docProps/core.xml) by its declared content
+    type; a [Content_Types].xml without the core.xml override leaves a plain Part there, whose
+    missing `core_properties` surfaced as an AttributeError deep in the reader. Name the part."""
+    try:
+        document.core_properties
+    except AttributeError:
+        raise PackageProblem(
+            "the file's [Content_Types].xml does not declare its document properties part "
+            "(docProps/core.xml), so the package is malformed",
+            "open it in Word (or LibreOffice) and save it again as a Word Document (.docx); "
+            "saving rewrites the package correctly") from None
 
 
 def _check_archive(path: Path) -> None:

@@ -43,6 +43,25 @@ class Validator:
 
     # ---------------------------------------------------------------- found while reading
 
+    def unsafe_link(self, line, url: str, before: str) -> None:
+        self._add(line, f"the link {_after(before)} goes to '{url[:80]}', which is not a web, "
+                  f"email or telephone address", "right-click the link > Edit Hyperlink and give "
+                  "an address starting https://, mailto: or tel:, or a place in this document; "
+                  "or remove the link (Remove Hyperlink) and keep the words")
+
+    def table_too_wide(self, line, before: str, columns: int) -> None:
+        from ...limits import MAX_TABLE_COLUMNS
+        self._add(line, f"the table {_after(before)} has {columns} columns, more than the "
+                  f"{MAX_TABLE_COLUMNS} that fit a page in any format (large print and braille "
+                  "included)", "split it into two or more tables, each repeating the first "
+                  "column, or turn it round so the many items are rows")
+
+    def alt_chunk(self, line, name: str, before: str) -> None:
+        self._add(line, f"the document embeds another file ({name}) {_after(before)}, which "
+                  "Word merges only when it opens the document; its text was not read",
+                  "open the document in Word and save it again (Word then merges the embedded "
+                  "text into the document), or paste that text in directly")
+
     def picture_without_alt(self, line, before: str) -> None:
         self._add(line, f"the picture {_after(before)} has no alt text",
                   "right-click the picture > Edit Alt Text, and describe it, "
