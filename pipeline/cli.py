@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__, stages
 from .build import build_report, check_outputs
-from .errors import PipelineError, SourceError
+from .errors import OptionsError, PipelineError, SourceError
 from .sources import find_reports, read_source, report_slug
 
 
@@ -126,6 +126,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"  {problem}", file=sys.stderr)
             status = max(status, 2)
             continue
+        except OptionsError:                 # a wrong command line: the same for every report
+            raise
         except PipelineError as error:       # per-source isolation: e.g. an unwritable folder
             print(f"{slug}: nothing was built: {error}", file=sys.stderr)
             status = max(status, 2)
