@@ -590,6 +590,8 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None):
             "raise SystemExit(args.func(args))\n")
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                # a developer's own settings file stays out
+                                                "ACCESSIBLE_FORMATS_CONFIG": os.devnull,
                                                 **(env or {})}, timeout=300)
 
 
