@@ -296,13 +296,14 @@ def compose(original: ParsedMessage, request_id: str, body: Body, settings: Repl
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"      # asks Exchange not to auto-answer us
     message["X-Loop"] = settings.from_address
-    message["Content-Language"] = "cy" if language == "cy" else "en-GB"
     message.set_content(render_text(body))
     message.add_alternative(render_html(body, message["Subject"], language), subtype="html")
     for path, media_type in attachments:
         main, _, sub = media_type.partition("/")
         message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream",
                                filename=path.name)
+    # Last: set_content and add_attachment move or clear Content-* headers (RFC 3282).
+    message["Content-Language"] = "cy" if language == "cy" else "en-GB"
     return message
 
 

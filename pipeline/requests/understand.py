@@ -44,7 +44,8 @@ FORMAT_WORDS: list[tuple[str, str]] = [
      r"|\bprint\s+(?:bras|mawr)\b|\bllythrennau\s+(?:bras|mawr)\b|\bffont\s+(?:fwy|mawr)\b"
      r"|\bgros\s+caract[eè]res\b", "large-print"),
     (r"\baudio\b|\bmp3s?\b|\blisten(?:ing)?\b|\bspoken\b|\bread (?:it )?(?:aloud|out)\b"
-     r"|\bread (?:it )?out (?:loud|to me)\b|\bnarrat(?:ed|ion)\b|\baudio-?books?\b|\brecording\b"
+     r"|\bread\b[^.?!\n]{0,60}?\b(?:out loud|out to (?:me|him|her|them|us)|aloud)\b"
+     r"|\bread (?:it )?to me\b|\bnarrat(?:ed|ion)\b|\baudio-?books?\b|\brecording\b"
      r"|\bfersiwn\s+sain\b|\bffeil\s+sain\b|\bsain\b|\bgwrando\b|\bdarllen\s+yn\s+uchel\b"
      r"|\brecordiad\b", "audio"),
     (r"\be-?books?\b|\bepub\s?3?s?\b|\be-?readers?\b|\bkobo\b|\bapple books\b|\be-?lyfr(?:au)?\b"
@@ -439,7 +440,9 @@ def _speech_options(text: str) -> dict[str, str]:
 TITLE, SHORT_TITLE, ALIAS = 100.0, 96.0, 80.0
 WITHOUT_YEAR = 1.0        # "annual review" for "Annual Review 2025": as good, barely weaker
 YEAR_NAMED = 3.0          # the text names this report's year
-OTHER_YEAR = 25.0         # the text names a year, and it is not this report's
+OTHER_YEAR = 25.0         # a year beside the name ("annual review 2024"), not this report's
+OTHER_YEAR_ELSEWHERE = 10.0   # a year elsewhere in the text ("the one from 2024"), not its
+YEAR_REACH = 2            # words either side of a name where a year belongs to it
 FUZZY_RATIO = 85.0        # a near miss ("anual reveiw") counts from this rapidfuzz ratio
 FUZZY_COST = 6.0
 TIE = 0.5
@@ -542,10 +545,21 @@ def _best_match(entry: CatalogueEntry, words: str, years: set[int]) -> NameMatch
             if ratio < 100:
                 score = score * ratio / 100 - FUZZY_COST
             if years and entry.year is not None:
-                score += YEAR_NAMED if entry.year in years else -OTHER_YEAR
+                score += _year_weight(entry.year, span, tokens)
             if best is None or score > best.score:
                 best = NameMatch(entry, score, span, without_year or full)
     return best
+
+
+def _year_weight(year: int, span: tuple[int, int], tokens: list[str]) -> float:
+    """The text names years: this report's year counts for it; another year counts against it,
+    most when it stands beside the name (then it is surely the year meant for this name)."""
+    nearby = tokens[max(0, span[0] - YEAR_REACH):span[1] + YEAR_REACH]
+    beside = {int(t) for t in nearby if YEAR.fullmatch(t)}
+    anywhere = {int(t) for t in tokens if YEAR.fullmatch(t)}
+    if year in beside or (not beside and year in anywhere):
+        return YEAR_NAMED
+    return -OTHER_YEAR if beside else -OTHER_YEAR_ELSEWHERE
 
 
 def _find(name: str, tokens: list[str]) -> tuple[tuple[int, int], float] | None:
