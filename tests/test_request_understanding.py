@@ -319,3 +319,205 @@ def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(library, tmp_path, 
     text = reply.get_body(("plain",)).get_content()
     assert "doing-it-together-daisy.zip: a DAISY talking book" in text
     assert "Dolphin EasyReader" in text
+
+
+# ------------------------------------------------------------------ each reply kind, read back
+# The files are read the way their readers meet them, with tools nobody on the team wrote:
+# LibreOffice renders the large print, liblouis back-translates the braille, ffprobe measures
+# the audio.
+
+import base64  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import zipfile  # noqa: E402
+
+from pipeline.requests.convert import EMAIL_OVERHEAD, encoded_size  # noqa: E402
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def files_of(reply) -> dict[str, bytes]:
+    return {part.get_filename(): part.get_payload(decode=True)
+            for part in reply.iter_attachments()}
+
+
+def reply_for(body: str, root: Path, library: Path, **reply_settings):
+    outbox = root / "outbox"
+    settings = Settings(sources_dir=library / "sources", outputs_dir=root / "outputs",
+                        reply=ReplySettings(US, STAFF, **reply_settings),
+                        transport=OutboxTransport(outbox), backoff_seconds=0)
+    with Ledger(root / "ledger.sqlite3") as ledger:
+        outcome = Processor(settings, ledger).receive(
+            make_message(body, message_id=f"<kind-{abs(hash(body))}@example.com>"), "test")
+    assert outcome.state == "replied", outcome.reason
+    [path] = [p for p in outbox.glob("*.eml") if ".staff" not in p.name]
+    staff = [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+             for p in outbox.glob("*.staff*.eml")]
+    reply = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    return outcome, reply, path.stat().st_size, staff
+
+
+def ffprobe(path: Path) -> dict:
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of",
+                           "json", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed here")
+def test_24_point_large_print_renders_at_24_point(library, tmp_path):
+    _, asked, _, _ = reply_for("The impact report in large print, 24 point please",
+                               tmp_path / "a", library)
+    _, standard, _, _ = reply_for("The impact report in large print please", tmp_path / "b",
+                                  library)
+    documents = []
+    for name, reply in (("asked", asked), ("standard", standard)):
+        documents.append(tmp_path / f"{name}.docx")
+        documents[-1].write_bytes(files_of(reply)["doing-it-together-large-print.docx"])
+    done = subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                           "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, documents)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    # pdffonts cannot give sizes; poppler's word boxes can: a box is as high as the font's
+    # ascent + descent, in proportion to the point size. The standard large print is 18 point
+    # (the RNIB's smallest large print), so the asked one must render 24/18 as high.
+    heights = {}
+    for name in ("asked", "standard"):
+        boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / f"{name}.pdf"), "-"],
+                               capture_output=True, text=True, check=True).stdout
+        import re
+        found = [float(y2) - float(y1) for y1, y2, word in re.findall(
+            r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">(\w+)<', boxes)
+            if word == "volunteer"]
+        assert found, boxes[:500]
+        heights[name] = found[0]
+    assert abs(heights["asked"] / heights["standard"] - 24 / 18) < 0.03, heights
+    assert 1.1 <= heights["asked"] / 24 <= 1.4, heights     # and it is 24 point, not 24 pixels
+    assert "Large print (24 point):" in asked.get_body(("plain",)).get_content()
+
+
+def test_uncontracted_braille_back_translates_as_grade_1(library, tmp_path):
+    import louis
+    _, reply, _, _ = reply_for("The impact report in braille, but not the shortened kind",
+                               tmp_path, library)
+    files = files_of(reply)
+    assert sorted(files) == ["doing-it-together.brf", "doing-it-together.pef"]
+    brf = files["doing-it-together.brf"].decode("ascii")
+    # liblouis reads it back with the grade 1 table: the source's words come back whole.
+    back = louis.backTranslateString(["en-us-brf.dis", "en-ueb-g1.ctb"], brf).lower()
+    for word in ("every", "volunteer", "gave", "their", "time", "readers", "country", "letter"):
+        assert word in back
+    # ... and it is not grade 2: the contracted forms of these words are nowhere in it.
+    contracted = louis.translateString(["en-us-brf.dis", "en-ueb-g2.ctb"], "every volunteer")
+    spelled = louis.translateString(["en-us-brf.dis", "en-ueb-g1.ctb"], "every volunteer")
+    assert contracted.upper() not in brf.upper() and spelled.upper() in brf.upper()
+    # The PEF carries the same braille (Unicode cells); its volume says which table made it.
+    pef = files["doing-it-together.pef"].decode("utf-8")
+    cells = louis.translateString(["en-ueb-g1.ctb"], "volunteer",
+                                  mode=louis.dotsIO | louis.ucBrl)
+    assert cells in pef
+    assert "grade 1, uncontracted" in reply.get_body(("plain",)).get_content()
+
+
+@pytest.mark.slow
+def test_slower_speech_is_recorded_and_audibly_longer_and_tracks_come_as_one_zip(library,
+                                                                                 tmp_path):
+    _, normal, _, _ = reply_for("The impact report as an MP3 please", tmp_path / "a", library)
+    slower_outcome, slower, _, _ = reply_for(
+        "The impact report as an MP3, read more slowly please", tmp_path / "b", library)
+    assert list(files_of(normal)) == ["doing-it-together.mp3"]       # one file, not five
+    assert list(files_of(slower)) == ["doing-it-together.mp3"]
+    durations = {}
+    for name, reply in (("normal", normal), ("slower", slower)):
+        path = tmp_path / f"{name}.mp3"
+        path.write_bytes(files_of(reply)["doing-it-together.mp3"])
+        durations[name] = float(ffprobe(path)["format"]["duration"])
+    # 140 instead of 175 words a minute: the speech takes 1.25 times as long (the pauses
+    # between sections do not stretch, so the whole is a little less).
+    assert durations["slower"] > durations["normal"] * 1.12, durations
+    manifest = json.loads((tmp_path / "b" / "outputs" / "requests" / slower_outcome.request_id /
+                           "manifest.json").read_text())
+    assert manifest["stages"]["audio"]["options"]["rate"] == 140
+    # Tracks: the section files and playlist, as one zip that unpacks to one folder.
+    _, tracks, _, _ = reply_for("The impact report as MP3 tracks for my player",
+                                tmp_path / "c", library)
+    [name] = files_of(tracks)
+    assert name == "doing-it-together-tracks.zip"
+    with zipfile.ZipFile(io.BytesIO(files_of(tracks)[name])) as archive:
+        names = archive.namelist()
+        assert all(n.startswith("doing-it-together/") for n in names)
+        mp3s = sorted(n for n in names if n.endswith(".mp3"))
+        playlist = archive.read(next(n for n in names if n.endswith(".m3u8"))).decode()
+        assert [line for line in playlist.splitlines() if line.endswith(".mp3")] == \
+            [n.split("/")[1] for n in mp3s]
+        archive.extractall(tmp_path / "tracks")
+    assert len(mp3s) >= 2
+    for member in mp3s:
+        assert float(ffprobe(tmp_path / "tracks" / member)["format"]["duration"]) > 0.5
+
+
+@pytest.mark.slow
+def test_audio_over_the_limit_is_sent_smaller_and_fits(library, tmp_path):
+    _, full, _, _ = reply_for("The impact report as an MP3 please", tmp_path / "a", library)
+    full_mp3 = files_of(full)["doing-it-together.mp3"]
+    # A limit the full-quality file misses by one byte, as the email carries it.
+    limit = EMAIL_OVERHEAD + encoded_size(len(full_mp3)) - 1
+    _, small, eml_size, _ = reply_for("The impact report as an MP3 please", tmp_path / "b",
+                                      library, size_limit=limit)
+    smaller = files_of(small)["doing-it-together.mp3"]
+    assert eml_size <= limit
+    path = tmp_path / "small.mp3"
+    path.write_bytes(smaller)
+    probe = ffprobe(path)
+    [stream] = probe["streams"]
+    assert int(stream["bit_rate"]) == 32000 and stream["channels"] == 1
+    full_path = tmp_path / "full.mp3"
+    full_path.write_bytes(full_mp3)
+    assert abs(float(probe["format"]["duration"]) -
+               float(ffprobe(full_path)["format"]["duration"])) < 0.2   # all of it, smaller
+    text = small.get_body(("plain",)).get_content()
+    assert "lower sound quality" in text
+
+
+def test_over_the_limit_gives_the_collect_link_never_a_local_path(library, tmp_path):
+    outcome, reply, _, staff = reply_for("Annual Review 2024 as a web page", tmp_path / "a",
+                                         library, size_limit=1000,
+                                         collect_url="https://example.org/collect/")
+    text = reply.get_body(("plain",)).get_content()
+    assert files_of(reply) == {}
+    assert f"https://example.org/collect/{outcome.request_id}/" in text
+    assert "outputs" not in text and str(tmp_path) not in text
+    # Without a collect link a person is told, and the reader is told so, still without a path.
+    _, reply, _, staff = reply_for("Annual Review 2024 as a web page", tmp_path / "b", library,
+                                   size_limit=1000)
+    text = reply.get_body(("plain",)).get_content()
+    assert "will send them another way" in text and "outputs" not in text
+    assert any("too large" in notice.get_content() for notice in staff)
+
+
+def test_encoded_size_is_what_the_email_really_carries(tmp_path):
+    from email.message import EmailMessage
+    for size in (0, 1, 2, 3, 56, 57, 58, 1000, 123_457):
+        data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+        message = EmailMessage(policy=policy.SMTP)
+        message.set_content("x")
+        message.add_attachment(data, maintype="application", subtype="octet-stream",
+                               filename="f")
+        [part] = list(message.iter_attachments())
+        carried = part.get_payload()          # the base64 text as it is written on the wire
+        assert base64.b64decode(carried) == data
+        assert encoded_size(size) == len(carried.encode().replace(b"\n", b"\r\n")), size
+
+
+def test_a_welsh_request_gets_a_welsh_reply_describing_each_file(library, tmp_path):
+    _, reply, _, _ = reply_for("A allwn i gael yr adroddiad effaith mewn print bras, 20 pwynt, "
+                               "os gwelwch yn dda?", tmp_path, library)
+    text = reply.get_body(("plain",)).get_content()
+    assert list(files_of(reply)) == ["doing-it-together-large-print.docx"]
+    assert "Print bras (20 pwynt):" in text
+    assert "doing-it-together-large-print.docx: print bras i'w ddarllen ar bapur" in text
+    assert reply["Content-Language"] == "cy"
+    assert 'lang="cy"' in reply.get_body(("html",)).get_content()
