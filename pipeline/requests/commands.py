@@ -60,8 +60,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=None,
                         help=f"the service's settings (default: {CONFIG_FILE} here, or "
                              f"ACCESSIBLE_FORMATS_CONFIG); options below override it")
-    parser.add_argument("--outbox", type=Path, default=None,
-                        help="write replies as .eml files here instead of sending them")
+    parser.add_argument("--outbox", default=None, metavar="DIR",
+                        help="write replies as .eml files here instead of sending them "
+                             "(--outbox '' sends by SMTP even when the settings name an outbox)")
     # Defaults of None: unset options fall back to the environment, then the settings file.
     parser.add_argument("--smtp-host", default=None)
     parser.add_argument("--smtp-port", type=int, default=None)
@@ -98,7 +99,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         ("collect_url", args.collect_url), ("rate_limit", args.rate_limit),
         ("smtp_host", args.smtp_host), ("smtp_port", args.smtp_port),
         ("smtp_starttls", args.smtp_starttls), ("smtp_user", args.smtp_user),
-        ("outbox", str(args.outbox) if args.outbox else None)) if value is not None}
+        ("outbox", args.outbox)) if value is not None}
     return dataclasses.replace(config, **overrides)
 
 
