@@ -1,4 +1,4 @@
-"""Request emails as people write them: 48 emails, each run through the whole service.
+"""Request emails as people write them: 51 emails, each run through the whole service.
 
 Each row is one email (English or Welsh, plain or HTML, quoted replies, negations, two formats,
 an option, ambiguous reports, a year) with what it must produce: the report(s), the formats
@@ -148,6 +148,15 @@ ROWS = [
         formats=(("pdf", {}),), files=(f"{AR25}.pdf",)),
     Row("cannot-read-pdf", "I can't read PDFs, so the impact report as a web page please",
         reports=(DIT,), formats=(("html", {}),), files=(f"{DIT}.html",)),
+    Row("difficulty-is-not-a-request", "Please may I have the annual review 2024 in Word "
+        "format, not PDF, as my screen reader struggles with PDFs.", reports=(AR24,),
+        formats=(("word", {}),), files=(f"{AR24}.docx",)),
+    Row("find-pdfs-hard", "I'm dyslexic and find PDFs hard. Could I have the impact report in "
+        "large print on cream paper?", reports=(DIT,),
+        formats=(("large-print", {"paper_colour": "cream"}),),
+        files=(f"{DIT}-large-print.docx",)),
+    Row("hear-it", "I would like to hear Annual Review 2025", reports=(AR25,),
+        formats=(("audio", {}),), files=(f"{AR25}.mp3",)),
     # --- braille grades
     Row("not-the-shortened-kind", "The impact report in braille, but not the shortened kind",
         reports=(DIT,), formats=(("braille", {"table": G1}),), files=braille(DIT),

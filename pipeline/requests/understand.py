@@ -45,7 +45,7 @@ FORMAT_WORDS: list[tuple[str, str]] = [
      r"|\bgros\s+caract[eè]res\b", "large-print"),
     (r"\baudio\b|\bmp3s?\b|\blisten(?:ing)?\b|\bspoken\b|\bread (?:it )?(?:aloud|out)\b"
      r"|\bread\b[^.?!\n]{0,60}?\b(?:out loud|out to (?:me|him|her|them|us)|aloud)\b"
-     r"|\bread (?:it )?to me\b|\bnarrat(?:ed|ion)\b|\baudio-?books?\b|\brecording\b"
+     r"|\bread (?:it )?to me\b|\bhear (?:it|the|them|this)\b|\bto hear\b|\bnarrat(?:ed|ion)\b|\baudio-?books?\b|\brecording\b"
      r"|\bfersiwn\s+sain\b|\bffeil\s+sain\b|\bsain\b|\bgwrando\b|\bdarllen\s+yn\s+uchel\b"
      r"|\brecordiad\b", "audio"),
     (r"\be-?books?\b|\bepub\s?3?s?\b|\be-?readers?\b|\bkobo\b|\bapple books\b|\be-?lyfr(?:au)?\b"
@@ -121,6 +121,14 @@ NEGATION_BEFORE = re.compile(rf"(?:^|\b)(?:{NEGATORS})\s+(?:[\w'-]+\s+){{0,4}}$"
 # "I'd rather have Word than a PDF": `than` negates what follows when a preference came first.
 PREFERENCE_THAN = re.compile(r"\b(?:rather|sooner|prefer|prefers|preferably|better)\b.*\bthan\s+"
                              r"(?:[\w'-]+\s+){0,2}$")
+# Words after a format that say it does not work for the reader: "my screen reader struggles
+# with PDFs" and "I find PDFs hard" are not requests for a PDF.
+DIFFICULTY_BEFORE = re.compile(r"\b(?:struggl\w*|trouble|problems?|difficult\w*|issues?|hate|hates"
+                               r"|dislike|can'?t cope|cannot cope)\s+(?:with\s+)?(?:[\w'-]+\s+){0,2}$")
+DIFFICULTY_AFTER = re.compile(r"^\W*(?:[\w'-]+\s+){0,3}?(?:are |is |were |was )?(?:hard|difficult|impossible"
+                              r"|tricky|a struggle|a nightmare|no good|useless|inaccessible"
+                              r"|(?:do|does|did)(?:n'?t| not) work|(?:are|is)(?:n'?t| not) accessible"
+                              r"|(?:are|is)(?:n'?t| not) (?:any )?good)\b")
 # Phrases with "not" that negate nothing after them.
 NOT_A_NEGATION = re.compile(r"\b(?:not sure|not certain|if not|whether or not|not only"
                             r"|no problem|no rush|no hurry|no worries)\b")
@@ -297,7 +305,9 @@ def _mentions(pattern: str, text: str) -> list[tuple[int, bool]]:
             before = clause[:match.start()]
             before_clean = NOT_A_NEGATION.sub(" ", before)
             negated = bool(NEGATION_BEFORE.search(before_clean)
-                           or PREFERENCE_THAN.search(before_clean))
+                           or PREFERENCE_THAN.search(before_clean)
+                           or DIFFICULTY_BEFORE.search(before_clean)
+                           or DIFFICULTY_AFTER.search(clause[match.end():]))
             found.append((offset + match.start(), not negated))
     return found
 
