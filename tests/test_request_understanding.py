@@ -1,4 +1,4 @@
-"""Request emails as people write them: 51 emails, each run through the whole service.
+"""Request emails as people write them: 53 emails, each run through the whole service.
 
 Each row is one email (English or Welsh, plain or HTML, quoted replies, negations, two formats,
 an option, ambiguous reports, a year) with what it must produce: the report(s), the formats
@@ -126,6 +126,12 @@ ROWS = [
         reports=(VOL, READ), formats=(("braille", {}),), files=braille(VOL) + braille(READ)),
     Row("two-reports", "Could I have the impact report and Annual Review 2024 in braille?",
         reports=(DIT, AR24), formats=(("braille", {}),), files=braille(DIT) + braille(AR24)),
+    Row("the-report-asks", "Could I have the report in braille?", kind="which-report",
+        candidates=(AR25, AR24, DIT, VOL, READ), formats=(("braille", {}),),
+        says=("More than one of our reports", "Doing It Together (Kettle and Compass impact "
+              "report 2023)")),
+    Row("latest-report", "Could I have your latest report in large print?", reports=(AR25,),
+        formats=(("large-print", {}),), files=(f"{AR25}-large-print.docx",)),
     Row("unknown-report", "The gardening newsletter in braille please.", kind="unknown-report",
         formats=(("braille", {}),), says=("couldn't find the report",)),
     Row("unclear", "Hello, can you help? My eyes are not what they were.", kind="unclear",

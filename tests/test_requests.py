@@ -566,6 +566,19 @@ def test_years_pick_the_right_report_and_a_missing_year_picks_the_latest():
     assert understood.newest_of_series == "Annual Review 2023"
 
 
+def test_the_report_means_the_only_report_and_welsh_is_understood():
+    only = Catalogue((CatalogueEntry("impact-report-2023", "Doing It Together", (), Path("/a")),))
+    for text, format_name in [("a allwn i gael yr adroddiad mewn braille?", "braille"),
+                              ("print bras o'r adroddiad, os gwelwch yn dda", "large-print"),
+                              ("Oes fersiwn sain o'r adroddiad?", "audio"),
+                              ("Could I have the report read out to me?", "audio")]:
+        understood = understand("", text, only)
+        assert [e.slug for e in understood.reports] == ["impact-report-2023"], text
+        assert [f.format for f in understood.formats] == [format_name], text
+        assert understood.language == ("en" if text.startswith("Could") else "cy"), text
+    assert understand("", "braille please", only).kind == "unknown-report"
+
+
 def test_formats_we_cannot_make_offer_the_nearest():
     understood = understand("", "impact report in Moon type", CATALOGUE)
     assert understood.kind == "ok"

@@ -208,6 +208,13 @@ ENGLISH_MARKERS = {"the", "please", "could", "would", "like", "have", "can", "yo
 WELSH_REPORT_WORDS = {"adolygiad blynyddol": "annual review", "adroddiad blynyddol":
                       "annual report", "adroddiad effaith": "impact report",
                       "adroddiad ein heffaith": "impact report"}
+# "the report" / "yr adroddiad" names no report: with one report in the catalogue it is that one;
+# "your latest report" is the newest; otherwise we ask which, listing them.
+GENERIC_REPORT = re.compile(r"\b(?:report|review|adroddiad|adolygiad|publication|document"
+                            r"|cyhoeddiad)\b")
+LATEST = re.compile(r"\b(?:latest|newest|most recent|new|this year'?s|diweddaraf|newydd)\s+"
+                    r"(?:[\w'-]+\s+)?(?:report|review|adroddiad|adolygiad|publication)\b")
+MAX_TO_LIST = 6
 BOTH = re.compile(r"\b(?:both|all of them|each of them|all three|the two|y ddau|y ddwy|pob un)\b")
 
 
@@ -491,7 +498,7 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
     years = {int(year) for year in YEAR.findall(words)}
     matches = [m for m in (_best_match(entry, words, years) for entry in catalogue.entries) if m]
     if not matches:
-        return ReportMatch(())
+        return _unnamed_report(text, catalogue)
     # Matches for overlapping words compete; matches for different words are different reports.
     groups: list[list[NameMatch]] = []
     for match in sorted(matches, key=lambda m: -m.score):
@@ -521,6 +528,20 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
     return ReportMatch(unique, (), newest)
 
 
+def _unnamed_report(text: str, catalogue: Catalogue) -> ReportMatch:
+    entries = catalogue.entries
+    if not entries or not GENERIC_REPORT.search(text):
+        return ReportMatch(())
+    if len(entries) == 1:
+        return ReportMatch(entries)
+    if LATEST.search(text):
+        newest = max(entries, key=lambda entry: entry.recency)
+        return ReportMatch((newest,), (), newest.title)
+    if len(entries) <= MAX_TO_LIST:
+        return ReportMatch((), tuple(sorted(entries, key=lambda e: e.recency, reverse=True)))
+    return ReportMatch(())
+
+
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -542,7 +563,8 @@ def _best_match(entry: CatalogueEntry, words: str, years: set[int]) -> NameMatch
         full = _strip_article(normalise(name))
         without_year = " ".join(YEAR.sub(" ", full).split())
         variants = [(full, 0.0)]
-        if without_year != full and without_year:
+        # "2023 report" without its year is just "report": too little to name a report by.
+        if without_year != full and len(without_year.split()) >= 2:
             variants.append((without_year, WITHOUT_YEAR))
         for candidate, cost in variants:
             if len(candidate) < 3:
