@@ -536,3 +536,52 @@ def test_a_welsh_request_gets_a_welsh_reply_describing_each_file(library, tmp_pa
     assert "doing-it-together-large-print.docx: print bras i'w ddarllen ar bapur" in text
     assert reply["Content-Language"] == "cy"
     assert 'lang="cy"' in reply.get_body(("html",)).get_content()
+
+
+# ------------------------------------------------------------------ the words of the replies
+
+REQUEST_MODULES = [Path(__file__).resolve().parent.parent / "pipeline" / "requests" / name
+                   for name in ("understand.py", "convert.py", "reply.py")]
+PO = Path(__file__).resolve().parent.parent / "pipeline" / "locale"
+
+
+def catalogue_of(language: str) -> dict[str, str]:
+    from babel.messages.pofile import read_po
+    with (PO / language / "LC_MESSAGES" / "accessible_formats.po").open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}
+
+
+def reply_messages() -> list[str]:
+    """Every message the request code marks (_ and N_), found by Babel's own extractor."""
+    from babel.messages.extract import extract_from_file
+    found = []
+    for path in REQUEST_MODULES:
+        for _, message, _, _ in extract_from_file("python", str(path),
+                                                  keywords={"_": None, "N_": None}):
+            found.append(message)
+    return found
+
+
+def test_every_reply_message_is_in_both_catalogues_with_its_placeholders():
+    import re
+    english, welsh = catalogue_of("en"), catalogue_of("cy")
+    messages = reply_messages()
+    assert len(messages) > 60
+    for message in messages:
+        assert message in english, message
+        assert welsh.get(message), f"no Welsh for: {message}"
+        assert set(re.findall(r"\{\w+\}", message)) == \
+            set(re.findall(r"\{\w+\}", welsh[message])), message
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.language == "cy"], ids=lambda r: r.id)
+def test_a_welsh_reply_has_no_english_sentence_of_ours(row, library, tmp_path):
+    import re
+    _, reply = run_row(row, tmp_path, library)
+    text = reply.get_body(("plain",)).get_content()
+    welsh = catalogue_of("cy")
+    for message in reply_messages():
+        for piece in re.split(r"\{\w+\}", message):
+            piece = piece.strip(" :.,()")
+            if len(piece) >= 12 and piece not in welsh[message]:
+                assert piece not in text, piece
