@@ -81,8 +81,8 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     if chosen.is_file():
         config = _from_file(chosen)
     elif must_exist and str(chosen) != os.devnull:
-        raise PipelineError(f"{chosen}: no such settings file (copy accessible-formats.example.toml "
-                            f"to {CONFIG_FILE} and fill it in)")
+        raise PipelineError(f"{chosen}: no such settings file (copy "
+                            f"accessible-formats.example.toml to {CONFIG_FILE} and fill it in)")
     for (table, key), (attribute, variable) in KEYS.items():
         if environ.get(variable, "") != "":
             config = replace(config, **{attribute: _typed(environ[variable], attribute,

@@ -39,13 +39,15 @@ FORMAT_WORDS: list[tuple[str, str]] = [
     (r"\bbraille\b|\bbrf\b|\bembosser\b|\bembossed\b|\bpef\b|\bbr[eê]l\b", "braille"),
     (r"\b(?:large|larger|big|bigger|enlarged|bold)[\s-]+(?:print|font|text|type|letters?|writing)\b"
      r"|\blarge[\s-]print\b|\bmodified large print\b|\b(?:in\s+)?a\s+(?:bigger|larger)\s+size\b"
-     r"|\b(?:print|text|font|writing|letters)\s+(?:that'?s|that is|which is)\s+easier to (?:read|see)\b"
+     r"|\b(?:print|text|font|writing|letters)\s+(?:that'?s|that is|which is)\s+"
+     r"easier to (?:read|see)\b"
      r"|\beasier[\s-]to[\s-](?:read|see)\s+(?:print|text|font|type)\b"
      r"|\bprint\s+(?:bras|mawr)\b|\bllythrennau\s+(?:bras|mawr)\b|\bffont\s+(?:fwy|mawr)\b"
      r"|\bgros\s+caract[eè]res\b", "large-print"),
     (r"\baudio\b|\bmp3s?\b|\blisten(?:ing)?\b|\bspoken\b|\bread (?:it )?(?:aloud|out)\b"
      r"|\bread\b[^.?!\n]{0,60}?\b(?:out loud|out to (?:me|him|her|them|us)|aloud)\b"
-     r"|\bread (?:it )?to me\b|\bhear (?:it|the|them|this)\b|\bto hear\b|\bnarrat(?:ed|ion)\b|\baudio-?books?\b|\brecording\b"
+     r"|\bread (?:it )?to me\b|\bhear (?:it|the|them|this)\b|\bto hear\b"
+     r"|\bnarrat(?:ed|ion)\b|\baudio-?books?\b|\brecording\b"
      r"|\bfersiwn\s+sain\b|\bffeil\s+sain\b|\bsain\b|\bgwrando\b|\bdarllen\s+yn\s+uchel\b"
      r"|\brecordiad\b", "audio"),
     (r"\be-?books?\b|\bepub\s?3?s?\b|\be-?readers?\b|\bkobo\b|\bapple books\b|\be-?lyfr(?:au)?\b"
@@ -123,11 +125,14 @@ PREFERENCE_THAN = re.compile(r"\b(?:rather|sooner|prefer|prefers|preferably|bett
                              r"(?:[\w'-]+\s+){0,2}$")
 # Words after a format that say it does not work for the reader: "my screen reader struggles
 # with PDFs" and "I find PDFs hard" are not requests for a PDF.
-DIFFICULTY_BEFORE = re.compile(r"\b(?:struggl\w*|trouble|problems?|difficult\w*|issues?|hate|hates"
-                               r"|dislike|can'?t cope|cannot cope)\s+(?:with\s+)?(?:[\w'-]+\s+){0,2}$")
-DIFFICULTY_AFTER = re.compile(r"^\W*(?:[\w'-]+\s+){0,3}?(?:are |is |were |was )?(?:hard|difficult|impossible"
+DIFFICULTY_BEFORE = re.compile(r"\b(?:struggl\w*|trouble|problems?|difficult\w*|issues?|hate"
+                               r"|hates|dislike|can'?t cope|cannot cope)\s+(?:with\s+)?"
+                               r"(?:[\w'-]+\s+){0,2}$")
+DIFFICULTY_AFTER = re.compile(r"^\W*(?:[\w'-]+\s+){0,3}?(?:are |is |were |was )?"
+                              r"(?:hard|difficult|impossible"
                               r"|tricky|a struggle|a nightmare|no good|useless|inaccessible"
-                              r"|(?:do|does|did)(?:n'?t| not) work|(?:are|is)(?:n'?t| not) accessible"
+                              r"|(?:do|does|did)(?:n'?t| not) work"
+                              r"|(?:are|is)(?:n'?t| not) accessible"
                               r"|(?:are|is)(?:n'?t| not) (?:any )?good)\b")
 # Phrases with "not" that negate nothing after them.
 NOT_A_NEGATION = re.compile(r"\b(?:not sure|not certain|if not|whether or not|not only"
@@ -148,7 +153,8 @@ BRAILLE_GRADE_1 = (r"\buncontracted\b|\bun-contracted\b|\bnon-contracted\b|\bgra
                    r"|\banghyfangedig\b|\bint[eé]gral\b")
 # Contracted braille (grade 2): negated ("not contracted", "no contractions", "not the
 # shortened kind") it asks for grade 1.
-BRAILLE_GRADE_2 = (r"\bcontracted\b|\bcontractions?\b|\bshort(?:ened)?(?:\s+(?:kind|form|version))?\b"
+BRAILLE_GRADE_2 = (r"\bcontracted\b|\bcontractions?\b"
+                   r"|\bshort(?:ened)?(?:\s+(?:kind|form|forms|version))?\b"
                    r"|\bgrade\s*(?:2|two|ii)\b|\bg2\b|\bgradd\s*(?:2|dau)\b|\bcyfangedig\b"
                    r"|\bbyrfoddau\b|\babr[eé]g[eé]\b")
 BRAILLE_CODES: dict[str, tuple[str, str]] = {
@@ -172,13 +178,15 @@ BRAILLE_CODE_PATTERN = (r"\b(" + "|".join(BRAILLE_CODES) + r")\s+braille\b"
 BRAILLE_CELLS = r"\b(\d{2})[\s-]*cells?\b"
 BRAILLE_LINES = r"\b(\d{2})\s*lines\b"
 
-SPEECH_SLOWER = (r"\bslower\b|\bmore slowly\b|\bslowly\b|\bslow (?:pace|speed|voice|reading|speech)\b"
+SPEECH_SLOWER = (r"\bslower\b|\bmore slowly\b|\bslowly\b"
+                 r"|\bslow (?:pace|speed|voice|reading|speech)\b"
                  r"|\bnot (?:so|too) fast\b|\barafach\b|\byn araf\b|\bplus lent(?:ement)?\b")
 SPEECH_FASTER = (r"\bfaster\b|\bquicker\b|\bspeed(?:ed)? up\b|\bfast (?:pace|speed|reading)\b"
                  r"|\bcyflymach\b")
 SPEECH_RATE = {"slower": "140", "faster": "210"}
 # Section files (a zip) instead of the one MP3: asked for, or for a player that wants tracks.
-AUDIO_TRACKS = (r"\btracks?\b|\bfor my (?:mp3 |audio )?player\b|\bseparate (?:files|chapters|sections)\b"
+AUDIO_TRACKS = (r"\btracks?\b|\bfor my (?:mp3 |audio )?player\b"
+                r"|\bseparate (?:files|chapters|sections)\b"
                 r"|\bchapter files\b|\bone file (?:per|for each) (?:chapter|section)\b"
                 r"|\bfiles? (?:per|for each) (?:chapter|section)\b|\btraciau\b|\bfesul pennod\b")
 
@@ -201,7 +209,8 @@ WELSH_MARKERS = {"allwn", "hoffwn", "gwelwch", "diolch", "adroddiad", "adolygiad
                  "fersiwn", "sain", "bras", "cael", "gael", "ydych", "oes", "gennych", "annwyl",
                  "dda", "blynyddol", "effaith", "gyda", "llyfr", "llafar", "arafach", "heb",
                  "yr", "fy", "yw", "ydy", "gallu", "anfon", "copi", "plîs", "hefyd", "os",
-                 "hoffai", "fyddai", "bosib", "bosibl", "dogfen", "tudalen", "wrth", "nghydweithiwr"}
+                 "hoffai", "fyddai", "bosib", "bosibl", "dogfen", "tudalen", "wrth",
+                 "nghydweithiwr"}
 ENGLISH_MARKERS = {"the", "please", "could", "would", "like", "have", "can", "you", "thanks",
                    "thank", "send", "my", "of", "and", "is", "there", "version", "copy"}
 # Welsh names of kinds of report, so a Welsh request finds an English-named report too.
