@@ -10,9 +10,10 @@ CLI     := $(VENV)/bin/accessible-formats
 REPORT  ?=
 OPTIONS ?=
 FORMATS := html pdf word large-print epub braille audio
-# Where `make request` replies go: an outbox folder by default; for real mail, e.g.
-# REQUEST_ARGS="--smtp-host mail.example.org --smtp-starttls --smtp-user formats --from formats@example.org"
-REQUEST_ARGS ?= --outbox outputs/requests/outbox
+# `make request` reads its settings (from-address, SMTP, staff, ...) from accessible-formats.toml:
+# copy accessible-formats.example.toml once and fill it in. Extra options, e.g.
+# REQUEST_ARGS="--outbox outputs/requests/outbox" to write replies to a folder instead.
+REQUEST_ARGS ?=
 # The venv's bin first on PATH: the tests' Node tools run on the Node.js set-up installed there.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 LOCK    := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \

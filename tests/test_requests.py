@@ -396,8 +396,8 @@ def test_a_format_not_available_yet_offers_the_nearest(service, smtp, monkeypatc
     [reply] = smtp.messages
     text = plain_text(reply)
     assert not attachments(reply)
-    assert "We can't make audio (MP3): it is not available yet" in text
-    assert "EPUB 3 e-book instead" in text
+    assert "We can't make the audio (MP3) yet: we are still building it." in text
+    assert "We can send the EPUB 3 e-book instead" in text
 
 
 def test_files_above_the_size_limit_are_collected_not_attached(library, smtp):
@@ -545,10 +545,9 @@ CATALOGUE = Catalogue((
      [("braille", {"table": "cy-cy-g1.utb"})]),
     ("Annual Review 2022 as an MP3, faster please", ["annual-review-2022"],
      [("audio", {"rate": "210"})]),
-    ("the impact report for my screen reader", ["impact-report-2022"],
-     [("word", {}), ("pdf", {})]),
+    ("the impact report for my screen reader", ["impact-report-2022"], [("word", {})]),
     ("the impact report, not braille, an ebook please", ["impact-report-2022"], [("epub", {})]),
-    ("Impact report as a DAISY book", ["impact-report-2022"], [("epub", {})]),
+    ("Impact report as a DAISY book", ["impact-report-2022"], [("daisy", {})]),
     ("Impact report as a Word document and a PDF", ["impact-report-2022"],
      [("word", {}), ("pdf", {})]),
     ("IMPACT-REPORT-2022 in BRF", ["impact-report-2022"], [("braille", {})]),
@@ -566,7 +565,20 @@ def test_years_pick_the_right_report_and_a_missing_year_picks_the_latest():
         "annual-review-2023", "Annual Review 2023", (), Path("/a")),))
     understood = understand("", "the anual review in braille", catalogue)
     assert [e.slug for e in understood.reports] == ["annual-review-2023"]
-    assert "didn't say which year" in understood.report_guess
+    assert understood.newest_of_series == "Annual Review 2023"
+
+
+def test_the_report_means_the_only_report_and_welsh_is_understood():
+    only = Catalogue((CatalogueEntry("impact-report-2023", "Doing It Together", (), Path("/a")),))
+    for text, format_name in [("a allwn i gael yr adroddiad mewn braille?", "braille"),
+                              ("print bras o'r adroddiad, os gwelwch yn dda", "large-print"),
+                              ("Oes fersiwn sain o'r adroddiad?", "audio"),
+                              ("Could I have the report read out to me?", "audio")]:
+        understood = understand("", text, only)
+        assert [e.slug for e in understood.reports] == ["impact-report-2023"], text
+        assert [f.format for f in understood.formats] == [format_name], text
+        assert understood.language == ("en" if text.startswith("Could") else "cy"), text
+    assert understand("", "braille please", only).kind == "unknown-report"
 
 
 def test_formats_we_cannot_make_offer_the_nearest():
@@ -593,6 +605,8 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None):
             "raise SystemExit(args.func(args))\n")
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                # a developer's own settings file stays out
+                                                "ACCESSIBLE_FORMATS_CONFIG": os.devnull,
                                                 **(env or {})}, timeout=300)
 
 
@@ -852,3 +866,116 @@ def test_a_standard_output_built_with_other_tool_versions_is_not_reused(service,
     assert outcome.state == "replied"
     request_dir = library / "outputs" / "requests" / outcome.request_id
     assert (request_dir / "manifest.json").is_file()         # built again, not copied
+
+
+# ------------------------------------------------------------------ the settings file
+
+
+def write_settings(folder: Path, text: str) -> Path:
+    path = folder / "accessible-formats.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+SETTINGS = f"""
+[service]
+from_address = "{US}"
+organisation = "Kettle and Compass"
+staff_address = "{STAFF}"
+size_limit_mb = 2.5
+collect_url = "https://example.org/collect/"
+rate_limit = 3
+outbox = "replies"
+"""
+
+
+def test_a_request_runs_from_the_settings_file_alone(library):
+    write_settings(library, SETTINGS)
+    (library / "one.eml").write_bytes(make_message("the annual review as a web page"))
+    # No options at all, as `make request EMAIL=one.eml` runs it; the file is found beside us.
+    result = run_cli("request", "one.eml", cwd=library, env={"ACCESSIBLE_FORMATS_CONFIG": ""})
+    assert result.returncode == 0, result.stderr
+    [eml] = (library / "replies").glob("[!.]*.eml")
+    reply = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert reply["From"] == US and list(attachments(reply)) == ["annual-review-2023.html"]
+    assert plain_text(reply).replace("\r\n", "\n").rstrip().endswith(
+        "Best wishes,\nKettle and Compass")
+    assert STAFF in plain_text(reply)
+
+
+def test_the_environment_overrides_the_file_and_options_override_both(library):
+    write_settings(library, SETTINGS)
+    (library / "one.eml").write_bytes(make_message("the annual review as a web page",
+                                                   message_id="<env-1@example.com>"))
+    (library / "two.eml").write_bytes(make_message("the annual review as a web page",
+                                                   message_id="<env-2@example.com>"))
+    env = {"ACCESSIBLE_FORMATS_CONFIG": "", "ACCESSIBLE_FORMATS_FROM": "env@example.org",
+           "ACCESSIBLE_FORMATS_ORGANISATION": "Env Org"}
+    assert run_cli("request", "one.eml", cwd=library, env=env).returncode == 0
+    assert run_cli("request", "two.eml", "--from", "option@example.org", "--organisation",
+                   "Option Org", cwd=library, env=env).returncode == 0
+    replies = {m["In-Reply-To"]: m for m in (
+        BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+        for p in (library / "replies").glob("[!.]*.eml"))}
+    assert replies["<env-1@example.com>"]["From"] == "env@example.org"
+    assert plain_text(replies["<env-1@example.com>"]).rstrip().endswith("Env Org")
+    assert replies["<env-2@example.com>"]["From"] == "option@example.org"
+    assert plain_text(replies["<env-2@example.com>"]).rstrip().endswith("Option Org")
+
+
+def test_the_settings_file_gives_every_setting(library):
+    import argparse
+    from pipeline.requests import commands
+    path = write_settings(library, SETTINGS + '\n[smtp]\nhost = "mail.example.org"\nport = 587\n'
+                                              'starttls = true\n\n[imap]\n'
+                                              'url = "imaps://formats@mail.example.org/INBOX"\n')
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers())
+    args = parser.parse_args(["request", "x.eml", "--config", str(path)])
+    settings = commands.settings_from(args)
+    assert settings.reply.from_address == US and settings.reply.staff_address == STAFF
+    assert settings.reply.organisation == "Kettle and Compass"
+    assert settings.reply.size_limit == int(2.5 * 2 ** 20)
+    assert settings.reply.collect_url == "https://example.org/collect/"
+    assert settings.rate_limit == 3
+    assert isinstance(settings.transport, OutboxTransport)      # the outbox wins over SMTP
+    config = commands.service_config(args)
+    assert (config.smtp_host, config.smtp_port, config.smtp_starttls) == \
+        ("mail.example.org", 587, True)
+    assert config.imap_url == "imaps://formats@mail.example.org/INBOX"
+    args = parser.parse_args(["request", "x.eml", "--config", str(path), "--outbox", ""])
+    assert isinstance(commands.settings_from(args).transport, SmtpTransport)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[service]\nfrom_address = "formats@example.org\n', "line 2"),
+    ('[service]\nfrom_adress = "formats@example.org"\n', "unknown setting [service] from_adress"),
+    ('[smtp]\npassword = "hunter2"\n', "passwords do not belong in this file"),
+    ('[service]\nrate_limit = "ten"\n', "[service] rate_limit: 'ten' is not a whole number"),
+    ('[smtp]\nport = 5.5\n', "is not a whole number"),
+])
+def test_a_wrong_settings_file_is_a_clear_error(library, text, message):
+    path = write_settings(library, text)
+    (library / "one.eml").write_bytes(make_message("the annual review as a web page"))
+    result = run_cli("request", "one.eml", "--outbox", "o", "--from", US, cwd=library,
+                     env={"ACCESSIBLE_FORMATS_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert str(path) in result.stderr and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_from_address_is_the_same_clear_error(library):
+    write_settings(library, '[service]\noutbox = "replies"\n')
+    (library / "one.eml").write_bytes(make_message("the annual review as a web page"))
+    result = run_cli("request", "one.eml", cwd=library, env={"ACCESSIBLE_FORMATS_CONFIG": ""})
+    assert result.returncode == 2
+    assert "say which address replies come from: --from formats@example.org" in result.stderr
+    assert "accessible-formats.toml" in result.stderr and "Traceback" not in result.stderr
+    assert not (library / "replies").exists()
+
+
+def test_the_committed_example_settings_file_is_valid():
+    from pipeline.requests.config import load_config
+    config = load_config(ROOT / "accessible-formats.example.toml", environ={})
+    assert "@" in config.from_address and config.smtp_host and config.imap_url
+    assert config.size_limit_mb == 15 and config.rate_limit == 10

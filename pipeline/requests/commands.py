@@ -6,6 +6,7 @@ exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -16,9 +17,10 @@ from filelock import FileLock, Timeout
 
 from ..errors import PipelineError
 from .intake import Summary, process_files, process_imap, process_maildir, say, serve
+from .config import CONFIG_FILE, ServiceConfig, load_config
 from .ledger import Ledger
 from .process import Processor, Settings
-from .reply import DEFAULT_SIZE_LIMIT, OutboxTransport, ReplySettings, SmtpTransport
+from .reply import OutboxTransport, ReplySettings, SmtpTransport
 
 SMTP_PASSWORD_ENV = "ACCESSIBLE_FORMATS_SMTP_PASSWORD"
 IMAP_PASSWORD_ENV = "ACCESSIBLE_FORMATS_IMAP_PASSWORD"
@@ -31,10 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     request.set_defaults(func=cmd_request)
 
     serve_parser = subparsers.add_parser("serve", help="answer requests arriving in a mailbox")
-    where = serve_parser.add_mutually_exclusive_group(required=True)
+    where = serve_parser.add_mutually_exclusive_group()
     where.add_argument("--maildir", type=Path, metavar="DIR", help="a Maildir to read")
     where.add_argument("--imap", metavar="URL",
-                       help=f"imaps://user@host/INBOX (password in {IMAP_PASSWORD_ENV})")
+                       help=f"imaps://user@host/INBOX (password in {IMAP_PASSWORD_ENV}); "
+                            f"default: [imap] url in {CONFIG_FILE}")
     serve_parser.add_argument("--once", action="store_true",
                               help="one pass, then stop (for cron)")
     serve_parser.add_argument("--interval", type=float, default=60,
@@ -59,24 +62,27 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="folder for outputs (default: outputs)")
     parser.add_argument("--ledger", type=Path, default=None,
                         help="the request ledger (default: OUTPUTS/requests/ledger.sqlite3)")
-    parser.add_argument("--outbox", type=Path, default=None,
-                        help="write replies as .eml files here instead of sending them")
-    parser.add_argument("--smtp-host", default=os.environ.get("ACCESSIBLE_FORMATS_SMTP_HOST", ""))
-    parser.add_argument("--smtp-port", type=int,
-                        default=int(os.environ.get("ACCESSIBLE_FORMATS_SMTP_PORT", "25")))
-    parser.add_argument("--smtp-starttls", action="store_true")
-    parser.add_argument("--smtp-user", default=os.environ.get("ACCESSIBLE_FORMATS_SMTP_USER", ""))
-    parser.add_argument("--from", dest="from_address",
-                        default=os.environ.get("ACCESSIBLE_FORMATS_FROM", ""),
+    parser.add_argument("--config", type=Path, default=None,
+                        help=f"the service's settings (default: {CONFIG_FILE} here, or "
+                             f"ACCESSIBLE_FORMATS_CONFIG); options below override it")
+    parser.add_argument("--outbox", default=None, metavar="DIR",
+                        help="write replies as .eml files here instead of sending them "
+                             "(--outbox '' sends by SMTP even when the settings name an outbox)")
+    # Defaults of None: unset options fall back to the environment, then the settings file.
+    parser.add_argument("--smtp-host", default=None)
+    parser.add_argument("--smtp-port", type=int, default=None)
+    parser.add_argument("--smtp-starttls", action="store_true", default=None)
+    parser.add_argument("--smtp-user", default=None)
+    parser.add_argument("--from", dest="from_address", default=None,
                         help="the address replies come from")
-    parser.add_argument("--staff", dest="staff_address",
-                        default=os.environ.get("ACCESSIBLE_FORMATS_STAFF", ""),
+    parser.add_argument("--organisation", default=None, help="the name that signs replies")
+    parser.add_argument("--staff", dest="staff_address", default=None,
                         help="who is told when a request needs a person")
-    parser.add_argument("--size-limit-mb", type=float, default=DEFAULT_SIZE_LIMIT / 2 ** 20,
-                        help="largest total attachment size (default 15)")
-    parser.add_argument("--collect-url", default="",
+    parser.add_argument("--size-limit-mb", type=float, default=None,
+                        help="largest email, attachments counted as encoded (default 15)")
+    parser.add_argument("--collect-url", default=None,
                         help="where large files can be collected (URL of outputs/requests/)")
-    parser.add_argument("--rate-limit", type=int, default=10,
+    parser.add_argument("--rate-limit", type=int, default=None,
                         help="requests answered per address per day (default 10)")
     parser.add_argument("--retry-seconds", type=float, default=60,
                         help="first SMTP retry delay; it doubles each time (default 60)")
@@ -89,23 +95,39 @@ def ledger_path(args: argparse.Namespace) -> Path:
     return args.ledger or args.outputs / "requests" / "ledger.sqlite3"
 
 
+def service_config(args: argparse.Namespace) -> ServiceConfig:
+    """The settings file and environment, with the command line's options over them."""
+    config = load_config(args.config)
+    overrides = {name: value for name, value in (
+        ("from_address", args.from_address), ("organisation", args.organisation),
+        ("staff_address", args.staff_address), ("size_limit_mb", args.size_limit_mb),
+        ("collect_url", args.collect_url), ("rate_limit", args.rate_limit),
+        ("smtp_host", args.smtp_host), ("smtp_port", args.smtp_port),
+        ("smtp_starttls", args.smtp_starttls), ("smtp_user", args.smtp_user),
+        ("outbox", args.outbox)) if value is not None}
+    return dataclasses.replace(config, **overrides)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    if args.outbox:
-        transport: OutboxTransport | SmtpTransport = OutboxTransport(args.outbox)
-    elif args.smtp_host:
-        transport = SmtpTransport(args.smtp_host, args.smtp_port, args.smtp_starttls,
-                                  args.smtp_user, os.environ.get(SMTP_PASSWORD_ENV, ""))
-        if args.smtp_user and not transport.password:
+    config = service_config(args)
+    hint = f" (or set it once in {CONFIG_FILE}: copy accessible-formats.example.toml)"
+    if config.outbox:
+        transport: OutboxTransport | SmtpTransport = OutboxTransport(Path(config.outbox))
+    elif config.smtp_host:
+        transport = SmtpTransport(config.smtp_host, config.smtp_port, config.smtp_starttls,
+                                  config.smtp_user, os.environ.get(SMTP_PASSWORD_ENV, ""))
+        if config.smtp_user and not transport.password:
             raise PipelineError(f"--smtp-user is set but {SMTP_PASSWORD_ENV} is empty")
     else:
-        raise PipelineError("say where replies go: --outbox DIR, or --smtp-host HOST")
-    if not args.from_address or "@" not in args.from_address:
-        raise PipelineError("say which address replies come from: --from formats@example.org")
-    reply = ReplySettings(from_address=args.from_address, staff_address=args.staff_address,
-                          size_limit=int(args.size_limit_mb * 2 ** 20),
-                          collect_url=args.collect_url)
+        raise PipelineError("say where replies go: --outbox DIR, or --smtp-host HOST" + hint)
+    if not config.from_address or "@" not in config.from_address:
+        raise PipelineError("say which address replies come from: --from formats@example.org"
+                            + hint)
+    reply = ReplySettings(from_address=config.from_address, staff_address=config.staff_address,
+                          size_limit=int(config.size_limit_mb * 2 ** 20),
+                          collect_url=config.collect_url, organisation=config.organisation)
     return Settings(sources_dir=args.sources_dir, outputs_dir=args.outputs, reply=reply,
-                    transport=transport, rate_limit=args.rate_limit,
+                    transport=transport, rate_limit=config.rate_limit,
                     max_attempts=args.max_attempts, backoff_seconds=args.retry_seconds)
 
 
@@ -144,13 +166,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         def one_pass(processor: Processor) -> Summary:
             return process_maildir(args.maildir, processor)
     else:
+        try:
+            imap_url = args.imap or service_config(args).imap_url
+        except PipelineError as error:
+            say(f"error: {error}")
+            return 2
+        if not imap_url:
+            say(f"error: say where requests arrive: --maildir DIR, or --imap URL, or [imap] url "
+                f"in {CONFIG_FILE}")
+            return 2
         password = os.environ.get(IMAP_PASSWORD_ENV, "")
         if not password:
             say(f"error: put the IMAP password in {IMAP_PASSWORD_ENV}")
             return 2
 
         def one_pass(processor: Processor) -> Summary:
-            return process_imap(args.imap, password, processor)
+            return process_imap(imap_url, password, processor)
     return _run(args, lambda processor: serve(lambda: one_pass(processor), args.once,
                                               args.interval))
 

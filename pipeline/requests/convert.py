@@ -1,15 +1,21 @@
-"""A one-off build for a request, into outputs/requests/<request-id>/.
+"""A one-off build for a request, into outputs/requests/<request-id>/, and what of it is sent.
 
 The standard outputs (outputs/<slug>/) are only ever read: when a request asks for a format with
 its default options, and the standard output is current by the build's own rule
 (build.current_outputs), the files are copied instead of rebuilt. Everything else is built by
 build_report into the request's own folder.
+
+What is attached is exactly what was asked: one file per format, except where the format is a
+set (braille: BRF and PEF; DAISY: its zip); audio is the one MP3, or its section files as one
+zip when the reader asked for tracks. Sizes are counted as the email carries them (base64).
 """
 from __future__ import annotations
 
+import math
 import mimetypes
 import shutil
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import stages
@@ -17,16 +23,32 @@ from ..errors import OptionsError, PipelineError, StageUnavailable
 from ..stage_api import Stage
 from .catalogue import CatalogueEntry
 from .safety import crash_point
-from .understand import FORMAT_LABELS, NEAREST, CannotMake, FormatRequest
+from .understand import FORMAT_LABELS, NEAREST, N_, CannotMake, FormatRequest  # noqa: F401
 
 # Files a stage writes for other stages, not for readers.
 NOT_FOR_READERS = (".pagemap.json", "manifest.json")
+# The reader's files of each format, by how their names end; a format not listed sends every
+# file it makes for readers (a new stage is never silently sent without its files).
+READER_FILES: dict[str, tuple[str, ...]] = {
+    "braille": (".brf", ".pef"), "word": (".docx",), "large-print": (".docx",),
+    "pdf": (".pdf",), "epub": (".epub",), "html": (".html",), "daisy": ("-daisy.zip",),
+}
+SMALLER_AUDIO_BITRATE = 32      # kbps: the lowest CBR rate of the audio stage, still clear speech
+EMAIL_OVERHEAD = 64 * 1024      # headers, the text and HTML bodies, MIME boundaries
+
+
+@dataclass(frozen=True)
+class Said:
+    """A sentence for the reader: a message id and its values, translated by reply.py."""
+    message: str
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Attachment:
     path: Path
     media_type: str
+    role: str = ""                # how the reply describes it: "brf", "mp3", "tracks", ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +57,7 @@ class MadeFormat:
     options: tuple[tuple[str, str], ...]
     files: tuple[Attachment, ...]
     reused: bool                  # copied from the standard outputs
+    smaller: bool = False         # made smaller to fit in an email
 
 
 @dataclass(frozen=True)
@@ -43,30 +66,31 @@ class Conversion:
     made: tuple[MadeFormat, ...]
     unavailable: tuple[CannotMake, ...]       # formats not available on this machine (yet)
     failed: tuple[tuple[str, str], ...]       # (format, reason) that could not be built
-    notes: tuple[str, ...]                    # e.g. an option we could not honour
+    notes: tuple[Said, ...]                   # e.g. an option we could not honour
+    folder: Path = Path()                     # the request's folder for this report
 
 
 def plan(requests: tuple[FormatRequest, ...]) -> tuple[list[FormatRequest], list[CannotMake],
-                                                       list[str]]:
+                                                       list[Said]]:
     """Which requested formats can be made here, with options we can honour."""
     ready: list[FormatRequest] = []
     unavailable: list[CannotMake] = []
-    notes: list[str] = []
+    notes: list[Said] = []
     for request in requests:
         try:
             stage = stages.get(request.format)
-        except StageUnavailable as error:
+        except StageUnavailable:
             unavailable.append(CannotMake(asked=FORMAT_LABELS.get(request.format, request.format),
                                           nearest=nearest_available(request.format),
-                                          why=f"it is not available yet ({error})"))
+                                          why="", not_yet=True))
             continue
         try:
             stages.make_options(stage, request.options_dict)
         except OptionsError as error:
-            label = FORMAT_LABELS.get(request.format, request.format)
-            notes.append(f"We couldn't make the {label} exactly as you asked ({_reason(error)}), "
-                         f"so we have made our standard {label}.")
-            request = FormatRequest(request.format)
+            notes.append(Said(N_("We couldn't make the {format} exactly as you asked ({reason}), "
+                                 "so we have made our standard {format}."),
+                              (("format", request.format), ("reason", _reason(error)))))
+            request = FormatRequest(request.format, (), request.tracks)
         ready.append(request)
     return ready, unavailable, notes
 
@@ -101,21 +125,72 @@ def convert(entry: CatalogueEntry, requests: tuple[FormatRequest, ...], request_
     crash_point("converting")
     failed: list[tuple[str, str]] = []
     if to_build:
-        from ..build import build_report
-        result = build_report(entry.source, request_dir, [r.format for r in to_build],
-                              {r.format: r.options_dict for r in to_build if r.options},
-                              show_progress=show_progress)
-        for request in to_build:
-            if request.format in result.failed or request.format not in result.outputs:
-                failed.append((request.format, result.errors.get(request.format, "no output")))
-                continue
-            stage = stages.get(request.format)
-            files = tuple(_attachment(path, stage) for path in result.outputs[request.format]
-                          if not path.name.endswith(NOT_FOR_READERS))
-            made.append(MadeFormat(request.format, request.options, files, reused=False))
+        built, failed = _build(entry, to_build, request_dir, show_progress)
+        made += built
     order = [r.format for r in ready]
     made.sort(key=lambda m: order.index(m.format))
-    return Conversion(entry, tuple(made), tuple(unavailable), tuple(failed), tuple(notes))
+    tracks = {r.format for r in ready if r.tracks}
+    chosen = tuple(_for_reader(m, m.format in tracks, request_dir, entry.slug) for m in made)
+    return Conversion(entry, chosen, tuple(unavailable), tuple(failed), tuple(notes),
+                      request_dir)
+
+
+def _build(entry: CatalogueEntry, requests: list[FormatRequest], out_dir: Path,
+           show_progress: bool) -> tuple[list[MadeFormat], list[tuple[str, str]]]:
+    from ..build import build_report
+    result = build_report(entry.source, out_dir, [r.format for r in requests],
+                          {r.format: r.options_dict for r in requests if r.options},
+                          show_progress=show_progress)
+    made, failed = [], []
+    for request in requests:
+        if request.format in result.failed or request.format not in result.outputs:
+            failed.append((request.format, result.errors.get(request.format, "no output")))
+            continue
+        stage = stages.get(request.format)
+        files = tuple(_attachment(path, stage) for path in result.outputs[request.format]
+                      if not path.name.endswith(NOT_FOR_READERS))
+        made.append(MadeFormat(request.format, request.options, files, reused=False))
+    return made, failed
+
+
+def _for_reader(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) -> MadeFormat:
+    """Only the files a reader of this format gets, each with its role in the reply."""
+    if made.format == "audio":
+        return replace(made, files=_audio_files(made, tracks, request_dir, slug))
+    endings = READER_FILES.get(made.format)
+    files = [a for a in made.files if endings is None or a.path.name.endswith(endings)]
+    return replace(made, files=tuple(replace(a, role=_role(made.format, a.path))
+                                     for a in files))
+
+
+def _role(format_name: str, path: Path) -> str:
+    if format_name == "braille":
+        return path.suffix.lstrip(".")            # "brf" or "pef"
+    return format_name
+
+
+def _audio_files(made: MadeFormat, tracks: bool, request_dir: Path,
+                 slug: str) -> tuple[Attachment, ...]:
+    """The one MP3 (with its chapters); or, for tracks, the section MP3s and playlist as a zip."""
+    whole = [a for a in made.files if a.path.name == f"{slug}.mp3"]
+    sections = sorted((a for a in made.files if a.path.parent.name == "audio"
+                       and a.path.suffix in (".mp3", ".m3u8")), key=lambda a: a.path.name)
+    if not tracks or not sections:
+        return tuple(replace(a, role="mp3") for a in whole)
+    archive = request_dir / f"{slug}-tracks{'-smaller' if made.smaller else ''}.zip"
+    _zip(archive, [a.path for a in sections], slug)
+    return (Attachment(archive, "application/zip", "tracks"),)
+
+
+def _zip(archive: Path, paths: list[Path], folder: str) -> None:
+    """A zip that unpacks to one folder named after the report. MP3s are stored, not deflated:
+    they do not compress, and storing keeps the zip quick to make."""
+    temporary = archive.with_suffix(".zip.part")
+    with zipfile.ZipFile(temporary, "w") as handle:
+        for path in paths:
+            kind = zipfile.ZIP_STORED if path.suffix == ".mp3" else zipfile.ZIP_DEFLATED
+            handle.write(path, f"{folder}/{path.name}", compress_type=kind)
+    temporary.replace(archive)
 
 
 def _attachment(path: Path, stage: Stage) -> Attachment:
@@ -123,6 +198,53 @@ def _attachment(path: Path, stage: Stage) -> Attachment:
     media_type = stage.media_types.get(suffix) or mimetypes.guess_type(path.name)[0] \
         or "application/octet-stream"
     return Attachment(path, media_type)
+
+
+# ------------------------------------------------------------------ fitting in an email
+
+
+def encoded_size(size: int) -> int:
+    """Bytes a file of `size` bytes takes in an email: base64 (4 per 3) in 76-character lines
+    with CRLF, as the email package writes it."""
+    characters = 4 * math.ceil(size / 3)
+    return characters + 2 * math.ceil(characters / 76)
+
+
+def email_size(conversions: list[Conversion]) -> int:
+    return EMAIL_OVERHEAD + sum(encoded_size(a.path.stat().st_size)
+                                for c in conversions for m in c.made for a in m.files)
+
+
+def fit_to_limit(conversions: list[Conversion], limit: int, *, show_progress: bool = False
+                 ) -> tuple[list[Conversion], bool]:
+    """Conversions whose files fit in one email of `limit` bytes (encoded), and whether they do.
+
+    Too large: audio the reader did not ask a bit rate for is made again at the lowest bit rate
+    (speech stays clear; it is mono already). If that is still too large, the caller offers the
+    collect link instead of attachments.
+    """
+    if email_size(conversions) <= limit:
+        return conversions, True
+    smaller = [_smaller_audio(conversion, show_progress) for conversion in conversions]
+    return smaller, email_size(smaller) <= limit
+
+
+def _smaller_audio(conversion: Conversion, show_progress: bool) -> Conversion:
+    made = list(conversion.made)
+    for index, item in enumerate(made):
+        options = dict(item.options)
+        if item.format != "audio" or "bitrate" in options or item.smaller:
+            continue
+        options["bitrate"] = str(SMALLER_AUDIO_BITRATE)
+        request = FormatRequest("audio", tuple(sorted(options.items())))
+        folder = conversion.folder / "smaller"
+        built, failed = _build(conversion.report, [request], folder, show_progress)
+        if failed:
+            continue         # the full-quality files stay; the collect link is offered
+        tracks = any(a.role == "tracks" for a in item.files)
+        made[index] = _for_reader(replace(built[0], smaller=True, options=item.options), tracks,
+                                  folder, conversion.report.slug)
+    return replace(conversion, made=tuple(made))
 
 
 def _reuse_standard(entry: CatalogueEntry, request: FormatRequest, standard_dir: Path,

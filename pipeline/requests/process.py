@@ -16,12 +16,12 @@ from typing import Union
 from ..errors import PipelineError
 from ..manifest import write_atomic
 from .catalogue import Catalogue, load_catalogue
-from .convert import Conversion, convert
+from .convert import Conversion, convert, fit_to_limit
 from .ledger import TERMINAL, Ledger, Row
 from .parse import MAX_MESSAGE_BYTES, parse_bytes
-from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, _closing,
-                    compose, files_body, reply_message_id, staff_notice, unclear_body,
-                    unknown_report_body)
+from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, compose,
+                    files_body, reply_message_id, staff_notice, too_large_body,
+                    unclear_body, unknown_report_body, which_report_body)
 from .safety import TOO_LARGE_REASON, crash_point, reason_to_ignore
 from .understand import understand
 
@@ -217,12 +217,7 @@ class Processor:
         message = row.message
         settings = self.settings.reply
         if message.too_large:
-            body = ["Hello,", f"Thank you for your email. It was too large for us to read "
-                    f"(more than {MAX_MESSAGE_BYTES // 1_000_000} MB, usually because of an "
-                    f"attachment), so we could not see which report and format you would like.",
-                    "Please send your request again without attachments: just the name of the "
-                    "report and the format, for example \"the annual review in large print\"."] \
-                + _closing(settings)
+            body = too_large_body(settings, MAX_MESSAGE_BYTES // 1_000_000)
             write_atomic(self.request_dir(row) / REPLY_FILE,
                          bytes(compose(message, row.request_id, body, settings)))
             return
@@ -237,27 +232,27 @@ class Processor:
         crash_point("understood")
         attachments: list[tuple[Path, str]] = []
         if understanding.kind == "unclear":
-            named = understanding.reports[0].title if understanding.reports else ""
-            body = unclear_body(self.catalogue, settings, named)
+            body = unclear_body(self.catalogue, settings, understanding)
+        elif understanding.kind == "which-report":
+            body = which_report_body(understanding, settings)
         elif understanding.kind == "unknown-report":
-            body = unknown_report_body(self.catalogue, settings)
+            body = unknown_report_body(self.catalogue, settings, understanding)
         else:
             conversions = self._convert(row, understanding)
             crash_point("converted")
+            conversions, fits = fit_to_limit(conversions, settings.size_limit,
+                                             show_progress=self.settings.show_progress)
             attachments = [(a.path, a.media_type) for c in conversions for m in c.made
                            for a in m.files]
-            total = sum(path.stat().st_size for path, _ in attachments)
-            too_large = total > settings.size_limit
+            too_large = not fits
             collect_at = f"{settings.collect_url.rstrip('/')}/{row.request_id}/" \
                 if settings.collect_url else ""
-            notes = understanding.notes + ((understanding.report_guess,)
-                                           if understanding.report_guess else ())
-            body = files_body(conversions, notes, list(understanding.cannot_make), too_large,
-                              collect_at, settings)
+            body = files_body(conversions, understanding, too_large, collect_at, settings)
             self._tell_staff_about_problems(row, conversions, too_large and not collect_at)
             if too_large:
                 attachments = []
-        reply = compose(message, row.request_id, body, settings, attachments)
+        reply = compose(message, row.request_id, body, settings, attachments,
+                        understanding.language)
         write_atomic(self.request_dir(row) / REPLY_FILE, bytes(reply))
 
     def _convert(self, row: Row, understanding) -> list[Conversion]:

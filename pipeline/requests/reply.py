@@ -3,6 +3,10 @@
 Every reply goes to one address only (the sender, or their Reply-To), says "Re:", threads with
 In-Reply-To/References, and carries `Auto-Submitted: auto-replied` (RFC 3834) so other robots
 do not answer it.
+
+Every sentence a requester reads is a message id of pipeline/i18n.py's catalogues, written in the
+language of the request (`_ = words_for(understanding.language)`): English and Welsh. Each
+attachment is named with who it is for and how to open it.
 """
 from __future__ import annotations
 
@@ -19,26 +23,53 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Callable
 
-from .catalogue import Catalogue
-from .convert import Conversion, MadeFormat
+from ..i18n import Words, words_for
+from .catalogue import Catalogue, CatalogueEntry
+from .convert import Attachment, Conversion, MadeFormat, Said
 from .parse import ParsedMessage
-from .understand import FORMAT_LABELS, CannotMake
+from .understand import FORMAT_LABELS, N_, CannotMake, Understanding
 
 DEFAULT_SIZE_LIMIT = 15 * 1024 * 1024
-SIGN_OFF = "The accessible formats team"
+SIGN_OFF = N_("The accessible formats team")
 
-# What each file is for, in plain words.
-HOW_TO_USE = {
-    "braille": "for a braille display or embosser",
-    "large-print": "opens in Word, LibreOffice or Pages, ready to print or read on screen",
-    "word": "opens in Word, LibreOffice or Pages and works well with screen readers",
-    "pdf": "a tagged PDF that works with screen readers",
-    "epub": "for e-book apps and readers such as Apple Books, Thorium or a Kindle",
-    "audio": "plays on a phone, computer or DAISY player",
-    "html": "opens in any web browser",
+# What each file is, who it is for and how to open it, by its role (convert.Attachment.role).
+FILE_WORDS = {
+    "brf": N_("{name}: braille ready to emboss, or to read on a braille display or notetaker "
+              "(BRF)."),
+    "pef": N_("{name}: the same braille as a PEF file, for embossers and braille apps that "
+              "read PEF."),
+    "large-print": N_("{name}: large print for reading on paper or on screen. Open it in Word, "
+                      "LibreOffice or Pages, and print it on A4 paper."),
+    "word": N_("{name}: a Word document for screen readers, and for changing the text size or "
+               "colours. Open it in Word, LibreOffice, Pages or Google Docs."),
+    "pdf": N_("{name}: a tagged PDF for screen readers and for printing. Open it in Adobe "
+              "Acrobat Reader or your web browser."),
+    "epub": N_("{name}: an EPUB 3 e-book for reading apps such as Apple Books, Thorium Reader, "
+               "Google Play Books or a Kobo; Kindles read it through Send to Kindle."),
+    "mp3": N_("{name}: the whole report read aloud as one MP3 file, with a chapter at each "
+              "heading. Open it in any music or podcast app, or copy it to an MP3 or DAISY "
+              "player."),
+    "tracks": N_("{name}: the report read aloud as one MP3 file per section, with a playlist, "
+                 "in a zip file. Unzip it (open it, then choose Extract all) and copy the folder "
+                 "to your player: the files play in order."),
+    "daisy": N_("{name}: a DAISY talking book (the text and the audio together) in a zip file. "
+                "Unzip it and open the folder in a DAISY app such as Dolphin EasyReader or "
+                "Thorium Reader, or copy the folder to a DAISY player such as a Victor Reader "
+                "Stream or a Plextalk."),
+    "html": N_("{name}: a web page. Open it in any web browser (double-click it)."),
 }
-BRAILLE_CODE_NAMES = {"en-ueb": "English (UEB)", "en-us": "American English", "cy": "Welsh",
-                      "fr": "French", "de": "German", "es": "Spanish", "ga": "Irish"}
+BRAILLE_CODE_NAMES = {"en-ueb": N_("English (UEB)"), "en-us": N_("American English"),
+                      "cy": N_("Welsh"), "fr": N_("French"), "de": N_("German"),
+                      "es": N_("Spanish"), "ga": N_("Irish")}
+PAPER_COLOURS = {"cream": N_("cream"), "yellow": N_("yellow"), "buff": N_("buff"),
+                 "blue": N_("blue"), "pink": N_("pink"), "green": N_("green"),
+                 "lilac": N_("lilac"), "grey": N_("grey"), "ivory": N_("ivory")}
+FORMAT_LIST = [N_("large print (any size from 16 to 48 point, and paper colour)"),
+               N_("braille (grade 1 uncontracted or grade 2 contracted)"),
+               N_("audio (MP3, slower or faster if you like)"),
+               N_("DAISY talking book"),
+               N_("EPUB e-book (also for Kindle)"), N_("Word document"), N_("PDF"),
+               N_("web page (HTML)")]
 
 # A reply body: paragraphs (str) and bullet lists (list[str]), rendered twice (text and HTML).
 Body = list["str | list[str]"]
@@ -50,107 +81,185 @@ class ReplySettings:
     staff_address: str = ""
     size_limit: int = DEFAULT_SIZE_LIMIT
     collect_url: str = ""         # where large files can be collected: <collect_url><request-id>/
+    organisation: str = ""        # signs the replies; "" -> "The accessible formats team"
 
 
 # ------------------------------------------------------------------ wording
 
 
-def describe_options(made: MadeFormat) -> str:
+def said(_: Words, item: "str | Said") -> str:
+    """A note in the reader's language; format names among its values are translated too."""
+    if isinstance(item, str):
+        return _(item)
+    values = {name: (_(FORMAT_LABELS[value]) if name == "format" and value in FORMAT_LABELS
+                     else value) for name, value in item.values}
+    return _(item.message, **values)
+
+
+def describe_options(_: Words, made: MadeFormat) -> str:
     options = dict(made.options)
     parts = []
     if "font_size" in options:
-        parts.append(f"{options['font_size']} point")
+        parts.append(_("{size} point", size=options["font_size"]))
     if "table" in options:
         table = options["table"]
         language = next((name for prefix, name in BRAILLE_CODE_NAMES.items()
                          if table.startswith(prefix)), table)
-        grade = "grade 1, uncontracted" if re.search(r"g1|comp6", table) else "grade 2, contracted"
-        parts.append(f"{language} braille, {grade}")
+        parts.append(_(language))
+        parts.append(_("grade 1, uncontracted") if re.search(r"g1|comp6", table)
+                     else _("grade 2, contracted"))
     if "rate" in options:
-        parts.append("read more slowly" if int(options["rate"]) < 175 else "read faster")
+        parts.append(_("read more slowly") if int(options["rate"]) < 175 else _("read faster"))
     if "paper_colour" in options:
-        parts.append(f"{options['paper_colour']} paper")
+        colour = options["paper_colour"]
+        parts.append(_("{colour} paper", colour=_(PAPER_COLOURS.get(colour, colour))))
     if options.get("high_contrast") == "true":
-        parts.append("high contrast")
+        parts.append(_("high contrast"))
     if "font_family" in options:
         parts.append(options["font_family"])
     if "line_spacing" in options:
-        parts.append(f"line spacing {options['line_spacing']}")
-    for name in ("cells", "lines"):
-        if name in options:
-            parts.append(f"{options[name]} {name}")
+        parts.append(_("line spacing {spacing}", spacing=options["line_spacing"]))
+    if "cells" in options:
+        parts.append(_("{n} cells", n=options["cells"]))
+    if "lines" in options:
+        parts.append(_("{n} lines", n=options["lines"]))
+    if made.smaller:
+        parts.append(_("lower sound quality, to fit in an email"))
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _offer(item: CannotMake) -> str:
-    offer = (f" We can send it as {_article(FORMAT_LABELS.get(item.nearest, item.nearest))} "
-             f"instead: just reply to say so.") if item.nearest else ""
-    return f"We can't make {item.asked}: {item.why}.{offer}"
+def describe_file(_: Words, attachment: Attachment) -> str:
+    words = FILE_WORDS.get(attachment.role)
+    return _(words, name=attachment.path.name) if words else attachment.path.name
 
 
-def _article(label: str) -> str:
-    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
+def _offer(_: Words, item: CannotMake) -> str:
+    if item.not_yet:
+        text = _("We can't make the {format} yet: we are still building it.",
+                 format=_(item.asked))
+    else:
+        text = _("We can't make {asked}: {why}.", asked=_(item.asked), why=_(item.why))
+    if item.nearest:
+        text += " " + _("We can send the {format} instead: just reply to say so.",
+                        format=_(FORMAT_LABELS.get(item.nearest, item.nearest)))
+    return text
 
 
-def files_body(conversions: list[Conversion], notes: tuple[str, ...], extra: list[CannotMake],
-               too_large: bool, collect_at: str, settings: ReplySettings) -> Body:
-    body: Body = ["Hello,", "Thank you for your email."]
+def files_body(conversions: list[Conversion], understanding: Understanding, too_large: bool,
+               collect_at: str, settings: ReplySettings) -> Body:
+    _ = words_for(understanding.language)
+    body: Body = [_("Hello,"), _("Thank you for your email.")]
     for conversion in conversions:
         if conversion.made:
-            body.append(f"Here is {conversion.report.title}:")
-            body.append([f"{FORMAT_LABELS.get(m.format, m.format)}{describe_options(m)}: "
-                         f"{', '.join(a.path.name for a in m.files)} ({HOW_TO_USE.get(m.format, '')})"
-                         for m in conversion.made])
+            body.append(_("Here is {title}:", title=conversion.report.title))
+            for made in conversion.made:
+                label = _(FORMAT_LABELS.get(made.format, made.format))
+                body.append(f"{label[:1].upper()}{label[1:]}{describe_options(_, made)}:")
+                body.append([describe_file(_, attachment) for attachment in made.files])
         for item in conversion.unavailable:
-            body.append(_offer(item))
+            body.append(_offer(_, item))
         for format_name, _reason in conversion.failed:
-            body.append(f"We couldn't make the {FORMAT_LABELS.get(format_name, format_name)} of "
-                        f"{conversion.report.title} this time. A member of our team has been "
-                        f"told and will send it to you.")
-        body.extend(conversion.notes)
-    body.extend(_offer(item) for item in extra)
-    body.extend(notes)
+            body.append(_("We couldn't make the {format} of {title} this time. A member of our "
+                          "team has been told and will send it to you.",
+                          format=_(FORMAT_LABELS.get(format_name, format_name)),
+                          title=conversion.report.title))
+        body.extend(said(_, note) for note in conversion.notes)
+        if any(made.smaller for made in conversion.made) and not too_large:
+            body.append(_("The audio was too large to send by email at full quality, so we have "
+                          "sent it at a lower sound quality, which is still clear for speech."))
+    body.extend(_offer(_, item) for item in understanding.cannot_make)
+    body.extend(said(_, note) for note in understanding.notes)
+    if understanding.newest_of_series:
+        body.append(_("You didn't say which year, so we have sent the newest: {title}. If you "
+                      "meant an earlier one, just reply with its year.",
+                      title=understanding.newest_of_series))
     if too_large:
-        body.append(f"The files are too large to send by email (more than "
-                    f"{settings.size_limit // (1024 * 1024)} MB). " +
-                    (f"You can collect them here: {collect_at}" if collect_at else
-                     "A member of our team has been told and will send them another way."))
-    return body + _closing(settings)
+        body.append(_("The files are too large to send by email (more than {size} MB).",
+                      size=_.number(round(settings.size_limit / 2 ** 20, 1))))
+        body.append(_("You can collect them here: {url}", url=collect_at) if collect_at else
+                    _("A member of our team has been told and will send them another way."))
+    return body + _closing(_, settings)
 
 
-def unclear_body(catalogue: Catalogue, settings: ReplySettings, understood_report: str = "") -> Body:
-    opening = (f"Thank you for asking about {understood_report}. Which format would you like?"
-               if understood_report else
-               "Thank you for your email. We couldn't tell which report and which format you "
-               "would like.")
-    return ["Hello,", opening, "These are our reports:", catalogue.titles() or ["(none yet)"],
-            "And these are the formats we make:", _format_list(),
-            "Just reply with the report and the format, for example: "
-            f"\"{_example(catalogue)} in large print, 24 point\"."] + _closing(settings)
+def unclear_body(catalogue: Catalogue, settings: ReplySettings,
+                 understanding: Understanding | None = None) -> Body:
+    language = understanding.language if understanding else "en"
+    _ = words_for(language)
+    named = understanding.reports[0].title if understanding and understanding.reports else ""
+    opening = (_("Thank you for asking about {title}. Which format would you like?", title=named)
+               if named else _("Thank you for your email. We couldn't tell which report and "
+                               "which format you would like."))
+    return [_("Hello,"), opening, _("These are our reports:"), catalogue.titles() or ["-"],
+            _("And these are the formats we make:"), _format_list(_),
+            _("Just reply with the report and the format, for example: \"{example}\".",
+              example=_("{title} in large print, 24 point", title=_example(catalogue)))] + \
+        _closing(_, settings)
 
 
-def unknown_report_body(catalogue: Catalogue, settings: ReplySettings) -> Body:
-    return ["Hello,", "Thank you for your email. We couldn't find the report you asked for.",
-            "These are the reports we have:", catalogue.titles() or ["(none yet)"],
-            "Just reply with the name of the one you would like, and the format."] + \
-        _closing(settings)
+def which_report_body(understanding: Understanding, settings: ReplySettings) -> Body:
+    """Equally likely reports: list them and ask; nothing is sent until the reader says."""
+    _ = words_for(understanding.language)
+    formats = [_(FORMAT_LABELS.get(f.format, f.format)) for f in understanding.formats]
+    ask = (_("Just reply with the one you would like (or say \"both\"), and we will send it as "
+             "{formats}.", formats=", ".join(formats)) if formats else
+           _("Just reply with the one you would like, and the format."))
+    return [_("Hello,"), _("Thank you for your email. More than one of our reports matches what "
+                           "you asked for:"),
+            [_entry_line(entry) for entry in understanding.candidates], ask] + \
+        _closing(_, settings)
 
 
-def _format_list() -> list[str]:
-    return ["large print (any size from 16 to 48 point, and paper colour)",
-            "braille (grade 1 uncontracted or grade 2 contracted)",
-            "audio (MP3, slower or faster if you like)", "EPUB e-book (also for Kindle)",
-            "Word document", "PDF", "web page (HTML)"]
+def _entry_line(entry: CatalogueEntry) -> str:
+    extra = entry.subtitle or (str(entry.year) if entry.year and str(entry.year) not in
+                               entry.title else "")
+    return f"{entry.title} ({extra})" if extra else entry.title
+
+
+def unknown_report_body(catalogue: Catalogue, settings: ReplySettings,
+                        understanding: Understanding | None = None) -> Body:
+    _ = words_for(understanding.language if understanding else "en")
+    return [_("Hello,"), _("Thank you for your email. We couldn't find the report you asked for."),
+            _("These are the reports we have:"), catalogue.titles() or ["-"],
+            _("Just reply with the name of the one you would like, and the format.")] + \
+        _closing(_, settings)
+
+
+def too_large_body(settings: ReplySettings, limit_mb: int) -> Body:
+    """A message too large to read: we cannot tell its language, so the reply is in English."""
+    _ = words_for("en")
+    return [_("Hello,"),
+            _("Thank you for your email. It was too large for us to read (more than {size} MB, "
+              "usually because of an attachment), so we could not see which report and format "
+              "you would like.", size=limit_mb),
+            _("Please send your request again without attachments: just the name of the report "
+              "and the format, for example \"the annual review in large print\".")] + \
+        _closing(_, settings)
+
+
+def _format_list(_: Words) -> list[str]:
+    from .. import stages
+    from ..errors import StageUnavailable
+    items = []
+    for item in FORMAT_LIST:
+        if item == "DAISY talking book":
+            try:
+                stages.get("daisy")
+            except StageUnavailable:
+                continue
+        items.append(_(item))
+    return items
 
 
 def _example(catalogue: Catalogue) -> str:
     return catalogue.entries[0].title if catalogue.entries else "Annual Review"
 
 
-def _closing(settings: ReplySettings) -> list[str]:
-    person = (f" If anything is wrong, write to {settings.staff_address} and a person will help."
-              if settings.staff_address else "")
-    return [f"This reply was sent automatically.{person}", f"Best wishes,\n{SIGN_OFF}"]
+def _closing(_: Words, settings: ReplySettings) -> list[str]:
+    person = (" " + _("If anything is wrong, write to {address} and a person will help.",
+                      address=settings.staff_address) if settings.staff_address else "")
+    signature = settings.organisation or _(SIGN_OFF)
+    best_wishes = _("Best wishes,")
+    return [_("This reply was sent automatically.") + person, f"{best_wishes}\n{signature}"]
 
 
 def render_text(body: Body) -> str:
@@ -163,14 +272,15 @@ def render_text(body: Body) -> str:
     return "\n\n".join(lines) + "\n"
 
 
-def render_html(body: Body, title: str) -> str:
+def render_html(body: Body, title: str, language: str = "en") -> str:
     parts = []
     for item in body:
         if isinstance(item, list):
             parts.append("<ul>" + "".join(f"<li>{html.escape(e)}</li>" for e in item) + "</ul>")
         else:
             parts.append("<p>" + html.escape(item).replace("\n", "<br>") + "</p>")
-    return (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+    lang = "cy" if language == "cy" else "en-GB"
+    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title></head>"
             f'<body style="font-family: Arial, sans-serif; font-size: 1.2em; line-height: 1.5">'
             + "\n".join(parts) + "</body></html>\n")
@@ -185,7 +295,7 @@ def reply_subject(subject: str) -> str:
 
 
 def compose(original: ParsedMessage, request_id: str, body: Body, settings: ReplySettings,
-            attachments: list[tuple[Path, str]] = ()) -> EmailMessage:
+            attachments: list[tuple[Path, str]] = (), language: str = "en") -> EmailMessage:
     # A non-ASCII local part can only travel as UTF-8 headers (RFC 6532), sent with SMTPUTF8.
     message = EmailMessage(policy=policy.SMTP if ascii_address(original.reply_to).isascii()
                            else policy.SMTPUTF8)
@@ -201,11 +311,13 @@ def compose(original: ParsedMessage, request_id: str, body: Body, settings: Repl
     message["X-Auto-Response-Suppress"] = "All"      # asks Exchange not to auto-answer us
     message["X-Loop"] = settings.from_address
     message.set_content(render_text(body))
-    message.add_alternative(render_html(body, message["Subject"]), subtype="html")
+    message.add_alternative(render_html(body, message["Subject"], language), subtype="html")
     for path, media_type in attachments:
         main, _, sub = media_type.partition("/")
         message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream",
                                filename=path.name)
+    # Last: set_content and add_attachment move or clear Content-* headers (RFC 3282).
+    message["Content-Language"] = "cy" if language == "cy" else "en-GB"
     return message
 
 
