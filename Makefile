@@ -3,6 +3,7 @@
 #   make all REPORT=<slug>        every format of one report
 #   make pdf|word|large-print|audio|epub|braille|html [REPORT=<slug>]
 #   make check | test | bench | request EMAIL=path.eml | clean
+#   make site                     outputs/site/: accessible-versions pages and build reports
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 CLI     := $(VENV)/bin/accessible-formats
@@ -13,7 +14,7 @@ FORMATS := html pdf word large-print epub braille audio
 # REQUEST_ARGS="--smtp-host mail.example.org --smtp-starttls --smtp-user formats --from formats@example.org"
 REQUEST_ARGS ?= --outbox outputs/requests/outbox
 
-.PHONY: all setup setup-test check test bench request clean $(FORMATS)
+.PHONY: all setup setup-test check test bench request site clean $(FORMATS)
 
 all: setup
 	$(CLI) build $(REPORT) $(OPTIONS)
@@ -39,6 +40,10 @@ bench: setup-test
 request: setup
 	@test -n "$(EMAIL)" || { echo "usage: make request EMAIL=path/to/message.eml" >&2; exit 2; }
 	$(CLI) request $(EMAIL) $(REQUEST_ARGS)
+
+# The site needs the preview tools (poppler, LibreOffice) that set-up installs for tests.
+site: setup-test
+	$(CLI) site $(SITE_ARGS)
 
 clean:
 	rm -rf outputs
