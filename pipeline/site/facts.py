@@ -62,7 +62,7 @@ class BrailleFacts:
     cells: int
     lines: int
     first_page: tuple[str, ...]   # rows of Unicode braille, as the PEF has them
-    table: str                    # the liblouis table option the stage was built with
+    table: str                    # the liblouis table the stage used (its option resolved)
 
 
 @dataclass
@@ -130,10 +130,13 @@ def read_report(out_dir: Path) -> ReportFacts:
     formats: dict[str, FormatFacts] = {}
     for name, entry in record.get("stages", {}).items():
         formats[name] = _format_facts(out_dir, name, entry)
+    meta = _report_meta(out_dir, formats)
+    for facts in formats.values():
+        if facts.intact:
+            _read_format_details(out_dir, facts, meta.language)
     source = record.get("source", {})
     return ReportFacts(slug=out_dir.name, out_dir=out_dir, source_path=source.get("path", ""),
-                       source_sha256=source.get("sha256", ""),
-                       meta=_report_meta(out_dir, formats), formats=formats)
+                       source_sha256=source.get("sha256", ""), meta=meta, formats=formats)
 
 
 def _format_facts(out_dir: Path, name: str, entry: dict[str, Any]) -> FormatFacts:
@@ -151,18 +154,17 @@ def _format_facts(out_dir: Path, name: str, entry: dict[str, Any]) -> FormatFact
                   for f in shown_checks.get("findings") or []],
         metrics=dict(shown_checks.get("metrics") or {}), error=entry.get("error") or "",
         built_at=entry.get("built_at") or "", seconds=float(entry.get("seconds") or 0.0))
-    if facts.intact:
-        _read_format_details(out_dir, facts)
     return facts
 
 
-def _read_format_details(out_dir: Path, facts: FormatFacts) -> None:
+def _read_format_details(out_dir: Path, facts: FormatFacts, language: str) -> None:
     mp3 = facts.file_with_suffix(".mp3")
     if mp3 is not None:
         facts.duration_seconds, facts.chapters = audio_facts(out_dir / mp3.path)
     pef = facts.file_with_suffix(".pef")
     if pef is not None:
-        facts.braille = braille_facts(out_dir / pef.path, str(facts.options.get("table", "")))
+        table = resolved_braille_table(str(facts.options.get("table", "auto")), language)
+        facts.braille = braille_facts(out_dir / pef.path, table)
     epub = facts.file_with_suffix(".epub")
     if epub is not None:
         facts.toc = epub_toc(out_dir / epub.path)
@@ -205,6 +207,15 @@ def braille_facts(path: Path, table: str) -> BrailleFacts:
     rows = int(volumes[0].get("rows", 0)) if volumes else 0
     return BrailleFacts(pages=len(pages), volumes=len(volumes), cells=columns, lines=rows,
                         first_page=tuple(row.text or "" for row in first), table=table)
+
+
+def resolved_braille_table(option: str, language: str) -> str:
+    """The liblouis table the braille stage used: its option may be 'auto' or a language."""
+    from ..stages.braille.translate import TableError, resolve_table
+    try:
+        return resolve_table(option or "auto", language)
+    except TableError:
+        return option
 
 
 # ---------------------------------------------------------------- epub

@@ -179,7 +179,7 @@ def versions_page(report: ReportFacts, address: str, section_titles: dict[str, s
     if meta.subtitle:
         el(page.main, "p", meta.subtitle, class_="subtitle")
     if meta.date:
-        published = el(page.main, "p", _("Published: "), class_="published")
+        published = el(page.main, "p", _("Published") + ": ", class_="published")
         el(published, "time", _date_line(_, report), datetime=meta.date) \
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta.date) else \
             setattr(published, "text", published.text + meta.date)
@@ -275,11 +275,28 @@ def _download(_: Words, parent: etree._Element, facts: FormatFacts, record: Any,
 
 
 def braille_code_name(_: Words, table: str) -> str:
+    """The braille code in the page's language; other tables by liblouis's own display name."""
+    welsh_contracted = _("Welsh braille, contracted")
     names = {"en-ueb-g2.ctb": _("Unified English Braille, contracted (grade 2)"),
              "en-ueb-g1.ctb": _("Unified English Braille, uncontracted (grade 1)"),
-             "cy-cy-g2.ctb": _("Welsh braille, contracted"),
+             "cy-cy-g2.ctb": welsh_contracted, "cy.tbl": welsh_contracted,
              "cy-cy-g1.utb": _("Welsh braille, uncontracted")}
-    return names.get(table, table)
+    return names.get(table) or _table_display_name(table)
+
+
+def _table_display_name(table: str) -> str:
+    """liblouis tables say what they are in a '#-display-name:' header line."""
+    try:
+        with open(Path("/usr/share/liblouis/tables") / Path(table).name, encoding="utf-8",
+                  errors="replace") as handle:
+            for line in handle:
+                if line.startswith("#-display-name:"):
+                    return f"{line.split(':', 1)[1].strip()} ({table})"
+                if line.strip() and not line.startswith("#"):
+                    break
+    except OSError:
+        pass
+    return table
 
 
 # ---------------------------------------------------------------- build report

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..manifest import write_atomic
-from .facts import FormatFacts, OutputFile, ReportFacts
+from .facts import FormatFacts, OutputFile, ReportFacts, resolved_braille_table
 
 STATE_NAME = "previews.json"
 PDF_PAGES = 3                     # the first pages staff look at: title, contents, first text
@@ -200,15 +200,6 @@ def _docx_first_page(docx: Path, folder: Path, prefix: str, settings: dict[str, 
             raise PreviewError(f"LibreOffice wrote no PDF for {docx.name}: no Word preview")
         return {"pages": _render_pages(pdf, folder, prefix, 1, settings["width"]),
                 "page_count": page_count(pdf)}
-
-
-def resolved_braille_table(option: str, language: str) -> str:
-    """The liblouis table the braille stage used (its option may be 'auto' or a language)."""
-    from ..stages.braille.translate import TableError, resolve_table
-    try:
-        return resolve_table(option or "auto", language)
-    except TableError:
-        return "en-ueb-g2.ctb"
 
 
 def _braille_first_page(pef: Path, folder: Path, prefix: str, settings: dict[str, Any]
