@@ -180,8 +180,16 @@ def test_the_welsh_report_speaks_welsh(built):
         assert welsh in text, welsh
     for english in ("Download a version", "Ask us", "How to open it", "minutes"):
         assert english not in text, english
-    report = _text(_reader_page(built["site"] / WELSH / "build-report.html"))
+    staff = _reader_page(built["site"] / WELSH / "build-report.html")
+    report = _text(staff)
     assert "Adroddiad adeiladu" in report and "Wedi pasio" in report
+    # The checks' findings are English: marked so, inside the Welsh page; the empty keywords
+    # property (the Welsh source has none) points at the front matter.
+    messages = staff.xpath("//ol[contains(@class, 'findings')]//span")
+    assert messages and all(span.get("lang") == "en" for span in messages)
+    keywords = [li for li in staff.xpath("//ol[contains(@class, 'findings')]/li")
+                if "keywords property is empty" in _text(li)]
+    assert keywords and "ychwanegwch keywords at y pennyn YAML" in _text(keywords[0])
 
 
 def test_build_report_shows_checks_and_previews_from_the_real_files(built):

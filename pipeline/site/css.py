@@ -56,7 +56,7 @@ summary { cursor: pointer; color: var(--link); }
 table { border-collapse: collapse; margin: 1rem 0; max-width: 100%; }
 caption { text-align: start; font-weight: bold; margin-bottom: 0.5rem; }
 th, td { border: 0.0625rem solid var(--rule); padding: 0.375rem 0.625rem; text-align: start;
-  vertical-align: top; overflow-wrap: anywhere; hyphens: auto; }
+  vertical-align: top; overflow-wrap: break-word; }
 .good { color: var(--good); }
 .bad { color: var(--bad); font-weight: bold; }
 .findings li { margin: 0.75rem 0; }

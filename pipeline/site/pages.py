@@ -344,20 +344,23 @@ def status_words(_: Words, facts: FormatFacts) -> str:
 
 
 def _summary_table(_: Words, parent: etree._Element, report: ReportFacts, used: set[str]) -> None:
+    # Two columns, so the table fits 320 px in Welsh too (a third column broke words there).
     section = _section(parent, 2, _("Summary"), used)
-    table = el(section, "table")
+    table = el(section, "table", class_="summary")
     el(table, "caption", _("Each format and its checks"))
     head = el(el(table, "thead"), "tr")
-    for label in (_("Format"), _("Result"), _("Findings")):
+    for label in (_("Format"), _("Result")):
         el(head, "th", label, scope="col")
     body = el(table, "tbody")
     for facts in ordered_formats(report):
         row = el(body, "tr")
         cell = el(row, "th", scope="row")
         el(cell, "a", format_words(_, facts).label, href=f"#{_format_anchor(facts)}")
-        el(row, "td", status_words(_, facts),
-           class_="bad" if not facts.offered else "good")
-        el(row, "td", str(len(facts.findings)))
+        result = el(row, "td", class_="bad" if not facts.offered else "good")
+        el(result, "span", status_words(_, facts))
+        if facts.findings:
+            el(result, "br")
+            el(result, "span", f"{_('Findings')}: {len(facts.findings)}")
 
 
 def _format_anchor(facts: FormatFacts) -> str:
@@ -376,7 +379,8 @@ def _format_report(_: Words, parent: etree._Element, report: ReportFacts, facts:
     strong = el(state, "strong", status_words(_, facts))
     if facts.status == "failed":
         strong.tail = ". " + _("Readers are not offered this format until it builds again. "
-                               "Why: {error}", error=facts.error)
+                               "Why:") + " "
+        el(state, "span", facts.error, lang=None if _.language == "en" else "en")
     elif facts.built_at and facts.seconds < 1:
         strong.tail = ". " + _("Built on {when} in under a second.",
                                when=when_words(_, facts.built_at))
@@ -401,12 +405,19 @@ def _findings(_: Words, parent: etree._Element, report: ReportFacts, facts: Form
         item = el(listing, "li", class_=f"finding {finding.severity}")
         head = el(item, "p")
         el(head, "strong", severity.get(finding.severity, finding.severity) + ":")
-        el(head, "span", " " + finding.message)
+        head.find("strong").tail = " "
+        # The checks write English: say so, so a Welsh page's screen reader switches voice.
+        el(head, "span", finding.message, lang=None if _.language == "en" else "en")
         if finding.where:
             el(item, "p", _("Found in: {where}", where=finding.where))
         hint = hints.get((facts.name, number))
         source = report.source_path or _("the source")
-        if hint is not None and hint.line:
+        empty = re.fullmatch(r"the (\w+) property is empty", finding.message)
+        if empty:
+            el(item, "p", _("Where to fix it: add {field} to the front matter of {source} (in a "
+                            "Word source, to its document properties), then build again.",
+                            field=empty.group(1), source=source))
+        elif hint is not None and hint.line:
             el(item, "p", _("Where to fix it: {source}, line {line} (\u201c{quote}\u201d), then "
                             "build again.", source=source, line=hint.line, quote=hint.quote))
         elif hint is not None:
