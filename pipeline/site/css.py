@@ -74,6 +74,13 @@ table.braille td.back { font-family: ui-monospace, "DejaVu Sans Mono", monospace
    (centred headings, the page number at the right) shows as the embosser makes it. */
 table.braille td.cells { font-family: "DejaVu Sans", "Segoe UI Symbol", "Apple Braille",
   sans-serif; font-size: 1.125rem; }
+/* On a phone a braille row cannot keep its 40 cells on one line: both columns share the width,
+   the cells wrap, and the print side wraps by words (its centring spaces dropped). */
+@media (max-width: 40rem) {
+  table.braille thead th:first-child { width: 2.75rem; }
+  table.braille thead th:nth-child(2) { width: auto; }
+  table.braille td.back { white-space: normal; overflow-wrap: break-word; }
+}
 audio { width: 100%; max-width: 40rem; margin: 0.5rem 0; }
 .chapters .time { color: var(--muted); }
 .toc, .toc ol { padding-inline-start: 1.25rem; }
