@@ -4,6 +4,7 @@
 #   make pdf|word|large-print|audio|epub|braille|html [REPORT=<slug>]
 #   make check | test | lint | bench | request EMAIL=path.eml | clean
 #   make lock [UPGRADE=1]         regenerate requirements/*.txt from pyproject.toml
+#   make site                     outputs/site/: accessible-versions pages and build reports
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 CLI     := $(VENV)/bin/accessible-formats
@@ -19,7 +20,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 LOCK    := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
            $(if $(UPGRADE),--upgrade)
 
-.PHONY: all setup setup-test check test lint lock bench request clean $(FORMATS)
+.PHONY: all setup setup-test check test lint lock bench request site clean $(FORMATS)
 
 all: setup
 	$(CLI) build $(REPORT) $(OPTIONS)
@@ -56,6 +57,10 @@ bench: setup-test
 request: setup
 	@test -n "$(EMAIL)" || { echo "usage: make request EMAIL=path/to/message.eml" >&2; exit 2; }
 	$(CLI) request $(EMAIL) $(REQUEST_ARGS)
+
+# The site needs the preview tools (poppler, LibreOffice) that set-up installs for tests.
+site: setup-test
+	$(CLI) site $(SITE_ARGS)
 
 clean:
 	rm -rf outputs

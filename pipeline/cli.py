@@ -1,4 +1,4 @@
-"""`accessible-formats build|check|list|request|serve|requests`.
+"""`accessible-formats build|check|list|site|request|serve|requests`.
 
 Errors and progress go to stderr; `--json` results go to stdout. Exit codes: 0 all good,
 1 a stage or check failed, 2 the input (a source, an option, the command line) is wrong.
@@ -58,6 +58,8 @@ def make_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the reports and the formats")
     _common(listing)
     listing.set_defaults(func=cmd_list)
+
+    _register_site(sub)
 
     try:
         from .requests import commands as request_commands
@@ -207,3 +209,32 @@ def cmd_list(args: argparse.Namespace) -> int:
     for fmt in formats:
         print(f"  {fmt['format']}{'' if fmt['available'] else ' (' + fmt['reason'] + ')'}")
     return 0
+
+
+# ---------------------------------------------------------------- site (pipeline/site/)
+
+
+def _register_site(sub: argparse._SubParsersAction) -> None:
+    site = sub.add_parser("site", help="make outputs/site/: the accessible-versions pages and "
+                                       "the staff's build reports, from what has been built")
+    site.add_argument("--outputs", type=Path, default=Path("outputs"),
+                      help="folder the reports were built into (default: outputs)")
+    site.add_argument("--site", type=Path, default=None, dest="site_dir",
+                      help="folder for the site (default: OUTPUTS/site)")
+    site.add_argument("--request-address", default=None,
+                      help="where readers ask for another format (default: "
+                           "$ACCESSIBLE_FORMATS_FROM)")
+    site.add_argument("--json", action="store_true", help="what was made and reused, on stdout")
+    site.set_defaults(func=cmd_site)
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from .site import build_site
+    if not any(args.outputs.glob("*/manifest.json")):
+        print(f"error: nothing has been built in {args.outputs}/ yet: run `make all` first",
+              file=sys.stderr)
+        return 2
+    result = build_site(args.outputs, args.site_dir, address=args.request_address)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    return 1 if result.previews.failed else 0

@@ -52,7 +52,9 @@ def _messages(language: str) -> dict[str, str | tuple[str, ...]]:
     if not path.is_file():
         return {}
     with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+        # abort_invalid: a broken catalogue is an error, never a warning printed on stdout
+        # (where `--json` output goes); the catalogue tests parse both catalogues the same way.
+        catalog = read_po(handle, locale=language, abort_invalid=True)
     out: dict[str, str | tuple[str, ...]] = {}
     for message in catalog:
         if not message.id or not message.string or message.fuzzy:

@@ -34,7 +34,7 @@ FORMATS = ("html", "pdf", "word", "large-print", "epub", "braille", "audio")
 
 def _catalogue(language: str) -> dict[str, str]:
     with (LOCALE / language / "LC_MESSAGES" / "accessible_formats.po").open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+        catalog = read_po(handle, locale=language, abort_invalid=True)
     out = {}
     for message in catalog:
         if not message.id:
