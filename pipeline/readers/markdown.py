@@ -68,7 +68,7 @@ from pipeline.errors import Problem, SourceError
 
 FRONT_MATTER_FIELDS = ("title", "subtitle", "author", "authors", "publisher", "date", "language",
                        "description", "contact", "version", "identifier", "aliases", "keywords",
-                       "pronunciations")
+                       "pronunciations", "short_title")
 PAGE_BREAK_MARKERS = {r"\newpage", r"\pagebreak"}
 ATTRIBUTION_DASH = re.compile(r"^(—|―|–|--)\s*")
 CAPTION_START = re.compile(r"^(?:Table)?:\s+")
@@ -225,7 +225,7 @@ class _FrontMatter:
             description=self.string("description"), contact=self.string("contact"),
             version=self.string("version"), aliases=self.strings("aliases"),
             keywords=self.strings("keywords"), pronunciations=self.pronunciations(),
-            identifier=identifier)
+            identifier=identifier, short_title=self.string("short_title"))
 
 
 def _identifier_is_valid(identifier: str) -> bool:

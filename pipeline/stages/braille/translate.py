@@ -19,6 +19,11 @@ import louis
 from ...reading import Run, Runs
 
 TABLE_FOLDER = Path("/usr/share/liblouis/tables")
+# A zero-width mark the translator leaves inside web and email addresses after a slash, dot,
+# hyphen, underscore or @: layout.wrap may end a line there without adding a hyphen (UEB: an
+# address is divided after such a symbol, no hyphen inserted), and removes every mark it keeps.
+ADDRESS_BREAK = "\u200b"
+BREAK_AFTER = set("/.-_@?&=#:~+")
 DOTS_MODE = louis.dotsIO | louis.ucBrl
 BLANK = "\u2800"                  # the empty cell: the only word separator in braille
 HYPHEN = "\u2824"                 # dots 3-6
@@ -71,6 +76,29 @@ def is_table_name(value: str) -> bool:
     return "." in value or "/" in value or "," in value
 
 
+# The codes a reader asks for by name (options and request emails), as liblouis tables.
+CODE_NAMES = {
+    "ueb": "en-ueb-g2.ctb", "ueb-g2": "en-ueb-g2.ctb", "ueb-grade-2": "en-ueb-g2.ctb",
+    "ueb-g1": "en-ueb-g1.ctb", "ueb-grade-1": "en-ueb-g1.ctb",
+    "computer": "en-gb-comp8.ctb", "computer-8": "en-gb-comp8.ctb", "8-dot": "en-gb-comp8.ctb",
+    "welsh": "cy-cy-g2.ctb", "welsh-g2": "cy-cy-g2.ctb", "welsh-g1": "cy-cy-g1.utb",
+}
+# Languages whose best tables lou_findTable does not pick (cy finds the old cy.tbl): by grade.
+LANGUAGE_TABLES = {"en": {1: "en-ueb-g1.ctb", 2: "en-ueb-g2.ctb"},
+                   "cy": {1: "cy-cy-g1.utb", 2: "cy-cy-g2.ctb"}}
+# The uncontracted partner of a contracted table: addresses are written uncontracted, so they
+# read back exactly with it.
+UNCONTRACTED = {"en-ueb-g2.ctb": "en-ueb-g1.ctb", "cy-cy-g2.ctb": "cy-cy-g1.utb"}
+
+
+def uncontracted_table(table: str) -> str:
+    return UNCONTRACTED.get(Path(table).name, table)
+
+
+def is_eight_dot(table: str) -> bool:
+    return "comp8" in Path(table).name
+
+
 @functools.lru_cache(maxsize=64)
 def check_table(table: str) -> str:
     """The table name if liblouis can compile it; TableError with the reason and where to look."""
@@ -84,7 +112,7 @@ def check_table(table: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def table_for_language(tag: str) -> str:
+def table_for_language(tag: str, grade: int = 2) -> str:
     """The best installed 6-dot table for a BCP 47 language tag (English: UEB contracted)."""
     try:
         language = langcodes.Language.get(tag).language
@@ -92,12 +120,12 @@ def table_for_language(tag: str) -> str:
         language = None
     if not language:
         raise TableError(f"'{tag}' is neither a braille table nor a language tag: {HOW_TO_LIST}")
-    if language == "en":
-        return "en-ueb-g2.ctb"    # UEB is the English code in the UK, US, Canada, Australia...
+    if language in LANGUAGE_TABLES:   # UEB is the English code in the UK, US, Canada...
+        return LANGUAGE_TABLES[language][1 if grade == 1 else 2]
     _log.clear()
     found = None
     # Most specific first: lou_findTable returns nothing when a feature matches no table.
-    for query in (f"language:{language} grade:2", f"language:{language} dots:6",
+    for query in (f"language:{language} grade:{grade}", f"language:{language} dots:6",
                   f"language:{language}"):
         found = found or _find_table(query.encode())
     if not found:
@@ -105,13 +133,16 @@ def table_for_language(tag: str) -> str:
     return Path(found.decode()).name
 
 
-def resolve_table(option: str, document_language: str) -> str:
-    """The option as a liblouis table: a table name, a language tag, or 'auto' (the report's)."""
+def resolve_table(option: str, document_language: str, grade: int = 2) -> str:
+    """The option as a liblouis table: a table name, a code name (ueb-g1, computer), a language
+    tag, or 'auto' (the report's language), the last two at the given grade."""
     value = option.strip()
+    if value.lower() in CODE_NAMES:
+        value = CODE_NAMES[value.lower()]
     if value.lower() == "auto":
         value = document_language
     if not is_table_name(value):
-        value = table_for_language(value)
+        value = table_for_language(value, grade)
     return check_table(value)
 
 
@@ -128,6 +159,18 @@ def is_ueb(table: str) -> bool:
 def number_cells(number: int) -> str:
     """A number as braille digits with the number sign (the same in UEB and most codes)."""
     return NUMBER_SIGN + "".join(DIGIT_CELLS[int(d)] for d in str(number))
+
+
+def _runs_of(typeforms: list[int], bits: int) -> list[tuple[int, int]]:
+    """(start, end) of each stretch whose typeform has any of `bits`."""
+    spans, start = [], None
+    for index, value in enumerate(typeforms + [0]):
+        if value & bits and start is None:
+            start = index
+        elif not value & bits and start is not None:
+            spans.append((start, index))
+            start = None
+    return spans
 
 
 @dataclass(frozen=True)
@@ -151,6 +194,7 @@ class Translator:
         encoded = table.encode()
         self.italic = _emph_typeform(encoded, b"italic")
         self.bold = _emph_typeform(encoded, b"bold")
+        self.eight_dot = is_eight_dot(table)
 
     # ------------------------------------------------------------ plain strings
 
@@ -219,14 +263,51 @@ class Translator:
         text = "".join(text_parts)
         if not text:
             return ""
-        for match in WEB_ADDRESS.finditer(text):   # addresses typed in the text, not as links
-            for index in range(match.start(), match.end()):
+        addresses = [(m.start(), m.end()) for m in WEB_ADDRESS.finditer(text)]
+        for start, end in addresses:   # addresses typed in the text, not as links
+            for index in range(start, end):
                 typeforms[index] |= louis.no_contract
-        cells = louis.translate([self.table], text, typeform=typeforms, mode=DOTS_MODE)[0]
+        code_runs = _runs_of(typeforms, louis.no_contract)
+        cells = "".join(self._segment(text, typeforms, start, end, code_runs + addresses)
+                        for start, end in self._segments(text, typeforms))
+        highest = "\u28ff" if self.eight_dot else "\u283f"
+        if any(not "\u2800" <= cell <= highest for cell in cells if cell != ADDRESS_BREAK):
+            raise TableError(f"the braille table '{self.table}' writes 8-dot braille; use the "
+                             f"8-dot code 'computer' for it, or a 6-dot table ({HOW_TO_LIST})")
+        return cells
+
+    def _segments(self, text: str, typeforms: list[int]) -> list[tuple[int, int]]:
+        """Spans translated in one liblouis call each. An emphasised stretch of three words or
+        more that starts and ends at word boundaries is its own call: liblouis 3.24 then writes
+        UEB's passage indicators around it (given more text after the stretch it closes the
+        passage early and marks the last word separately, which a transcriber would correct)."""
+        emphasis = self.italic | self.bold
+        cuts = {0, len(text)}
+        for start, end in _runs_of(typeforms, emphasis):
+            boundary = ((start == 0 or not text[start - 1].isalnum())
+                        and (end == len(text) or not text[end].isalnum()))
+            if boundary and len(text[start:end].split()) >= 3:
+                cuts |= {start, end}
+        ordered = sorted(cuts)
+        return list(zip(ordered, ordered[1:]))
+
+    def _segment(self, text: str, typeforms: list[int], start: int, end: int,
+                 address_spans: list[tuple[int, int]]) -> str:
+        cells, _, out_pos, _ = louis.translate([self.table], text[start:end],
+                                               typeform=typeforms[start:end], mode=DOTS_MODE)
         cells = cells.replace(" ", BLANK)
-        if any(not "\u2800" <= cell <= "\u283f" for cell in cells):
-            raise TableError(f"the braille table '{self.table}' writes 8-dot braille; BRF and PEF "
-                             f"here are 6-dot: choose a 6-dot table ({HOW_TO_LIST})")
+        # Where a line may end inside an address: after a break symbol, not between two of them
+        # ("//"), at the cell where the next character's braille begins.
+        marks = set()
+        for a_start, a_end in address_spans:
+            for index in range(max(a_start, start), min(a_end, end) - 1):
+                if (text[index] in BREAK_AFTER and text[index + 1] not in BREAK_AFTER
+                        and not text[index + 1].isspace()):
+                    position = out_pos[index + 1 - start]
+                    if 0 < position < len(cells):
+                        marks.add(position)
+        for position in sorted(marks, reverse=True):
+            cells = cells[:position] + ADDRESS_BREAK + cells[position:]
         return cells
 
     def _describe_undefined(self, text: str) -> str:
