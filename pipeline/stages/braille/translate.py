@@ -270,11 +270,21 @@ class Translator:
         code_runs = _runs_of(typeforms, louis.no_contract)
         cells = "".join(self._segment(text, typeforms, start, end, code_runs + addresses)
                         for start, end in self._segments(text, typeforms))
-        highest = "\u28ff" if self.eight_dot else "\u283f"
-        if any(not "\u2800" <= cell <= highest for cell in cells if cell != ADDRESS_BREAK):
-            raise TableError(f"the braille table '{self.table}' writes 8-dot braille; use the "
-                             f"8-dot code 'computer' for it, or a 6-dot table ({HOW_TO_LIST})")
+        if not self.eight_dot and any("\u2840" <= cell <= "\u28ff" for cell in cells):
+            if self.table_is_eight_dot():
+                raise TableError(f"the braille table '{self.table}' writes 8-dot braille; use "
+                                 f"the 8-dot code 'computer', or a 6-dot table ({HOW_TO_LIST})")
+            # A 6-dot table that writes a stray 8-dot cell (liblouis 3.24's Welsh tables write
+            # "@" as dots 4-7): drop dots 7 and 8, the fallback PEF 1.0 itself gives embossers.
+            cells = "".join(chr(0x2800 | (ord(c) - 0x2800) & 0x3F) if "\u2840" <= c <= "\u28ff"
+                            else c for c in cells)
         return cells
+
+    @functools.lru_cache(maxsize=1)
+    def table_is_eight_dot(self) -> bool:
+        """The table writes dots 7 and 8 for ordinary capitals (computer braille)."""
+        cells = louis.translateString([self.table], "ABC", mode=DOTS_MODE)
+        return any("\u2840" <= c <= "\u28ff" for c in cells)
 
     def _segments(self, text: str, typeforms: list[int]) -> list[tuple[int, int]]:
         """Spans translated in one liblouis call each. An emphasised stretch of three words or
