@@ -24,7 +24,7 @@ from ...document import Document
 from ...i18n import words_for
 from ...reading import Unit, cell_runs, column_headers, expand_row
 from ...stage_api import PageMap
-from .translate import (ADDRESS_BREAK, BLANK, HYPHEN, Translator, number_cells,
+from .translate import (ADDRESS_BREAK, BLANK, HYPHEN, SLASH_BREAK, Translator, number_cells,
                         table_display_name)
 
 GUIDE_DOT = "\u2810"              # dot 5: contents leaders
@@ -91,20 +91,20 @@ def wrap(cells: str, width: int, first: int, runover: int) -> list[str]:
     lines: list[str] = []
     line = BLANK * first
     has_word = False
-    for word in (w for w in cells.split(BLANK) if w.replace(ADDRESS_BREAK, "")):
+    for word in (w for w in cells.split(BLANK) if visible(w)):
         while word:
-            visible = word.replace(ADDRESS_BREAK, "")
+            plain = visible(word)
             room = width - len(line) - (1 if has_word else 0)
-            if len(visible) <= room:
-                line += (BLANK if has_word else "") + visible
+            if len(plain) <= room:
+                line += (BLANK if has_word else "") + plain
                 has_word, word = True, ""
                 continue
             fresh_room = width - runover
-            if len(visible) <= fresh_room or room < 3:
+            if len(plain) <= fresh_room or room < 3:
                 if has_word or len(line) > runover:
                     lines.append(line)
                 line, has_word = BLANK * runover, False
-                if len(visible) <= fresh_room:
+                if len(plain) <= fresh_room:
                     continue     # never divide a word, address or code when a line will do
                 room = fresh_room
             if ADDRESS_BREAK in word and room < fresh_room and \
@@ -117,7 +117,7 @@ def wrap(cells: str, width: int, first: int, runover: int) -> list[str]:
                 lines.append((line + (BLANK if has_word else "") + head).rstrip(BLANK)
                              + ADDRESS_BREAK)
             else:
-                head, word = _split_word(visible, room)
+                head, word = _split_word(plain, room)
                 line += (BLANK if has_word else "") + head + \
                     ("" if head.endswith(HYPHEN) else HYPHEN)
                 lines.append(line)
@@ -133,14 +133,14 @@ def _split_address(word: str, room: int) -> tuple[str, str]:
     marks for the next line."""
     best = _address_break(word, room)
     if best is not None:
-        return word[:best].replace(ADDRESS_BREAK, ""), word[best + 1:]
+        return visible(word[:best]), word[best + 1:]
     plain = visible(word)
     keep = room
     while keep > 1 and plain[keep - 1] in PREFIX_CELLS:
         keep -= 1
     seen = 0
     for index, cell in enumerate(word):      # the same cut in the marked word
-        if cell != ADDRESS_BREAK:
+        if cell not in (ADDRESS_BREAK, SLASH_BREAK):
             if seen == keep:
                 return plain[:keep], word[index:]
             seen += 1
@@ -148,21 +148,25 @@ def _split_address(word: str, room: int) -> tuple[str, str]:
 
 
 def _address_break(word: str, room: int) -> int | None:
-    """Index of the last break mark whose text before it fits `room` and fills at least a
-    third of it (a line is not ended after two cells of an address), or None."""
-    best = None
+    """Index of the break mark to end the line at, or None: the last one after a slash that
+    fills at least half the room (so a line does not end on the address's own hyphen or dot,
+    which a reader could take as part of the next piece), else the last one that fills at least
+    a third (a line is not ended after two cells of an address)."""
+    best = slash = None
     for index, cell in enumerate(word):
         if cell == ADDRESS_BREAK:
-            length = len(word[:index].replace(ADDRESS_BREAK, ""))
+            length = len(visible(word[:index]))
             if length > room:
                 break
             if length >= max(1, room // 3):
                 best = index
-    return best
+            if length >= max(1, room // 2) and index and word[index - 1] == SLASH_BREAK:
+                slash = index
+    return slash if slash is not None else best
 
 
 def visible(cells: str) -> str:
-    return cells.replace(ADDRESS_BREAK, "")
+    return cells.replace(ADDRESS_BREAK, "").replace(SLASH_BREAK, "")
 
 
 def _clamp(indent: int, width: int) -> int:

@@ -23,6 +23,7 @@ TABLE_FOLDER = Path("/usr/share/liblouis/tables")
 # hyphen, underscore or @: layout.wrap may end a line there without adding a hyphen (UEB: an
 # address is divided after such a symbol, no hyphen inserted), and removes every mark it keeps.
 ADDRESS_BREAK = "\u200b"
+SLASH_BREAK = "\u200c"            # before ADDRESS_BREAK: the break follows a slash (preferred)
 BREAK_AFTER = set("/.-_@?&=#:~+")
 DOTS_MODE = louis.dotsIO | louis.ucBrl
 BLANK = "\u2800"                  # the empty cell: the only word separator in braille
@@ -308,16 +309,17 @@ class Translator:
         cells = cells.replace(" ", BLANK)
         # Where a line may end inside an address: after a break symbol, not between two of them
         # ("//"), at the cell where the next character's braille begins.
-        marks = set()
+        marks: dict[int, bool] = {}      # cell position -> the break follows a slash
         for a_start, a_end in address_spans:
             for index in range(max(a_start, start), min(a_end, end) - 1):
                 if (text[index] in BREAK_AFTER and text[index + 1] not in BREAK_AFTER
                         and not text[index + 1].isspace()):
                     position = out_pos[index + 1 - start]
                     if 0 < position < len(cells):
-                        marks.add(position)
+                        marks[position] = text[index] == "/"
         for position in sorted(marks, reverse=True):
-            cells = cells[:position] + ADDRESS_BREAK + cells[position:]
+            mark = (SLASH_BREAK if marks[position] else "") + ADDRESS_BREAK
+            cells = cells[:position] + mark + cells[position:]
         return cells
 
     def _describe_undefined(self, text: str) -> str:
