@@ -457,3 +457,47 @@ def test_volumes_break_at_level_2_when_a_chapter_is_longer_than_a_volume(tmp_pat
 def test_sheets_per_volume_is_checked(tmp_path):
     with pytest.raises(ValueError):
         BrailleOptions(sheets_per_volume=3)
+
+
+# ---------------------------------------------------------------- bilingual reports
+
+
+def bilingual_report(main: str) -> Document:
+    """English and Welsh one after the other, as Welsh public bodies publish: each part's
+    heading and paragraphs marked with its language (the other part's is the document's)."""
+    def part(language: str, heading: str, sentences: list[str]) -> list:
+        def mark(inlines):
+            return inlines if language == main else (Span(inlines, language),)
+        return [Heading(1, mark((Text(heading),)), heading.lower())] + [
+            Paragraph(mark((Text(" ".join(sentences[i:] + sentences[:i])),))) for i in range(3)]
+    blocks = part("en", "Welcome", ENGLISH) + [PageBreak()] + part("cy", "Croeso", WELSH)
+    return Document(Metadata(title="Tea and Questions / Te a Chwestiynau", language=main),
+                    tuple(blocks))
+
+
+@pytest.mark.parametrize("main", ["en-GB", "cy"])
+def test_a_bilingual_report_brailles_each_part_with_its_own_table(tmp_path, main):
+    doc = bilingual_report(main)
+    paths, result = build(doc, BrailleOptions(), tmp_path)
+    assert result.passed, result.findings
+    composed = compose(doc, BrailleOptions(interpoint=False))
+    body = "\u2800".join(l.strip("\u2800") for p in composed.body_pages for l in p[1:]
+                         if l.strip("\u2800"))
+    mode = louis.dotsIO | louis.ucBrl
+    for sentence, table in ((ENGLISH[1], "en-ueb-g2.ctb"), (WELSH[1], "cy-cy-g2.ctb")):
+        own = louis.translateString([table], sentence, mode=mode).replace(" ", "\u2800")
+        other = "cy-cy-g2.ctb" if table.startswith("en") else "en-ueb-g2.ctb"
+        wrong = louis.translateString([other], sentence, mode=mode).replace(" ", "\u2800")
+        assert own != wrong
+        # Line breaks fall at blank cells: compare the braille words in order.
+        assert own.split("\u2800")[:6] == _words_after(body, own.split("\u2800")[0])[:6]
+    parts = {k: v for k, v in result.metrics.items() if k.startswith("back_translation_recall_")}
+    assert set(parts) == {"back_translation_recall_main",
+                          "back_translation_recall_" + ("cy" if main == "en-GB" else "en")}
+    english = parts["back_translation_recall_" + ("main" if main == "en-GB" else "en")]
+    assert english >= 0.98                      # the English half reads back with UEB
+
+
+def _words_after(body: str, first: str) -> list[str]:
+    words_ = [w for w in body.split("\u2800") if w]
+    return words_[words_.index(first):]

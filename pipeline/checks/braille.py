@@ -16,6 +16,7 @@ from lxml import etree
 from ..document import Document
 from ..stage_api import CheckResult, Finding
 from ..document import iter_blocks
+from ..reading import plain_text, runs_language, runs_of
 from ..textcompare import in_order_recall, source_words, words
 
 PEF_NS = "http://www.daisy.org/ns/2008/pef"
@@ -42,6 +43,9 @@ class BrailleExpectations:
     uncontracted_table: str = ""  # addresses are uncontracted: they read back with this table
     sheets_per_volume: int = 0    # 0: no limit checked
     eight_dot: bool = False       # 8-dot braille: PEF only, no BRF
+    # (language, table, min_recall, below-is-error) of parts brailled with another language's
+    # table (a bilingual report's other half)
+    part_tables: tuple[tuple[str, str, float, bool], ...] = ()
 
     @property
     def pages_per_volume(self) -> int:
@@ -116,17 +120,53 @@ def check_braille(doc: Document, brf: Path | None, pef: Path, expect: BrailleExp
                 body_lines += _text_lines(page, expect, right_hand=index % 2 == 0)
     metrics["preliminary_pages"] = prelim_counts[0] if len(prelim_counts) == 1 else prelim_counts
     metrics["body_pages"] = previous_body
-    back = _back_translate(_join_lines(body_lines), expect.table)
-    recall = in_order_recall(source_words(doc), words(back))
-    metrics["back_translation_recall"] = round(recall, 4)
-    if recall < expect.min_recall:
-        findings.append(Finding(
-            "error" if expect.recall_is_error else "warning",
-            f"the body back-translated with {expect.table} recovers only {recall:.3f} of the "
-            f"source's words in order (need {expect.min_recall}): text is missing or garbled",
-            pef.name))
+    parts = _recall_by_part(doc, _join_lines(body_lines), expect)
+    total = sum(count for *_, count in parts)
+    metrics["back_translation_recall"] = round(
+        sum(recall * count for _, _, recall, _, _, count in parts) / total if total else 1.0, 4)
+    for part, table, recall, least, is_error, _ in parts:
+        if len(parts) > 1:
+            metrics[f"back_translation_recall_{part or 'main'}"] = round(recall, 4)
+        if recall < least:
+            what = f"the {part} part" if part else "the body"
+            findings.append(Finding(
+                "error" if is_error else "warning",
+                f"{what} back-translated with {table} recovers only {recall:.3f} of the "
+                f"source's words in order (need {least}): text is missing or garbled",
+                pef.name))
     _check_addresses(doc, body_lines, expect, pef, findings, metrics)
     return CheckResult(tuple(findings[:MAX_FINDINGS]), metrics)
+
+
+def _recall_by_part(doc: Document, body: str, expect: BrailleExpectations
+                    ) -> list[tuple[str, str, float, float, bool, int]]:
+    """Words read back in order, each language's parts with its own table. The whole body is
+    read with each table: the other language's lines read with it are extra words, which cost
+    the in-order measure nothing, while every source word of that language must be there."""
+    tables = {language: rest for language, *rest in expect.part_tables}
+    main = (expect.table, expect.min_recall, expect.recall_is_error)
+    expected: dict[str, list[str]] = {"": []}
+    for block in doc.blocks:
+        text = words(plain_text(Document(doc.meta, (block,))))
+        language = _block_language(block)
+        part = language if language in tables else ""
+        expected.setdefault(part, []).extend(text)
+    if len(expected) == 1:
+        expected = {"": source_words(doc)}        # notes' and figures' words placed as in print
+    out = []
+    for part, expected_words in expected.items():
+        table, least, is_error = tables.get(part, main)
+        recall = in_order_recall(expected_words, words(_back_translate(body, table)))
+        out.append((part, table, recall, least, is_error, len(expected_words)))
+    return out
+
+
+def _block_language(block) -> str | None:
+    inlines = getattr(block, "inlines", None)
+    if inlines is None:
+        return None
+    language = runs_language(runs_of(inlines))
+    return language.split("-")[0].lower() if language else None
 
 
 def _to_ascii(row: str) -> str:

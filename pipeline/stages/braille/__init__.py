@@ -14,7 +14,7 @@ import louis
 from ...checks.braille import BrailleExpectations, check_braille
 from ...document import Document
 from ...errors import StageFailed
-from ...reading import reading_order
+from ...reading import reading_order, runs_language, runs_of
 from ...stage_api import BuildContext, CheckResult, PageMap, Stage
 from .brf import write_brf
 from .layout import (PRESETS, BodyBuilder, Geometry, LayoutBlock, Paginator, Preset,
@@ -286,9 +286,24 @@ def check(doc: Document, options: BrailleOptions, paths: list[Path], ctx: BuildC
         duplex=options.duplex, right_hand_only=preset.right_hand_only, table=table,
         uncontracted_table=uncontracted_table(table), min_recall=0.98 if ueb else 0.9,
         recall_is_error=ueb, sheets_per_volume=options.sheets_per_volume,
-        eight_dot=is_eight_dot(table))
+        eight_dot=is_eight_dot(table), part_tables=_part_tables(doc, table))
     return check_braille(doc, whole[0] if whole else None, pef, expect,
                          volume_brfs if volume_brfs else None)
+
+
+def _part_tables(doc: Document, table: str) -> tuple[tuple[str, str, float, bool], ...]:
+    """(language, table, least recall, below is an error) for each other language a whole
+    block of the report is written in: UEB reads back reliably, other tables less so."""
+    translator = Translator(table, doc.meta.language)
+    found = {}
+    for block in doc.blocks:
+        language = runs_language(runs_of(getattr(block, "inlines", ()) or ()))
+        partner = translator.partner(language) if language else None
+        if partner is not None:
+            reliable = is_ueb(partner.table)
+            found[language.split("-")[0].lower()] = (partner.table, 0.98 if reliable else 0.9,
+                                                     reliable)
+    return tuple((language, *rest) for language, rest in sorted(found.items()))
 
 
 STAGES = [Stage(

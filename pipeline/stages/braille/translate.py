@@ -16,7 +16,9 @@ from pathlib import Path
 import langcodes
 import louis
 
-from ...reading import Run, Runs
+from dataclasses import replace
+
+from ...reading import Run, Runs, runs_language
 
 TABLE_FOLDER = Path("/usr/share/liblouis/tables")
 # A zero-width mark the translator leaves inside web and email addresses after a slash, dot,
@@ -196,6 +198,23 @@ class Translator:
         self.italic = _emph_typeform(encoded, b"italic")
         self.bold = _emph_typeform(encoded, b"bold")
         self.eight_dot = is_eight_dot(table)
+        self.grade = 1 if Path(table).name in UNCONTRACTED.values() or "g1" in table else 2
+        self._partners: dict[str, Translator | None] = {}
+
+    def partner(self, language: str) -> "Translator | None":
+        """The translator for a part of the report in another language (a bilingual report's
+        Welsh or English half), at this code's grade; None when no table has the language, or
+        for computer braille, which is the same for every language."""
+        primary = language.split("-")[0].lower()
+        if self.eight_dot or primary == self.language:
+            return None
+        if primary not in self._partners:
+            try:
+                self._partners[primary] = Translator(table_for_language(primary, self.grade),
+                                                     primary)
+            except TableError:
+                self._partners[primary] = None
+        return self._partners[primary]
 
     # ------------------------------------------------------------ plain strings
 
@@ -219,7 +238,13 @@ class Translator:
     # ------------------------------------------------------------ runs
 
     def runs(self, runs: Runs) -> list[str]:
-        """Cells for a paragraph's runs: one string per forced line (LineBreak)."""
+        """Cells for a paragraph's runs: one string per forced line (LineBreak). A paragraph
+        wholly in another language is brailled with that language's table (a few foreign words
+        inside a paragraph stay in this code, uncontracted, as UEB 13 asks)."""
+        language = runs_language(runs)
+        other = self.partner(language) if language else None
+        if other is not None:
+            return other.runs(tuple(replace(run, lang=None) for run in runs))
         lines: list[str] = []
         current: list[str] = []
         pieces: list[_Piece] = []
