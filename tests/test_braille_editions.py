@@ -501,3 +501,14 @@ def test_a_bilingual_report_brailles_each_part_with_its_own_table(tmp_path, main
 def _words_after(body: str, first: str) -> list[str]:
     words_ = [w for w in body.split("\u2800") if w]
     return words_[words_.index(first):]
+
+
+def test_the_words_braille_adds_are_welsh_in_a_welsh_report(doc):
+    """The fixture report (notes, a figure, tables) marked as Welsh: the labels the layout adds
+    come from the Welsh catalogue, read back with the Welsh table."""
+    welsh = dataclasses.replace(doc, meta=dataclasses.replace(doc.meta, language="cy"))
+    composed = compose(welsh, BrailleOptions(interpoint=False))
+    text = back("\u2800".join(l for p in composed.pages for l in p if l), "cy-cy-g2.ctb")
+    for welsh_word, english in (("Nodiadau", "Notes"), ("Delwedd", "Image"),
+                                ("Cynnwys", "Contents"), ("Cod braille", "Braille code")):
+        assert welsh_word in text and english not in text, (welsh_word, english)

@@ -3,6 +3,11 @@
 translate.py turns text into cells with liblouis, layout.py lays the cells out in pages (UKAAF or
 BANA), brf.py and pef.py write the same pages in the two file formats, and
 pipeline/checks/braille.py reads them back.
+
+A long report is split into volumes of at most `sheets_per_volume` sheets, each with its own
+title page and contents, broken before headings of the highest level that keeps every volume
+within the limit. Outputs: <slug>.brf (every volume), <slug>-volume-N.brf when there are several,
+<slug>.pef (one PEF volume per volume); 8-dot computer braille is PEF only (BRF is 6-dot).
 """
 from __future__ import annotations
 

@@ -12,6 +12,12 @@ rules are written here, small and explicit:
 - paragraphs 3-1, list items 1-3 (two cells deeper per level), quotes indented four cells, figures
   as a transcriber's note, tables as a grid when one fits or else in linear form, notes at the end
   of their section, print page turn indicators from the PDF's page map.
+- web and email addresses and code divided only after one of their own symbols (a slash first),
+  with no hyphen added, and kept on one page when their lines fit there;
+- interpoint: blank backs so a section (a print page break) starts on a right-hand page, whole
+  sheets per volume; UKAAF shows the page information line on right-hand pages only;
+- running heads: the short title, else the title, else the title before its colon, else words
+  dropped from the end (never cut inside a word).
 
 Everything is Unicode braille cells; cell indexes in the code are 0-based ("cell 3" is index 2).
 """
