@@ -512,3 +512,23 @@ def test_the_words_braille_adds_are_welsh_in_a_welsh_report(doc):
     for welsh_word, english in (("Nodiadau", "Notes"), ("Delwedd", "Image"),
                                 ("Cynnwys", "Contents"), ("Cod braille", "Braille code")):
         assert welsh_word in text and english not in text, (welsh_word, english)
+
+
+@pytest.mark.parametrize("address", [URL, EMAIL, "www.example.org/a/very_long_path-name/with?query=1&x=2",
+                                     "https://example.org/" + "abcdefghij" * 6])
+def test_wrapped_addresses_fit_and_rejoin_exactly_at_every_width(address):
+    """At every width from 20 to 40 cells: lines fit, and the address's pieces joined with
+    nothing between them are exactly its uncontracted braille (nothing added, nothing lost)."""
+    from pipeline.reading import Run
+    from pipeline.stages.braille.layout import visible, wrap
+    from pipeline.stages.braille.translate import Translator
+    translator = Translator("en-ueb-g2.ctb", "en")
+    expected = louis.translate(["en-ueb-g2.ctb"], address,
+                               typeform=[louis.no_contract] * len(address),
+                               mode=louis.dotsIO | louis.ucBrl)[0]
+    cells = translator.runs((Run("Go to "), Run(address, code=True), Run(" today.")))[0]
+    for width in range(20, 41):
+        lines = [visible(line) for line in wrap(cells, width, 2, 0)]
+        assert all(len(line) <= width for line in lines)
+        joined = "".join(line.strip("\u2800") for line in lines)
+        assert expected in joined, width

@@ -30,7 +30,8 @@ from ...document import Document
 from ...i18n import words_for
 from ...reading import Unit, cell_runs, column_headers, expand_row
 from ...stage_api import PageMap
-from .translate import (ADDRESS_BREAK, BLANK, HYPHEN, SLASH_BREAK, Translator, number_cells,
+from .translate import (ADDRESS_BREAK, ADDRESS_START, BLANK, HYPHEN, MARKS, SLASH_BREAK,
+                        Translator, number_cells,
                         table_display_name)
 
 GUIDE_DOT = "\u2810"              # dot 5: contents leaders
@@ -98,6 +99,7 @@ def wrap(cells: str, width: int, first: int, runover: int) -> list[str]:
     line = BLANK * first
     has_word = False
     for word in (w for w in cells.split(BLANK) if visible(w)):
+        address = ADDRESS_BREAK in word or ADDRESS_START in word
         while word:
             plain = visible(word)
             room = width - len(line) - (1 if has_word else 0)
@@ -113,12 +115,11 @@ def wrap(cells: str, width: int, first: int, runover: int) -> list[str]:
                 if len(plain) <= fresh_room:
                     continue     # never divide a word, address or code when a line will do
                 room = fresh_room
-            if ADDRESS_BREAK in word and room < fresh_room and \
-                    _address_break(word, room) is None:
+            if address and room < fresh_room and _address_break(word, room) is None:
                 lines.append(line)   # no break of the address fits here: start a line with it
                 line, has_word = BLANK * runover, False
                 continue
-            if ADDRESS_BREAK in word:
+            if address:
                 head, word = _split_address(word, room)
                 lines.append((line + (BLANK if has_word else "") + head).rstrip(BLANK)
                              + ADDRESS_BREAK)
@@ -146,7 +147,7 @@ def _split_address(word: str, room: int) -> tuple[str, str]:
         keep -= 1
     seen = 0
     for index, cell in enumerate(word):      # the same cut in the marked word
-        if cell not in (ADDRESS_BREAK, SLASH_BREAK):
+        if cell not in MARKS:
             if seen == keep:
                 return plain[:keep], word[index:]
             seen += 1
@@ -172,7 +173,9 @@ def _address_break(word: str, room: int) -> int | None:
 
 
 def visible(cells: str) -> str:
-    return cells.replace(ADDRESS_BREAK, "").replace(SLASH_BREAK, "")
+    for mark in MARKS:
+        cells = cells.replace(mark, "")
+    return cells
 
 
 def _clamp(indent: int, width: int) -> int:

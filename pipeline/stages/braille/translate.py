@@ -26,6 +26,8 @@ TABLE_FOLDER = Path("/usr/share/liblouis/tables")
 # address is divided after such a symbol, no hyphen inserted), and removes every mark it keeps.
 ADDRESS_BREAK = "\u200b"
 SLASH_BREAK = "\u200c"            # before ADDRESS_BREAK: the break follows a slash (preferred)
+ADDRESS_START = "\u2060"          # where an address or code begins: never hyphenated when divided
+MARKS = (ADDRESS_BREAK, SLASH_BREAK, ADDRESS_START)
 BREAK_AFTER = set("/.-_@?&=#:~+")
 DOTS_MODE = louis.dotsIO | louis.ucBrl
 BLANK = "\u2800"                  # the empty cell: the only word separator in braille
@@ -338,15 +340,20 @@ class Translator:
         # Where a line may end inside an address: after a break symbol, not between two of them
         # ("//"), at the cell where the next character's braille begins.
         marks: dict[int, bool] = {}      # cell position -> the break follows a slash
+        starts = set()
         for a_start, a_end in address_spans:
+            if start <= a_start < end:
+                starts.add(out_pos[a_start - start])
             for index in range(max(a_start, start), min(a_end, end) - 1):
                 if (text[index] in BREAK_AFTER and text[index + 1] not in BREAK_AFTER
                         and not text[index + 1].isspace()):
                     position = out_pos[index + 1 - start]
                     if 0 < position < len(cells):
                         marks[position] = text[index] == "/"
-        for position in sorted(marks, reverse=True):
-            mark = (SLASH_BREAK if marks[position] else "") + ADDRESS_BREAK
+        for position in sorted(set(marks) | starts, reverse=True):
+            mark = ADDRESS_START if position in starts else ""
+            if position in marks:
+                mark += (SLASH_BREAK if marks[position] else "") + ADDRESS_BREAK
             cells = cells[:position] + mark + cells[position:]
         return cells
 
