@@ -532,3 +532,11 @@ def test_wrapped_addresses_fit_and_rejoin_exactly_at_every_width(address):
         assert all(len(line) <= width for line in lines)
         joined = "".join(line.strip("\u2800") for line in lines)
         assert expected in joined, width
+
+
+def test_a_two_line_title_is_balanced_not_filled_to_the_margin():
+    doc = short_report(title="Kettle and Compass impact report 2023: what we did together")
+    page = [ascii_line(l).strip() for l in compose(doc, BrailleOptions()).prelim_pages[0] if l]
+    title = page[1:3]
+    assert len(title) == 2 and abs(len(title[0]) - len(title[1])) <= 8, title
+    assert not title[1].startswith("#")        # the year is not left alone on a line

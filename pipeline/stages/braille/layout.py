@@ -200,8 +200,19 @@ def centre_line(cells: str, width: int) -> str:
 
 
 def centred(cells: str, width: int) -> list[str]:
-    """Centred lines, keeping at least two blank cells at each side."""
-    return [centre_line(line, width) for line in wrap(cells, max(10, width - 4), 0, 0)]
+    """Centred lines, keeping at least two blank cells at each side, and balanced: a title that
+    needs two lines is divided near its middle ("Kettle and Compass / impact report 2023"), not
+    filled to the margin with one word left over, as a transcriber sets a title page."""
+    widest = max(10, width - 4)
+    lines = wrap(cells, widest, 0, 0)
+    longest_word = max((len(w) for w in visible(cells).split(BLANK)), default=0)
+    narrower = widest - 1
+    while len(lines) > 1 and narrower >= max(10, longest_word):
+        candidate = wrap(cells, narrower, 0, 0)
+        if len(candidate) > len(lines):
+            break
+        lines, narrower = candidate, narrower - 1
+    return [centre_line(line, width) for line in lines]
 
 
 # ---------------------------------------------------------------- blocks and pages
