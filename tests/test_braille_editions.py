@@ -540,3 +540,15 @@ def test_a_two_line_title_is_balanced_not_filled_to_the_margin():
     title = page[1:3]
     assert len(title) == 2 and abs(len(title[0]) - len(title[1])) <= 8, title
     assert not title[1].startswith("#")        # the year is not left alone on a line
+
+
+def test_short_title_is_read_from_markdown_front_matter_into_the_running_head(tmp_path):
+    from pipeline.readers.markdown import read_markdown
+    source = tmp_path / "review.md"
+    source.write_text("---\ntitle: Annual Review 2025 of Everything We Did Across Wales\n"
+                      "short_title: Annual Review\nlanguage: en-GB\n---\n\n# Welcome\n\n"
+                      "We had a busy year.\n", encoding="utf-8")
+    doc = read_markdown(source)
+    assert doc.meta.short_title == "Annual Review"
+    head = running_head(compose(doc, BrailleOptions()))
+    assert ",ANNUAL ,REVIEW" in head and "#BJBE" not in head
