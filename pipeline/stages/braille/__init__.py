@@ -26,7 +26,7 @@ from .layout import (PRESETS, BodyBuilder, Geometry, LayoutBlock, Paginator, Pre
                      contents_blocks, frame, title_blocks)
 from .pef import PefMeta, write_pef
 from .translate import (TableError, Translator, is_eight_dot, is_ueb, number_cells,
-                        resolve_table, uncontracted_table)
+                        resolve_table, address_table)
 
 CELLS_RANGE = (20, 80)            # narrow displays to wide embosser paper
 LINES_RANGE = (10, 50)            # room for page information lines and a title page
@@ -289,7 +289,7 @@ def check(doc: Document, options: BrailleOptions, paths: list[Path], ctx: BuildC
     expect = BrailleExpectations(
         cells=options.cells, lines=options.lines, number_at_top=preset.number_at_top,
         duplex=options.duplex, right_hand_only=preset.right_hand_only, table=table,
-        uncontracted_table=uncontracted_table(table), min_recall=0.98 if ueb else 0.9,
+        uncontracted_table=address_table(table), min_recall=0.98 if ueb else 0.9,
         recall_is_error=ueb, sheets_per_volume=options.sheets_per_volume,
         eight_dot=is_eight_dot(table), part_tables=_part_tables(doc, table))
     return check_braille(doc, whole[0] if whole else None, pef, expect,

@@ -96,8 +96,21 @@ LANGUAGE_TABLES = {"en": {1: "en-ueb-g1.ctb", 2: "en-ueb-g2.ctb"},
 UNCONTRACTED = {"en-ueb-g2.ctb": "en-ueb-g1.ctb", "cy-cy-g2.ctb": "cy-cy-g1.utb"}
 
 
+# liblouis 3.24's Welsh tables predate Welsh braille's move to UEB as its base code: they write
+# "/" as the old st sign, wrap addresses in a computer-braille indicator pair and "@" in 8 dots,
+# and read them back without their dots. Web and email addresses and code in a Welsh report are
+# therefore written in uncontracted UEB, the base code's own signs for them.
+ADDRESS_TABLES = {"cy-cy-g2.ctb": "en-ueb-g1.ctb", "cy-cy-g1.utb": "en-ueb-g1.ctb"}
+
+
 def uncontracted_table(table: str) -> str:
     return UNCONTRACTED.get(Path(table).name, table)
+
+
+def address_table(table: str) -> str:
+    """The table web and email addresses and code are written (and read back) with."""
+    name = Path(table).name
+    return ADDRESS_TABLES.get(name, uncontracted_table(table))
 
 
 def is_eight_dot(table: str) -> bool:
@@ -182,6 +195,7 @@ def _runs_of(typeforms: list[int], bits: int) -> list[tuple[int, int]]:
 class _Piece:
     text: str
     typeform: int
+    code: bool = False            # code or an address: divided at its own symbols
 
 
 class Translator:
@@ -265,7 +279,7 @@ class Translator:
                 lines.append("".join(current))
                 current = []
             else:
-                pieces.append(_Piece(run.text, self._typeform(run)))
+                pieces.append(_Piece(run.text, self._typeform(run), code=run.code))
         flush_pieces()
         lines.append("".join(current))
         return lines
@@ -283,11 +297,12 @@ class Translator:
         return typeform
 
     def _translate(self, pieces: list[_Piece]) -> str:
-        text_parts, typeforms = [], []
+        text_parts, typeforms, code = [], [], []
         for piece in pieces:
             clean = self._describe_undefined(piece.text)
             text_parts.append(clean)
             typeforms.extend([piece.typeform] * len(clean))
+            code.extend([1 if piece.code else 0] * len(clean))
         text = "".join(text_parts)
         if not text:
             return ""
@@ -295,9 +310,12 @@ class Translator:
         for start, end in addresses:   # addresses typed in the text, not as links
             for index in range(start, end):
                 typeforms[index] |= louis.no_contract
-        code_runs = _runs_of(typeforms, louis.no_contract)
-        cells = "".join(self._segment(text, typeforms, start, end, code_runs + addresses)
-                        for start, end in self._segments(text, typeforms))
+        spans = sorted(set(_runs_of(code, 1) + addresses))
+        own_table = address_table(self.table) != uncontracted_table(self.table)
+        cells = "".join(self._segment(text, typeforms, start, end, spans,
+                                      own_table and (start, end) in spans)
+                        for start, end in self._segments(text, typeforms,
+                                                         spans if own_table else []))
         if not self.eight_dot and any("\u2840" <= cell <= "\u28ff" for cell in cells):
             if self.table_is_eight_dot():
                 raise TableError(f"the braille table '{self.table}' writes 8-dot braille; use "
@@ -314,7 +332,8 @@ class Translator:
         cells = louis.translateString([self.table], "ABC", mode=DOTS_MODE)
         return any("\u2840" <= c <= "\u28ff" for c in cells)
 
-    def _segments(self, text: str, typeforms: list[int]) -> list[tuple[int, int]]:
+    def _segments(self, text: str, typeforms: list[int], address_spans: list[tuple[int, int]]
+                  ) -> list[tuple[int, int]]:
         """Spans translated in one liblouis call each. An emphasised stretch of three words or
         more that starts and ends at word boundaries is its own call: liblouis 3.24 then writes
         UEB's passage indicators around it (given more text after the stretch it closes the
@@ -326,14 +345,19 @@ class Translator:
                         and (end == len(text) or not text[end].isalnum()))
             if boundary and len(text[start:end].split()) >= 3:
                 cuts |= {start, end}
+        for start, end in address_spans:   # written with their own table (ADDRESS_TABLES)
+            cuts |= {start, end}
         ordered = sorted(cuts)
         return list(zip(ordered, ordered[1:]))
 
     def _segment(self, text: str, typeforms: list[int], start: int, end: int,
-                 address_spans: list[tuple[int, int]]) -> str:
+                 address_spans: list[tuple[int, int]], as_address: bool = False) -> str:
         typeform = typeforms[start:end]
         # Without emphasis or uncontracted stretches, no typeform: liblouis is twice as fast.
-        cells, _, out_pos, _ = louis.translate([self.table], text[start:end],
+        table = address_table(self.table) if as_address else self.table
+        if as_address:
+            typeform = [louis.no_contract] * (end - start)
+        cells, _, out_pos, _ = louis.translate([table], text[start:end],
                                                typeform=typeform if any(typeform) else None,
                                                mode=DOTS_MODE)
         cells = cells.replace(" ", BLANK)
