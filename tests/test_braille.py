@@ -227,7 +227,8 @@ def test_a_table_too_wide_for_a_grid_falls_back_to_linear(doc, tmp_path):
                                                    cell("£9")),))
     for table, grid in ((wide, False), (narrow, True)):
         case = Document(Metadata(title="Tables"), (table,))
-        paths, result = build_and_check(case, BrailleOptions(interpoint=False), tmp_path / str(grid))
+        paths, result = build_and_check(case, BrailleOptions(interpoint=False),
+                                        tmp_path / str(grid))
         assert result.passed, result.findings
         text = "\n".join(body_text(brf_pages(paths[0]), "ukaaf", 25))
         separator = any(set(line.replace(" ", "")) == {"3"} for line in text.splitlines())
@@ -268,7 +269,8 @@ def test_print_page_indicators_from_the_page_map(doc, tmp_path):
     page_map = PageMap("report.pdf", (PageStart(1, 0), PageStart(2, 5), PageStart(3, 12)))
     ctx = BuildContext(slug="report", source=Path("report.md"), page_map=page_map)
     for preset, turn in (("ukaaf", '"3#B'), ("bana", "-#B")):
-        paths, result = build_and_check(doc, BrailleOptions(interpoint=False, preset=preset), tmp_path / preset,
+        paths, result = build_and_check(doc, BrailleOptions(interpoint=False, preset=preset),
+                                        tmp_path / preset,
                                         ctx)
         assert result.passed, result.findings
         pages = brf_pages(paths[0])

@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from pipeline.checks.braille import PEF_NS
-from pipeline.document import (Document, Emphasis, Heading, Link, Metadata, PageBreak, Paragraph,
+from pipeline.document import (Document, Emphasis, Heading, Metadata, PageBreak, Paragraph,
                                Span, Text)
 from pipeline.reading import plain_text
 from pipeline.stage_api import BuildContext
@@ -85,7 +85,8 @@ WELSH = [
     "Roedd pob sesiwn yn dechrau gyda phaned o de ac yn gorffen gyda chwestiwn i'r grŵp.",
     "Talodd y cyngor am yr ystafell, a rhoddodd becws lleol y bisgedi am ddim.",
     "Erbyn mis Rhagfyr, roedd pedwar deg dau o bobl wedi dod i o leiaf un gweithdy.",
-    "Gwnaethom nodi beth ddywedodd pobl wrthym a newid y rhaglen pan nad oedd rhywbeth yn gweithio.",
+    "Gwnaethom nodi beth ddywedodd pobl wrthym a newid y rhaglen pan nad oedd rhywbeth yn "
+    "gweithio.",
 ]
 URL = "https://www.example.org/kettle-and-compass/ethics-guidance"
 EMAIL = "formats@kettleandcompass.example.org"
@@ -380,7 +381,8 @@ def book(words_wanted: int = 100_000) -> Document:
         chapter += 1
         blocks.append(Heading(1, (Text(f"Chapter {chapter}"),), f"chapter-{chapter}"))
         for section in range(1, 6):
-            blocks.append(Heading(2, (Text(f"Part {chapter}.{section}"),), f"p-{chapter}-{section}"))
+            blocks.append(Heading(2, (Text(f"Part {chapter}.{section}"),),
+                                  f"p-{chapter}-{section}"))
             for paragraph in range(10):
                 text = " ".join(ENGLISH[(chapter + section + paragraph + i) % 5] for i in range(4))
                 blocks.append(Paragraph((Text(text),)))
@@ -538,8 +540,9 @@ def test_the_words_braille_adds_are_welsh_in_a_welsh_report(doc):
         assert welsh_word in text and english not in text, (welsh_word, english)
 
 
-@pytest.mark.parametrize("address", [URL, EMAIL, "www.example.org/a/very_long_path-name/with?query=1&x=2",
-                                     "https://example.org/" + "abcdefghij" * 6])
+@pytest.mark.parametrize("address", [
+    URL, EMAIL, "www.example.org/a/very_long_path-name/with?query=1&x=2",
+    "https://example.org/" + "abcdefghij" * 6])
 def test_wrapped_addresses_fit_and_rejoin_exactly_at_every_width(address):
     """At every width from 20 to 40 cells: lines fit, and the address's pieces joined with
     nothing between them are exactly its uncontracted braille (nothing added, nothing lost)."""

@@ -196,7 +196,10 @@ def split_into_volumes(setting: _Setting, blocks: list[LayoutBlock], pages_per_v
     (1, then 2...) that makes that possible; failing every level, before any block."""
     headings = [(i, b.heading_level) for i, b in enumerate(blocks) if b.heading_level]
     for level in sorted({lvl for _, lvl in headings}) + [None]:
-        allowed = [i for i, lvl in headings if level is None or lvl <= level]             if level is not None else list(range(1, len(blocks)))
+        if level is None:         # no heading level fits: any block may begin a volume
+            allowed = list(range(1, len(blocks)))
+        else:
+            allowed = [i for i, lvl in headings if lvl <= level]
         parts = _greedy(setting, blocks, [i for i in allowed if i > 0], pages_per_volume)
         if parts is not None:
             return parts

@@ -322,7 +322,7 @@ class Paginator:
         if turn is not None:
             self._print_page_turn(turn)
 
-    def _print_page_turn(self, number: int) -> None:  # noqa: D401
+    def _print_page_turn(self, number: int) -> None:
         self.current_print = number
         if not self.page.lines:
             self.page.print_page_at_top = number

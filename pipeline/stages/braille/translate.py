@@ -10,13 +10,11 @@ import ctypes
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import langcodes
 import louis
-
-from dataclasses import replace
 
 from ...reading import Run, Runs, runs_language
 
