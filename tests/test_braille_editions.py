@@ -579,3 +579,35 @@ def test_short_title_is_read_from_markdown_front_matter_into_the_running_head(tm
     assert doc.meta.short_title == "Annual Review"
     head = running_head(compose(doc, BrailleOptions()))
     assert ",ANNUAL ,REVIEW" in head and "#BJBE" not in head
+
+
+@pytest.mark.parametrize("preset", ["ukaaf", "bana"])
+def test_every_print_page_number_is_shown_in_interpoint(preset):
+    """A print page that begins at the top of a UKAAF left-hand page (no page line there) gets
+    a print page indicator line instead: every print page number reaches the reader."""
+    from pipeline.stage_api import PageMap, PageStart
+    doc = book(6_000)
+    pages = tuple(PageStart(n + 1, index) for n, index in enumerate(range(0, len(doc.blocks), 3)))
+    composed = compose(doc, BrailleOptions(preset=preset, interpoint=True),
+                       PageMap("book.pdf", pages))
+    shown = set()
+    for volume in composed.volumes:
+        for index, page in enumerate(volume.body_pages):
+            lines = [ascii_line(l) for l in page]
+            if not lines:
+                continue
+            if preset == "ukaaf" and index % 2 == 0 and lines[0].startswith("#"):
+                shown.add(lines[0].split()[0])          # print page at the left of the page line
+            if preset == "bana" and lines[0].split() and lines[0].split()[-1].startswith("#"):
+                shown.add(lines[0].split()[-1])         # print page at the right of line 1
+            text_lines = lines if (preset == "ukaaf" and index % 2) else lines[1:]
+            for line in text_lines:                     # print page turn indicators
+                text = line.strip()
+                if text.startswith('"3#') or (text.startswith("--") and "#" in text):
+                    shown.add("#" + text.rsplit("#", 1)[1])
+
+    def cells(n: int) -> str:
+        return louis.translateString(["en-us-brf.dis", "en-ueb-g2.ctb"], str(n))
+    expected = {cells(p.page) for p in pages}
+    found = shown
+    assert expected <= found, sorted(expected - found)[:5]

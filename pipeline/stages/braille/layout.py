@@ -324,13 +324,16 @@ class Paginator:
 
     def _print_page_turn(self, number: int) -> None:
         self.current_print = number
-        if not self.page.lines:
-            self.page.print_page_at_top = number
-            return
-        if self.free < 2:         # an indicator needs a line of text after it on the same page
+        if self.page.lines and self.free < 2:   # an indicator needs a line of text after it
             self._new_page()
+        if not self.page.lines and not self._left_without_page_line():
+            self.page.print_page_at_top = number   # shown on the page information line
             return
         self.page.lines.append(self.preset.print_page_turn(number, self.width))
+
+    def _left_without_page_line(self) -> bool:
+        """A left-hand page in interpoint UKAAF: no page line to carry a print page number."""
+        return self.duplex and self.rows_left is not None and len(self.pages) % 2 == 0
 
     def _lines_kept_together(self, blocks: list[LayoutBlock], index: int) -> int:
         """Lines that must share a page with the start of blocks[index]: a run of headings plus
