@@ -173,6 +173,8 @@ class Metadata:
     keywords: tuple[str, ...] = ()
     pronunciations: tuple[tuple[str, str], ...] = ()   # (word, how to say it), for speech
     identifier: str = ""          # an ISBN or URN from the source; empty -> stages derive one
+    # Added for braille running heads (issue 15): front matter `short_title`, empty if none.
+    short_title: str = ""
 
 
 @dataclass(frozen=True)

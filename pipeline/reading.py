@@ -89,6 +89,14 @@ def runs_text(runs: Runs) -> str:
     return "".join(run.text for run in runs)
 
 
+def runs_language(runs: Runs) -> str | None:
+    """The language tag every word of the runs is marked with (a passage wholly in another
+    language: a bilingual report's other part), or None when any text is unmarked or mixed.
+    Added for braille (each part brailled with its own table); speech may use it for voices."""
+    tags = {run.lang for run in runs if run.text.strip()}
+    return tags.pop() if len(tags) == 1 and None not in tags else None
+
+
 def note_numbers(runs: Runs) -> list[int]:
     return [run.note for run in runs if run.note is not None]
 

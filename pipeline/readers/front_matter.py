@@ -21,7 +21,7 @@ from ..errors import Problem
 
 FRONT_MATTER_FIELDS = ("title", "subtitle", "author", "authors", "publisher", "date", "language",
                        "description", "contact", "version", "identifier", "aliases", "keywords",
-                       "pronunciations")
+                       "pronunciations", "short_title")
 DEFAULT_LANGUAGE = "en-GB"
 DATE_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # The shape of a BCP 47 tag (subtags of 1-8 letters or digits joined by hyphens).
@@ -55,6 +55,7 @@ class FrontMatter:
     aliases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     pronunciations: tuple[tuple[str, str], ...] = ()
+    short_title: str | None = None        # for running heads (braille): "Doing It Together"
 
     def metadata(self) -> Metadata:
         """The Document's metadata from these fields alone (the Markdown reader's case)."""
@@ -64,7 +65,7 @@ class FrontMatter:
             language=self.language or DEFAULT_LANGUAGE, description=self.description or "",
             contact=self.contact or "", version=self.version or "", aliases=self.aliases,
             keywords=self.keywords, pronunciations=self.pronunciations,
-            identifier=self.identifier or "")
+            identifier=self.identifier or "", short_title=self.short_title or "")
 
 
 def read_front_matter(path: Path, text: str | None, first_line: int, problems: list[Problem], *,
@@ -216,7 +217,8 @@ class _Fields:
             description=self.string("description"), contact=self.string("contact"),
             version=self.string("version"), identifier=identifier,
             aliases=self.strings("aliases"), keywords=self.strings("keywords"),
-            pronunciations=self.pronunciations() if "pronunciations" in self.data else ())
+            pronunciations=self.pronunciations() if "pronunciations" in self.data else (),
+            short_title=self.string("short_title"))
 
 
 def identifier_is_valid(identifier: str) -> bool:

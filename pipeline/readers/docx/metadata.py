@@ -103,4 +103,5 @@ def build_metadata(core, shown: dict[str, list[str]], sidecar: FrontMatter,
         keywords=sidecar.keywords or _as_list(core.keywords),
         pronunciations=sidecar.pronunciations,
         identifier=pick(sidecar.identifier, core.identifier or ""),
+        short_title=pick(sidecar.short_title),
     )

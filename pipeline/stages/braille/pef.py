@@ -1,7 +1,9 @@
 """PEF 1.0 (the DAISY Consortium's Portable Embosser Format), written with lxml.
 
-One volume with two sections: the preliminary pages (title, contents) and the body, so an
-interpoint embosser starts the body on a new sheet. Rows are the same cells as the BRF lines.
+One PEF volume per braille volume, each with two sections: the preliminary pages (title,
+contents) and the body, so an interpoint embosser starts the body on a new sheet. Pages are in
+sheet order, blank backs included (as empty pages), so each interpoint volume has an even
+number of pages. Rows are the same cells as the BRF lines.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ class PefMeta:
     description: str
 
 
-def write_pef(sections: list[list[list[str]]], path: Path, *, meta: PefMeta, cols: int,
+def write_pef(volumes: list[list[list[list[str]]]], path: Path, *, meta: PefMeta, cols: int,
               rows: int, duplex: bool) -> Path:
     root = etree.Element(f"{{{PEF_NS}}}pef", nsmap={None: PEF_NS, "dc": DC_NS})
     root.set("version", "2008-1")
@@ -39,16 +41,17 @@ def write_pef(sections: list[list[list[str]]], path: Path, *, meta: PefMeta, col
         if value:
             etree.SubElement(meta_element, f"{{{DC_NS}}}{name}").text = value
     body = etree.SubElement(root, f"{{{PEF_NS}}}body")
-    volume = etree.SubElement(body, f"{{{PEF_NS}}}volume", cols=str(cols), rows=str(rows),
-                              rowgap="0", duplex="true" if duplex else "false")
-    for pages in sections:
-        if not pages:
-            continue
-        section = etree.SubElement(volume, f"{{{PEF_NS}}}section")
-        for page_lines in pages:
-            page = etree.SubElement(section, f"{{{PEF_NS}}}page")
-            for line in page_lines:
-                etree.SubElement(page, f"{{{PEF_NS}}}row").text = line or None
+    for sections in volumes:
+        volume = etree.SubElement(body, f"{{{PEF_NS}}}volume", cols=str(cols), rows=str(rows),
+                                  rowgap="0", duplex="true" if duplex else "false")
+        for pages in sections:
+            if not pages:
+                continue
+            section = etree.SubElement(volume, f"{{{PEF_NS}}}section")
+            for page_lines in pages:
+                page = etree.SubElement(section, f"{{{PEF_NS}}}page")
+                for line in page_lines:
+                    etree.SubElement(page, f"{{{PEF_NS}}}row").text = line or None
     etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="UTF-8",
                                   pretty_print=True)
     return path

@@ -10,15 +10,23 @@ import ctypes
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import langcodes
 import louis
 
-from ...reading import Run, Runs
+from ...reading import Run, Runs, runs_language
 
 TABLE_FOLDER = Path("/usr/share/liblouis/tables")
+# A zero-width mark the translator leaves inside web and email addresses after a slash, dot,
+# hyphen, underscore or @: layout.wrap may end a line there without adding a hyphen (UEB: an
+# address is divided after such a symbol, no hyphen inserted), and removes every mark it keeps.
+ADDRESS_BREAK = "\u200b"
+SLASH_BREAK = "\u200c"            # before ADDRESS_BREAK: the break follows a slash (preferred)
+ADDRESS_START = "\u2060"          # where an address or code begins: never hyphenated when divided
+MARKS = (ADDRESS_BREAK, SLASH_BREAK, ADDRESS_START)
+BREAK_AFTER = set("/.-_@?&=#:~+")
 DOTS_MODE = louis.dotsIO | louis.ucBrl
 BLANK = "\u2800"                  # the empty cell: the only word separator in braille
 HYPHEN = "\u2824"                 # dots 3-6
@@ -71,6 +79,42 @@ def is_table_name(value: str) -> bool:
     return "." in value or "/" in value or "," in value
 
 
+# The codes a reader asks for by name (options and request emails), as liblouis tables.
+CODE_NAMES = {
+    "ueb": "en-ueb-g2.ctb", "ueb-g2": "en-ueb-g2.ctb", "ueb-grade-2": "en-ueb-g2.ctb",
+    "ueb-g1": "en-ueb-g1.ctb", "ueb-grade-1": "en-ueb-g1.ctb",
+    "computer": "en-gb-comp8.ctb", "computer-8": "en-gb-comp8.ctb", "8-dot": "en-gb-comp8.ctb",
+    "welsh": "cy-cy-g2.ctb", "welsh-g2": "cy-cy-g2.ctb", "welsh-g1": "cy-cy-g1.utb",
+}
+# Languages whose best tables lou_findTable does not pick (cy finds the old cy.tbl): by grade.
+LANGUAGE_TABLES = {"en": {1: "en-ueb-g1.ctb", 2: "en-ueb-g2.ctb"},
+                   "cy": {1: "cy-cy-g1.utb", 2: "cy-cy-g2.ctb"}}
+# The uncontracted partner of a contracted table: addresses are written uncontracted, so they
+# read back exactly with it.
+UNCONTRACTED = {"en-ueb-g2.ctb": "en-ueb-g1.ctb", "cy-cy-g2.ctb": "cy-cy-g1.utb"}
+
+
+# liblouis 3.24's Welsh tables predate Welsh braille's move to UEB as its base code: they write
+# "/" as the old st sign, wrap addresses in a computer-braille indicator pair and "@" in 8 dots,
+# and read them back without their dots. Web and email addresses and code in a Welsh report are
+# therefore written in uncontracted UEB, the base code's own signs for them.
+ADDRESS_TABLES = {"cy-cy-g2.ctb": "en-ueb-g1.ctb", "cy-cy-g1.utb": "en-ueb-g1.ctb"}
+
+
+def uncontracted_table(table: str) -> str:
+    return UNCONTRACTED.get(Path(table).name, table)
+
+
+def address_table(table: str) -> str:
+    """The table web and email addresses and code are written (and read back) with."""
+    name = Path(table).name
+    return ADDRESS_TABLES.get(name, uncontracted_table(table))
+
+
+def is_eight_dot(table: str) -> bool:
+    return "comp8" in Path(table).name
+
+
 @functools.lru_cache(maxsize=64)
 def check_table(table: str) -> str:
     """The table name if liblouis can compile it; TableError with the reason and where to look."""
@@ -84,7 +128,7 @@ def check_table(table: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def table_for_language(tag: str) -> str:
+def table_for_language(tag: str, grade: int = 2) -> str:
     """The best installed 6-dot table for a BCP 47 language tag (English: UEB contracted)."""
     try:
         language = langcodes.Language.get(tag).language
@@ -92,12 +136,12 @@ def table_for_language(tag: str) -> str:
         language = None
     if not language:
         raise TableError(f"'{tag}' is neither a braille table nor a language tag: {HOW_TO_LIST}")
-    if language == "en":
-        return "en-ueb-g2.ctb"    # UEB is the English code in the UK, US, Canada, Australia...
+    if language in LANGUAGE_TABLES:   # UEB is the English code in the UK, US, Canada...
+        return LANGUAGE_TABLES[language][1 if grade == 1 else 2]
     _log.clear()
     found = None
     # Most specific first: lou_findTable returns nothing when a feature matches no table.
-    for query in (f"language:{language} grade:2", f"language:{language} dots:6",
+    for query in (f"language:{language} grade:{grade}", f"language:{language} dots:6",
                   f"language:{language}"):
         found = found or _find_table(query.encode())
     if not found:
@@ -105,13 +149,16 @@ def table_for_language(tag: str) -> str:
     return Path(found.decode()).name
 
 
-def resolve_table(option: str, document_language: str) -> str:
-    """The option as a liblouis table: a table name, a language tag, or 'auto' (the report's)."""
+def resolve_table(option: str, document_language: str, grade: int = 2) -> str:
+    """The option as a liblouis table: a table name, a code name (ueb-g1, computer), a language
+    tag, or 'auto' (the report's language), the last two at the given grade."""
     value = option.strip()
+    if value.lower() in CODE_NAMES:
+        value = CODE_NAMES[value.lower()]
     if value.lower() == "auto":
         value = document_language
     if not is_table_name(value):
-        value = table_for_language(value)
+        value = table_for_language(value, grade)
     return check_table(value)
 
 
@@ -130,10 +177,23 @@ def number_cells(number: int) -> str:
     return NUMBER_SIGN + "".join(DIGIT_CELLS[int(d)] for d in str(number))
 
 
+def _runs_of(typeforms: list[int], bits: int) -> list[tuple[int, int]]:
+    """(start, end) of each stretch whose typeform has any of `bits`."""
+    spans, start = [], None
+    for index, value in enumerate(typeforms + [0]):
+        if value & bits and start is None:
+            start = index
+        elif not value & bits and start is not None:
+            spans.append((start, index))
+            start = None
+    return spans
+
+
 @dataclass(frozen=True)
 class _Piece:
     text: str
     typeform: int
+    code: bool = False            # code or an address: divided at its own symbols
 
 
 class Translator:
@@ -151,6 +211,24 @@ class Translator:
         encoded = table.encode()
         self.italic = _emph_typeform(encoded, b"italic")
         self.bold = _emph_typeform(encoded, b"bold")
+        self.eight_dot = is_eight_dot(table)
+        self.grade = 1 if Path(table).name in UNCONTRACTED.values() or "g1" in table else 2
+        self._partners: dict[str, Translator | None] = {}
+
+    def partner(self, language: str) -> "Translator | None":
+        """The translator for a part of the report in another language (a bilingual report's
+        Welsh or English half), at this code's grade; None when no table has the language, or
+        for computer braille, which is the same for every language."""
+        primary = language.split("-")[0].lower()
+        if self.eight_dot or primary == self.language:
+            return None
+        if primary not in self._partners:
+            try:
+                self._partners[primary] = Translator(table_for_language(primary, self.grade),
+                                                     primary)
+            except TableError:
+                self._partners[primary] = None
+        return self._partners[primary]
 
     # ------------------------------------------------------------ plain strings
 
@@ -174,7 +252,13 @@ class Translator:
     # ------------------------------------------------------------ runs
 
     def runs(self, runs: Runs) -> list[str]:
-        """Cells for a paragraph's runs: one string per forced line (LineBreak)."""
+        """Cells for a paragraph's runs: one string per forced line (LineBreak). A paragraph
+        wholly in another language is brailled with that language's table (a few foreign words
+        inside a paragraph stay in this code, uncontracted, as UEB 13 asks)."""
+        language = runs_language(runs)
+        other = self.partner(language) if language else None
+        if other is not None:
+            return other.runs(tuple(replace(run, lang=None) for run in runs))
         lines: list[str] = []
         current: list[str] = []
         pieces: list[_Piece] = []
@@ -193,7 +277,7 @@ class Translator:
                 lines.append("".join(current))
                 current = []
             else:
-                pieces.append(_Piece(run.text, self._typeform(run)))
+                pieces.append(_Piece(run.text, self._typeform(run), code=run.code))
         flush_pieces()
         lines.append("".join(current))
         return lines
@@ -211,22 +295,88 @@ class Translator:
         return typeform
 
     def _translate(self, pieces: list[_Piece]) -> str:
-        text_parts, typeforms = [], []
+        text_parts, typeforms, code = [], [], []
         for piece in pieces:
             clean = self._describe_undefined(piece.text)
             text_parts.append(clean)
             typeforms.extend([piece.typeform] * len(clean))
+            code.extend([1 if piece.code else 0] * len(clean))
         text = "".join(text_parts)
         if not text:
             return ""
-        for match in WEB_ADDRESS.finditer(text):   # addresses typed in the text, not as links
-            for index in range(match.start(), match.end()):
+        addresses = [(m.start(), m.end()) for m in WEB_ADDRESS.finditer(text)]
+        for start, end in addresses:   # addresses typed in the text, not as links
+            for index in range(start, end):
                 typeforms[index] |= louis.no_contract
-        cells = louis.translate([self.table], text, typeform=typeforms, mode=DOTS_MODE)[0]
+        spans = sorted(set(_runs_of(code, 1) + addresses))
+        own_table = address_table(self.table) != uncontracted_table(self.table)
+        cells = "".join(self._segment(text, typeforms, start, end, spans,
+                                      own_table and (start, end) in spans)
+                        for start, end in self._segments(text, typeforms,
+                                                         spans if own_table else []))
+        if not self.eight_dot and any("\u2840" <= cell <= "\u28ff" for cell in cells):
+            if self.table_is_eight_dot():
+                raise TableError(f"the braille table '{self.table}' writes 8-dot braille; use "
+                                 f"the 8-dot code 'computer', or a 6-dot table ({HOW_TO_LIST})")
+            # A 6-dot table that writes a stray 8-dot cell (liblouis 3.24's Welsh tables write
+            # "@" as dots 4-7): drop dots 7 and 8, the fallback PEF 1.0 itself gives embossers.
+            cells = "".join(chr(0x2800 | (ord(c) - 0x2800) & 0x3F) if "\u2840" <= c <= "\u28ff"
+                            else c for c in cells)
+        return cells
+
+    @functools.lru_cache(maxsize=1)
+    def table_is_eight_dot(self) -> bool:
+        """The table writes dots 7 and 8 for ordinary capitals (computer braille)."""
+        cells = louis.translateString([self.table], "ABC", mode=DOTS_MODE)
+        return any("\u2840" <= c <= "\u28ff" for c in cells)
+
+    def _segments(self, text: str, typeforms: list[int], address_spans: list[tuple[int, int]]
+                  ) -> list[tuple[int, int]]:
+        """Spans translated in one liblouis call each. An emphasised stretch of three words or
+        more that starts and ends at word boundaries is its own call: liblouis 3.24 then writes
+        UEB's passage indicators around it (given more text after the stretch it closes the
+        passage early and marks the last word separately, which a transcriber would correct)."""
+        emphasis = self.italic | self.bold
+        cuts = {0, len(text)}
+        for start, end in _runs_of(typeforms, emphasis):
+            boundary = ((start == 0 or not text[start - 1].isalnum())
+                        and (end == len(text) or not text[end].isalnum()))
+            if boundary and len(text[start:end].split()) >= 3:
+                cuts |= {start, end}
+        for start, end in address_spans:   # written with their own table (ADDRESS_TABLES)
+            cuts |= {start, end}
+        ordered = sorted(cuts)
+        return list(zip(ordered, ordered[1:]))
+
+    def _segment(self, text: str, typeforms: list[int], start: int, end: int,
+                 address_spans: list[tuple[int, int]], as_address: bool = False) -> str:
+        typeform = typeforms[start:end]
+        # Without emphasis or uncontracted stretches, no typeform: liblouis is twice as fast.
+        table = address_table(self.table) if as_address else self.table
+        if as_address:
+            typeform = [louis.no_contract] * (end - start)
+        cells, _, out_pos, _ = louis.translate([table], text[start:end],
+                                               typeform=typeform if any(typeform) else None,
+                                               mode=DOTS_MODE)
         cells = cells.replace(" ", BLANK)
-        if any(not "\u2800" <= cell <= "\u283f" for cell in cells):
-            raise TableError(f"the braille table '{self.table}' writes 8-dot braille; BRF and PEF "
-                             f"here are 6-dot: choose a 6-dot table ({HOW_TO_LIST})")
+        # Where a line may end inside an address: after a break symbol, not between two of them
+        # ("//"), at the cell where the next character's braille begins.
+        marks: dict[int, bool] = {}      # cell position -> the break follows a slash
+        starts = set()
+        for a_start, a_end in address_spans:
+            if start <= a_start < end:
+                starts.add(out_pos[a_start - start])
+            for index in range(max(a_start, start), min(a_end, end) - 1):
+                if (text[index] in BREAK_AFTER and text[index + 1] not in BREAK_AFTER
+                        and not text[index + 1].isspace()):
+                    position = out_pos[index + 1 - start]
+                    if 0 < position < len(cells):
+                        marks[position] = text[index] == "/"
+        for position in sorted(set(marks) | starts, reverse=True):
+            mark = ADDRESS_START if position in starts else ""
+            if position in marks:
+                mark += (SLASH_BREAK if marks[position] else "") + ADDRESS_BREAK
+            cells = cells[:position] + mark + cells[position:]
         return cells
 
     def _describe_undefined(self, text: str) -> str:
