@@ -1,4 +1,4 @@
-"""Request emails as people write them: 54 emails, each run through the whole service.
+"""Request emails as people write them: 55 emails, each run through the whole service.
 
 Each row is one email (English or Welsh, plain or HTML, quoted replies, negations, two formats,
 an option, ambiguous reports, a year) with what it must produce: the report(s), the formats
@@ -245,6 +245,9 @@ ROWS = [
     Row("cy-size", "Hoffwn gael yr adroddiad effaith mewn print bras, 24 pwynt",
         reports=(DIT,), formats=(("large-print", {"font_size": "24"}),),
         files=(f"{DIT}-large-print.docx",), language="cy", says=("24 pwynt",)),
+    Row("cy-heb-gyfangiadau", "A allwn i gael yr adroddiad effaith mewn braille heb "
+        "gyfangiadau?", reports=(DIT,), formats=(("braille", {"table": G1}),),
+        files=braille(DIT), language="cy", says=("gradd 1, heb gyfangiadau",)),
     Row("cy-negation", "Dim PDF os gwelwch yn dda, dogfen Word o'r adroddiad effaith",
         reports=(DIT,), formats=(("word", {}),), files=(f"{DIT}.docx",), language="cy",
         says=("Dogfen Word:",)),
