@@ -1,4 +1,4 @@
-"""Request emails as people write them: 53 emails, each run through the whole service.
+"""Request emails as people write them: 55 emails, each run through the whole service.
 
 Each row is one email (English or Welsh, plain or HTML, quoted replies, negations, two formats,
 an option, ambiguous reports, a year) with what it must produce: the report(s), the formats
@@ -198,6 +198,10 @@ ROWS = [
         reports=(DIT,), formats=(("large-print", {}),), files=(f"{DIT}-large-print.docx",)),
     Row("moon", "the impact report in Moon type", reports=(DIT,),
         says=("We can't make Moon", "We can send the braille instead")),
+    Row("cd-gets-the-mp3", "Please can I have the 2024 annual review? An audio CD would be "
+        "ideal", reports=(AR24,), formats=(("audio", {}),), files=(f"{AR24}.mp3",),
+        says=("We can't make CDs or tapes: we no longer post CDs or tapes.",),
+        extra={"not_said": "We can send the audio (MP3) instead"}),
     # --- options, and two formats at once
     Row("two-formats", "Annual Review 2024 as an EPUB and an MP3", reports=(AR24,),
         formats=(("epub", {}), ("audio", {})), files=(f"{AR24}.epub", f"{AR24}.mp3")),
@@ -241,6 +245,9 @@ ROWS = [
     Row("cy-size", "Hoffwn gael yr adroddiad effaith mewn print bras, 24 pwynt",
         reports=(DIT,), formats=(("large-print", {"font_size": "24"}),),
         files=(f"{DIT}-large-print.docx",), language="cy", says=("24 pwynt",)),
+    Row("cy-heb-gyfangiadau", "A allwn i gael yr adroddiad effaith mewn braille heb "
+        "gyfangiadau?", reports=(DIT,), formats=(("braille", {"table": G1}),),
+        files=braille(DIT), language="cy", says=("gradd 1, heb gyfangiadau",)),
     Row("cy-negation", "Dim PDF os gwelwch yn dda, dogfen Word o'r adroddiad effaith",
         reports=(DIT,), formats=(("word", {}),), files=(f"{DIT}.docx",), language="cy",
         says=("Dogfen Word:",)),
@@ -306,6 +313,8 @@ def test_reply(row, library, tmp_path):
         assert sent == sorted(row.files)
     for words in row.says:
         assert words in text, text
+    if "not_said" in row.extra:
+        assert row.extra["not_said"] not in text, text
     assert reply["Content-Language"] == ("cy" if row.language == "cy" else "en-GB")
     html_body = reply.get_body(("html",)).get_content()
     assert f'lang="{"cy" if row.language == "cy" else "en-GB"}"' in html_body

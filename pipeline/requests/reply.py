@@ -133,13 +133,13 @@ def describe_file(_: Words, attachment: Attachment) -> str:
     return _(words, name=attachment.path.name) if words else attachment.path.name
 
 
-def _offer(_: Words, item: CannotMake) -> str:
+def _offer(_: Words, item: CannotMake, sent: frozenset[str] = frozenset()) -> str:
     if item.not_yet:
         text = _("We can't make the {format} yet: we are still building it.",
                  format=_(item.asked))
     else:
         text = _("We can't make {asked}: {why}.", asked=_(item.asked), why=_(item.why))
-    if item.nearest:
+    if item.nearest and item.nearest not in sent:      # not when it is in this very reply
         text += " " + _("We can send the {format} instead: just reply to say so.",
                         format=_(FORMAT_LABELS.get(item.nearest, item.nearest)))
     return text
@@ -167,7 +167,8 @@ def files_body(conversions: list[Conversion], understanding: Understanding, too_
         if any(made.smaller for made in conversion.made) and not too_large:
             body.append(_("The audio was too large to send by email at full quality, so we have "
                           "sent it at a lower sound quality, which is still clear for speech."))
-    body.extend(_offer(_, item) for item in understanding.cannot_make)
+    sent = frozenset(m.format for c in conversions for m in c.made)
+    body.extend(_offer(_, item, sent) for item in understanding.cannot_make)
     body.extend(said(_, note) for note in understanding.notes)
     if understanding.newest_of_series:
         body.append(_("You didn't say which year, so we have sent the newest: {title}. If you "

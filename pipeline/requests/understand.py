@@ -155,7 +155,8 @@ BRAILLE_GRADE_1 = (r"\buncontracted\b|\bun-contracted\b|\bnon-contracted\b|\bgra
 # shortened kind") it asks for grade 1.
 BRAILLE_GRADE_2 = (r"\bcontracted\b|\bcontractions?\b"
                    r"|\bshort(?:ened)?(?:\s+(?:kind|form|forms|version))?\b"
-                   r"|\bgrade\s*(?:2|two|ii)\b|\bg2\b|\bgradd\s*(?:2|dau)\b|\bcyfangedig\b"
+                   r"|\bgrade\s*(?:2|two|ii)\b|\bg2\b|\bgradd\s*(?:2|dau)\b|\b[cg]yfangedig\b"
+                   r"|\b[cg]yfangiad(?:au)?\b"
                    r"|\bbyrfoddau\b|\babr[eé]g[eé]\b")
 BRAILLE_CODES: dict[str, tuple[str, str]] = {
     "english": ("en-ueb-g1.ctb", "en-ueb-g2.ctb"),
