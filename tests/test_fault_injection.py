@@ -617,3 +617,16 @@ def test_10_word_altchunk_is_named_as_skipped(tmp_path):
     [problem] = [p for p in reading.problems if "embeds another file" in p.message]
     assert "chunk1.html" in problem.message and "save it again" in problem.fix
     assert any("altChunk" in name for name in reading.account.skipped)
+
+
+def test_10_a_12000_pixel_square_picture_in_word_is_refused_before_decoding(tmp_path):
+    picture = tmp_path / "huge.png"
+    Image.new("1", (12000, 12000)).save(picture, optimize=True)
+    document = docx.Document()
+    document.add_paragraph("Pictures Report", style="Title")
+    document.add_paragraph("A chart follows.")
+    document.add_picture(str(picture))
+    path = tmp_path / "pictures.docx"
+    document.save(path)
+    problems = [p for p in parse_docx(path).problems if "12000 x 12000 pixels" in p.message]
+    assert len(problems) == 1 and problems[0].line == 3
