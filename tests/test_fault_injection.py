@@ -202,6 +202,26 @@ def test_2_requests_retry_id_answers_a_failed_request(library_with_broken_word, 
     assert again.returncode == 2 and "replied" in again.stderr     # nothing to retry
 
 
+def test_2_requests_retry_without_a_transport_marks_it_for_the_next_run(
+        library_with_broken_word, smtp):
+    root, broken = library_with_broken_word
+    box = mailbox.Maildir(str(root / "Maildir"), create=True)
+    box.add(make_message("the reader quotes as a web page please", message_id="<later@x.org>"))
+    serve = ("serve", "--maildir", str(root / "Maildir"), "--once", "--sources",
+             str(root / "sources"), "--outputs", str(root / "outputs"), "--from", US,
+             "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port))
+    assert run_cli(*serve).returncode == 1                     # parked: failed, staff told
+    with Ledger(root / "outputs" / "requests" / "ledger.sqlite3") as ledger:
+        [row] = ledger.all()
+    word_report(broken)
+    marked = run_cli("requests", "retry", row.request_id, "--outputs", str(root / "outputs"))
+    assert marked.returncode == 0 and "next request or serve run" in marked.stderr
+    assert run_cli(*serve).returncode == 0                     # taken up as pending
+    assert [m["In-Reply-To"] for m in smtp.to(READER)] == ["<later@x.org>"]
+    unknown = run_cli("requests", "retry", "20990101-nosuch", "--outputs", str(root / "outputs"))
+    assert unknown.returncode == 2 and "no such request" in unknown.stderr
+
+
 # ------------------------------------------------------------------ 3: deep nesting
 
 
