@@ -253,6 +253,37 @@ def test_3_a_normal_report_accounts_for_every_line():
     assert account.complete and account.read + account.markup == account.total > 100
 
 
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.docx")), ids=lambda p: p.stem)
+def test_3_the_word_reader_accounts_for_every_text_run(path):
+    """Reader fidelity, independent of the model: every w:t of the body is read or skipped under
+    a name, and the parts not read (headers, footers, comments) are named with their text."""
+    account = parse_docx(path).account
+    assert account is not None and account.complete, account.summary()
+    assert account.read + sum(int(re.search(r"(\d+) text runs", s).group(1))
+                              for s in account.skipped if "text runs" in s
+                              and "xml" not in s) == account.total
+    if path.stem == "comments":
+        assert any(s.startswith("comments comments.xml") for s in account.skipped)
+
+
+def test_3_word_text_the_reader_never_reached_is_a_problem(tmp_path, monkeypatch):
+    from pipeline.readers.docx import body
+    document = docx.Document()
+    document.add_paragraph("Lost Text Report", style="Title")
+    document.add_paragraph("Words that must reach the reader.")
+    path = tmp_path / "lost.docx"
+    document.save(path)
+    original = body.StoryReader._run_content
+
+    def forgetful(self, node, out, fmt, link):      # a reader bug that drops a run's text
+        if node.tag.endswith("}t") and "must reach" in (node.text or ""):
+            return
+        original(self, node, out, fmt, link)
+    monkeypatch.setattr(body.StoryReader, "_run_content", forgetful)
+    reading = parse_docx(path)
+    assert any("did not reach the reading" in p.message for p in reading.problems)
+
+
 # ------------------------------------------------------------------ 4: unsafe links
 
 
