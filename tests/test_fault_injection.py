@@ -202,6 +202,26 @@ def test_2_requests_retry_id_answers_a_failed_request(library_with_broken_word, 
     assert again.returncode == 2 and "replied" in again.stderr     # nothing to retry
 
 
+def test_2_requests_retry_without_a_transport_marks_it_for_the_next_run(
+        library_with_broken_word, smtp):
+    root, broken = library_with_broken_word
+    box = mailbox.Maildir(str(root / "Maildir"), create=True)
+    box.add(make_message("the reader quotes as a web page please", message_id="<later@x.org>"))
+    serve = ("serve", "--maildir", str(root / "Maildir"), "--once", "--sources",
+             str(root / "sources"), "--outputs", str(root / "outputs"), "--from", US,
+             "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port))
+    assert run_cli(*serve).returncode == 1                     # parked: failed, staff told
+    with Ledger(root / "outputs" / "requests" / "ledger.sqlite3") as ledger:
+        [row] = ledger.all()
+    word_report(broken)
+    marked = run_cli("requests", "retry", row.request_id, "--outputs", str(root / "outputs"))
+    assert marked.returncode == 0 and "next request or serve run" in marked.stderr
+    assert run_cli(*serve).returncode == 0                     # taken up as pending
+    assert [m["In-Reply-To"] for m in smtp.to(READER)] == ["<later@x.org>"]
+    unknown = run_cli("requests", "retry", "20990101-nosuch", "--outputs", str(root / "outputs"))
+    assert unknown.returncode == 2 and "no such request" in unknown.stderr
+
+
 # ------------------------------------------------------------------ 3: deep nesting
 
 
@@ -231,6 +251,37 @@ def test_3_a_normal_report_accounts_for_every_line():
     source = ROOT / "sources" / "impact-report-2023" / "impact-report-2023.md"
     account = markdown_account(source)
     assert account.complete and account.read + account.markup == account.total > 100
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.docx")), ids=lambda p: p.stem)
+def test_3_the_word_reader_accounts_for_every_text_run(path):
+    """Reader fidelity, independent of the model: every w:t of the body is read or skipped under
+    a name, and the parts not read (headers, footers, comments) are named with their text."""
+    account = parse_docx(path).account
+    assert account is not None and account.complete, account.summary()
+    assert account.read + sum(int(re.search(r"(\d+) text runs", s).group(1))
+                              for s in account.skipped if "text runs" in s
+                              and "xml" not in s) == account.total
+    if path.stem == "comments":
+        assert any(s.startswith("comments comments.xml") for s in account.skipped)
+
+
+def test_3_word_text_the_reader_never_reached_is_a_problem(tmp_path, monkeypatch):
+    from pipeline.readers.docx import body
+    document = docx.Document()
+    document.add_paragraph("Lost Text Report", style="Title")
+    document.add_paragraph("Words that must reach the reader.")
+    path = tmp_path / "lost.docx"
+    document.save(path)
+    original = body.StoryReader._run_content
+
+    def forgetful(self, node, out, fmt, link):      # a reader bug that drops a run's text
+        if node.tag.endswith("}t") and "must reach" in (node.text or ""):
+            return
+        original(self, node, out, fmt, link)
+    monkeypatch.setattr(body.StoryReader, "_run_content", forgetful)
+    reading = parse_docx(path)
+    assert any("did not reach the reading" in p.message for p in reading.problems)
 
 
 # ------------------------------------------------------------------ 4: unsafe links
@@ -617,3 +668,16 @@ def test_10_word_altchunk_is_named_as_skipped(tmp_path):
     [problem] = [p for p in reading.problems if "embeds another file" in p.message]
     assert "chunk1.html" in problem.message and "save it again" in problem.fix
     assert any("altChunk" in name for name in reading.account.skipped)
+
+
+def test_10_a_12000_pixel_square_picture_in_word_is_refused_before_decoding(tmp_path):
+    picture = tmp_path / "huge.png"
+    Image.new("1", (12000, 12000)).save(picture, optimize=True)
+    document = docx.Document()
+    document.add_paragraph("Pictures Report", style="Title")
+    document.add_paragraph("A chart follows.")
+    document.add_picture(str(picture))
+    path = tmp_path / "pictures.docx"
+    document.save(path)
+    problems = [p for p in parse_docx(path).problems if "12000 x 12000 pixels" in p.message]
+    assert len(problems) == 1 and problems[0].line == 3

@@ -27,7 +27,7 @@ class SourceAccount:
         return not self.lost
 
     def summary(self) -> str:
-        return (f"{self.source.name}: {self.read} of {self.total} {self.unit} read as text, "
-                f"{self.markup} markup" + (f", not read: {', '.join(self.lost)}" if self.lost
+        return (f"{self.source.name}: {self.read} of {self.total} {self.unit} read as text"
+                + (f", {self.markup} markup" if self.unit == "lines" else "") + (f", not read: {', '.join(self.lost)}" if self.lost
                                            else "") +
                 (f", skipped: {', '.join(self.skipped)}" if self.skipped else ""))

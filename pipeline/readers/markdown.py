@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -457,7 +458,24 @@ class _Reader:
                          f"{self.folder}.")
             return None
         try:
-            with Image.open(candidate) as picture:       # reads the header, decodes nothing
+            with warnings.catch_warnings():
+                # Pillow warns from 89 megapixels and refuses from 179 at open: our own, lower
+                # limit below is the one a person is told about, with the picture's size.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                picture = Image.open(candidate)            # reads the header, decodes nothing
+        except Image.DecompressionBombError:
+            self.problem(line, f"the image {raw_src} has more than the "
+                         f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels an image may have "
+                         "(decoding it would take gigabytes of memory)",
+                         "save a smaller copy (2000 pixels across is plenty for print) and use "
+                         "that")
+            return None
+        except Exception as error:   # Pillow raises several kinds for damaged or foreign files
+            self.problem(line, f"the image {raw_src} cannot be read as an image "
+                         f"({type(error).__name__})", "save it again as a PNG or JPEG file.")
+            return None
+        try:
+            with picture:
                 picture_format = picture.format
                 width, height = picture.size
                 if width * height > MAX_IMAGE_PIXELS:

@@ -223,17 +223,11 @@ def cmd_retry(args: argparse.Namespace) -> int:
         return 2
     if not (args.outbox or args.smtp_host):
         # Without a transport, mark them to be taken up by the next `request` or `serve` run.
-        with FileLock(str(path) + ".lock").acquire(timeout=5), Ledger(path) as ledger:
-            for request_id in request_ids:
-                row = ledger.find(request_id)
-                if row is None or row.state in ("replied", "ignored"):
-                    say(f"error: {request_id}: " + ("no such request" if row is None else
-                                                   f"it is {row.state}; nothing to retry"))
-                    return 2
-                ledger.set_state(row.key, "received", "retry asked by staff", attempts=0,
-                                 next_attempt_at=0)
-                say(f"{request_id}: will be tried again at the next request or serve run")
-        return 0
+        try:
+            return _mark_for_retry(path, request_ids)
+        except Timeout:
+            say(f"error: another request run holds {path}.lock; try again when it ends")
+            return 3
 
     def retry_all(processor: Processor) -> Summary:
         summary = Summary()
@@ -243,3 +237,17 @@ def cmd_retry(args: argparse.Namespace) -> int:
             say(f"{request_id}: {outcome.state}{' (' + outcome.reason + ')' if outcome.reason else ''}")
         return summary
     return _run(args, retry_all)
+
+
+def _mark_for_retry(path: Path, request_ids: list[str]) -> int:
+    with FileLock(str(path) + ".lock").acquire(timeout=5), Ledger(path) as ledger:
+        for request_id in request_ids:
+            row = ledger.find(request_id)
+            if row is None or row.state in ("replied", "ignored"):
+                say(f"error: {request_id}: " + ("no such request" if row is None else
+                                               f"it is {row.state}; nothing to retry"))
+                return 2
+            ledger.set_state(row.key, "received", "retry asked by staff", attempts=0,
+                             next_attempt_at=0)
+            say(f"{request_id}: will be tried again at the next request or serve run")
+    return 0

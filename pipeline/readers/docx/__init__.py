@@ -224,11 +224,35 @@ def _account(path: Path, context: "DocumentContext") -> SourceAccount:
     account.read = context.text_runs_read
     account.skipped = [f"{name}: {count} text runs" if count else name
                        for name, count in context.skipped_runs.items()]
+    account.skipped += _parts_not_read(context.main_part)
     skipped = sum(context.skipped_runs.values())
     missing = account.total - account.read - skipped
     if missing > 0:
         account.lost.append(f"{missing} text run{'s' if missing != 1 else ''}")
     return account
+
+
+# Parts of the package that are not the report's reading text, named in the account with how
+# much text they hold: running headers and footers repeat on every page (page furniture, not
+# content), and comments are notes between co-authors.
+_PARTS_NOT_READ = {"header": "running header", "footer": "running footer",
+                   "comments": "comments"}
+
+
+def _parts_not_read(document_part) -> list[str]:
+    named = []
+    for rel in document_part.rels.values():
+        kind = rel.reltype.rsplit("/", 1)[-1]
+        if kind not in _PARTS_NOT_READ or rel.is_external:
+            continue
+        try:
+            root = parse_part(rel.target_part.blob)
+        except Exception:         # noqa: BLE001 - a damaged part we do not read anyway
+            continue
+        runs = sum(1 for _ in root.iter(q("w:t"))) if root is not None else 0
+        if runs:
+            named.append(f"{_PARTS_NOT_READ[kind]} {rel.target_ref}: {runs} text runs")
+    return named
 
 
 def _part_root(document_part, reltype_suffix: str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -41,7 +42,10 @@ class ImageStore:
             return self._by_partname[partname]
         stem = PurePosixPath(partname).stem
         try:
-            with Image.open(io.BytesIO(blob)) as image:   # reads the header only
+            with warnings.catch_warnings():     # our lower limit below is the one reported
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                opened = Image.open(io.BytesIO(blob))
+            with opened as image:                          # the header only, so far
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:     # before any decoding
                     raise PictureUnusable(
