@@ -411,6 +411,12 @@ def test_axe_finds_nothing_on_any_page_light_or_dark_at_1280_and_320_px(built):
         assert result["scrollWidth"] <= result["clientWidth"], f"{where} scrolls sideways"
         assert result["lang"] in ("en-GB", "cy") and result["h1"] == 1, where
         assert result["firstFocus"] == "#main" and result["afterSkip"] == "main", where
+    # With script, a chapter link chosen from the keyboard moves the page's player there.
+    seeks = [r["seek"] for r in results if r["seek"]]
+    assert len(seeks) == 2                       # one build report per report has audio
+    for seek in seeks:
+        assert seek["target"] > 0 and seek["target"] - 0.1 <= seek["at"] <= seek["target"] + 3
+        assert seek["focus"] == "AUDIO" and "t=" not in seek["url"]     # script, not navigation
 
 
 def test_a_changed_source_re_renders_only_that_reports_previews(built):
