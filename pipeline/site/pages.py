@@ -334,6 +334,8 @@ def build_page(report: ReportFacts, previews: dict[str, Any],
 def status_words(_: Words, facts: FormatFacts) -> str:
     if facts.status == "failed":
         return _("The last build failed")
+    if facts.unreadable:
+        return _("The site could not read a file")
     if not facts.intact:
         return _("A file is missing or was changed after the build")
     if not facts.passed:
@@ -381,6 +383,9 @@ def _format_report(_: Words, parent: etree._Element, report: ReportFacts, facts:
         strong.tail = ". " + _("Readers are not offered this format until it builds again. "
                                "Why:") + " "
         el(state, "span", facts.error, lang=None if _.language == "en" else "en")
+    elif facts.unreadable:
+        strong.tail = ": "
+        el(state, "span", facts.unreadable, lang=None if _.language == "en" else "en")
     elif facts.built_at and facts.seconds < 1:
         strong.tail = ". " + _("Built on {when} in under a second.",
                                when=when_words(_, facts.built_at))
