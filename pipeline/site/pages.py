@@ -362,7 +362,8 @@ def _summary_table(_: Words, parent: etree._Element, report: ReportFacts, used: 
         el(result, "span", status_words(_, facts))
         if facts.findings:
             el(result, "br")
-            el(result, "span", f"{_('Findings')}: {len(facts.findings)}")
+            findings = _("Findings")
+            el(result, "span", f"{findings}: {len(facts.findings)}")
 
 
 def _format_anchor(facts: FormatFacts) -> str:
