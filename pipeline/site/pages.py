@@ -160,8 +160,14 @@ def index_page(entries: list[IndexEntry], site_language: str) -> bytes:
         el(facts, "dt", _("Versions"))
         el(facts, "dd", str(sum(1 for f in report.formats.values() if f.offered)))
         staff = el(text, "p", class_="staff-link")
-        el(staff, "a", _("Build report for staff: {title}", title=report.meta.title),
-           href=f"{report.slug}/{BUILD_PAGE}")
+        link = el(staff, "a", href=f"{report.slug}/{BUILD_PAGE}")
+        words_around = _("Build report for staff: {title}", title=report.meta.title)
+        if other:       # the title inside the index's sentence keeps the report's language
+            before, _sep, after = words_around.partition(report.meta.title)
+            link.text = before
+            el(link, "span", report.meta.title, lang=report.meta.language).tail = after
+        else:
+            link.text = words_around
     return serialise(page.root)
 
 
