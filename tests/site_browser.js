@@ -1,7 +1,8 @@
 // Usage: node site_browser.js [--shots DIR] page.html [...]
 // -> JSON on stdout: one result per page, colour scheme (light, dark) and width (1280, 320 px):
 // axe-core's WCAG 2.x A/AA and best-practice violations, whether the page scrolls sideways,
-// and with --shots a full-page screenshot. Debian's Chromium, headless; modules from tools/axe
+// the chapter seeking (a chapter link followed from the keyboard moves the player there), and
+// with --shots a full-page screenshot. Debian's Chromium, headless; modules from tools/axe
 // (NODE_PATH=tools/axe/node_modules). The caller (tests/test_site.py) decides what fails.
 const path = require("path");
 const { chromium } = require("playwright-core");
@@ -10,7 +11,7 @@ const axeSource = require("fs").readFileSync(require.resolve("axe-core/axe.min.j
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-  "--disable-dev-shm-usage", "--autoplay-policy=user-gesture-required"];
+  "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required", "--mute-audio"];
 const WIDTHS = [1280, 320];
 
 (async () => {
@@ -39,11 +40,26 @@ const WIDTHS = [1280, 320];
         await page.screenshot({ path: path.join(shots, `${name}-${width}-${scheme}.png`),
                                 fullPage: true });
       }
+      let seek = null;
+      const chapters = await page.locator("ol.chapters a").count();
+      if (scheme === "light" && width === 1280 && chapters > 1) {
+        await page.waitForFunction(() => document.querySelector("audio").readyState >= 1, null,
+                                   { timeout: 30000 });
+        const link = page.locator("ol.chapters a").nth(chapters - 1);   // the last: not at 0
+        const target = parseFloat(await link.getAttribute("data-seek"));
+        await link.focus();
+        await page.keyboard.press("Enter");
+        await page.waitForTimeout(300);
+        seek = await page.evaluate((target) => { const player = document.querySelector("audio");
+          const at = player.currentTime; player.pause();
+          return { target, at, focus: document.activeElement.tagName, url: location.hash }; },
+          target);
+      }
       await page.addScriptTag({ content: axeSource });
       const result = await page.evaluate(() => axe.run(document, {
         runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                           "best-practice"] } }));
-      results.push({ file, scheme, width, ...layout, firstFocus, afterSkip,
+      results.push({ file, scheme, width, ...layout, firstFocus, afterSkip, seek,
         axe: result.testEngine.version, passes: result.passes.length,
         violations: result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
           nodes: v.nodes.map(n => n.target.join(" ")) })) });

@@ -309,6 +309,10 @@ def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp
                attempt={"checks": {"passed": False, "metrics": {}, "findings": [
                    {"severity": "error", "message": "the heading 'Who we are' is not tagged "
                     "as a heading", "where": f"{ENGLISH}.pdf page 3"}]}})
+    # An e-book damaged in a way its recorded hash agrees with: the site reads what it can.
+    (out / f"{ENGLISH}.epub").write_bytes(b"not a zip")
+    record["stages"]["epub"]["outputs"] = entry(f"{ENGLISH}.epub", "application/epub+zip")[
+        "outputs"]
     (out / "manifest.json").write_text(json.dumps(record), encoding="utf-8")
     monkeypatch.delenv("ACCESSIBLE_FORMATS_FROM", raising=False)
     result = build_site(outputs)
@@ -317,6 +321,8 @@ def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp
     labels = [_text(h) for h in versions.xpath("//h3")]
     assert "DAISY talking book" in labels and "Tactile graphics version" in labels
     assert "Screen reader friendly PDF" not in labels          # failed: not offered
+    assert "EPUB e-book" not in labels                         # unreadable: not offered
+    assert any("epub is not offered" in w and "BadZipFile" in w for w in result.warnings)
     daisy = versions.xpath("//section[h3='DAISY talking book']")[0]
     assert daisy.xpath(".//a[@download]/@href") == [f"files/{ENGLISH}-daisy.zip"]
     assert "Dolphin EasyReader" in _text(daisy)
@@ -331,6 +337,8 @@ def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp
     line = next(n for n, t in enumerate(source_lines, 1) if "Who we are" in t)
     assert f"line {line} (“Who we are”)" in text
     assert not section.xpath(".//img")                          # no preview of a failed build
+    epub = _text(staff.xpath("//section[@aria-labelledby='format-epub']")[0])
+    assert "The site could not read a file: BadZipFile" in epub
 
 
 def test_the_site_command(built, tmp_path):
@@ -412,6 +420,12 @@ def test_axe_finds_nothing_on_any_page_light_or_dark_at_1280_and_320_px(built):
         assert result["scrollWidth"] <= result["clientWidth"], f"{where} scrolls sideways"
         assert result["lang"] in ("en-GB", "cy") and result["h1"] == 1, where
         assert result["firstFocus"] == "#main" and result["afterSkip"] == "main", where
+    # With script, a chapter link chosen from the keyboard moves the page's player there.
+    seeks = [r["seek"] for r in results if r["seek"]]
+    assert len(seeks) == 2                       # one build report per report has audio
+    for seek in seeks:
+        assert seek["target"] > 0 and seek["target"] - 0.1 <= seek["at"] <= seek["target"] + 3
+        assert seek["focus"] == "AUDIO" and "t=" not in seek["url"]     # script, not navigation
 
 
 def test_a_changed_source_re_renders_only_that_reports_previews(built):

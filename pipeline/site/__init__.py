@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..i18n import primary_language
 from .css import SITE_CSS
-from .facts import FormatFacts, ReportFacts, find_reports, read_report
+from .facts import ReportFacts, find_reports, read_report
 from .offer import request_address
 from .pages import (BUILD_PAGE, CSS_NAME, FILES_FOLDER, PREVIEWS_FOLDER, VERSIONS_PAGE, FixHint,
                     IndexEntry, build_page, index_page, versions_page, write_if_changed)
@@ -70,8 +70,15 @@ def build_site(outputs: Path = Path("outputs"), site_dir: Path | None = None, *,
     if not address:
         result.warnings.append("no request address: set ACCESSIBLE_FORMATS_FROM or give "
                                "--request-address, so readers know where to ask")
-    reports = [read_report(folder) for folder in find_reports(outputs)
-               if folder.resolve() != site_dir.resolve()]
+    reports = []
+    for folder in find_reports(outputs):
+        if folder.resolve() == site_dir.resolve():
+            continue
+        try:
+            reports.append(read_report(folder))
+        except Exception as error:            # one unreadable report never stops the others
+            result.warnings.append(f"{folder.name}: left out of the site, its manifest or "
+                                   f"outputs could not be read ({type(error).__name__}: {error})")
     entries = []
     for report in reports:
         result.reports.append(report.slug)
@@ -99,8 +106,8 @@ def _report_site(report: ReportFacts, folder: Path, address: str, result: SiteRe
             result.warnings.append(f"{label}: {error}")
     for name, facts in report.formats.items():
         if not facts.offered:
-            result.warnings.append(f"{report.slug}: {name} is not offered to readers "
-                                   f"({facts.error or 'checks failed or files changed'})")
+            why = facts.error or facts.unreadable or "checks failed or files changed"
+            result.warnings.append(f"{report.slug}: {name} is not offered to readers ({why})")
     titles = _section_titles(report)
     _write(folder / VERSIONS_PAGE, versions_page(report, address, titles), result, folder.parent)
     _write(folder / BUILD_PAGE, build_page(report, previews, fix_hints(report)), result,
@@ -227,6 +234,3 @@ def _common_language(reports: list[ReportFacts]) -> str:
         return reports[0].meta.language
     return "en-GB"
 
-
-def offered_formats(report: ReportFacts) -> list[FormatFacts]:
-    return [f for f in report.formats.values() if f.offered]

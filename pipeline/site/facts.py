@@ -76,6 +76,7 @@ class FormatFacts:
     findings: list[Finding]
     metrics: dict[str, Any]
     error: str = ""               # why the last build of this format failed
+    unreadable: str = ""          # why the site could not read an output (then not offered)
     built_at: str = ""
     seconds: float = 0.0
     duration_seconds: float | None = None          # audio
@@ -86,7 +87,8 @@ class FormatFacts:
     @property
     def offered(self) -> bool:
         """Shown to readers: built from the current source, checks passed, files intact."""
-        return self.status != "failed" and self.passed and self.intact and bool(self.files)
+        return self.status != "failed" and self.passed and self.intact and bool(self.files) \
+            and not self.unreadable
 
     def reader_files(self) -> list[OutputFile]:
         return [f for f in self.files if not f.path.endswith(INTERNAL_SUFFIXES)]
@@ -133,7 +135,10 @@ def read_report(out_dir: Path) -> ReportFacts:
     meta = _report_meta(out_dir, formats)
     for facts in formats.values():
         if facts.intact:
-            _read_format_details(out_dir, facts, meta.language)
+            try:
+                _read_format_details(out_dir, facts, meta.language)
+            except Exception as error:       # a damaged output must not stop the site
+                facts.unreadable = f"{type(error).__name__}: {error}"
     source = record.get("source", {})
     return ReportFacts(slug=out_dir.name, out_dir=out_dir, source_path=source.get("path", ""),
                        source_sha256=source.get("sha256", ""), meta=meta, formats=formats)

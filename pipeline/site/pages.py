@@ -160,8 +160,14 @@ def index_page(entries: list[IndexEntry], site_language: str) -> bytes:
         el(facts, "dt", _("Versions"))
         el(facts, "dd", str(sum(1 for f in report.formats.values() if f.offered)))
         staff = el(text, "p", class_="staff-link")
-        el(staff, "a", _("Build report for staff: {title}", title=report.meta.title),
-           href=f"{report.slug}/{BUILD_PAGE}")
+        link = el(staff, "a", href=f"{report.slug}/{BUILD_PAGE}")
+        words_around = _("Build report for staff: {title}", title=report.meta.title)
+        if other:       # the title inside the index's sentence keeps the report's language
+            before, _sep, after = words_around.partition(report.meta.title)
+            link.text = before
+            el(link, "span", report.meta.title, lang=report.meta.language).tail = after
+        else:
+            link.text = words_around
     return serialise(page.root)
 
 
@@ -334,6 +340,8 @@ def build_page(report: ReportFacts, previews: dict[str, Any],
 def status_words(_: Words, facts: FormatFacts) -> str:
     if facts.status == "failed":
         return _("The last build failed")
+    if facts.unreadable:
+        return _("The site could not read a file")
     if not facts.intact:
         return _("A file is missing or was changed after the build")
     if not facts.passed:
@@ -360,7 +368,8 @@ def _summary_table(_: Words, parent: etree._Element, report: ReportFacts, used: 
         el(result, "span", status_words(_, facts))
         if facts.findings:
             el(result, "br")
-            el(result, "span", f"{_('Findings')}: {len(facts.findings)}")
+            findings = _("Findings")
+            el(result, "span", f"{findings}: {len(facts.findings)}")
 
 
 def _format_anchor(facts: FormatFacts) -> str:
@@ -381,6 +390,9 @@ def _format_report(_: Words, parent: etree._Element, report: ReportFacts, facts:
         strong.tail = ". " + _("Readers are not offered this format until it builds again. "
                                "Why:") + " "
         el(state, "span", facts.error, lang=None if _.language == "en" else "en")
+    elif facts.unreadable:
+        strong.tail = ": "
+        el(state, "span", facts.unreadable, lang=None if _.language == "en" else "en")
     elif facts.built_at and facts.seconds < 1:
         strong.tail = ". " + _("Built on {when} in under a second.",
                                when=when_words(_, facts.built_at))
