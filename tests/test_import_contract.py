@@ -6,6 +6,7 @@ The import graph is grimp's (the engine of import-linter): every `import` in pip
 level or inside a function, resolved to the module it names; imports under `if TYPE_CHECKING:`
 are left out because they never run. Cycles are found by the standard library's graphlib.
 """
+
 from __future__ import annotations
 
 import graphlib
@@ -46,8 +47,11 @@ def _layer(module: str) -> str:
 
 
 def _imports(graph: grimp.ImportGraph) -> set[tuple[str, str]]:
-    return {(importer, imported) for importer in graph.modules
-            for imported in graph.find_modules_directly_imported_by(importer)}
+    return {
+        (importer, imported)
+        for importer in graph.modules
+        for imported in graph.find_modules_directly_imported_by(importer)
+    }
 
 
 def violations(imports: set[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -57,9 +61,9 @@ def violations(imports: set[tuple[str, str]]) -> set[tuple[str, str]]:
         if target is None:
             continue
         if stage is not None and stage != target:
-            found.add((importer, imported))           # a stage imports another stage
+            found.add((importer, imported))  # a stage imports another stage
         elif _layer(importer) in {"checks", "readers"}:
-            found.add((importer, imported))           # a check or a reader imports a stage
+            found.add((importer, imported))  # a check or a reader imports a stage
     return found
 
 
@@ -68,7 +72,7 @@ def test_the_graph_is_the_real_one(graph):
     imports = _imports(graph)
     assert ("pipeline.build", "pipeline.manifest") in imports
     assert ("pipeline.stages.word.writer", "pipeline.stages.word.tables") in imports
-    assert ("pipeline.stages.pdf", "pipeline.checks.pdf") in imports   # inside a function
+    assert ("pipeline.stages.pdf", "pipeline.checks.pdf") in imports  # inside a function
     assert len(graph.modules) > 80
 
 
@@ -79,20 +83,26 @@ def test_no_stage_check_or_reader_imports_a_stage(graph):
 
 
 def test_the_rules_catch_each_kind_of_violation():
-    assert violations({("pipeline.stages.epub", "pipeline.stages.pdf.layout"),
-                       ("pipeline.checks.pdf", "pipeline.stages.pdf"),
-                       ("pipeline.readers.markdown", "pipeline.stages.html"),
-                       ("pipeline.stages.pdf.layout", "pipeline.stages.pdf.styles"),
-                       ("pipeline.build", "pipeline.stages.pdf"),
-                       ("pipeline.stages.word", "pipeline.checks.word")}) == {
+    assert violations(
+        {
+            ("pipeline.stages.epub", "pipeline.stages.pdf.layout"),
+            ("pipeline.checks.pdf", "pipeline.stages.pdf"),
+            ("pipeline.readers.markdown", "pipeline.stages.html"),
+            ("pipeline.stages.pdf.layout", "pipeline.stages.pdf.styles"),
+            ("pipeline.build", "pipeline.stages.pdf"),
+            ("pipeline.stages.word", "pipeline.checks.word"),
+        }
+    ) == {
         ("pipeline.stages.epub", "pipeline.stages.pdf.layout"),
         ("pipeline.checks.pdf", "pipeline.stages.pdf"),
-        ("pipeline.readers.markdown", "pipeline.stages.html")}
+        ("pipeline.readers.markdown", "pipeline.stages.html"),
+    }
 
 
 def test_no_import_cycles(graph):
     sorter = graphlib.TopologicalSorter(
-        {module: graph.find_modules_directly_imported_by(module) for module in graph.modules})
+        {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
+    )
     try:
         sorter.prepare()
     except graphlib.CycleError as error:

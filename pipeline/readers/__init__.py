@@ -5,6 +5,7 @@ their kind is read, so a missing optional dependency of one reader never breaks 
 reader is `read(path) -> Document` and raises SourceError listing every problem it found.
 To add a reader: write pipeline/readers/<kind>.py (or a package) and add its suffix here.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -43,10 +44,26 @@ def read_source(path: Path) -> Document:
     """Read a source report of any supported kind; SourceError lists every problem."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError([Problem(path, None, "the source file does not exist",
-                                   "check the path; reports live in sources/<slug>/<slug>.md")])
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    "the source file does not exist",
+                    "check the path; reports live in sources/<slug>/<slug>.md",
+                )
+            ]
+        )
     reader = reader_for(path.suffix)
     if reader is None:
-        raise SourceError([Problem(path, None, f"'{path.suffix}' is not a source format we read",
-                                   "save the report as Markdown (.md) or Word (.docx)")])
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    f"'{path.suffix}' is not a source format we read",
+                    "save the report as Markdown (.md) or Word (.docx)",
+                )
+            ]
+        )
     return reader(path)
