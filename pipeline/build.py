@@ -273,7 +273,7 @@ def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list
             _install(run, job, out_dir, current, result)
         return
     with ProcessPoolExecutor(max_workers=min(workers, len(to_run))) as pool:
-        pending: dict[Future, StageJob] = {
+        pending: dict[Future[StageRun], StageJob] = {
             pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job
             for job in to_run}
         while pending:
