@@ -29,8 +29,6 @@ from .readers import read_source
 from .sources import report_slug
 from .stage_api import PAGE_MAP, BuildContext, CheckResult, Finding, PageMap, Stage
 
-PAGE_MAP_SUFFIX = ".pagemap.json"     # the pdf stage's name for its PAGE_MAP artefact
-
 
 @dataclass
 class BuildResult:
@@ -240,7 +238,7 @@ def _run_jobs(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[
               current: Manifest, result: BuildResult, workers: int,
               show_progress: bool) -> None:
     """Reuse what is current; run the rest in phases, each stage after the stages of this build
-    that provide an artefact it needs (the pdf's page map before epub and braille)."""
+    that provide an artefact it needs (a page map before the stages that need it)."""
     remaining = list(jobs)
     while remaining:
         still_to_provide = {artefact for job in remaining
@@ -328,7 +326,7 @@ def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list
         return
     with ProcessPoolExecutor(max_workers=min(workers, len(to_run)),
                              initializer=_die_with_parent) as pool:
-        pending: dict[Future, StageJob] = {
+        pending: dict[Future[StageRun], StageJob] = {
             pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job
             for job in to_run}
         while pending:
@@ -451,7 +449,7 @@ def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) 
         destination = out_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, destination)
-        media_type = stage.media_types.get(_suffix(destination), "application/octet-stream")
+        media_type = _media_type(stage, destination)
         records.append(manifest.output_record(out_dir, destination, media_type))
     return StageEntry(key=job.key, version=stage.version, options=_options_json(job.options),
                       tools=job.tools, artefacts=dict(job.artefact_sha256), outputs=records,
@@ -460,13 +458,11 @@ def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) 
                       built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
-def _suffix(path: Path) -> str:
-    """The media-type suffix: '.pagemap.json' and '.m3u8' style compound names first."""
-    name = path.name
-    for compound in (PAGE_MAP_SUFFIX,):
-        if name.endswith(compound):
-            return compound
-    return path.suffix
+def _media_type(stage: Stage, path: Path) -> str:
+    """The media type of the longest suffix the stage lists that the file name ends with
+    (".pagemap.json" before ".json")."""
+    matches = [suffix for suffix in stage.media_types if path.name.endswith(suffix)]
+    return stage.media_types[max(matches, key=len)] if matches else "application/octet-stream"
 
 
 def _remove_old_outputs(out_dir: Path, previous: StageEntry | None, entry: StageEntry) -> None:

@@ -2,6 +2,7 @@
 
 Kept apart from finding sources (sources.py) and reading them (readers/): hashing needs neither.
 """
+
 from __future__ import annotations
 
 import hashlib

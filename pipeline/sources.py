@@ -6,6 +6,7 @@ emails) is exactly what this finds: nothing named in an email can select another
 Reading a source is the readers' job (pipeline/readers/), hashing files is pipeline/hashing.py's;
 both are re-exported here for the callers that find a report and then read it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,15 @@ from pathlib import Path
 from .hashing import relative_key, sha256_file, source_files
 from .readers import read_source, supported_suffixes
 
-__all__ = ["SOURCE_SUFFIXES", "find_reports", "read_source", "relative_key", "report_slug",
-           "sha256_file", "source_files"]
+__all__ = [
+    "SOURCE_SUFFIXES",
+    "find_reports",
+    "read_source",
+    "relative_key",
+    "report_slug",
+    "sha256_file",
+    "source_files",
+]
 
 SOURCE_SUFFIXES = supported_suffixes()
 

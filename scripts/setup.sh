@@ -86,7 +86,8 @@ if ((want_test)); then
     for program in npm npx; do   # the wheel's bin/npm is a stray copy: link npm's own scripts
         ln -sfn "$node_home/lib/node_modules/npm/bin/$program-cli.js" "$VENV/bin/$program"
     done
-    export PATH="$PWD/$VENV/bin:$PATH"
+    venv_bin=$(cd "$VENV/bin" && pwd)
+    export PATH="$venv_bin:$PATH"
     node_version=$(node --version)
 
     # Node tools used by tests (pdf.js, axe-core, DAISY Ace): installed from their lock files,
@@ -97,6 +98,13 @@ if ((want_test)); then
         if [[ ! -f "$tool/node_modules/.installed" || "$(cat "$tool/node_modules/.installed")" != "$want" ]]; then
             echo "setup: npm ci in $tool (Node $node_version)" >&2
             (cd "$tool" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
+            # Their commands start `#!/usr/bin/env node`, which finds whichever node is first on
+            # the caller's PATH (tests run DAISY Ace with PATH=/usr/bin:/bin): point them at
+            # this Node instead.
+            for command in "$tool"/node_modules/.bin/*; do
+                [[ -e "$command" ]] || continue
+                sed -i "1s|^#!/usr/bin/env node\$|#!$venv_bin/node|" "$(readlink -f "$command")"
+            done
             echo "$want" > "$tool/node_modules/.installed"
         fi
     done

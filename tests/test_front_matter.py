@@ -1,5 +1,6 @@
 """One front-matter reader for the Markdown report and the Word report's sidecar: the same
 fields give the same metadata and the same problems, at the same lines."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,22 +53,25 @@ def test_sidecar_and_front_matter_give_the_same_metadata(tmp_path):
     from_markdown = read_markdown(_markdown_report(tmp_path / "md", FIELDS)).meta
     from_word = read_docx(_word_report(tmp_path / "docx", FIELDS)).meta
     for meta in (from_markdown, from_word):
-        assert meta.version == "1.10"                 # as written, not the number 1.1
+        assert meta.version == "1.10"  # as written, not the number 1.1
         assert meta.date == "2024-03-01"
         assert meta.language == "cy"
         assert meta.identifier == "978-0-306-40615-7"
         assert meta.authors == ("Test Author",)
         assert meta.pronunciations == (("NHS", "N H S"),)
-    assert from_word.title == "Listening Together"     # the sidecar wins over the Title style
+    assert from_word.title == "Listening Together"  # the sidecar wins over the Title style
 
 
-@pytest.mark.parametrize("line, bad", [
-    ("identifier: 978-0-306-40615-8\n", "is neither a valid ISBN nor a URN"),
-    ("language: en_GB\n", "'en_GB' is not a language tag (BCP 47 uses hyphens)"),
-    ("language: qq\n", "'qq' is not a known language tag"),
-    ("date: 1 March 2024\n", "the date '1 March 2024' is not in the form YYYY-MM-DD"),
-    ("authros: [A]\n", "authros"),
-])
+@pytest.mark.parametrize(
+    "line, bad",
+    [
+        ("identifier: 978-0-306-40615-8\n", "is neither a valid ISBN nor a URN"),
+        ("language: en_GB\n", "'en_GB' is not a language tag (BCP 47 uses hyphens)"),
+        ("language: qq\n", "'qq' is not a known language tag"),
+        ("date: 1 March 2024\n", "the date '1 March 2024' is not in the form YYYY-MM-DD"),
+        ("authros: [A]\n", "authros"),
+    ],
+)
 def test_sidecar_mistakes_are_found_as_in_front_matter(tmp_path, line, bad):
     (tmp_path / "md").mkdir()
     (tmp_path / "docx").mkdir()
