@@ -319,3 +319,107 @@ def test_a_source_with_a_missing_image_fails_clearly(doc, ctx, tmp_path):
     stage = get("pdf")
     with pytest.raises(StageFailed, match="missing.png"):
         stage.build(replace(doc, blocks=blocks), stage.options(), tmp_path, ctx)
+
+
+# ---------------------------------------------------------------- the sample, as a reader meets it
+
+SAMPLE = ROOT / "sources" / "impact-report-2023" / "impact-report-2023.md"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    out = tmp_path_factory.mktemp("sample-pdf")
+    stage = get("pdf")
+    paths = stage.build(doc, stage.options(), out, BuildContext(slug="impact-report-2023",
+                                                                source=SAMPLE))
+    return doc, pdf_of(paths)
+
+
+def _struct_strings(path: Path) -> list[str]:
+    text = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    return [line.strip()[1:-1] for line in text.splitlines() if line.strip().startswith('"')]
+
+
+def test_poppler_struct_text_keeps_a_space_between_words_across_line_ends(sample):
+    """Every word poppler reads from the tags is a word of the source or of the sections the
+    PDF adds; a word made of two source words run together ("tookpart") is the defect."""
+    doc, path = sample
+    source_vocabulary = set(textcompare.words(SAMPLE.read_text(encoding="utf-8")))
+    from pipeline.sections import accessibility_statement, contents_heading, title_lines
+    from pipeline.reading import plain_text
+    added = " ".join(plain_text(doc.__class__(doc.meta, tuple(accessibility_statement(
+        doc, "PDF", [])))).split()) + " " + " ".join(title_lines(doc).__dict__.values())
+    vocabulary = source_vocabulary | set(textcompare.words(added)) | set(
+        textcompare.words(contents_heading(doc) + " Notes Accessibility Tagged screen readers "
+                          "headings lists tables header cells read order bookmarks every "
+                          "heading contents page links clear sans serif typeface point left "
+                          "aligned footnote numbers link notes 14")) | {
+        str(n) for n in range(1, 100)}   # page numbers of the contents
+    strings = _struct_strings(path)
+    pdf_words = [w for s in strings for w in textcompare.words(s)]
+    unknown = sorted({w for w in pdf_words if w not in vocabulary})
+    joined = [w for w in unknown
+              if any(w[:i] in source_vocabulary and w[i:] in source_vocabulary
+                     for i in range(1, len(w)))]
+    assert not joined, f"words run together in the tagged text: {joined[:10]}"
+    assert not unknown, f"words in the tagged text that are not the report's: {unknown[:10]}"
+    # and the paragraph that used to read "research,services" and "makethem" reads right
+    assert any("we believe that research, services and decisions are better when the people "
+               "they affect help to make them from the start." in s for s in strings)
+
+
+def _page_texts(path: Path) -> list[str]:
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout).group(1))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"],
+                           capture_output=True, text=True, check=True).stdout
+            for n in range(1, pages + 1)]
+
+
+def test_contents_lists_every_bookmark_with_the_page_it_is_on(sample):
+    doc, path = sample
+    pages = _page_texts(path)
+    contents = pages[1]
+    with pikepdf.open(path) as pdf:
+        with pdf.open_outline() as outline:
+            titles = []
+
+            def walk(items):
+                for item in items:
+                    titles.append(item.title)
+                    walk(item.children)
+            walk(outline.root)
+    listed = [t for t in titles if t not in (doc.meta.title, "Contents")]
+    entries = {}
+    for line in contents.splitlines():
+        match = re.match(r"\s*(.+?)\s*(?:\.\s*)*\s+(\d+)\s*$", line)
+        if match and not match.group(1).startswith("Page"):     # the footer
+            entries[match.group(1).strip()] = int(match.group(2))
+    assert list(entries) == listed, "every bookmarked section is in the contents, in order"
+    for title, page in entries.items():
+        # the heading is a line of its own on that page (pdftotext, independent of the stage)
+        lines = [" ".join(l.split()) for l in pages[page - 1].splitlines()]
+        assert title in lines, f"{title!r} is not on page {page}"
+        earlier = [" ".join(l.split()) for p in pages[2:page - 1] for l in p.splitlines()]
+        assert title not in earlier or title in ("Notes",), f"{title!r} appears before {page}"
+    # the numbers are right aligned: every number ends in the same column
+    ends = {len(line.rstrip()) for line in contents.splitlines() if re.search(r"\d\s*$", line)
+            and "Page" not in line}
+    assert len(ends) == 1, ends
+    # dotted leaders are drawn as artifacts: the tagged entry reads "Welcome 3"
+    assert "Welcome 3" in _struct_strings(path)[:40] or any(
+        s == " 3" for s in _struct_strings(path)[:40])
+
+
+def test_cover_has_no_page_number_and_dates_in_words(sample):
+    doc, path = sample
+    pages = _page_texts(path)
+    assert "Page" not in pages[0]
+    assert "15 March 2024" in pages[0] and "2024-03-15" not in pages[0]
+    assert f"Page 2 of {len(pages)}" in pages[1]
+    # the publisher is named once on the cover, the authors with "and"
+    assert pages[0].count("Kettle and Compass Co-production Collective") == 1
+    assert "By Morwenna Price and Idris Okafor-Jones" in " ".join(pages[0].split())

@@ -17,8 +17,8 @@ from lxml import etree
 from pdfminer.high_level import extract_text
 
 from pipeline.stages import get
-from pipeline.statement import STATEMENT_HEADING
-from pipeline.xhtml import block_text
+from pipeline.sections import STATEMENT_HEADING
+from pipeline.checks.xhtml_text import block_text
 
 CONTACT_SENTENCE = ("If something does not work for you, or you need another format, please "
                     "contact formats@example.org.")

@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from .. import textcompare
 from ..document import Document, figures
 from ..stage_api import BuildContext, CheckResult, Finding
-from ..xhtml import block_text, heading_texts, span_languages
+from .xhtml_text import block_text, heading_texts, span_languages
 
 MIN_SIMILARITY = 0.99
 # Absolute lengths ignore the reader's font size; only rem/em/%/ch and unitless values are used.

@@ -27,7 +27,7 @@ from ..colour import contrast_ratio
 from ..document import (BulletList, Document, Figure, Heading, Link, NoteRef, OrderedList,
                         Paragraph, Span, Table, figures, headings, inline_text, iter_blocks)
 from ..stage_api import CheckResult, Finding
-from ..statement import CONTENTS_HEADING, STATEMENT_HEADING, accessibility_statement
+from ..sections import CONTENTS_HEADING, STATEMENT_HEADING, accessibility_statement
 from ..textcompare import in_order_recall, source_words, words
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

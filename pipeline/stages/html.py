@@ -18,7 +18,7 @@ from lxml import etree, html as lxml_html
 
 from ..document import Document, Figure, Heading, inline_text
 from ..errors import StageFailed
-from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
+from ..sections import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
                          accessibility_statement, unique_id)
 from ..xhtml import HTML, Renderer, human_date, image_media_type, nest_toc, title_line, toc_list
 from ..stage_api import BuildContext, CheckResult, Stage

@@ -50,6 +50,9 @@ class TaggedParagraph(Paragraph):
             if part is not self:
                 part.setup(self.tagger, self.tags, self.block_index,
                            self.outline if number == 0 else None)
+            # Every part but the last continues on the next page: its last line is not the
+            # paragraph's last, so it ends with a word space too.
+            part.continues = number < len(parts) - 1 or getattr(self, "continues", False)
         return parts
 
     def draw(self):
@@ -62,6 +65,7 @@ class TaggedParagraph(Paragraph):
         if self.outline:
             title, key, level = self.outline
             canvas.addOutlineEntry(title, key, level=level, closed=level > 1)
+            self.tagger.anchor_pages.setdefault(key, canvas.getPageNumber())
         self.tagger.current = self.tags
         if self.bulletText and self.tags.label is not None:
             canvas.addLiteral(self.tagger.begin(canvas, self.tags.label))
@@ -81,6 +85,7 @@ class TaggedParagraph(Paragraph):
             self._label_open = False
         text_object._code.append(self.tagger.begin(canvas, self.tags.stack[-1]))
         self.tagger.link_line(canvas, self.tags.stack[-1], y)
+        self._space_at_line_ends(text_object)
         write_code = text_object.getCode
 
         def close_then_write() -> str:
@@ -88,6 +93,115 @@ class TaggedParagraph(Paragraph):
             return write_code()
         text_object.getCode = close_then_write
         return text_object
+
+    def _space_at_line_ends(self, text_object) -> None:
+        """End every line but the paragraph's last with a space character.
+
+        ReportLab breaks lines at spaces and drops the space, so the content stream holds
+        "research," and "services" with nothing between them: poppler, copy and paste, reflow
+        and text-to-speech that read the tags literally run the words together. Each line is
+        written by one `_textOut(text, TStar=1)` (T* moves to the next line), so the space goes
+        in there: invisible at the end of a left-aligned line, and a word boundary in the text.
+        A line broken inside a long word (splitLongWords) gets no space.
+        """
+        lines = getattr(getattr(self, "blPara", None), "lines", None) or []
+        broken_words = _lines_broken_inside_a_word(self.blPara) if lines else set()
+        total = len(lines)
+        ends_with_space = self.continues if hasattr(self, "continues") else False
+        text_out = text_object._textOut
+        state = {"line": 0}
+
+        def text_out_with_space(text, TStar=0):
+            if TStar:
+                line = state["line"]
+                state["line"] += 1
+                if (line < total - 1 or ends_with_space) and line not in broken_words \
+                        and not text.endswith((" ", "\u00a0", "-", "\u2010", "\u2014")):
+                    text = text + " "
+            return text_out(text, TStar)
+        text_object._textOut = text_out_with_space
+
+
+class ContentsLine(TaggedParagraph):
+    """A contents entry: the heading's words (wrapping short of the number column), a dotted
+    leader (an artifact) and the page number right aligned, both in the entry's Link element;
+    one link annotation covers the whole entry, so the number is clickable too."""
+
+    def contents(self, link: StructElem, page: str, destination: str, font: str,
+                 size: float) -> "ContentsLine":
+        self.link, self.page, self.destination = link, page, destination
+        self.number_font, self.number_size = font, size
+        return self
+
+    def split(self, availWidth, availHeight):
+        return []                          # an entry never splits: it moves to the next page
+
+    def draw(self):
+        super().draw()
+        canvas = self.canv
+        if not self.link.link_lines:       # nothing drawn (should not happen)
+            return
+        page_index, baseline = self.link.link_lines[-1]
+        y = baseline - canvas._currentMatrix[5]
+        right = self.width
+        number_width = canvas.stringWidth(self.page, self.number_font, self.number_size)
+        text_end = self.style.leftIndent + self._last_line_width()
+        gap = self.number_size * 0.5
+        canvas.saveState()
+        canvas.addLiteral(self.tagger.begin_artifact("Layout"))
+        canvas.setLineWidth(self.number_size * 0.12)
+        canvas.setLineCap(1)
+        canvas.setDash([0, self.number_size * 0.4])
+        if right - number_width - gap > text_end + gap:
+            canvas.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+        canvas.addLiteral("EMC")
+        canvas.restoreState()
+        canvas.addLiteral(self.tagger.begin(canvas, self.link))
+        canvas.setFont(self.number_font, self.number_size)
+        # The space first: the tagged text reads "Welcome 3", not "Welcome3".
+        canvas.drawRightString(right, y, " " + self.page)
+        canvas.addLiteral("EMC")
+        canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1,
+                        thickness=0)
+
+    def _last_line_width(self) -> float:
+        lines = self.blPara.lines
+        last = lines[-1]
+        extra = getattr(last, "extraSpace", None)
+        if extra is None:
+            extra = last[0]
+        available = self.width - self.style.leftIndent - self.style.rightIndent
+        return max(0.0, available - extra)
+
+
+def _line_words(line) -> str:
+    words = getattr(line, "words", None)
+    if words is None:                      # kind 0: (extra space, [word, ...])
+        words = line[1]
+        return " ".join(words)
+    return "".join(getattr(frag, "text", "") for frag in words)
+
+
+def _lines_broken_inside_a_word(para) -> set[int]:
+    """Lines whose last word runs on into the next line (a word too long for the line)."""
+    out: set[int] = set()
+    lines = para.lines
+    for index in range(len(lines) - 1):
+        end, start = _line_words(lines[index]), _line_words(lines[index + 1])
+        if end and start and not end[-1].isspace() and not start[0].isspace() \
+                and getattr(lines[index], "lineBreak", False) is False \
+                and _is_split_word(end, start):
+            out.add(index)
+    return out
+
+
+def _is_split_word(end: str, start: str) -> bool:
+    """ReportLab's splitLongWords cuts a word that is wider than the whole line: the two
+    pieces have no space between them in the source either. Such a line ends without a space
+    exactly when its last piece is longer than what usually ends a line; we only need to catch
+    URLs and long numbers, which contain no spaces and fill the line."""
+    last_word = end.split()[-1] if end.split() else ""
+    return len(last_word) > 25 and " " not in end.strip()
 
 
 def install_callbacks(canvas, tagger: Tagger) -> None:

@@ -7,7 +7,7 @@ from docx.document import Document as DocxDocument
 
 from ...document import Block, Document, Heading, Text, inline_text
 # statement_id is re-exported: the stage asks front for the heading id it bookmarks.
-from ...statement import STATEMENT_HEADING, accessibility_statement, statement_id  # noqa: F401
+from ...sections import STATEMENT_HEADING, accessibility_statement, statement_id  # noqa: F401
 from .ooxml import run_properties, text_run, w
 from .styles import NORMAL, SUBTITLE, TITLE, TOC_LEVELS, heading_style, toc_style
 from .writer import BlockContext, Writer
