@@ -133,8 +133,19 @@ def _grid_table(writer: "Writer", table: Table, sink: "Sink", number: int) -> et
         for c, cell in enumerate(row):
             bold = r < header_count or (table.row_headers and c == 0)
             tr.append(_cell(writer, cell, widths[c], bold, sink))
+        if _keeps_with_next_row(r, header_count, len(cells)):
+            for ppr in tr.iter(w("pPr").tag):
+                put(ppr, w("keepNext"), PPR_ORDER)
         tbl.append(tr)
     return tbl
+
+
+def _keeps_with_next_row(row: int, header_count: int, rows: int) -> bool:
+    """Rows held to the next one (keepNext on their paragraphs), so that no page shows one row
+    of the table alone: the header rows and the first body row go together to the next page,
+    and the last row always has the one before it for company."""
+    last = rows - 1
+    return row < last and (row <= header_count or row == last - 1)
 
 
 def _cell(writer: "Writer", cell: TableCell, width: float, bold: bool, sink: "Sink") -> etree._Element:

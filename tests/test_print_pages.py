@@ -1,0 +1,174 @@
+"""Word and large print as they come off a word processor: laid out by LibreOffice (headless),
+read back page by page with poppler's pdftotext, independent of the stage's own code.
+
+The contents' page numbers (the PAGEREF results in the .docx) must be the pages LibreOffice
+puts the headings on; no page may hold a single row of a table that has more; the contents is a
+live TOC field Word can update.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from pipeline.document import Heading, Paragraph, Table, TableCell, Text
+from pipeline.stage_api import BuildContext
+from pipeline.stages import get
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sources" / "impact-report-2023" / "impact-report-2023.md"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice missing")
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render(docx_path: Path, out: Path) -> list[str]:
+    """LibreOffice's PDF of the document, as the text of each page (pdftotext -layout)."""
+    profile = out / "profile"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), str(docx_path)],
+                   capture_output=True, timeout=180, check=True)
+    pdf = out / f"{docx_path.stem}.pdf"
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+            for n in range(1, pages + 1)]
+
+
+def build(doc, stage_name: str, out: Path, **settings) -> Path:
+    stage = get(stage_name)
+    out.mkdir(parents=True, exist_ok=True)
+    options = stage.options(**settings)
+    paths = stage.build(doc, options, out, BuildContext(slug="impact-report-2023",
+                                                         source=SAMPLE))
+    result = stage.check(doc, options, paths, BuildContext(slug="impact-report-2023",
+                                                            source=SAMPLE))
+    assert result.passed, [f for f in result.findings if f.severity == "error"]
+    return paths[0]
+
+
+@pytest.fixture(scope="module")
+def sample_doc():
+    from pipeline.sources import read_source
+    return read_source(SAMPLE)
+
+
+@pytest.fixture(scope="module", params=["word", "large-print"])
+def laid_out(request, sample_doc, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    path = build(sample_doc, request.param, out)
+    return request.param, path, render(path, out / "lo")
+
+
+def contents_entries(path: Path) -> list[tuple[str, str]]:
+    """(entry words, page number shown) of each PAGEREF in the TOC field of the body."""
+    with zipfile.ZipFile(path) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    entries = []
+    for paragraph in body.iter(f"{W}p"):
+        instructions = [t.text or "" for t in paragraph.iter(f"{W}instrText")]
+        if not any("PAGEREF" in i for i in instructions):
+            continue
+        texts = [t.text or "" for t in paragraph.iter(f"{W}t")]
+        entries.append((squash(texts[0]), texts[-1]))
+    return entries
+
+
+def test_contents_is_a_live_toc_field(laid_out):
+    _, path, _ = laid_out
+    with zipfile.ZipFile(path) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    instructions = [squash(t.text or "") for t in body.iter(f"{W}instrText")]
+    assert any(i.startswith("TOC \\o") and "\\h" in i for i in instructions), instructions[:3]
+    begins = sum(1 for f in body.iter(f"{W}fldChar") if f.get(f"{W}fldCharType") == "begin")
+    ends = sum(1 for f in body.iter(f"{W}fldChar") if f.get(f"{W}fldCharType") == "end")
+    assert begins == ends
+    # every entry's leader is a dotted right tab
+    tabs = [t for t in body.iter(f"{W}tab") if t.get(f"{W}leader") == "dot"]
+    assert len(tabs) == len(contents_entries(path))
+
+
+def test_contents_page_numbers_are_the_pages_libreoffice_puts_the_headings_on(laid_out):
+    name, path, pages = laid_out
+    entries = contents_entries(path)
+    assert len(entries) >= 10
+    contents_page = next(i for i, text in enumerate(pages) if "Contents" in text.splitlines()
+                         or any(squash(l) == "Contents" for l in text.splitlines()))
+    for text, shown in entries:
+        assert shown.isdigit(), f"{name}: '{text}' has no page number ({shown!r})"
+        # The first page after the contents' own entries where the heading is a line alone.
+        found = None
+        for number, page in enumerate(pages, start=1):
+            lines = [squash(l) for l in page.splitlines()]
+            if number - 1 == contents_page:
+                lines = lines[next(i for i, l in enumerate(lines) if l.startswith(
+                    entries[-1][0])) + 1:] if any(l.startswith(entries[-1][0] + ".")
+                                                  for l in lines) else lines
+            if text in lines:
+                found = number
+                break
+        assert found == int(shown), f"{name}: '{text}' is on page {found}, contents says {shown}"
+
+
+def _body_row_pages(pages: list[str], rows: list[tuple[str, str]],
+                    header: str) -> dict[int, int]:
+    """page -> how many of the rows (first word of the first cell, and the second cell's words
+    on the same line) it holds, on the pages that show the table's header row."""
+    counts: dict[int, int] = {}
+    for number, page in enumerate(pages, start=1):
+        lines = [squash(l) for l in page.splitlines()]
+        if not any(l.startswith(header) for l in lines):
+            continue
+        here = sum(1 for first, second in rows
+                   if any(l.startswith(first) and f" {second}" in l for l in lines))
+        if here:
+            counts[number] = here
+    return counts
+
+
+def test_no_page_holds_a_single_row_of_the_sample_table(laid_out, sample_doc):
+    name, _, pages = laid_out
+    for table in (b for b in sample_doc.blocks if isinstance(b, Table)):
+        def words(cell):
+            return squash(" ".join(t.text for p in cell.blocks for t in p.inlines
+                                   if isinstance(t, Text)))
+        rows = [(words(row[0]).split()[0], words(row[1])) for row in table.body_rows]
+        header = " ".join(words(cell) for cell in table.header_rows[0])
+        counts = _body_row_pages(pages, rows, header)
+        assert sum(counts.values()) == len(rows), f"{name}: rows not found {counts}"
+        assert all(n > 1 for n in counts.values()), f"{name}: {counts}"
+
+
+@pytest.mark.parametrize("lead_in", [1, 10])   # 10: the first row fell alone on a page
+def test_a_long_table_never_leaves_one_row_alone(sample_doc, tmp_path, lead_in):
+    """A 30-row table after a lead-in of varying length: wherever the page breaks, each page
+    carries at least two of its rows (the last row never alone under a repeated header)."""
+    rows = tuple((TableCell((Paragraph((Text(f"Row{n:02d} place"),)),)),
+                  TableCell((Paragraph((Text(str(n * 7)),)),)))
+                 for n in range(1, 31))
+    header = ((TableCell((Paragraph((Text("Place"),)),)),
+               TableCell((Paragraph((Text("People"),)),))),)
+    table = Table((Text("Places we visited"),), header, rows)
+    lead = tuple(Paragraph((Text("A paragraph of lead-in text that fills a line or two of the "
+                                 "page before the table starts, so that the break moves."),))
+                 for _ in range(lead_in))
+    doc = dataclasses.replace(sample_doc, blocks=(Heading(1, (Text("Places"),), "places"),
+                                                  *lead, table))
+    path = build(doc, "large-print", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    counts = _body_row_pages(pages, [(f"Row{n:02d}", str(n * 7)) for n in range(1, 31)],
+                             "Place People")
+    assert sum(counts.values()) == 30
+    assert len(counts) >= 2, "the table spans pages (else the test shows nothing)"
+    assert all(n > 1 for n in counts.values()), counts
