@@ -30,7 +30,7 @@ from .document import (Block, BulletList, Code, Document, Emphasis, Figure, Foot
                        Paragraph, Quote, Span, Strong, Table, TableCell, Text,
                        ThematicBreak, inline_text, iter_blocks)
 from .i18n import words_for
-from .sections import back_to_reference, note_label, notes_heading
+from .sections import back_to_reference, note_label, notes_heading, table_label
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -83,8 +83,19 @@ class Renderer:
     def __init__(self, doc: Document, flavour: Flavour, *,
                  image_src: Callable[[Figure], str],
                  link_href: Callable[[str], str] = lambda url: url,
-                 page_starts: Mapping[int, tuple[int, ...]] | None = None):
+                 page_starts: Mapping[int, tuple[int, ...]] | None = None,
+                 heading_offset: int = 0, table_regions: bool = False,
+                 taken_ids: Iterable[str] = ()):
         self.doc = doc
+        # The web page's title is its one h1, so its report headings go one level down
+        # (heading_offset=1); the e-book keeps the author's levels.
+        self.heading_offset = heading_offset
+        # Tables in a focusable, labelled region that scrolls sideways on a narrow screen, so
+        # the page itself never does (the web page; the e-book's reading systems paginate).
+        self.table_regions = table_regions
+        self.taken_ids = {b.id for b in iter_blocks(doc.blocks) if isinstance(b, Heading)}
+        self.taken_ids.update(taken_ids)
+        self.table_count = 0
         self.flavour = flavour
         self.image_src = image_src
         self.link_href = link_href
@@ -159,7 +170,7 @@ class Renderer:
 
     def block(self, parent: etree._Element, block: Block) -> None:
         if isinstance(block, Heading):
-            heading = self.el(parent, f"h{block.level}", id=block.id)
+            heading = self.el(parent, f"h{self.heading_level(block.level)}", id=block.id)
             self.inlines(heading, block.inlines)
         elif isinstance(block, Paragraph):
             self.inlines(self.el(parent, "p"), block.inlines)
@@ -184,6 +195,18 @@ class Renderer:
         else:   # pragma: no cover - the model is closed; this guards a new kind
             raise TypeError(f"no HTML for block {type(block).__name__}")
 
+    def heading_level(self, level: int) -> int:
+        return min(level + self.heading_offset, 6)
+
+    def new_id(self, base: str) -> str:
+        """An id no heading of the report and no other added element uses."""
+        candidate, n = base, 1
+        while candidate in self.taken_ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.taken_ids.add(candidate)
+        return candidate
+
     def list_items(self, parent: etree._Element, items: tuple[tuple[Block, ...], ...]) -> None:
         for item in items:
             li = self.el(parent, "li")
@@ -198,9 +221,18 @@ class Renderer:
         self.blocks(parent, blocks)
 
     def table(self, parent: etree._Element, table: Table) -> None:
+        self.table_count += 1
+        caption_id = None
+        if self.table_regions:
+            caption_id = self.new_id(f"table-{self.table_count}-caption") if table.caption \
+                else None
+            parent = self.el(parent, "div", class_="table-region", role="region", tabindex="0",
+                             aria_labelledby=caption_id,
+                             aria_label=None if caption_id else table_label(self.doc,
+                                                                            self.table_count))
         element = self.el(parent, "table")
         if table.caption:
-            self.inlines(self.el(element, "caption"), table.caption)
+            self.inlines(self.el(element, "caption", id=caption_id), table.caption)
         if table.header_rows:
             thead = self.el(element, "thead")
             for row in table.header_rows:

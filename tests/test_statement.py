@@ -156,7 +156,7 @@ def test_web_page_ids_stay_unique_with_a_report_heading_main(doc, ctx, tmp_path)
     main = tree.find(".//main")
     skip = next(tree.iter("a"))
     assert main.get("id") != "main" and skip.get("href") == f"#{main.get('id')}"
-    assert squash(block_text(tree.find(".//h1[@id='main']"))) == "Main"
+    assert squash(block_text(tree.find(".//h2[@id='main']"))) == "Main"
     # every same-page link lands on an element of the page
     for link in tree.iter("a"):
         href = link.get("href") or ""

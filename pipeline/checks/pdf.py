@@ -24,7 +24,7 @@ from .. import textcompare
 from ..document import Document, Footnotes, Heading, Table, figures, inline_text, iter_blocks
 from ..stage_api import CheckResult, Finding
 # Headings the PDF adds around the report's own (the title page's title is one more H1).
-from ..sections import CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING
+from ..sections import contents_heading, notes_heading, statement_heading
 
 MINIMUM_SIMILARITY = 0.99
 # Tags whose text runs on in the line of their parent; every other element ends a line.
@@ -33,13 +33,13 @@ INLINE_TAGS = frozenset({"Span", "Link", "Reference", "Code", "Quote", "Lbl", "E
 
 def expected_headings(doc: Document) -> list[tuple[int, str]]:
     """(level, text) of every heading the PDF must have, in order."""
-    out = [(1, doc.meta.title), (1, CONTENTS_HEADING)]
+    out = [(1, doc.meta.title), (1, contents_heading(doc))]
     for block in doc.blocks:
         if isinstance(block, Heading):
             out.append((block.level, _squash(inline_text(block.inlines))))
         elif isinstance(block, Footnotes) and block.notes:
-            out.append((1, NOTES_HEADING))
-    out.append((1, STATEMENT_HEADING))
+            out.append((1, notes_heading(doc)))
+    out.append((1, statement_heading(doc)))
     return out
 
 

@@ -27,7 +27,7 @@ from ..colour import contrast_ratio
 from ..document import (BulletList, Document, Figure, Heading, Link, NoteRef, OrderedList,
                         Paragraph, Span, Table, figures, headings, inline_text, iter_blocks)
 from ..stage_api import CheckResult, Finding
-from ..sections import CONTENTS_HEADING, STATEMENT_HEADING, accessibility_statement
+from ..sections import accessibility_statement, contents_heading, statement_heading
 from ..textcompare import in_order_recall, source_words, words
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -369,9 +369,9 @@ def expected_headings(doc: Document) -> list[tuple[int, str]]:
     quote or cell as a heading; notes are in footnotes.xml), the statement heading."""
     in_notes = {id(inner) for note in doc.footnotes.values() for inner in iter_blocks(note.blocks)}
     own = [b for b in iter_blocks(doc.blocks) if isinstance(b, Heading) and id(b) not in in_notes]
-    return [(1, CONTENTS_HEADING),
+    return [(1, contents_heading(doc)),
             *((min(max(b.level, 1), 6), _squash(inline_text(b.inlines))) for b in own),
-            (1, STATEMENT_HEADING)]
+            (1, statement_heading(doc))]
 
 
 def _heading_paragraphs(package) -> Iterator[tuple[int, etree._Element]]:
@@ -409,10 +409,10 @@ def _headings(doc, rules, package, report) -> dict:
     return {"headings": len(found)}
 
 
-def _statement_heading(package) -> etree._Element | None:
+def _statement_heading(doc, package) -> etree._Element | None:
     """The statement's heading paragraph (the last Heading 1 with its words), or None."""
     found = [p for level, p in _heading_paragraphs(package)
-             if level == 1 and _squash(_text(p)) == STATEMENT_HEADING]
+             if level == 1 and _squash(_text(p)) == statement_heading(doc)]
     return found[-1] if found else None
 
 
@@ -620,7 +620,7 @@ def _lists(doc, rules, package, report) -> dict:
                     f"document.xml {_snippet(paragraph)}")
     # The statement's own bullets (its features) follow its heading: what is not the
     # statement's fixed paragraphs there is a feature item, and must be numbered.
-    statement = _statement_heading(package)
+    statement = _statement_heading(doc, package)
     after = list(statement.itersiblings(qn("w:p"))) if statement is not None else []
     in_statement = {id(p) for p in after}
     fixed = len(accessibility_statement(doc, "", []))
