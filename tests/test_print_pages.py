@@ -172,3 +172,40 @@ def test_a_long_table_never_leaves_one_row_alone(sample_doc, tmp_path, lead_in):
     assert sum(counts.values()) == 30
     assert len(counts) >= 2, "the table spans pages (else the test shows nothing)"
     assert all(n > 1 for n in counts.values()), counts
+
+
+def test_large_print_spacing_lists_code_face_and_link_addresses(sample_doc, tmp_path):
+    path = build(sample_doc, "large-print", tmp_path / "out")
+    with zipfile.ZipFile(path) as package:
+        styles = etree.fromstring(package.read("word/styles.xml"))
+        body = etree.fromstring(package.read("word/document.xml"))
+    by_name = {s.find(f"{W}name").get(f"{W}val"): s for s in styles.iter(f"{W}style")}
+    after = by_name["Normal"].find(f"{W}pPr/{W}spacing").get(f"{W}after")
+    assert int(after) == 18 * 20, "about one line (18 pt) between paragraphs, not 27 pt"
+    listing = by_name["List Paragraph"].find(f"{W}pPr")
+    assert listing.find(f"{W}contextualSpacing") is not None, "list items sit together"
+    code = [r for r in body.iter(f"{W}r") if "KCC-ETH-2023-01" in "".join(
+        t.text or "" for t in r.iter(f"{W}t"))]
+    assert code[0].find(f"{W}rPr/{W}rFonts").get(f"{W}ascii") == "Consolas"
+    pages = render(path, tmp_path / "lo")
+    text = squash(" ".join(pages))
+    assert ("read it on our ethics guidance page "
+            "(https://www.example.org/kettle-and-compass/ethics-guidance).") in text
+    # the mail link's words are its address: not printed twice
+    assert "(formats@kettleandcompass.example.org)" not in text
+    fonts = subprocess.run(["pdffonts", str(next((tmp_path / "lo").glob("*.pdf")))],
+                           capture_output=True, text=True, check=True).stdout
+    assert "Mono" in fonts and "Courier" not in fonts and "Serif" not in fonts
+
+
+def test_clear_print_word_keeps_links_as_words_only(sample_doc, tmp_path):
+    path = build(sample_doc, "word", tmp_path / "out")
+    with zipfile.ZipFile(path) as package:
+        text = "".join(t.text or "" for t in etree.fromstring(
+            package.read("word/document.xml")).iter(f"{W}t"))
+    assert "(https://www.example.org" not in text
+    path = build(sample_doc, "word", tmp_path / "on", link_addresses=True)
+    with zipfile.ZipFile(path) as package:
+        text = "".join(t.text or "" for t in etree.fromstring(
+            package.read("word/document.xml")).iter(f"{W}t"))
+    assert "(https://www.example.org/kettle-and-compass/ethics-guidance)" in text

@@ -91,7 +91,8 @@ def write_contents(writer: Writer, statement_heading_id: str) -> list[ContentsEn
     return out
 
 
-def statement_blocks(doc: Document, large_print: bool, font: str, size: int) -> list[Block]:
+def statement_blocks(doc: Document, large_print: bool, font: str, size: int,
+                     layout_prints_addresses: bool = False) -> list[Block]:
     """The accessibility statement every visual format carries, with this edition's facts."""
     edition = "large print Word" if large_print else "clear print Word"
     features: list = [
@@ -101,6 +102,8 @@ def statement_blocks(doc: Document, large_print: bool, font: str, size: int) -> 
         "Lists that Word numbers, and tables with marked header rows.",
         "Footnotes linked to their place in the text.",
     ]
+    if layout_prints_addresses:
+        features.append("The address of every link is printed after its words.")
     return accessibility_statement(doc, edition, features)
 
 
@@ -109,7 +112,8 @@ def write_statement(writer: Writer, heading_id: str, font: str, size: int) -> No
     runs for the contact, and every run in the document's body styles."""
     writer.write_heading(Heading(1, (Text(statement_heading(writer.model)),), heading_id),
                          writer.body)
-    blocks = statement_blocks(writer.model, writer.layout.large_print, font, size)
+    blocks = statement_blocks(writer.model, writer.layout.large_print, font, size,
+                              writer.layout.link_addresses)
     writer.write_blocks(tuple(blocks), writer.body, BlockContext())
 
 

@@ -52,8 +52,10 @@ def configure(document: DocxDocument, layout: Layout, language: str) -> None:
             run=dict(size=body, italic=False), indent=2 * body, left_bar=True)
     _define(document, CAPTION, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
             run=dict(size=body, bold=True, italic=False))
+    # Items of a list sit tight together (contextual spacing: no gap between paragraphs of the
+    # same style) and the list as a whole is followed by the paragraph gap.
     _define(document, LIST_PARAGRAPH, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body), spacing_after=gap if layout.large_print else gap / 2)
+            run=dict(size=body), spacing_after=gap, contextual=True)
     _define(document, FOOTER, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
             run=dict(size=body), spacing_after=0)
     _define(document, FOOTNOTE_TEXT, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
@@ -97,7 +99,7 @@ def _spacing(layout: Layout, *, after: float, before: float = 0) -> etree._Eleme
 def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: str | None,
             layout: Layout, *, run: dict, spacing_after: float | None = None,
             spacing_before: float = 0, keep_next: bool = False, outline_level: int | None = None,
-            indent: float = 0, left_bar: bool = False) -> None:
+            indent: float = 0, left_bar: bool = False, contextual: bool = False) -> None:
     styles = document.styles
     try:
         style = styles[name]
@@ -121,6 +123,8 @@ def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: st
                               else layout.paragraph_gap, before=spacing_before), PPR_ORDER)
         if indent:
             put(ppr, w("ind", left=twips(indent)), PPR_ORDER)
+        if contextual:
+            put(ppr, w("contextualSpacing"), PPR_ORDER)
         put(ppr, w("jc", val="left"), PPR_ORDER)
         if outline_level is not None:
             put(ppr, w("outlineLvl", val=outline_level), PPR_ORDER)
