@@ -156,7 +156,12 @@ def authors_in_words(doc: Document) -> str:
     if not authors:
         return ""
     locale = words(doc)._locale
-    return format_list(authors, locale=locale) if locale is not None else ", ".join(authors)
+    joined = format_list(authors, locale=locale) if locale is not None else ", ".join(authors)
+    # CLDR gives Welsh "a(c)": the word is "ac" before a vowel and "a" before a consonant.
+    if " a(c) " in joined:
+        before, after = joined.rsplit(" a(c) ", 1)
+        joined = f"{before} {'ac' if after[:1].lower() in 'aeiouwyâêîôûŵŷ' else 'a'} {after}"
+    return joined
 
 
 def title_lines(doc: Document) -> TitleLines:

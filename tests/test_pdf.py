@@ -423,3 +423,27 @@ def test_cover_has_no_page_number_and_dates_in_words(sample):
     # the publisher is named once on the cover, the authors with "and"
     assert pages[0].count("Kettle and Compass Co-production Collective") == 1
     assert "By Morwenna Price and Idris Okafor-Jones" in " ".join(pages[0].split())
+
+
+def test_welsh_report_gets_welsh_added_words(tmp_path):
+    """Every word the PDF adds around a Welsh report is Welsh: contents, footer, title page,
+    the date, the statement's heading (the catalogue, pipeline/locale/cy)."""
+    import dataclasses
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    doc = dataclasses.replace(doc, meta=dataclasses.replace(doc.meta, language="cy",
+                                                            authors=("Morwenna Price",
+                                                                     "Idris Okafor-Jones")))
+    stage = get("pdf")
+    ctx = BuildContext(slug="adroddiad", source=SAMPLE)
+    paths = stage.build(doc, stage.options(), tmp_path, ctx)
+    result = stage.check(doc, stage.options(), paths, ctx)
+    assert result.passed, [f.message for f in result.findings if f.severity == "error"]
+    pages = _page_texts(pdf_of(paths))
+    cover = " ".join(pages[0].split())
+    assert "15 Mawrth 2024" in cover and "Gan Morwenna Price ac Idris Okafor-Jones" in cover
+    assert "Cyhoeddwyd gan" in cover and "Fersiwn 1.0" in cover
+    assert pages[1].split()[0] == "Cynnwys"
+    assert f"Tudalen 2 o {len(pages)}" in pages[1]
+    assert "Hygyrchedd" in pages[-1] and "Dyma'r fersiwn PDF o Doing It Together" in " ".join(
+        pages[-1].split())

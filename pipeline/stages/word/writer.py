@@ -22,6 +22,7 @@ from ...document import (Block, BulletList, Document, Figure, Footnote, Footnote
                          OrderedList, PageBreak, Paragraph, Quote, Table, ThematicBreak,
                          inline_text)
 from ...errors import StageFailed
+from ...sections import image_label
 from .footnotes import FootnotesPart
 from .layout import Layout
 from .numbering import Numbering
@@ -247,7 +248,8 @@ class Writer:
             # Pictures cannot sit in footnotes.xml here (no image relationship there): the
             # description stands in for it.
             if not figure.decorative:
-                self.add_paragraph(sink, [text_run(f"Image: {figure.alt}")], FOOTNOTE_TEXT)
+                self.add_paragraph(sink, [text_run(image_label(self.model, figure.alt))],
+                                   FOOTNOTE_TEXT)
             return
         inline = self._picture(figure, sink.width)
         drawing = el("w:r", None, el("w:drawing", None, inline))
