@@ -447,3 +447,72 @@ def test_welsh_report_gets_welsh_added_words(tmp_path):
     assert f"Tudalen 2 o {len(pages)}" in pages[1]
     assert "Hygyrchedd" in pages[-1] and "Dyma'r fersiwn PDF o Doing It Together" in " ".join(
         pages[-1].split())
+
+
+# ---------------------------------------------------------------- tables on pages
+
+def _rows_table(rows: int, columns: int = 2, word: str = "place"):
+    from pipeline.document import Paragraph, Table, TableCell, Text
+    header = (tuple(TableCell((Paragraph((Text("Place" if c == 0 else f"Region {c}"),)),))
+                    for c in range(columns)),)
+    body = tuple(tuple(TableCell((Paragraph((Text(f"Row{n:02d} {word}" if c == 0
+                                                   else f"{n * 7 + c}"),)),))
+                       for c in range(columns)) for n in range(1, rows + 1))
+    return Table((Text("Places we visited"),), header, body)
+
+
+def _table_doc(table, lead_in: int):
+    import dataclasses
+    from pipeline.document import Heading, Paragraph, Text
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    lead = tuple(Paragraph((Text("A paragraph of lead-in text that fills a line or two of the "
+                                 "page before the table starts, so that the break moves."),))
+                 for _ in range(lead_in))
+    return dataclasses.replace(doc, blocks=(Heading(1, (Text("Places"),), "places"), *lead,
+                                            table))
+
+
+def _build(doc, tmp_path: Path) -> Path:
+    stage = get("pdf")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    ctx = BuildContext(slug="tables", source=SAMPLE)
+    paths = stage.build(doc, stage.options(), tmp_path, ctx)
+    result = stage.check(doc, stage.options(), paths, ctx)
+    assert result.passed, [f.message for f in result.findings if f.severity == "error"]
+    return pdf_of(paths)
+
+
+def test_no_page_holds_one_row_of_a_table_alone(tmp_path):
+    """Wherever the page breaks a 25-row table (lead-ins of 0 to 11 paragraphs move the break
+    through every place on the page), each page that holds rows holds at least two."""
+    seen_splits = 0
+    for lead_in in range(12):
+        path = _build(_table_doc(_rows_table(25), lead_in), tmp_path / str(lead_in))
+        counts = [len(re.findall(r"^\s*Row\d\d", page, re.M)) for page in _page_texts(path)]
+        counts = [c for c in counts if c]
+        assert sum(counts) == 25
+        seen_splits += len(counts) > 1
+        assert all(c >= 2 for c in counts), f"lead-in {lead_in}: rows per page {counts}"
+    assert seen_splits >= 6
+
+
+def test_a_wide_table_gets_landscape_pages_and_keeps_words_whole(tmp_path):
+    table = _rows_table(4, columns=10, word="Organisations")
+    path = _build(_table_doc(table, 2), tmp_path)
+    with pikepdf.open(path) as pdf:
+        sizes = [tuple(round(float(v)) for v in page.mediabox[2:]) for page in pdf.pages]
+    assert (842, 595) in sizes and sizes[0] == (595, 842) and sizes[-1] == (595, 842)
+    # every cell's words whole in the tagged text (poppler), header cells included
+    strings = _struct_strings(path)
+    for n in range(1, 5):
+        assert f"Row{n:02d} Organisations" in strings
+    assert [f"Region {c}" for c in range(1, 10)] == [s for s in strings
+                                                      if s.startswith("Region")]
+
+
+def test_a_table_too_wide_even_for_landscape_is_a_clear_source_problem(tmp_path):
+    from pipeline.errors import StageFailed
+    table = _rows_table(3, columns=80)
+    with pytest.raises(StageFailed, match=r"'Places we visited'.*80 columns.*landscape"):
+        _build(_table_doc(table, 0), tmp_path)

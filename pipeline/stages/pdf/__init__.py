@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.units import cm
-from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import BaseDocTemplate, PageTemplate, SimpleDocTemplate
+from reportlab.platypus.frames import Frame as ReportLabFrame
 
 from ...checks.pdf import check_pdf
 from ...document import Document
@@ -64,6 +65,30 @@ class TaggedDocTemplate(SimpleDocTemplate):
         self.fonts = fonts
         self.number_size = font_size
 
+    def build(self, flowables):
+        """Portrait pages, and landscape ones for tables too wide for a portrait page (the
+        story switches with NextPageTemplate("Landscape") and back with "Later")."""
+        self._calc()
+        portrait = ReportLabFrame(self.leftMargin, self.bottomMargin, self.width, self.height,
+                                  id="normal")
+        wide, high = landscape(self.pagesize)
+        turned = ReportLabFrame(self.leftMargin, self.bottomMargin,
+                                wide - self.leftMargin - self.rightMargin,
+                                high - self.topMargin - self.bottomMargin, id="landscape")
+        self.addPageTemplates([
+            PageTemplate(id="First", frames=portrait, onPage=self.page_number,
+                         pagesize=self.pagesize, autoNextPageTemplate="Later"),
+            PageTemplate(id="Later", frames=portrait, onPage=self.page_number,
+                         pagesize=self.pagesize),
+            PageTemplate(id="Landscape", frames=turned, onPage=self.page_number,
+                         pagesize=(wide, high))])
+        BaseDocTemplate.build(self, flowables)
+
+    def handle_pageBegin(self):
+        # SimpleDocTemplate would switch to "Later" at every page: a table on landscape pages
+        # must stay landscape until the story switches back.
+        self._handle_pageBegin()
+
     def beforeDocument(self):
         install_callbacks(self.canv, self.tagger)
 
@@ -81,7 +106,7 @@ class TaggedDocTemplate(SimpleDocTemplate):
         canvas.saveState()
         canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
         canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(self.pagesize[0] / 2, MARGIN / 2,
+        canvas.drawCentredString(canvas._pagesize[0] / 2, MARGIN / 2,
                                  page_label(self.document, number, self.total_pages))
         canvas.addLiteral("EMC")
         canvas.restoreState()
@@ -107,11 +132,11 @@ def lay_out(doc: Document, options: PdfOptions, path: Path,
         title=doc.meta.title, author=", ".join(doc.meta.authors), subject=doc.meta.description,
         lang=doc.meta.language, displayDocTitle=True, initialFontName=text_fonts.regular,
         initialFontSize=options.font_size, creator="accessible-formats")
-    frame = Frame(template.width, template.height)
+    frame = Frame(template.width, template.height,
+                  landscape_width=landscape(template.pagesize)[0] - 2 * MARGIN)
     writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger,
                          heading_pages)
-    template.build(writer.story(), onFirstPage=template.page_number,
-                   onLaterPages=template.page_number)
+    template.build(writer.story())
     return LaidOut(root, dict(tagger.block_pages), dict(tagger.anchor_pages), template.page)
 
 

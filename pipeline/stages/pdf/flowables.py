@@ -80,6 +80,8 @@ class TaggedParagraph(Paragraph):
         """Paragraph.drawPara calls this after drawing the bullet and before the text."""
         text_object = super().beginText(x, y)
         canvas = self.canv
+        if self.tagger.artifact_depth:     # drawn again as an artifact (a repeated header)
+            return text_object
         if self._label_open:
             canvas.addLiteral("EMC")
             self._label_open = False
@@ -208,6 +210,8 @@ def install_callbacks(canvas, tagger: Tagger) -> None:
     """The `<onDraw name="tag_open|tag_close" label="key"/>` callbacks used in markup."""
 
     def tag_open(canvas, kind, key):
+        if tagger.artifact_depth:
+            return
         text_object = canvas._curr_tx_info["tx"]
         state = tagger.current
         elem = tagger.inline(key)
@@ -220,6 +224,8 @@ def install_callbacks(canvas, tagger: Tagger) -> None:
         tagger.link_line(canvas, elem, canvas._curr_tx_info["cur_y"])
 
     def tag_close(canvas, kind, key):
+        if tagger.artifact_depth:
+            return
         text_object = canvas._curr_tx_info["tx"]
         state = tagger.current
         text_object._code.append("EMC")
@@ -282,8 +288,12 @@ class TableTagging:
         elif command in ("endBG", "endLines"):
             canvas.addLiteral("EMC")
         elif command == "startRow":
+            # A part of a split table after the first begins with the repeated header rows:
+            # their cells were tagged where first drawn. (ReportLab copies the repeated rows'
+            # cell values, so they cannot be told apart by identity alone.)
+            repeated = getattr(table, "continuation", False) and args[0] < _repeat_rows(table)
             cells = {id(value) for value in table._cellvalues[args[0]]} & self.header_cells
-            self.row_is_artifact = bool(cells & self.drawn_header_cells)
+            self.row_is_artifact = repeated or bool(cells & self.drawn_header_cells)
             self.drawn_header_cells |= cells
             if self.row_is_artifact:
                 self.tagger.artifact_depth += 1
@@ -292,12 +302,35 @@ class TableTagging:
             self.row_is_artifact = False
 
 
+def _repeat_rows(table) -> int:
+    rows = table.repeatRows
+    return rows if isinstance(rows, int) else len(rows)
+
+
 class TaggedTable(Table):
-    """A Table that reports the top-level block it belongs to, like the other flowables."""
+    """A Table that reports the top-level block it belongs to, like the other flowables, and
+    never leaves one row alone on a page: not the first body row at the foot of a page under
+    its header, nor the last row at the top of the next under the repeated header."""
     block_index: int | None = None
+    full_page_height: float = 0.0
+
+    def _getFirstPossibleSplitRowPosition(self, availHeight, ignoreSpans=0):
+        split_at = super()._getFirstPossibleSplitRowPosition(availHeight, ignoreSpans)
+        header = self.repeatRows if isinstance(self.repeatRows, int) else len(self.repeatRows)
+        rows = len(self._rowHeights)
+        if split_at <= 0 or rows - header < 2:
+            return split_at
+        if rows - split_at == 1:          # the last row would go on alone
+            split_at -= 1
+        fresh_page = availHeight >= self.full_page_height * 0.95
+        if split_at - header < 2 and not fresh_page:
+            return 0                      # header and one row: all of it to the next page
+        return split_at
 
     def split(self, availWidth, availHeight):
         parts = super().split(availWidth, availHeight)
-        for part in parts:
+        for number, part in enumerate(parts):
             part.block_index = self.block_index
+            part.full_page_height = self.full_page_height
+            part.continuation = getattr(self, "continuation", False) or number > 0
         return parts

@@ -13,13 +13,15 @@ from xml.sax.saxutils import escape, quoteattr
 from PIL import Image as PILImage
 from reportlab.lib.colors import Color, black
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Indenter, KeepTogether, PageBreak as PageBreakFlowable
+from reportlab.lib.units import cm
+from reportlab.platypus import Flowable, Indenter, KeepTogether, NextPageTemplate
+from reportlab.platypus import PageBreak as PageBreakFlowable
 from reportlab.platypus import Spacer
 
 from ...document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnotes, Heading,
                          Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak, Paragraph,
                          Quote, Span, Strong, Table, TableCell, Text, ThematicBreak, headings,
-                         inline_text)
+                         inline_text, iter_blocks)
 from ...errors import StageFailed
 from ...sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
                          contents_link_label, notes_heading, statement_heading, title_lines)
@@ -36,6 +38,7 @@ PAGE_NUMBER_PLACEHOLDER = 999                  # first pass: as wide as any real
 class Frame:
     width: float
     height: float
+    landscape_width: float = 0.0    # the frame's width on a landscape page (wide tables)
 
 
 class StoryWriter:
@@ -280,8 +283,8 @@ class StoryWriter:
         columns = max((sum(cell.colspan for cell in row) for row in rows), default=0)
         if not columns:
             return out
+        widths, turn = self.column_widths(block, columns, self.frame.width - indent)
         grid, spans, header_cells = self.table_grid(block, table_elem, columns)
-        width = (self.frame.width - indent) / columns
         # FONT: cells otherwise select Helvetica (never embedded) before drawing their contents.
         style = [("FONT", (0, 0), (-1, -1), self.styles.text.regular, self.styles.size),
                  ("GRID", (0, 0), (-1, -1), 0.75, black),
@@ -292,13 +295,63 @@ class StoryWriter:
         if block.header_rows:
             style.append(("BACKGROUND", (0, 0), (-1, len(block.header_rows) - 1),
                           HEADER_BACKGROUND))
-        table = TaggedTable(grid, colWidths=[width] * columns, style=style,
+        table = TaggedTable(grid, colWidths=widths, style=style,
                             repeatRows=len(block.header_rows), hAlign="LEFT",
                             renderCB=TableTagging(self.tagger, header_cells))
         table.block_index = index
+        table.full_page_height = self.frame.height
         out.append(table)
         out.append(Spacer(1, self.styles.size * 0.75))
+        if turn:
+            # Too wide for a portrait page, not for a landscape one: the table has landscape
+            # pages of its own, and the report goes on in portrait after it.
+            return [NextPageTemplate("Landscape"), PageBreakFlowable(), *out,
+                    NextPageTemplate("Later"), PageBreakFlowable()]
         return out
+
+    def column_widths(self, block: Table, columns: int,
+                      available: float) -> tuple[list[float], bool]:
+        """Each column at least as wide as its longest word (bold in header cells), so no word
+        is ever split inside a cell; the rest of the width shared by how much text each column
+        holds. (widths, True) when only a landscape page is wide enough."""
+        padding = self.styles.size * 0.8 + 1.5
+        minimum = [self.styles.size * 2.0] * columns
+        amount = [1.0] * columns
+        for row_number, row in enumerate(block.header_rows + block.body_rows):
+            header = row_number < len(block.header_rows)
+            column = 0
+            for cell_number, cell in enumerate(row):
+                if column >= columns:
+                    break
+                bold = header or (block.row_headers and cell_number == 0)
+                font = self.styles.text.bold if bold else self.styles.text.regular
+                text = " ".join(inline_text(b.inlines) if isinstance(b, Paragraph) else
+                                " ".join(inline_text(p.inlines) for p in iter_blocks((b,))
+                                         if isinstance(p, Paragraph))
+                                for b in cell.blocks)
+                longest = max((stringWidth(word, font, self.styles.size)
+                               for word in text.split()), default=0.0)
+                if cell.colspan == 1:
+                    minimum[column] = max(minimum[column], longest + padding)
+                    amount[column] += stringWidth(text, font, self.styles.size)
+                column += cell.colspan
+        needed = sum(minimum)
+        turn = False
+        if needed > available:
+            wide = self.frame.landscape_width - (self.frame.width - available)
+            if needed > wide:
+                where = f" (line {block.line})" if block.line else ""
+                caption = inline_text(block.caption).strip() or "a table"
+                raise StageFailed(
+                    f"pdf: the table '{caption}'{where} has {columns} columns whose longest "
+                    f"words need {needed / cm:.1f} cm side by side at {self.styles.size} pt, "
+                    f"but even a landscape page holds {wide / cm:.1f} cm. Split it into "
+                    f"narrower tables, or shorten its longest words (headings such as "
+                    f"'Organisations' can be abbreviated with a note), then build again.")
+            available, turn = wide, True
+        spare = available - needed
+        total = sum(amount)
+        return [m + spare * a / total for m, a in zip(minimum, amount)], turn
 
     def table_grid(self, block: Table, table_elem: StructElem, columns: int):
         """Rows of cell flowable lists (spanned-over places empty), SPAN commands, and the ids
