@@ -518,3 +518,50 @@ def test_a_table_too_wide_even_for_landscape_is_a_clear_source_problem(tmp_path)
     table = _rows_table(3, columns=80)
     with pytest.raises(StageFailed, match=r"'Places we visited'.*80 columns.*landscape"):
         _build(_table_doc(table, 0), tmp_path)
+
+
+def test_a_figure_shrinks_to_fit_rather_than_leave_a_third_of_a_page_empty(tmp_path):
+    """A chart after lead-ins of every length: whenever it goes to the next page, the page
+    before has less than a third of its text area empty; when it shrinks, it keeps at least
+    45% of its size and its caption stays under it (pdfminer's view of the pages)."""
+    import dataclasses
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTFigure, LTImage, LTTextContainer
+    from pipeline.document import Figure, Heading, Paragraph, Text
+    from pipeline.sources import read_source
+    from PIL import Image, ImageDraw
+    doc = read_source(SAMPLE)
+    tall = tmp_path / "tall-chart.png"
+    picture = Image.new("RGB", (800, 900), "white")
+    ImageDraw.Draw(picture).rectangle((100, 100, 300, 850), fill=(30, 60, 140))
+    picture.save(tall)
+    chart = dataclasses.replace(next(f for f in figures(doc) if not f.decorative), src=tall)
+    frame_bottom, frame_height = 2.5 / 2.54 * 72, 841.9 - 2 / 2.54 * 72 - 2.5 / 2.54 * 72
+    moved = 0
+    heights: list[float] = []
+    for lead_in in range(0, 15, 2):   # 0 to 14 paragraphs of two lines: 53 pt steps
+        lead = tuple(Paragraph((Text(f"Lead-in paragraph {n} that is long enough to wrap onto "
+                                     "a second line of the page at fourteen point type."),))
+                     for n in range(lead_in))
+        story = dataclasses.replace(doc, blocks=(Heading(1, (Text("Charts"),), "charts"), *lead,
+                                                 chart))
+        path = _build(story, tmp_path / str(lead_in))
+        pages = list(extract_pages(str(path)))
+        image_page, image_box = next((number, item.bbox) for number, page in enumerate(pages)
+                                     for item in page if isinstance(item, (LTFigure, LTImage)))
+        caption_page = next(number for number, page in enumerate(pages) for item in page
+                            if isinstance(item, LTTextContainer)
+                            and "Figure 1:" in item.get_text())
+        assert caption_page == image_page
+        previous = pages[image_page - 1]
+        texts = [item.bbox[1] for item in previous if isinstance(item, LTTextContainer)
+                 and "Page " not in item.get_text() and item.bbox[1] > frame_bottom - 5]
+        if texts and image_page >= 3 and previous.pageid > 2:
+            empty = min(texts) - frame_bottom
+            assert empty < frame_height / 3, f"lead-in {lead_in}: {empty:.0f} pt left empty"
+            moved += 1
+        heights.append(image_box[3] - image_box[1])
+    full = max(heights)
+    shrunk = sum(1 for h in heights if h < full - 1)
+    assert all(h >= 0.45 * full - 1 for h in heights), heights
+    assert moved and shrunk, (moved, shrunk, heights)

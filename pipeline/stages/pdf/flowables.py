@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reportlab.platypus import Image, Paragraph, Table
+from reportlab.platypus import Flowable, Image, Paragraph, Table
 from reportlab.platypus.flowables import HRFlowable
 
 from .tagging import StructElem, Tagger
@@ -260,6 +260,47 @@ class TaggedImage(Image):
         _, _, _, _, dx, dy = canvas._currentMatrix
         self.elem.bbox = (round(x + dx, 2), round(y + dy, 2),
                           round(x + dx + self.drawWidth, 2), round(y + dy + self.drawHeight, 2))
+
+
+class FittingFigure(Flowable):
+    """A figure and its caption, kept together, that shrinks to fit the space left on the page
+    rather than move to the next page and leave a third of this one empty. Images are at most
+    0.6 of the text height, so a third of the page (less the caption) holds them at 0.45 of
+    their size or more; below MIN_SCALE the figure moves on at full size."""
+    MIN_SCALE = 0.45
+
+    def __init__(self, image: "TaggedImage", gap: float, caption: Paragraph | None,
+                 frame_height: float):
+        super().__init__()
+        self.image, self.gap, self.caption = image, gap, caption
+        self.frame_height = frame_height
+        self.natural = (image.drawWidth, image.drawHeight)
+        self.block_index = image.block_index
+        self.spaceAfter = caption.style.spaceAfter if caption is not None else gap
+        self._caption_height = 0.0
+
+    def wrap(self, availWidth, availHeight):
+        width, height = self.natural
+        caption = self.caption.wrap(availWidth, availHeight)[1] if self.caption else 0.0
+        self._caption_height = caption
+        scale = 1.0
+        if height + self.gap + caption > availHeight and availHeight >= self.frame_height / 3:
+            fitted = (availHeight - self.gap - caption) / height
+            if fitted >= self.MIN_SCALE:
+                scale = fitted
+        self.image.drawWidth, self.image.drawHeight = width * scale, height * scale
+        self.width = availWidth
+        self.height = self.image.drawHeight + self.gap + caption
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        return []                          # figure and caption never part
+
+    def draw(self):
+        canvas = self.canv
+        self.image.drawOn(canvas, 0, self._caption_height + self.gap)
+        if self.caption is not None:
+            self.caption.drawOn(canvas, 0, 0)
 
 
 class ArtifactRule(HRFlowable):

@@ -14,7 +14,7 @@ from PIL import Image as PILImage
 from reportlab.lib.colors import Color, black
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.lib.units import cm
-from reportlab.platypus import Flowable, Indenter, KeepTogether, NextPageTemplate
+from reportlab.platypus import Flowable, Indenter, NextPageTemplate
 from reportlab.platypus import PageBreak as PageBreakFlowable
 from reportlab.platypus import Spacer
 
@@ -25,8 +25,8 @@ from ...document import (Block, BulletList, Code, Document, Emphasis, Figure, Fo
 from ...errors import StageFailed
 from ...sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
                          contents_link_label, notes_heading, statement_heading, title_lines)
-from .flowables import (ArtifactRule, ContentsLine, ParagraphTags, TableTagging, TaggedImage,
-                        TaggedParagraph, TaggedTable)
+from .flowables import (ArtifactRule, ContentsLine, FittingFigure, ParagraphTags, TableTagging,
+                        TaggedImage, TaggedParagraph, TaggedTable)
 from .styles import Styles
 from .tagging import StructElem, Tagger
 
@@ -264,12 +264,13 @@ class StoryWriter:
             return [image, Spacer(1, self.styles.size * 0.5)]
         group = parent.add("Div")
         image.setup(self.tagger, group.add("Figure", alt=block.alt), index)
-        parts: list[Flowable] = [image, Spacer(1, self.styles.size * 0.3)]
+        caption_flowable = None
         if block.caption:
             caption = group.add("Caption")
-            parts.append(self.paragraph(self.inline_markup(block.caption, caption),
-                                        self.styles.figure_caption, caption, index))
-        return [KeepTogether(parts)]
+            caption_flowable = self.paragraph(self.inline_markup(block.caption, caption),
+                                              self.styles.figure_caption, caption, index)
+        return [FittingFigure(image, self.styles.size * 0.3, caption_flowable,
+                              self.frame.height)]
 
     def table(self, block: Table, parent: StructElem, index: int | None,
               indent: float) -> list[Flowable]:
