@@ -209,3 +209,29 @@ def test_clear_print_word_keeps_links_as_words_only(sample_doc, tmp_path):
         text = "".join(t.text or "" for t in etree.fromstring(
             package.read("word/document.xml")).iter(f"{W}t"))
     assert "(https://www.example.org/kettle-and-compass/ethics-guidance)" in text
+
+
+def test_footnotes_keep_a_line_of_space_above_the_footer(laid_out):
+    """On LibreOffice's pages, every footnote's last line ends at least a line (the body size)
+    above the top of the footer's "Page N of M"."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextContainer, LTTextLine
+    name, path, _ = laid_out
+    pdf = next(path.parent.joinpath("lo").glob("*.pdf"))
+    body = 18 if name == "large-print" else 14
+    checked = 0
+    for page in extract_pages(str(pdf)):
+        lines = [line for box in page if isinstance(box, LTTextContainer) for line in box
+                 if isinstance(line, LTTextLine)]
+        footer = [l for l in lines if re.match(r"Page \d+ of \d+", l.get_text().strip())]
+        notes = [l for l in lines if re.match(r"\d+ ", l.get_text().strip())
+                 and any(words in l.get_text() for words in
+                         ("PPI stands", "Several funders", "The guidance was"))]
+        if footer and notes:
+            top = max(f.y1 for f in footer)
+            # the notes' lines: from the first note's first line down to the footer
+            notes = [l for l in lines if l.y1 <= max(n.y1 for n in notes) + 1 and l.y0 > top]
+            gap = min(n.y0 for n in notes) - top
+            assert gap >= body * 0.9, f"{name}: {gap:.1f} pt between a footnote and the footer"
+            checked += 1
+    assert checked >= 2

@@ -82,6 +82,8 @@ def _document_defaults(document: DocxDocument, layout: Layout, language: str) ->
     ppr_default = defaults.find(qn("w:pPrDefault"))
     ppr_default.clear()
     ppr = w("pPr")
+    # Widow and orphan control: no paragraph leaves one line alone at a page's foot or head.
+    put(ppr, w("widowControl"), PPR_ORDER)
     put(ppr, _spacing(layout, after=layout.paragraph_gap), PPR_ORDER)
     put(ppr, w("jc", val="left"), PPR_ORDER)
     ppr_default.append(ppr)
@@ -142,8 +144,12 @@ def configure_page(document: DocxDocument, layout: Layout) -> None:
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Pt(595.3), Pt(841.9)
     section.left_margin = section.right_margin = Pt(layout.side_margin)
-    section.top_margin = section.bottom_margin = Pt(layout.top_margin)
+    section.top_margin = Pt(layout.top_margin)
     section.header_distance = section.footer_distance = Pt(layout.top_margin / 2)
+    # The footer's line sits in the bottom margin: leave it a line of its own and a line's
+    # space above it, so the last footnote is never pressed against "Page 3 of 9".
+    section.bottom_margin = Pt(layout.top_margin / 2
+                               + layout.body_size * layout.line_spacing + layout.body_size)
     section.different_first_page_header_footer = False
     footer = section.footer
     footer.is_linked_to_previous = False
