@@ -79,6 +79,7 @@ def source_files(doc: Document, source: Path) -> dict[str, str]:
     folder = source.parent
     files: dict[str, str] = {}
     paths = [figure.src for figure in figures(doc)]
+    paths += [figure.large_src for figure in figures(doc) if figure.large_src is not None]
     sidecar = source.with_suffix(".yaml")
     if sidecar.is_file():
         paths.append(sidecar)

@@ -235,3 +235,70 @@ def test_footnotes_keep_a_line_of_space_above_the_footer(laid_out):
             assert gap >= body * 0.9, f"{name}: {gap:.1f} pt between a footnote and the footer"
             checked += 1
     assert checked >= 2
+
+
+def _big_text_chart(path: Path, labels: list[str]) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+    font = ImageFont.truetype("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+                              110)
+    picture = Image.new("RGB", (1400, 160 * len(labels) + 40), "white")
+    draw = ImageDraw.Draw(picture)
+    for row, label in enumerate(labels):
+        draw.text((40, 40 + row * 160), label, fill="black", font=font)
+        draw.rectangle((700, 50 + row * 160, 700 + 500 // (row + 1), 130 + row * 160),
+                       fill=(20, 60, 140))
+    picture.save(path)
+
+
+def test_large_print_warns_of_small_text_in_images_and_uses_the_large_version(tmp_path):
+    from pipeline.sources import read_source
+    stage = get("large-print")
+    ctx = BuildContext(slug="impact-report-2023", source=SAMPLE)
+    doc = read_source(SAMPLE)
+    paths = stage.build(doc, stage.options(), tmp_path / "plain", ctx) \
+        if (tmp_path / "plain").mkdir() is None else None
+    warnings = [f for f in stage.check(doc, stage.options(), paths, ctx).findings
+                if "smaller than 18 pt" in f.message]
+    assert len(warnings) == 1 and "(2 places)" in warnings[0].message
+    assert "people reached" in warnings[0].where and "money won" in warnings[0].where
+    # the author adds large-print versions of the charts: no warning, and they are the ones used
+    folder = tmp_path / "source"
+    shutil.copytree(SAMPLE.parent, folder)
+    _big_text_chart(folder / "people-large.png", ["Talks", "Training", "Co-creation", "Cuppa"])
+    _big_text_chart(folder / "funding-large.png", ["Research teams", "Us"])
+    source = folder / SAMPLE.name
+    text = source.read_text(encoding="utf-8")
+    text = text.replace('kind of activity")', 'kind of activity"){large=people-large.png}')
+    text = text.replace('bids in 2023")', 'bids in 2023"){large=funding-large.png}')
+    source.write_text(text, encoding="utf-8")
+    doc = read_source(source)
+    assert [f.large_src.name for f in doc.blocks if getattr(f, "large_src", None)] == [
+        "people-large.png", "funding-large.png"]
+    out = tmp_path / "large"
+    out.mkdir()
+    paths = stage.build(doc, stage.options(), out, ctx)
+    result = stage.check(doc, stage.options(), paths, ctx)
+    assert result.passed
+    assert not [f for f in result.findings if "smaller than 18 pt" in f.message]
+    with zipfile.ZipFile(paths[0]) as package:
+        media = {package.read(n) for n in package.namelist() if n.startswith("word/media/")}
+    assert (folder / "people-large.png").read_bytes() in media
+    assert (folder / "people-reached.png").read_bytes() not in media
+    # clear print keeps the ordinary image
+    word = get("word")
+    (tmp_path / "word").mkdir()
+    with zipfile.ZipFile(word.build(doc, word.options(), tmp_path / "word", ctx)[0]) as package:
+        media = {package.read(n) for n in package.namelist() if n.startswith("word/media/")}
+    assert (folder / "people-reached.png").read_bytes() in media
+
+
+def test_a_missing_large_print_image_is_a_source_problem_with_its_line(tmp_path):
+    from pipeline.errors import SourceError
+    from pipeline.sources import read_source
+    folder = tmp_path / "report"
+    shutil.copytree(SAMPLE.parent, folder)
+    source = folder / SAMPLE.name
+    source.write_text(source.read_text(encoding="utf-8").replace(
+        'kind of activity")', 'kind of activity"){large=no-such-chart.png}'), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"impact-report-2023.md:88: .*no-such-chart.png"):
+        read_source(source)

@@ -24,6 +24,7 @@ from lxml import etree
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..colour import contrast_ratio
+from .image_text import smallest_printed_text_pt
 from ..document import (BulletList, Document, Figure, Heading, Link, NoteRef, OrderedList,
                         Paragraph, Span, Table, figures, headings, inline_text, iter_blocks)
 from ..stage_api import CheckResult, Finding
@@ -446,11 +447,41 @@ def _pictures(doc, rules, package, report) -> dict:
         for _ in story.root.iter(qn("w:txbxContent"), "{urn:schemas-microsoft-com:vml}textbox"):
             report.many("error", "text in a text box: screen readers often skip it", story.name)
     _picture_layout(rules, package, report)
+    if rules.large_print:
+        _picture_text_size(rules, package, report)
     for figure in (f for f in figures(doc) if not f.decorative):
         if figure.alt.strip() and figure.alt.strip() not in descriptions:
             report.many("error", "a figure's alt text from the source is missing from the pictures",
                         f"'{figure.alt[:40]}'")
     return {"pictures_described": described, "pictures_decorative": decorative}
+
+
+def _picture_text_size(rules, package, report) -> None:
+    """Large print: warn when a described picture likely holds text smaller than the large
+    print minimum once printed at its size on the page (see image_text.py)."""
+    A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    part = package.document.part
+    for inline in package.body.iter(f"{{{WP_NS}}}inline"):
+        doc_pr = inline.find(f"{{{WP_NS}}}docPr")
+        if doc_pr is None or _is_decorative(doc_pr):
+            continue
+        blip = next(inline.iter(f"{{{A}}}blip"), None)
+        rel_id = blip.get(f"{{{R}}}embed") if blip is not None else None
+        if not rel_id or rel_id not in part.rels:
+            continue
+        width_pt = int(inline.find(f"{{{WP_NS}}}extent").get("cx")) / 12700
+        try:
+            size = smallest_printed_text_pt(part.rels[rel_id].target_part.blob, width_pt)
+        except (OSError, ValueError):
+            continue
+        if size is not None and size < rules.minimum_size:
+            name = (doc_pr.get("descr") or doc_pr.get("name") or "")[:50]
+            report.many("warning", f"a picture likely holds text smaller than "
+                                   f"{rules.minimum_size:g} pt when printed: give the source a "
+                                   f"large-print version drawn with bigger text, "
+                                   f"![alt](chart.png){{large=chart-large.png}}",
+                        f"'{name}' about {size:.0f} pt")
 
 
 def _picture_layout(rules, package, report) -> None:

@@ -251,6 +251,8 @@ class Writer:
                 self.add_paragraph(sink, [text_run(image_label(self.model, figure.alt))],
                                    FOOTNOTE_TEXT)
             return
+        if self.layout.large_print and figure.large_src is not None:
+            figure = replace(figure, src=figure.large_src)   # the author's large-print image
         inline = self._picture(figure, sink.width)
         drawing = el("w:r", None, el("w:drawing", None, inline))
         paragraph = self.add_paragraph(sink, [drawing], NORMAL, keep_next=bool(caption))
