@@ -302,3 +302,25 @@ def test_a_missing_large_print_image_is_a_source_problem_with_its_line(tmp_path)
         'kind of activity")', 'kind of activity"){large=no-such-chart.png}'), encoding="utf-8")
     with pytest.raises(SourceError, match=r"impact-report-2023.md:88: .*no-such-chart.png"):
         read_source(source)
+
+
+def test_word_check_catches_a_contents_without_page_numbers(laid_out, sample_doc, tmp_path):
+    name, path, _ = laid_out
+    broken = tmp_path / path.name
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                body = etree.fromstring(data)
+                for paragraph in body.iter(f"{W}p"):
+                    if any("PAGEREF" in (i.text or "") for i in paragraph.iter(f"{W}instrText")):
+                        list(paragraph.iter(f"{W}t"))[-1].text = ""
+                        break
+                data = etree.tostring(body, xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+            target.writestr(item, data)
+    stage = get(name)
+    result = stage.check(sample_doc, stage.options(), [broken],
+                         BuildContext(slug="impact-report-2023", source=SAMPLE))
+    assert not result.passed
+    assert any("shows no page number" in f.message for f in result.findings)

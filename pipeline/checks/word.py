@@ -272,8 +272,8 @@ def check(doc: Document, rules: WordRules, paths: list[Path]) -> CheckResult:
 
 def check_package(doc: Document, rules: WordRules, package: Package, report: Report) -> dict:
     metrics: dict[str, object] = {}
-    for rule in (_properties, _language, _headings, _pictures, _tables, _runs, _paragraphs,
-                 _lists, _links, _page, _footnotes, _similarity):
+    for rule in (_properties, _language, _headings, _contents, _pictures, _tables, _runs,
+                 _paragraphs, _lists, _links, _page, _footnotes, _similarity):
         metrics.update(rule(doc, rules, package, report) or {})
     return metrics
 
@@ -408,6 +408,30 @@ def _headings(doc, rules, package, report) -> dict:
         report.add("error", f"the Heading-styled paragraphs are not the report's headings "
                             f"({len(found)} found, {len(expected)} expected: {detail})")
     return {"headings": len(found)}
+
+
+def _contents(doc, rules, package, report) -> dict:
+    """A contents that works on paper: Word's TOC field, and every entry's PAGEREF showing a
+    page number (pages.py fills them in from LibreOffice's layout; the test that they are the
+    right pages reads LibreOffice's own rendering, tests/test_print_pages.py)."""
+    instructions = [" ".join((node.text or "").split()) for node in package.body.iter(qn("w:instrText"))]
+    if not any(i.startswith("TOC ") for i in instructions):
+        report.add("error", "the contents is not a Word TOC field: Word cannot update it")
+        return {"contents_entries": 0}
+    entries = 0
+    for paragraph in package.body.iter(qn("w:p")):
+        if not any("PAGEREF" in (n.text or "") for n in paragraph.iter(qn("w:instrText"))):
+            continue
+        entries += 1
+        shown = [t.text or "" for t in paragraph.iter(qn("w:t"))]
+        if not shown or not shown[-1].strip().isdigit():
+            report.many("error", "a contents entry shows no page number",
+                        f"document.xml {_snippet(paragraph)}")
+    expected = sum(1 for b in doc.blocks if isinstance(b, Heading) and b.level <= 3) + 1
+    if entries != expected:
+        report.add("error", f"the contents has {entries} entries with page numbers; the report "
+                            f"has {expected} headings to list (levels 1-3 and the statement)")
+    return {"contents_entries": entries}
 
 
 def _statement_heading(doc, package) -> etree._Element | None:
