@@ -136,7 +136,7 @@ def clashing_document(doc, with_main: bool = True):
                                + doc.blocks[3:last] + extra + doc.blocks[last:])
 
 
-@pytest.mark.parametrize("name", ["html", "pdf", "epub", "word"])
+@pytest.mark.parametrize("name", ["html", "pdf", "epub", "word", "large-print"])
 def test_report_headings_named_like_the_stages_own_pass_every_check(name, doc, ctx, tmp_path):
     # "Main" is left to the next test: checks/html.py still wants the skip link at "#main".
     clashing = clashing_document(doc, with_main=False)
