@@ -116,6 +116,7 @@ class Figure:
     alt: str                      # empty only when decorative
     caption: tuple[Inline, ...]
     decorative: bool = False
+    large_src: Path | None = None  # a version for large print (bigger text), from {large=...}
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 

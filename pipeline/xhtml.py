@@ -19,7 +19,6 @@ Markup choices, each for a reason a reader meets:
 """
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -30,7 +29,8 @@ from .document import (Block, BulletList, Code, Document, Emphasis, Figure, Foot
                        Heading, Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak,
                        Paragraph, Quote, Span, Strong, Table, TableCell, Text,
                        ThematicBreak, inline_text, iter_blocks)
-from .statement import NOTES_HEADING
+from .i18n import words_for
+from .sections import back_to_reference, note_label, notes_heading, table_label
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -83,8 +83,19 @@ class Renderer:
     def __init__(self, doc: Document, flavour: Flavour, *,
                  image_src: Callable[[Figure], str],
                  link_href: Callable[[str], str] = lambda url: url,
-                 page_starts: Mapping[int, tuple[int, ...]] | None = None):
+                 page_starts: Mapping[int, tuple[int, ...]] | None = None,
+                 heading_offset: int = 0, table_regions: bool = False,
+                 taken_ids: Iterable[str] = ()):
         self.doc = doc
+        # The web page's title is its one h1, so its report headings go one level down
+        # (heading_offset=1); the e-book keeps the author's levels.
+        self.heading_offset = heading_offset
+        # Tables in a focusable, labelled region that scrolls sideways on a narrow screen, so
+        # the page itself never does (the web page; the e-book's reading systems paginate).
+        self.table_regions = table_regions
+        self.taken_ids = {b.id for b in iter_blocks(doc.blocks) if isinstance(b, Heading)}
+        self.taken_ids.update(taken_ids)
+        self.table_count = 0
         self.flavour = flavour
         self.image_src = image_src
         self.link_href = link_href
@@ -159,7 +170,7 @@ class Renderer:
 
     def block(self, parent: etree._Element, block: Block) -> None:
         if isinstance(block, Heading):
-            heading = self.el(parent, f"h{block.level}", id=block.id)
+            heading = self.el(parent, f"h{self.heading_level(block.level)}", id=block.id)
             self.inlines(heading, block.inlines)
         elif isinstance(block, Paragraph):
             self.inlines(self.el(parent, "p"), block.inlines)
@@ -184,6 +195,18 @@ class Renderer:
         else:   # pragma: no cover - the model is closed; this guards a new kind
             raise TypeError(f"no HTML for block {type(block).__name__}")
 
+    def heading_level(self, level: int) -> int:
+        return min(level + self.heading_offset, 6)
+
+    def new_id(self, base: str) -> str:
+        """An id no heading of the report and no other added element uses."""
+        candidate, n = base, 1
+        while candidate in self.taken_ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.taken_ids.add(candidate)
+        return candidate
+
     def list_items(self, parent: etree._Element, items: tuple[tuple[Block, ...], ...]) -> None:
         for item in items:
             li = self.el(parent, "li")
@@ -198,9 +221,18 @@ class Renderer:
         self.blocks(parent, blocks)
 
     def table(self, parent: etree._Element, table: Table) -> None:
+        self.table_count += 1
+        caption_id = None
+        if self.table_regions:
+            caption_id = self.new_id(f"table-{self.table_count}-caption") if table.caption \
+                else None
+            parent = self.el(parent, "div", class_="table-region", role="region", tabindex="0",
+                             aria_labelledby=caption_id,
+                             aria_label=None if caption_id else table_label(self.doc,
+                                                                            self.table_count))
         element = self.el(parent, "table")
         if table.caption:
-            self.inlines(self.el(element, "caption"), table.caption)
+            self.inlines(self.el(element, "caption", id=caption_id), table.caption)
         if table.header_rows:
             thead = self.el(element, "thead")
             for row in table.header_rows:
@@ -252,13 +284,13 @@ class Renderer:
             return None
         section = self.el(parent, "section", epub_type="endnotes", role="doc-endnotes",
                           aria_labelledby=heading_id, class_="notes")
-        self.el(section, f"h{heading_level}", NOTES_HEADING, id=heading_id)
+        self.el(section, f"h{heading_level}", notes_heading(self.doc), id=heading_id)
         for number in todo:
             self.notes.home[number] = self.current_file
             note = self.notes_by_number[number]
             # A label of its own: several unnamed asides read as identical landmarks.
             aside = self.el(section, "aside", epub_type="footnote", role="doc-footnote",
-                            id=note_id(number), aria_label=f"Note {number}")
+                            id=note_id(number), aria_label=note_label(self.doc, number))
             self.note_body(aside, note)
         self.notes.pending = [n for n in self.notes.pending if n not in todo]
         return section
@@ -272,7 +304,7 @@ class Renderer:
             blocks = blocks[1:]
         self.blocks(aside, blocks)
         back = self.el(aside, "p", class_="backlink")
-        self.el(back, "a", f"Back to reference {note.number}", role="doc-backlink",
+        self.el(back, "a", back_to_reference(self.doc, note.number), role="doc-backlink",
                 href=f"#{noteref_id(note.number)}")
 
     # ------------------------------------------------------------ inlines
@@ -314,7 +346,7 @@ class Renderer:
         sup = self.el(parent, "sup")
         self.el(sup, "a", str(node.number), epub_type="noteref", role="doc-noteref",
                 href=target, id=noteref_id(node.number, occurrence),
-                aria_label=f"Note {node.number}")
+                aria_label=note_label(self.doc, node.number))
 
 
 def append_text(parent: etree._Element, text: str) -> None:
@@ -363,13 +395,10 @@ def toc_list(renderer: Renderer, parent: etree._Element, entries: tuple[TocEntry
             toc_list(renderer, li, entry.children)
 
 
-def human_date(iso: str) -> str:
-    """"2024-03-01" -> "1 March 2024"; a bare year or anything else stays as written."""
-    try:
-        day = datetime.date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{day.day} {day:%B %Y}"
+def human_date(iso: str, language: str = "en-GB") -> str:
+    """"2024-03-01" -> "1 March 2024" in the report's language; a bare year or anything else
+    stays as written (pipeline/i18n.py's Babel dates)."""
+    return words_for(language).date(iso)
 
 
 def title_line(doc: Document) -> str:
@@ -377,80 +406,8 @@ def title_line(doc: Document) -> str:
     return f"{meta.title}: {meta.subtitle}" if meta.subtitle else meta.title
 
 
-def heading_texts(doc: Document) -> list[tuple[int, str, str]]:
-    """(level, text, id) of every top-level heading, in order."""
-    return [(b.level, inline_text(b.inlines).strip(), b.id)
-            for b in doc.blocks if isinstance(b, Heading)]
-
-
 def image_media_type(path: Path) -> str:
     suffix = path.suffix.lower()
     return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
             ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}.get(
         suffix, "application/octet-stream")
-
-
-# ---------------------------------------------------------------- reading back (the checks)
-
-# Elements that start a new line of text: their words must not run into their neighbours'.
-_BLOCK_TAGS = {"address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "div",
-               "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-               "header", "hr", "li", "main", "nav", "ol", "p", "section", "table", "td", "th",
-               "tr", "ul", "title"}
-_SKIPPED_TAGS = {"head", "script", "style", "template"}
-
-
-def local_name(element: etree._Element) -> str:
-    tag = element.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1].lower()
-
-
-def block_text(element: etree._Element) -> str:
-    """The text a reader sees, with a line break around every block element (lxml's
-    text_content() would run "Introduction" and "We ran" together into one word)."""
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        name = local_name(node)
-        if name in _SKIPPED_TAGS:
-            return
-        # A note reference is its own word: "Again¹" must not read as the word "again1".
-        block = name in _BLOCK_TAGS or node.get("role") == "doc-noteref"
-        if block:
-            parts.append("\n")
-        if node.text and name:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if block:
-            parts.append("\n")
-
-    walk(element)
-    return "".join(parts)
-
-
-def span_languages(doc: Document) -> list[str]:
-    """Languages of every Span in the document, in order (for the lang checks)."""
-    found: list[str] = []
-
-    def walk(inlines: Iterable[Inline]) -> None:
-        for node in inlines:
-            if isinstance(node, Span):
-                found.append(node.lang)
-            if isinstance(node, (Emphasis, Strong, Link, Span)):
-                walk(node.inlines)
-
-    for block in iter_blocks(doc.blocks):
-        if isinstance(block, (Heading, Paragraph)):
-            walk(block.inlines)
-        elif isinstance(block, Table):
-            walk(block.caption)
-        elif isinstance(block, Figure):
-            walk(block.caption)
-        elif isinstance(block, Quote):
-            walk(block.attribution)
-    return found

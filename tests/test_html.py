@@ -12,7 +12,7 @@ import pytest
 from lxml import html as lxml_html
 
 from fixture_document import fixture_document
-from pipeline.document import Figure
+from pipeline.document import Figure, Table
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
 from pipeline.errors import OptionsError
@@ -63,11 +63,16 @@ def test_page_markup_is_what_readers_rely_on(built):
     assert header.find(".//time").get("datetime") == "2024-03-01"
     nav_links = [a.get("href") for a in tree.find(".//nav").iter("a")]
     assert nav_links[:4] == ["#introduction", "#what-we-did", "#in-pictures", "#money"]
-    # headings keep the source's levels, each opening a labelled section
-    levels = [(h.tag, h.get("id")) for h in tree.find(".//main").iter("h1", "h2", "h3")]
-    assert levels[:4] == [("h1", "introduction"), ("h2", "what-we-did"), ("h3", "in-pictures"),
-                          ("h1", "money")]
-    assert tree.xpath("//section[@aria-labelledby='what-we-did']/h2")
+    # the title is the page's one h1; the report's headings keep their order and relative
+    # levels one below it, each opening a labelled section
+    assert [" ".join(h.text_content().split()) for h in tree.iter("h1")] == ["Listening Together"]
+    assert header.find("h1") is not None
+    levels = [(h.tag, h.get("id")) for h in tree.find(".//main").iter("h1", "h2", "h3", "h4")]
+    assert levels[:4] == [("h2", "introduction"), ("h3", "what-we-did"), ("h4", "in-pictures"),
+                          ("h2", "money")]
+    assert tree.xpath("//section[@aria-labelledby='what-we-did']/h3")
+    # the contents come first, named by their own h2
+    assert tree.find(".//nav/h2").text == "Contents"
     # table: caption, column headers, row headers
     table = tree.find(".//table")
     assert table.find("caption").text == "Table 1: Sessions by kind"
@@ -100,7 +105,10 @@ def _tampered(paths, tmp_path, edit):
 @pytest.mark.parametrize("edit, expected", [
     (lambda s: s.replace('alt="Bar chart', 'data-x="Bar chart'), "no alt attribute"),
     (lambda s: s.replace('<html lang="en-GB">', '<html>'), "<html lang>"),
-    (lambda s: s.replace('<h3 id="in-pictures">In pictures</h3>', ""), "headings differ"),
+    (lambda s: s.replace('<h4 id="in-pictures">In pictures</h4>', ""), "headings differ"),
+    (lambda s: s.replace('<header><h1 class="title"', '<header><p class="title"').replace(
+        'Together</h1>', 'Together</p>', 1), "one h1"),
+    (lambda s: s.replace('role="region" tabindex="0"', ""), "scroll region"),
     (lambda s: s.replace('<span lang="cy">', "<span>"), "language 'cy'"),
     (lambda s: s.replace('href="#note-2"', 'href="#note-9"'), "goes nowhere"),
     (lambda s: s.replace("</main>", "<p><b>unclosed</main>"), "parse error"),
@@ -173,3 +181,74 @@ def test_axe_finds_no_violations_in_light_or_dark(built):
     for result in results:
         assert not result["parseError"] and result["headings"] >= 5
         assert result["violations"] == [], result["violations"]
+
+
+# ---------------------------------------------------------------- the sample at phone width
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sources" / "impact-report-2023" / \
+    "impact-report-2023.md"
+
+
+def sample_page(tmp_path: Path, extra_blocks: tuple = ()) -> tuple[object, Path]:
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    if extra_blocks:
+        doc = replace(doc, blocks=doc.blocks[:-1] + extra_blocks + doc.blocks[-1:])
+    ctx = BuildContext(slug="impact-report-2023", source=SAMPLE)
+    stage = get("html")
+    paths = stage.build(doc, stage.options(), tmp_path, ctx)
+    result = stage.check(doc, stage.options(), paths, ctx)
+    assert result.passed, [f for f in result.findings if f.severity == "error"]
+    return doc, paths[0]
+
+
+def wide_table(columns: int) -> Table:
+    from pipeline.document import Paragraph as P, TableCell as C, Text as T
+    header = (tuple(C((P((T(f"Region heading {n}"),)),)) for n in range(columns)),)
+    body = tuple(tuple(C((P((T(f"{row * n:,} people"),)),)) for n in range(columns))
+                 for row in range(1, 4))
+    return Table((T(f"A table of {columns} columns"),), header, body)
+
+
+def viewport(path: Path, *widths: int) -> list[dict]:
+    out = subprocess.run(["node", str(AXE_DIR / "viewport.js"), str(path), *map(str, widths),
+                          "--dark"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(bool(axe_ready()), reason=axe_ready() or "ready")
+def test_no_sideways_scrolling_at_400_and_320_px_even_with_a_wide_table(tmp_path):
+    _, path = sample_page(tmp_path, (wide_table(14),))
+    for result in viewport(path, 400, 320):
+        assert result["scrollWidth"] <= result["clientWidth"], result
+        assert result["wideElements"] == [], result
+
+
+@pytest.mark.skipif(bool(axe_ready()), reason=axe_ready() or "ready")
+def test_sample_page_has_no_axe_violations_light_or_dark(tmp_path):
+    _, path = sample_page(tmp_path)
+    results = run_axe([path])
+    assert {r["scheme"] for r in results} == {"light", "dark"}
+    for result in results:
+        assert result["violations"] == [], result["violations"]
+
+
+def test_sample_page_title_regions_dark_images_and_print_links(tmp_path):
+    doc, path = sample_page(tmp_path)
+    tree = lxml_html.parse(str(path)).getroot()
+    assert [h.text_content() for h in tree.iter("h1")] == [doc.meta.title]
+    regions = tree.xpath("//div[@role='region'][@tabindex='0']")
+    assert len(regions) == len(tree.findall(".//table")) == 1
+    caption = regions[0].find("table/caption")
+    assert regions[0].get("aria-labelledby") == caption.get("id")
+    assert caption.text == "Our activity in 2023 at a glance"
+    css = tree.find(".//style").text
+    dark = css[css.index("prefers-color-scheme: dark"):css.index("html {")]
+    assert "figure img" in dark and "background: #ffffff" in dark and "border" in dark
+    printed = css[css.index("@media print"):]
+    assert 'a[href^="http"]::after' in printed and 'a[href^="mailto:"]::after' in printed
+    assert "attr(href)" in printed
+    header = tree.find(".//header")
+    assert "15 March 2024" in header.text_content()
+    assert header.text_content().count("Kettle and Compass Co-production Collective") == 1

@@ -319,3 +319,249 @@ def test_a_source_with_a_missing_image_fails_clearly(doc, ctx, tmp_path):
     stage = get("pdf")
     with pytest.raises(StageFailed, match="missing.png"):
         stage.build(replace(doc, blocks=blocks), stage.options(), tmp_path, ctx)
+
+
+# ---------------------------------------------------------------- the sample, as a reader meets it
+
+SAMPLE = ROOT / "sources" / "impact-report-2023" / "impact-report-2023.md"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    out = tmp_path_factory.mktemp("sample-pdf")
+    stage = get("pdf")
+    paths = stage.build(doc, stage.options(), out, BuildContext(slug="impact-report-2023",
+                                                                source=SAMPLE))
+    return doc, pdf_of(paths)
+
+
+def _struct_strings(path: Path) -> list[str]:
+    text = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    return [line.strip()[1:-1] for line in text.splitlines() if line.strip().startswith('"')]
+
+
+def test_poppler_struct_text_keeps_a_space_between_words_across_line_ends(sample):
+    """Every word poppler reads from the tags is a word of the source or of the sections the
+    PDF adds; a word made of two source words run together ("tookpart") is the defect."""
+    doc, path = sample
+    source_vocabulary = set(textcompare.words(SAMPLE.read_text(encoding="utf-8")))
+    from pipeline.sections import accessibility_statement, contents_heading, title_lines
+    from pipeline.reading import plain_text
+    added = " ".join(plain_text(doc.__class__(doc.meta, tuple(accessibility_statement(
+        doc, "PDF", [])))).split()) + " " + " ".join(title_lines(doc).__dict__.values())
+    vocabulary = source_vocabulary | set(textcompare.words(added)) | set(
+        textcompare.words(contents_heading(doc) + " Notes Accessibility Tagged screen readers "
+                          "headings lists tables header cells read order bookmarks every "
+                          "heading contents page links clear sans serif typeface point left "
+                          "aligned footnote numbers link notes 14")) | {
+        str(n) for n in range(1, 100)}   # page numbers of the contents
+    strings = _struct_strings(path)
+    pdf_words = [w for s in strings for w in textcompare.words(s)]
+    unknown = sorted({w for w in pdf_words if w not in vocabulary})
+    joined = [w for w in unknown
+              if any(w[:i] in source_vocabulary and w[i:] in source_vocabulary
+                     for i in range(1, len(w)))]
+    assert not joined, f"words run together in the tagged text: {joined[:10]}"
+    assert not unknown, f"words in the tagged text that are not the report's: {unknown[:10]}"
+    # and the paragraph that used to read "research,services" and "makethem" reads right
+    assert any("we believe that research, services and decisions are better when the people "
+               "they affect help to make them from the start." in s for s in strings)
+
+
+def _page_texts(path: Path) -> list[str]:
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout).group(1))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"],
+                           capture_output=True, text=True, check=True).stdout
+            for n in range(1, pages + 1)]
+
+
+def test_contents_lists_every_bookmark_with_the_page_it_is_on(sample):
+    doc, path = sample
+    pages = _page_texts(path)
+    contents = pages[1]
+    with pikepdf.open(path) as pdf:
+        with pdf.open_outline() as outline:
+            titles = []
+
+            def walk(items):
+                for item in items:
+                    titles.append(item.title)
+                    walk(item.children)
+            walk(outline.root)
+    listed = [t for t in titles if t not in (doc.meta.title, "Contents")]
+    entries = {}
+    for line in contents.splitlines():
+        match = re.match(r"\s*(.+?)\s*(?:\.\s*)*\s+(\d+)\s*$", line)
+        if match and not match.group(1).startswith("Page"):     # the footer
+            entries[match.group(1).strip()] = int(match.group(2))
+    assert list(entries) == listed, "every bookmarked section is in the contents, in order"
+    for title, page in entries.items():
+        # the heading is a line of its own on that page (pdftotext, independent of the stage)
+        lines = [" ".join(l.split()) for l in pages[page - 1].splitlines()]
+        assert title in lines, f"{title!r} is not on page {page}"
+        earlier = [" ".join(l.split()) for p in pages[2:page - 1] for l in p.splitlines()]
+        assert title not in earlier or title in ("Notes",), f"{title!r} appears before {page}"
+    # the numbers are right aligned: every number ends in the same column
+    ends = {len(line.rstrip()) for line in contents.splitlines() if re.search(r"\d\s*$", line)
+            and "Page" not in line}
+    assert len(ends) == 1, ends
+    # dotted leaders are drawn as artifacts: the tagged entry reads "Welcome 3"
+    assert "Welcome 3" in _struct_strings(path)[:40] or any(
+        s == " 3" for s in _struct_strings(path)[:40])
+
+
+def test_cover_has_no_page_number_and_dates_in_words(sample):
+    doc, path = sample
+    pages = _page_texts(path)
+    assert "Page" not in pages[0]
+    assert "15 March 2024" in pages[0] and "2024-03-15" not in pages[0]
+    assert f"Page 2 of {len(pages)}" in pages[1]
+    # the publisher is named once on the cover, the authors with "and"
+    assert pages[0].count("Kettle and Compass Co-production Collective") == 1
+    assert "By Morwenna Price and Idris Okafor-Jones" in " ".join(pages[0].split())
+
+
+def test_welsh_report_gets_welsh_added_words(tmp_path):
+    """Every word the PDF adds around a Welsh report is Welsh: contents, footer, title page,
+    the date, the statement's heading (the catalogue, pipeline/locale/cy)."""
+    import dataclasses
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    doc = dataclasses.replace(doc, meta=dataclasses.replace(doc.meta, language="cy",
+                                                            authors=("Morwenna Price",
+                                                                     "Idris Okafor-Jones")))
+    stage = get("pdf")
+    ctx = BuildContext(slug="adroddiad", source=SAMPLE)
+    paths = stage.build(doc, stage.options(), tmp_path, ctx)
+    result = stage.check(doc, stage.options(), paths, ctx)
+    assert result.passed, [f.message for f in result.findings if f.severity == "error"]
+    pages = _page_texts(pdf_of(paths))
+    cover = " ".join(pages[0].split())
+    assert "15 Mawrth 2024" in cover and "Gan Morwenna Price ac Idris Okafor-Jones" in cover
+    assert "Cyhoeddwyd gan" in cover and "Fersiwn 1.0" in cover
+    assert pages[1].split()[0] == "Cynnwys"
+    assert f"Tudalen 2 o {len(pages)}" in pages[1]
+    assert "Hygyrchedd" in pages[-1] and "Dyma'r fersiwn PDF o Doing It Together" in " ".join(
+        pages[-1].split())
+
+
+# ---------------------------------------------------------------- tables on pages
+
+def _rows_table(rows: int, columns: int = 2, word: str = "place"):
+    from pipeline.document import Paragraph, Table, TableCell, Text
+    header = (tuple(TableCell((Paragraph((Text("Place" if c == 0 else f"Region {c}"),)),))
+                    for c in range(columns)),)
+    body = tuple(tuple(TableCell((Paragraph((Text(f"Row{n:02d} {word}" if c == 0
+                                                   else f"{n * 7 + c}"),)),))
+                       for c in range(columns)) for n in range(1, rows + 1))
+    return Table((Text("Places we visited"),), header, body)
+
+
+def _table_doc(table, lead_in: int):
+    import dataclasses
+    from pipeline.document import Heading, Paragraph, Text
+    from pipeline.sources import read_source
+    doc = read_source(SAMPLE)
+    lead = tuple(Paragraph((Text("A paragraph of lead-in text that fills a line or two of the "
+                                 "page before the table starts, so that the break moves."),))
+                 for _ in range(lead_in))
+    return dataclasses.replace(doc, blocks=(Heading(1, (Text("Places"),), "places"), *lead,
+                                            table))
+
+
+def _build(doc, tmp_path: Path) -> Path:
+    stage = get("pdf")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    ctx = BuildContext(slug="tables", source=SAMPLE)
+    paths = stage.build(doc, stage.options(), tmp_path, ctx)
+    result = stage.check(doc, stage.options(), paths, ctx)
+    assert result.passed, [f.message for f in result.findings if f.severity == "error"]
+    return pdf_of(paths)
+
+
+def test_no_page_holds_one_row_of_a_table_alone(tmp_path):
+    """Tables of 18 to 31 rows after lead-ins of different lengths: the page break falls at
+    every place in the table, so without the rule some page holds a single row (the last one
+    under a repeated header, or the first one under its header at the foot of a page)."""
+    seen_splits = 0
+    for rows in range(18, 32):
+        lead_in = rows % 5
+        path = _build(_table_doc(_rows_table(rows), lead_in), tmp_path / str(rows))
+        counts = [len(re.findall(r"^\s*Row\d\d", page, re.M)) for page in _page_texts(path)]
+        counts = [c for c in counts if c]
+        assert sum(counts) == rows
+        seen_splits += len(counts) > 1
+        assert all(c >= 2 for c in counts), f"{rows} rows, lead-in {lead_in}: {counts}"
+    assert seen_splits >= 5
+
+
+def test_a_wide_table_gets_landscape_pages_and_keeps_words_whole(tmp_path):
+    table = _rows_table(4, columns=10, word="Organisations")
+    path = _build(_table_doc(table, 2), tmp_path)
+    with pikepdf.open(path) as pdf:
+        sizes = [tuple(round(float(v)) for v in page.mediabox[2:]) for page in pdf.pages]
+    assert (842, 595) in sizes and sizes[0] == (595, 842) and sizes[-1] == (595, 842)
+    # every cell's words whole in the tagged text (poppler), header cells included
+    strings = _struct_strings(path)
+    for n in range(1, 5):
+        assert f"Row{n:02d} Organisations" in strings
+    assert [f"Region {c}" for c in range(1, 10)] == [s for s in strings
+                                                      if s.startswith("Region")]
+
+
+def test_a_table_too_wide_even_for_landscape_is_a_clear_source_problem(tmp_path):
+    from pipeline.errors import StageFailed
+    table = _rows_table(3, columns=80)
+    with pytest.raises(StageFailed, match=r"'Places we visited'.*80 columns.*landscape"):
+        _build(_table_doc(table, 0), tmp_path)
+
+
+def test_a_figure_shrinks_to_fit_rather_than_leave_a_third_of_a_page_empty(tmp_path):
+    """A chart after lead-ins of every length: whenever it goes to the next page, the page
+    before has less than a third of its text area empty; when it shrinks, it keeps at least
+    45% of its size and its caption stays under it (pdfminer's view of the pages)."""
+    import dataclasses
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTFigure, LTImage, LTTextContainer
+    from pipeline.document import Figure, Heading, Paragraph, Text
+    from pipeline.sources import read_source
+    from PIL import Image, ImageDraw
+    doc = read_source(SAMPLE)
+    tall = tmp_path / "tall-chart.png"
+    picture = Image.new("RGB", (800, 900), "white")
+    ImageDraw.Draw(picture).rectangle((100, 100, 300, 850), fill=(30, 60, 140))
+    picture.save(tall)
+    chart = dataclasses.replace(next(f for f in figures(doc) if not f.decorative), src=tall)
+    frame_bottom, frame_height = 2.5 / 2.54 * 72, 841.9 - 2 / 2.54 * 72 - 2.5 / 2.54 * 72
+    moved = 0
+    heights: list[float] = []
+    for lead_in in range(0, 15, 2):   # 0 to 14 paragraphs of two lines: 53 pt steps
+        lead = tuple(Paragraph((Text(f"Lead-in paragraph {n} that is long enough to wrap onto "
+                                     "a second line of the page at fourteen point type."),))
+                     for n in range(lead_in))
+        story = dataclasses.replace(doc, blocks=(Heading(1, (Text("Charts"),), "charts"), *lead,
+                                                 chart))
+        path = _build(story, tmp_path / str(lead_in))
+        pages = list(extract_pages(str(path)))
+        image_page, image_box = next((number, item.bbox) for number, page in enumerate(pages)
+                                     for item in page if isinstance(item, (LTFigure, LTImage)))
+        caption_page = next(number for number, page in enumerate(pages) for item in page
+                            if isinstance(item, LTTextContainer)
+                            and "Figure 1:" in item.get_text())
+        assert caption_page == image_page
+        previous = pages[image_page - 1]
+        texts = [item.bbox[1] for item in previous if isinstance(item, LTTextContainer)
+                 and "Page " not in item.get_text() and item.bbox[1] > frame_bottom - 5]
+        if texts and image_page >= 3 and previous.pageid > 2:
+            empty = min(texts) - frame_bottom
+            assert empty < frame_height / 3, f"lead-in {lead_in}: {empty:.0f} pt left empty"
+            moved += 1
+        heights.append(image_box[3] - image_box[1])
+    full = max(heights)
+    shrunk = sum(1 for h in heights if h < full - 1)
+    assert all(h >= 0.45 * full - 1 for h in heights), heights
+    assert moved and shrunk, (moved, shrunk, heights)

@@ -17,8 +17,8 @@ from lxml import etree
 from pdfminer.high_level import extract_text
 
 from pipeline.stages import get
-from pipeline.statement import STATEMENT_HEADING
-from pipeline.xhtml import block_text
+from pipeline.sections import STATEMENT_HEADING
+from pipeline.checks.xhtml_text import block_text
 
 CONTACT_SENTENCE = ("If something does not work for you, or you need another format, please "
                     "contact formats@example.org.")
@@ -136,7 +136,7 @@ def clashing_document(doc, with_main: bool = True):
                                + doc.blocks[3:last] + extra + doc.blocks[last:])
 
 
-@pytest.mark.parametrize("name", ["html", "pdf", "epub", "word"])
+@pytest.mark.parametrize("name", ["html", "pdf", "epub", "word", "large-print"])
 def test_report_headings_named_like_the_stages_own_pass_every_check(name, doc, ctx, tmp_path):
     # "Main" is left to the next test: checks/html.py still wants the skip link at "#main".
     clashing = clashing_document(doc, with_main=False)
@@ -156,7 +156,7 @@ def test_web_page_ids_stay_unique_with_a_report_heading_main(doc, ctx, tmp_path)
     main = tree.find(".//main")
     skip = next(tree.iter("a"))
     assert main.get("id") != "main" and skip.get("href") == f"#{main.get('id')}"
-    assert squash(block_text(tree.find(".//h1[@id='main']"))) == "Main"
+    assert squash(block_text(tree.find(".//h2[@id='main']"))) == "Main"
     # every same-page link lands on an element of the page
     for link in tree.iter("a"):
         href = link.get("href") or ""

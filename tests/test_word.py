@@ -108,7 +108,9 @@ def test_one_module_registers_both_stages_with_their_outputs(built):
     assert word.options().font_size == 14 and large.options().font_size == 18
     for stage in (word, large):
         fields = set(stage.options.__dataclass_fields__)
-        assert fields == {"font_size", "font_family", "line_spacing", "paper_colour", "high_contrast"}
+        assert fields == {"font_size", "font_family", "line_spacing", "paper_colour", "high_contrast",
+                          "link_addresses"}
+        assert stage.options().link_addresses is (stage is large)
         assert stage.media_types[".docx"].endswith("wordprocessingml.document")
         assert "python-docx" in stage.tool_versions()
 
@@ -218,7 +220,7 @@ def test_inline_kinds(built):
     assert run_with(body, "diolch").find("w:rPr/w:lang", NS).get(q("w:val")) == "cy-GB"
     # Code -> monospace at the body size (no smaller size set on the run).
     code = run_with(body, "make all")
-    assert code.find("w:rPr/w:rFonts", NS).get(q("w:ascii")) == "Courier New"
+    assert code.find("w:rPr/w:rFonts", NS).get(q("w:ascii")) == "Consolas"
     assert code.find("w:rPr/w:sz", NS) is None
     # LineBreak -> w:br inside the paragraph.
     assert paragraph_with(body, "Read more at").find(".//w:br", NS) is not None

@@ -27,7 +27,8 @@ from .. import textcompare
 from ..document import Document, figures
 from ..stage_api import BuildContext, CheckResult, Finding
 from ..tool_versions import JVM_FLAGS, epubcheck_jar, epubcheck_version
-from ..xhtml import EPUB_NS, XHTML_NS, XML_LANG, block_text, heading_texts, local_name, \
+from ..xhtml import EPUB_NS, XHTML_NS, XML_LANG
+from .xhtml_text import block_text, heading_texts, local_name, \
     span_languages
 
 MIN_SIMILARITY = 0.99

@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from .. import textcompare
 from ..document import Document, figures
 from ..stage_api import BuildContext, CheckResult, Finding
-from ..xhtml import block_text, heading_texts, span_languages
+from .xhtml_text import block_text, heading_texts, span_languages
 
 MIN_SIMILARITY = 0.99
 # Absolute lengths ignore the reader's font size; only rem/em/%/ch and unitless values are used.
@@ -107,7 +107,14 @@ def _headings(doc: Document, tree, where: str) -> list[Finding]:
     notes = set(main.xpath(".//section[@role='doc-endnotes']//*"))
     found = [(int(el.tag[1]), " ".join(el.text_content().split()), el.get("id"))
              for el in main.iter("h1", "h2", "h3", "h4", "h5", "h6") if el not in notes]
-    expected = [(level, " ".join(text.split()), id_) for level, text, id_ in heading_texts(doc)]
+    # The page's title is its one h1; the report's top level is h2 and the rest follow.
+    top = min((level for level, _, _ in heading_texts(doc)), default=1)
+    expected = [(min(level + 2 - top, 6), " ".join(text.split()), id_)
+                for level, text, id_ in heading_texts(doc)]
+    h1s = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+    if h1s != [" ".join(doc.meta.title.split())]:
+        return [Finding("error", f"the page must have one h1, the report's title; it has "
+                        f"{h1s[:3]}", where)]
     if found != expected:
         missing = [h for h in expected if h not in found]
         extra = [h for h in found if h not in expected]
@@ -143,6 +150,17 @@ def _tables(tree, where: str) -> list[Finding]:
         caption = table.find("caption")
         if caption is None or not caption.text_content().strip():
             findings.append(Finding("error", f"table {number} has no caption", where))
+        # A wide table scrolls inside its own region, which a keyboard user can reach (tabindex)
+        # and a screen reader names by the caption; the page itself never scrolls sideways.
+        region = table.getparent()
+        labelled = region is not None and (
+            (region.get("aria-labelledby") and caption is not None
+             and region.get("aria-labelledby") == caption.get("id"))
+            or (region.get("aria-label") or "").strip())
+        if region is None or region.get("role") != "region" or region.get("tabindex") != "0" \
+                or not labelled:
+            findings.append(Finding("error", f"table {number} is not in a focusable scroll "
+                                    "region labelled by its caption", where))
         for th in table.iter("th"):
             if th.get("scope") not in ("col", "row", "colgroup", "rowgroup"):
                 findings.append(Finding("error", f"a header cell of table {number} has no scope",
@@ -172,8 +190,11 @@ def _notes(doc: Document, tree, where: str) -> list[Finding]:
 def _landmarks(tree, where: str) -> list[Finding]:
     findings = []
     first_link = next(tree.iter("a"), None)
-    if first_link is None or first_link.get("href") != "#main":
-        findings.append(Finding("error", "the first link is not a skip link to #main", where))
+    main = tree.find(".//main")
+    main_id = main.get("id") if main is not None else "main"
+    if first_link is None or first_link.get("href") != f"#{main_id}":
+        findings.append(Finding("error", "the first link is not a skip link to the main text",
+                                where))
     for name in ("header", "nav", "main", "footer"):
         if tree.find(f".//{name}") is None:
             findings.append(Finding("error", f"the page has no <{name}>", where))

@@ -24,7 +24,7 @@ from .. import textcompare
 from ..document import Document, Footnotes, Heading, Table, figures, inline_text, iter_blocks
 from ..stage_api import CheckResult, Finding
 # Headings the PDF adds around the report's own (the title page's title is one more H1).
-from ..statement import CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING
+from ..sections import contents_heading, notes_heading, statement_heading
 
 MINIMUM_SIMILARITY = 0.99
 # Tags whose text runs on in the line of their parent; every other element ends a line.
@@ -33,13 +33,13 @@ INLINE_TAGS = frozenset({"Span", "Link", "Reference", "Code", "Quote", "Lbl", "E
 
 def expected_headings(doc: Document) -> list[tuple[int, str]]:
     """(level, text) of every heading the PDF must have, in order."""
-    out = [(1, doc.meta.title), (1, CONTENTS_HEADING)]
+    out = [(1, doc.meta.title), (1, contents_heading(doc))]
     for block in doc.blocks:
         if isinstance(block, Heading):
             out.append((block.level, _squash(inline_text(block.inlines))))
         elif isinstance(block, Footnotes) and block.notes:
-            out.append((1, NOTES_HEADING))
-    out.append((1, STATEMENT_HEADING))
+            out.append((1, notes_heading(doc)))
+    out.append((1, statement_heading(doc)))
     return out
 
 
@@ -118,8 +118,9 @@ class MarkedContentReader(PDFDevice):
                         chars.append("\ufffd")
         entry = self.texts.setdefault((self.page, owner), McidText())
         y = round(textstate.matrix[5], 1)
-        if entry.last_y is not None and y != entry.last_y:
-            entry.parts.append(" ")         # a new line of the same sequence: a word break
+        # Literally what the page holds, as poppler and copy-and-paste read it: no space is
+        # invented at a line break, so words the PDF runs together stay together here and the
+        # word comparison below fails ("fromJanuary" is not "from" and "January").
         entry.parts.append("".join(chars))
         if entry.first_y is None:
             entry.first_y = y
@@ -227,9 +228,6 @@ class TreeReader:
         if entry is None:
             return ""
         text = "".join(entry.parts)
-        # Two sequences on different lines are separated by a line break, so a word break.
-        if self._last_position is not None and self._last_position != (page, entry.first_y):
-            text = " " + text
         self._last_position = (page, entry.last_y)
         self._text(text)
         return text

@@ -24,10 +24,11 @@ from lxml import etree
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..colour import contrast_ratio
+from .image_text import smallest_printed_text_pt
 from ..document import (BulletList, Document, Figure, Heading, Link, NoteRef, OrderedList,
                         Paragraph, Span, Table, figures, headings, inline_text, iter_blocks)
 from ..stage_api import CheckResult, Finding
-from ..statement import CONTENTS_HEADING, STATEMENT_HEADING, accessibility_statement
+from ..sections import accessibility_statement, contents_heading, statement_heading
 from ..textcompare import in_order_recall, source_words, words
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -271,8 +272,8 @@ def check(doc: Document, rules: WordRules, paths: list[Path]) -> CheckResult:
 
 def check_package(doc: Document, rules: WordRules, package: Package, report: Report) -> dict:
     metrics: dict[str, object] = {}
-    for rule in (_properties, _language, _headings, _pictures, _tables, _runs, _paragraphs,
-                 _lists, _links, _page, _footnotes, _similarity):
+    for rule in (_properties, _language, _headings, _contents, _pictures, _tables, _runs,
+                 _paragraphs, _lists, _links, _page, _footnotes, _similarity):
         metrics.update(rule(doc, rules, package, report) or {})
     return metrics
 
@@ -369,9 +370,9 @@ def expected_headings(doc: Document) -> list[tuple[int, str]]:
     quote or cell as a heading; notes are in footnotes.xml), the statement heading."""
     in_notes = {id(inner) for note in doc.footnotes.values() for inner in iter_blocks(note.blocks)}
     own = [b for b in iter_blocks(doc.blocks) if isinstance(b, Heading) and id(b) not in in_notes]
-    return [(1, CONTENTS_HEADING),
+    return [(1, contents_heading(doc)),
             *((min(max(b.level, 1), 6), _squash(inline_text(b.inlines))) for b in own),
-            (1, STATEMENT_HEADING)]
+            (1, statement_heading(doc))]
 
 
 def _heading_paragraphs(package) -> Iterator[tuple[int, etree._Element]]:
@@ -409,10 +410,34 @@ def _headings(doc, rules, package, report) -> dict:
     return {"headings": len(found)}
 
 
-def _statement_heading(package) -> etree._Element | None:
+def _contents(doc, rules, package, report) -> dict:
+    """A contents that works on paper: Word's TOC field, and every entry's PAGEREF showing a
+    page number (pages.py fills them in from LibreOffice's layout; the test that they are the
+    right pages reads LibreOffice's own rendering, tests/test_print_pages.py)."""
+    instructions = [" ".join((node.text or "").split()) for node in package.body.iter(qn("w:instrText"))]
+    if not any(i.startswith("TOC ") for i in instructions):
+        report.add("error", "the contents is not a Word TOC field: Word cannot update it")
+        return {"contents_entries": 0}
+    entries = 0
+    for paragraph in package.body.iter(qn("w:p")):
+        if not any("PAGEREF" in (n.text or "") for n in paragraph.iter(qn("w:instrText"))):
+            continue
+        entries += 1
+        shown = [t.text or "" for t in paragraph.iter(qn("w:t"))]
+        if not shown or not shown[-1].strip().isdigit():
+            report.many("error", "a contents entry shows no page number",
+                        f"document.xml {_snippet(paragraph)}")
+    expected = sum(1 for b in doc.blocks if isinstance(b, Heading) and b.level <= 3) + 1
+    if entries != expected:
+        report.add("error", f"the contents has {entries} entries with page numbers; the report "
+                            f"has {expected} headings to list (levels 1-3 and the statement)")
+    return {"contents_entries": entries}
+
+
+def _statement_heading(doc, package) -> etree._Element | None:
     """The statement's heading paragraph (the last Heading 1 with its words), or None."""
     found = [p for level, p in _heading_paragraphs(package)
-             if level == 1 and _squash(_text(p)) == STATEMENT_HEADING]
+             if level == 1 and _squash(_text(p)) == statement_heading(doc)]
     return found[-1] if found else None
 
 
@@ -446,11 +471,41 @@ def _pictures(doc, rules, package, report) -> dict:
         for _ in story.root.iter(qn("w:txbxContent"), "{urn:schemas-microsoft-com:vml}textbox"):
             report.many("error", "text in a text box: screen readers often skip it", story.name)
     _picture_layout(rules, package, report)
+    if rules.large_print:
+        _picture_text_size(rules, package, report)
     for figure in (f for f in figures(doc) if not f.decorative):
         if figure.alt.strip() and figure.alt.strip() not in descriptions:
             report.many("error", "a figure's alt text from the source is missing from the pictures",
                         f"'{figure.alt[:40]}'")
     return {"pictures_described": described, "pictures_decorative": decorative}
+
+
+def _picture_text_size(rules, package, report) -> None:
+    """Large print: warn when a described picture likely holds text smaller than the large
+    print minimum once printed at its size on the page (see image_text.py)."""
+    A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    part = package.document.part
+    for inline in package.body.iter(f"{{{WP_NS}}}inline"):
+        doc_pr = inline.find(f"{{{WP_NS}}}docPr")
+        if doc_pr is None or _is_decorative(doc_pr):
+            continue
+        blip = next(inline.iter(f"{{{A}}}blip"), None)
+        rel_id = blip.get(f"{{{R}}}embed") if blip is not None else None
+        if not rel_id or rel_id not in part.rels:
+            continue
+        width_pt = int(inline.find(f"{{{WP_NS}}}extent").get("cx")) / 12700
+        try:
+            size = smallest_printed_text_pt(part.rels[rel_id].target_part.blob, width_pt)
+        except (OSError, ValueError):
+            continue
+        if size is not None and size < rules.minimum_size:
+            name = (doc_pr.get("descr") or doc_pr.get("name") or "")[:50]
+            report.many("warning", f"a picture likely holds text smaller than "
+                                   f"{rules.minimum_size:g} pt when printed: give the source a "
+                                   f"large-print version drawn with bigger text, "
+                                   f"![alt](chart.png){{large=chart-large.png}}",
+                        f"'{name}' about {size:.0f} pt")
 
 
 def _picture_layout(rules, package, report) -> None:
@@ -620,7 +675,7 @@ def _lists(doc, rules, package, report) -> dict:
                     f"document.xml {_snippet(paragraph)}")
     # The statement's own bullets (its features) follow its heading: what is not the
     # statement's fixed paragraphs there is a feature item, and must be numbered.
-    statement = _statement_heading(package)
+    statement = _statement_heading(doc, package)
     after = list(statement.itersiblings(qn("w:p"))) if statement is not None else []
     in_statement = {id(p) for p in after}
     fixed = len(accessibility_statement(doc, "", []))

@@ -170,6 +170,9 @@ class _Attributes:
     values: dict = field(default_factory=dict)
 
 
+_LARGE_IMAGE = re.compile(r"\{large=([^\s{}\"']+)\}")
+
+
 def _parse_attributes(inside_braces: str) -> _Attributes:
     """Attributes from Pandoc-style `{#id .class key=value}` text (for headings and captions)."""
     ident, classes, values = "", [], {}
@@ -418,9 +421,16 @@ class _Reader:
                       if not (c.type == "softbreak" or (c.type == "text" and not c.content.strip()))]
         if len(meaningful) == 1 and meaningful[0].type == "image":
             return self.figure(meaningful[0], inline)
+        # {large=chart-large.png}: markdown-it's attrs plugin takes an unquoted value only
+        # without dots, so a file name stays text after the image; read it here.
+        if len(meaningful) == 2 and meaningful[0].type == "image" and \
+                meaningful[1].type == "text" and \
+                (large := _LARGE_IMAGE.fullmatch(meaningful[1].content.strip())):
+            return self.figure(meaningful[0], inline, large=large.group(1))
         return Paragraph(self.inlines(inline.children, inline), line=line)
 
-    def figure(self, image: SyntaxTreeNode, inline: SyntaxTreeNode) -> Figure | None:
+    def figure(self, image: SyntaxTreeNode, inline: SyntaxTreeNode,
+               large: str = "") -> Figure | None:
         raw_src = image.attrs.get("src", "")
         line = self.line_containing(raw_src, inline) or self.start_line(inline)
         alt = inline_text(self.inlines(image.children, inline)).strip()
@@ -439,7 +449,11 @@ class _Reader:
         if src is None:
             return None
         caption = (Text(title),) if title else ()
-        return Figure(src, "" if decorative else alt, caption, decorative, line=line)
+        # {large=chart-large.png}: the same image drawn with bigger text, for large print.
+        large_raw = str(image.attrs.get("large", "") or large)
+        large = self.image_path(large_raw, line) if large_raw else None
+        return Figure(src, "" if decorative else alt, caption, decorative, large_src=large,
+                      line=line)
 
     def image_path(self, raw_src: str, line: int | None) -> Path | None:
         """The image's absolute path, or None (with a problem recorded) if it cannot be used."""

@@ -24,7 +24,7 @@ from lxml import etree
 
 from ..document import Document, Figure, Footnotes, Heading, figures, inline_text
 from ..errors import StageFailed
-from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
+from ..sections import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
                          accessibility_statement, unique_id)
 from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, human_date, image_media_type,
                      nest_toc, page_id, toc_list)

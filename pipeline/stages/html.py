@@ -18,9 +18,9 @@ from lxml import etree, html as lxml_html
 
 from ..document import Document, Figure, Heading, inline_text
 from ..errors import StageFailed
-from ..statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
-                         accessibility_statement, unique_id)
-from ..xhtml import HTML, Renderer, human_date, image_media_type, nest_toc, title_line, toc_list
+from ..sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
+                        statement_heading, title_lines, unique_id, words)
+from ..xhtml import HTML, Renderer, image_media_type, nest_toc, title_line, toc_list
 from ..stage_api import BuildContext, CheckResult, Stage
 
 # rem and em only (the reader's font size scales everything), no justified text, colours only
@@ -31,6 +31,10 @@ CSS = """
 @media (prefers-color-scheme: dark) {
   :root { --text: #f0f0f0; --background: #121212; --link: #8cc4ff; --visited: #d3b4ff;
     --muted: #c8c8c8; --rule: #9a9a9a; --focus: #ffb35c; }
+  /* Charts drawn for white paper keep a white mount, a frame and a little less glare, so their
+     own dark text and lines stay readable on the dark page. */
+  figure img, .decorative img { background: #ffffff; padding: 0.5rem; border-radius: 0.25rem;
+    border: 0.125rem solid var(--rule); filter: brightness(0.9); box-sizing: border-box; }
 }
 html { font-size: 100%; }
 body { margin: 0 auto; padding: 1rem; max-width: 42rem; font-family: system-ui, sans-serif;
@@ -45,13 +49,17 @@ a:visited { color: var(--visited); }
   background: var(--background); color: var(--link); border: 0.125rem solid var(--focus); }
 .skip-link:focus { top: 1rem; }
 header { border-bottom: 0.0625rem solid var(--rule); padding-bottom: 1rem; }
-header .title { font-size: 2rem; font-weight: bold; line-height: 1.2; margin: 1rem 0 0.5rem; }
+header h1.title { font-size: 2rem; line-height: 1.2; margin: 1rem 0 0.5rem; }
 header .subtitle { font-size: 1.25rem; margin: 0 0 0.5rem; }
 header p { color: var(--muted); }
 nav ol { padding-left: 1.5rem; }
 main:focus { outline: none; }
 figure { margin: 1.5rem 0; }
 img { max-width: 100%; height: auto; }
+a { overflow-wrap: anywhere; }
+.table-region { overflow-x: auto; max-width: 100%; margin: 1.5rem 0; }
+.table-region:focus-visible { outline-offset: 0.25rem; }
+.table-region table { margin: 0; }
 figcaption { color: var(--muted); margin-top: 0.5rem; }
 .decorative img { display: block; }
 blockquote { margin: 1rem 0; padding-left: 1rem; border-left: 0.25rem solid var(--rule);
@@ -73,7 +81,10 @@ footer { border-top: 0.0625rem solid var(--rule); margin-top: 3rem; }
     --muted: #000000; }
   body { max-width: none; }
   .skip-link, nav { display: none; }
-  a[href^="http"]::after { content: " (" attr(href) ")"; }
+  /* On paper a link cannot be followed: print its address after its words. */
+  a[href^="http"]::after, a[href^="mailto:"]::after { content: " (" attr(href) ")";
+    overflow-wrap: anywhere; }
+  .table-region { overflow: visible; }
   h1, h2, h3, h4, h5, h6 { break-after: avoid; }
   figure, table, blockquote { break-inside: avoid; }
   .page-break { break-after: page; }
@@ -93,18 +104,37 @@ class HtmlOptions:
 @dataclass(frozen=True)
 class PageIds:
     """The ids the page adds around the report: none may be a heading id of the report (a
-    heading "Notes" has the id `notes`), nor each other's."""
-    main: str
+    heading "Notes" has the id `notes`), nor each other's. The shared ones (statement, notes,
+    main...) are the ones every format adds (pipeline/sections.py); the contents heading's id
+    is the web page's own."""
+    added: AddedIds
     contents: str
-    notes: str
-    statement: str
+
+    @property
+    def main(self) -> str:
+        return self.added.main
+
+    @property
+    def notes(self) -> str:
+        return self.added.notes
+
+    @property
+    def statement(self) -> str:
+        return self.added.statement
+
+    @property
+    def title(self) -> str:
+        return self.added.title
+
+    def all(self) -> list[str]:
+        return [self.main, self.notes, self.statement, self.title, self.contents,
+                self.added.contents]
 
     @classmethod
     def for_document(cls, doc: Document) -> "PageIds":
-        chosen: list[str] = []
-        for base in ("main", "contents-title", "notes", "accessibility"):
-            chosen.append(unique_id(doc, base, chosen))
-        return cls(*chosen)
+        added = AddedIds.for_document(doc)
+        taken = [added.statement, added.title, added.contents, added.notes, added.main]
+        return cls(added, unique_id(doc, "contents-title", taken))
 
 
 def images_folder(slug: str) -> str:
@@ -140,8 +170,10 @@ class _ImageSources:
 def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
                 ) -> tuple[bytes, list[Path]]:
     images = _ImageSources(options, out_dir, slug)
-    renderer = Renderer(doc, HTML, image_src=images)
     ids = PageIds.for_document(doc)
+    renderer = Renderer(doc, HTML, image_src=images, heading_offset=1 - _top_level(doc) + 1,
+                        table_regions=True, taken_ids=ids.all())
+    _ = words(doc)
     meta = doc.meta
     root = renderer.el(None, "html", lang=meta.language)
     head = renderer.el(root, "head")
@@ -154,14 +186,13 @@ def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
         renderer.el(head, "meta", name="author", content=", ".join(meta.authors))
     renderer.el(head, "style", CSS)
     body = renderer.el(root, "body")
-    renderer.el(body, "a", "Skip to main content", href=f"#{ids.main}", class_="skip-link")
-    _header(renderer, body, doc)
-    top_level = min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
-    _contents(renderer, body, doc, top_level, ids)
+    renderer.el(body, "a", _("Skip to main content"), href=f"#{ids.main}", class_="skip-link")
+    _header(renderer, body, doc, ids)
+    _contents(renderer, body, doc, ids)
     main = renderer.el(body, "main", id=ids.main, tabindex="-1")
     renderer.body_blocks(main, range(len(doc.blocks)))
     all_notes = [n.number for n in doc.footnotes.values()]
-    renderer.notes_section(main, renderer.notes.pending + all_notes, heading_level=top_level,
+    renderer.notes_section(main, renderer.notes.pending + all_notes, heading_level=2,
                            heading_id=ids.notes)
     _statement(renderer, body, doc, ids)
     page = lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="utf-8",
@@ -169,45 +200,49 @@ def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
     return page, images.written
 
 
-def _header(renderer: Renderer, body: etree._Element, doc: Document) -> None:
-    meta = doc.meta
+def _top_level(doc: Document) -> int:
+    return min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
+
+
+def _header(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageIds") -> None:
+    """The title is the page's one h1; the report's own headings start at h2."""
+    lines = title_lines(doc)
     header = renderer.el(body, "header")
-    renderer.el(header, "p", meta.title, class_="title")
-    if meta.subtitle:
-        renderer.el(header, "p", meta.subtitle, class_="subtitle")
-    if meta.authors:
-        renderer.el(header, "p", "By " + ", ".join(meta.authors), class_="byline")
-    published = renderer.el(header, "p", class_="published")
-    if meta.publisher:
-        published.text = f"Published by {meta.publisher}" + (", " if meta.date else "")
-    if meta.date:
-        renderer.el(published, "time", human_date(meta.date), datetime=meta.date)
-    if meta.version:
-        renderer.el(header, "p", f"Version {meta.version}", class_="version")
+    renderer.el(header, "h1", lines.title, class_="title", id=ids.title)
+    if lines.subtitle:
+        renderer.el(header, "p", lines.subtitle, class_="subtitle")
+    if lines.byline:
+        renderer.el(header, "p", lines.byline, class_="byline")
+    if lines.publisher or lines.date:
+        published = renderer.el(header, "p", class_="published")
+        if lines.publisher:
+            published.text = lines.publisher + (", " if lines.date else "")
+        if lines.date:
+            renderer.el(published, "time", lines.date, datetime=doc.meta.date)
+    if lines.version:
+        renderer.el(header, "p", lines.version, class_="version")
 
 
-def _contents(renderer: Renderer, body: etree._Element, doc: Document, top_level: int,
-              ids: PageIds) -> None:
-    flat = [(inline_text(b.inlines).strip(), b.level, f"#{b.id}")
-            for b in doc.blocks if isinstance(b, Heading)]
-    if doc.footnotes:
-        flat.append((NOTES_HEADING, top_level, f"#{ids.notes}"))
-    flat.append((STATEMENT_HEADING, top_level, f"#{ids.statement}"))
+def _contents(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageIds") -> None:
+    entries = contents_entries(doc, ids.added, notes=bool(doc.footnotes))
+    flat = [(entry.text, entry.level, f"#{entry.target}") for entry in entries]
     nav = renderer.el(body, "nav", aria_labelledby=ids.contents, class_="contents")
-    renderer.el(nav, "h2", CONTENTS_HEADING, id=ids.contents)
+    renderer.el(nav, "h2", contents_heading(doc), id=ids.contents)
     toc_list(renderer, nav, nest_toc(flat))
 
 
-def _statement(renderer: Renderer, body: etree._Element, doc: Document, ids: PageIds) -> None:
+STATEMENT_FEATURES = ["Headings in the order of the report, and a list of contents with links.",
+                      "A link to skip straight to the main text.",
+                      "Tables with captions and header cells.",
+                      "Footnotes linked both ways.",
+                      "Text that follows your browser's font size, zoom and dark mode."]
+
+
+def _statement(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageIds") -> None:
     footer = renderer.el(body, "footer")
     section = renderer.el(footer, "section", aria_labelledby=ids.statement)
-    renderer.el(section, "h2", STATEMENT_HEADING, id=ids.statement)
-    features = ["Headings in the order of the report, and a list of contents with links.",
-                "A link to skip straight to the main text.",
-                "Tables with captions and header cells.",
-                "Footnotes linked both ways.",
-                "Text that follows your browser's font size, zoom and dark mode."]
-    renderer.blocks(section, accessibility_statement(doc, "web page", features))
+    renderer.el(section, "h2", statement_heading(doc), id=ids.statement)
+    renderer.blocks(section, accessibility_statement(doc, "web page", STATEMENT_FEATURES))
 
 
 def build(doc: Document, options: HtmlOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
@@ -227,7 +262,7 @@ def _tool_versions() -> dict[str, str]:
     return {"lxml": lxml.__version__, "html5lib": metadata.version("html5lib")}
 
 
-STAGES = [Stage(name="html", version="1", options=HtmlOptions, build=build, check=check,
+STAGES = [Stage(name="html", version="2", options=HtmlOptions, build=build, check=check,
                 media_types={".html": "text/html", ".png": "image/png", ".jpg": "image/jpeg",
                              ".jpeg": "image/jpeg", ".gif": "image/gif",
                              ".svg": "image/svg+xml", ".webp": "image/webp"},

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.units import cm
-from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import BaseDocTemplate, PageTemplate, SimpleDocTemplate
+from reportlab.platypus.frames import Frame as ReportLabFrame
 
 from ...checks.pdf import check_pdf
 from ...document import Document, Heading
+from ...sections import page_label
 from ...stage_api import PAGE_MAP, BuildContext, PageMap, PageStart, Stage
 from .flowables import install_callbacks
 from .fonts import SUPPORTED_FAMILIES, FontFamily, register_fonts
@@ -54,11 +56,38 @@ class PdfOptions:
 class TaggedDocTemplate(SimpleDocTemplate):
     """Records which top-level block each page starts with and numbers pages as artifacts."""
 
-    def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int, **kwargs):
+    def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int,
+                 document: Document, total_pages: int | None, **kwargs):
         super().__init__(str(path), **kwargs)
+        self.document = document
+        self.total_pages = total_pages
         self.tagger = tagger
         self.fonts = fonts
         self.number_size = font_size
+
+    def build(self, flowables):
+        """Portrait pages, and landscape ones for tables too wide for a portrait page (the
+        story switches with NextPageTemplate("Landscape") and back with "Later")."""
+        self._calc()
+        portrait = ReportLabFrame(self.leftMargin, self.bottomMargin, self.width, self.height,
+                                  id="normal")
+        wide, high = landscape(self.pagesize)
+        turned = ReportLabFrame(self.leftMargin, self.bottomMargin,
+                                wide - self.leftMargin - self.rightMargin,
+                                high - self.topMargin - self.bottomMargin, id="landscape")
+        self.addPageTemplates([
+            PageTemplate(id="First", frames=portrait, onPage=self.page_number,
+                         pagesize=self.pagesize, autoNextPageTemplate="Later"),
+            PageTemplate(id="Later", frames=portrait, onPage=self.page_number,
+                         pagesize=self.pagesize),
+            PageTemplate(id="Landscape", frames=turned, onPage=self.page_number,
+                         pagesize=(wide, high))])
+        BaseDocTemplate.build(self, flowables)
+
+    def handle_pageBegin(self):
+        # SimpleDocTemplate would switch to "Later" at every page: a table on landscape pages
+        # must stay landscape until the story switches back.
+        self._handle_pageBegin()
 
     def beforeDocument(self):
         install_callbacks(self.canv, self.tagger)
@@ -69,12 +98,16 @@ class TaggedDocTemplate(SimpleDocTemplate):
             self.tagger.block_drawn(index, self.canv.getPageNumber())
 
     def page_number(self, canvas, doc):
-        """Page numbers: same place (bottom centre) on every page; pagination artifacts."""
+        """Page numbers: same place (bottom centre) on every page but the cover, which is
+        numbered page 1 without saying so; pagination artifacts."""
+        number = canvas.getPageNumber()
+        if number == 1:
+            return
         canvas.saveState()
         canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
         canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(self.pagesize[0] / 2, MARGIN / 2,
-                                 f"Page {canvas.getPageNumber()}")
+        canvas.drawCentredString(canvas._pagesize[0] / 2, MARGIN / 2,
+                                 page_label(self.document, number, self.total_pages))
         canvas.addLiteral("EMC")
         canvas.restoreState()
 
@@ -83,26 +116,28 @@ class TaggedDocTemplate(SimpleDocTemplate):
 class LaidOut:
     root: StructElem
     block_pages: dict[int, int]       # top-level block index -> page it starts on
+    anchor_pages: dict[str, int]      # bookmarked heading's anchor -> its page
     pages: int
 
 
 def lay_out(doc: Document, options: PdfOptions, path: Path,
-            heading_pages: dict[str, int] | None) -> LaidOut:
+            heading_pages: dict[str, int] | None, total_pages: int | None = None) -> LaidOut:
     text_fonts, mono_fonts = register_fonts(options.font_family)
     root = StructElem("Document", lang=doc.meta.language)
     tagger = Tagger(root)
     template = TaggedDocTemplate(
-        path, tagger, text_fonts, options.font_size, pagesize=PAPER_SIZES[options.paper],
+        path, tagger, text_fonts, options.font_size, doc, total_pages,
+        pagesize=PAPER_SIZES[options.paper],
         leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.25,
         title=doc.meta.title, author=", ".join(doc.meta.authors), subject=doc.meta.description,
         lang=doc.meta.language, displayDocTitle=True, initialFontName=text_fonts.regular,
         initialFontSize=options.font_size, creator="accessible-formats")
-    frame = Frame(template.width, template.height)
+    frame = Frame(template.width, template.height,
+                  landscape_width=landscape(template.pagesize)[0] - 2 * MARGIN)
     writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger,
                          heading_pages)
-    template.build(writer.story(), onFirstPage=template.page_number,
-                   onLaterPages=template.page_number)
-    return LaidOut(root, dict(tagger.block_pages), template.page)
+    template.build(writer.story())
+    return LaidOut(root, dict(tagger.block_pages), dict(tagger.anchor_pages), template.page)
 
 
 def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
@@ -111,20 +146,20 @@ def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) 
     with tempfile.TemporaryDirectory(prefix="pdf-stage-") as scratch:
         ctx.progress(0, 3, "laying out (measuring pages)")
         measured = lay_out(doc, options, Path(scratch) / "measure.pdf", None)
-        heading_pages = _heading_pages(doc, measured.block_pages)
+        heading_pages = measured.anchor_pages
         ctx.progress(1, 3, "laying out (final)")
-        final = lay_out(doc, options, Path(scratch) / "layout.pdf", heading_pages)
+        final = lay_out(doc, options, Path(scratch) / "layout.pdf", heading_pages,
+                        measured.pages)
+        if final.pages != measured.pages or final.anchor_pages != heading_pages:
+            # The real numbers moved something (rare): lay out once more with what moved.
+            final = lay_out(doc, options, Path(scratch) / "layout.pdf", final.anchor_pages,
+                            final.pages)
         ctx.progress(2, 3, "writing the structure tree")
         write_structure(Path(scratch) / "layout.pdf", pdf_path, final.root, doc.meta)
     page_map = PageMap(pdf_path.name, _page_starts(final.block_pages))
     map_path.write_text(json.dumps(page_map.to_json(), indent=1), encoding="utf-8")
     ctx.progress(3, 3, f"{final.pages} pages")
     return [pdf_path, map_path]
-
-
-def _heading_pages(doc: Document, block_pages: dict[int, int]) -> dict[str, int]:
-    return {block.id: block_pages[index] for index, block in enumerate(doc.blocks)
-            if isinstance(block, Heading) and index in block_pages}
 
 
 def _page_starts(block_pages: dict[int, int]) -> tuple[PageStart, ...]:
@@ -145,6 +180,6 @@ def tool_versions() -> dict[str, str]:
     return {name: version(name) for name in ("reportlab", "pikepdf", "pdfminer.six")}
 
 
-STAGES = [Stage(name="pdf", version="1", options=PdfOptions, build=build, check=check,
+STAGES = [Stage(name="pdf", version="2", options=PdfOptions, build=build, check=check,
                 media_types={".pdf": "application/pdf", ".json": "application/json"},
                 tool_versions=tool_versions, provides={PAGE_MAP: ".pagemap.json"})]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reportlab.platypus import Image, Paragraph, Table
+from reportlab.platypus import Flowable, Image, Paragraph, Table
 from reportlab.platypus.flowables import HRFlowable
 
 from .tagging import StructElem, Tagger
@@ -50,6 +50,9 @@ class TaggedParagraph(Paragraph):
             if part is not self:
                 part.setup(self.tagger, self.tags, self.block_index,
                            self.outline if number == 0 else None)
+            # Every part but the last continues on the next page: its last line is not the
+            # paragraph's last, so it ends with a word space too.
+            part.continues = number < len(parts) - 1 or getattr(self, "continues", False)
         return parts
 
     def draw(self):
@@ -62,6 +65,7 @@ class TaggedParagraph(Paragraph):
         if self.outline:
             title, key, level = self.outline
             canvas.addOutlineEntry(title, key, level=level, closed=level > 1)
+            self.tagger.anchor_pages.setdefault(key, canvas.getPageNumber())
         self.tagger.current = self.tags
         if self.bulletText and self.tags.label is not None:
             canvas.addLiteral(self.tagger.begin(canvas, self.tags.label))
@@ -76,11 +80,14 @@ class TaggedParagraph(Paragraph):
         """Paragraph.drawPara calls this after drawing the bullet and before the text."""
         text_object = super().beginText(x, y)
         canvas = self.canv
+        if self.tagger.artifact_depth:     # drawn again as an artifact (a repeated header)
+            return text_object
         if self._label_open:
             canvas.addLiteral("EMC")
             self._label_open = False
         text_object._code.append(self.tagger.begin(canvas, self.tags.stack[-1]))
         self.tagger.link_line(canvas, self.tags.stack[-1], y)
+        self._space_at_line_ends(text_object)
         write_code = text_object.getCode
 
         def close_then_write() -> str:
@@ -89,11 +96,122 @@ class TaggedParagraph(Paragraph):
         text_object.getCode = close_then_write
         return text_object
 
+    def _space_at_line_ends(self, text_object) -> None:
+        """End every line but the paragraph's last with a space character.
+
+        ReportLab breaks lines at spaces and drops the space, so the content stream holds
+        "research," and "services" with nothing between them: poppler, copy and paste, reflow
+        and text-to-speech that read the tags literally run the words together. Each line is
+        written by one `_textOut(text, TStar=1)` (T* moves to the next line), so the space goes
+        in there: invisible at the end of a left-aligned line, and a word boundary in the text.
+        A line broken inside a long word (splitLongWords) gets no space.
+        """
+        lines = getattr(getattr(self, "blPara", None), "lines", None) or []
+        broken_words = _lines_broken_inside_a_word(self.blPara) if lines else set()
+        total = len(lines)
+        ends_with_space = self.continues if hasattr(self, "continues") else False
+        text_out = text_object._textOut
+        state = {"line": 0}
+
+        def text_out_with_space(text, TStar=0):
+            if TStar:
+                line = state["line"]
+                state["line"] += 1
+                if (line < total - 1 or ends_with_space) and line not in broken_words \
+                        and not text.endswith((" ", "\u00a0", "-", "\u2010", "\u2014")):
+                    text = text + " "
+            return text_out(text, TStar)
+        text_object._textOut = text_out_with_space
+
+
+class ContentsLine(TaggedParagraph):
+    """A contents entry: the heading's words (wrapping short of the number column), a dotted
+    leader (an artifact) and the page number right aligned, both in the entry's Link element;
+    one link annotation covers the whole entry, so the number is clickable too."""
+
+    def contents(self, link: StructElem, page: str, destination: str, font: str,
+                 size: float) -> "ContentsLine":
+        self.link, self.page, self.destination = link, page, destination
+        self.number_font, self.number_size = font, size
+        return self
+
+    def split(self, availWidth, availHeight):
+        return []                          # an entry never splits: it moves to the next page
+
+    def draw(self):
+        super().draw()
+        canvas = self.canv
+        if not self.link.link_lines:       # nothing drawn (should not happen)
+            return
+        page_index, baseline = self.link.link_lines[-1]
+        y = baseline - canvas._currentMatrix[5]
+        right = self.width
+        number_width = canvas.stringWidth(self.page, self.number_font, self.number_size)
+        text_end = self.style.leftIndent + self._last_line_width()
+        gap = self.number_size * 0.5
+        canvas.saveState()
+        canvas.addLiteral(self.tagger.begin_artifact("Layout"))
+        canvas.setLineWidth(self.number_size * 0.12)
+        canvas.setLineCap(1)
+        canvas.setDash([0, self.number_size * 0.4])
+        if right - number_width - gap > text_end + gap:
+            canvas.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+        canvas.addLiteral("EMC")
+        canvas.restoreState()
+        canvas.addLiteral(self.tagger.begin(canvas, self.link))
+        canvas.setFont(self.number_font, self.number_size)
+        # The space first: the tagged text reads "Welcome 3", not "Welcome3".
+        canvas.drawRightString(right, y, " " + self.page)
+        canvas.addLiteral("EMC")
+        canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1,
+                        thickness=0)
+
+    def _last_line_width(self) -> float:
+        lines = self.blPara.lines
+        last = lines[-1]
+        extra = getattr(last, "extraSpace", None)
+        if extra is None:
+            extra = last[0]
+        available = self.width - self.style.leftIndent - self.style.rightIndent
+        return max(0.0, available - extra)
+
+
+def _line_words(line) -> str:
+    words = getattr(line, "words", None)
+    if words is None:                      # kind 0: (extra space, [word, ...])
+        words = line[1]
+        return " ".join(words)
+    return "".join(getattr(frag, "text", "") for frag in words)
+
+
+def _lines_broken_inside_a_word(para) -> set[int]:
+    """Lines whose last word runs on into the next line (a word too long for the line)."""
+    out: set[int] = set()
+    lines = para.lines
+    for index in range(len(lines) - 1):
+        end, start = _line_words(lines[index]), _line_words(lines[index + 1])
+        if end and start and not end[-1].isspace() and not start[0].isspace() \
+                and getattr(lines[index], "lineBreak", False) is False \
+                and _is_split_word(end, start):
+            out.add(index)
+    return out
+
+
+def _is_split_word(end: str, start: str) -> bool:
+    """ReportLab's splitLongWords cuts a word that is wider than the whole line: the two
+    pieces have no space between them in the source either. Such a line ends without a space
+    exactly when its last piece is longer than what usually ends a line; we only need to catch
+    URLs and long numbers, which contain no spaces and fill the line."""
+    last_word = end.split()[-1] if end.split() else ""
+    return len(last_word) > 25 and " " not in end.strip()
+
 
 def install_callbacks(canvas, tagger: Tagger) -> None:
     """The `<onDraw name="tag_open|tag_close" label="key"/>` callbacks used in markup."""
 
     def tag_open(canvas, kind, key):
+        if tagger.artifact_depth:
+            return
         text_object = canvas._curr_tx_info["tx"]
         state = tagger.current
         elem = tagger.inline(key)
@@ -106,6 +224,8 @@ def install_callbacks(canvas, tagger: Tagger) -> None:
         tagger.link_line(canvas, elem, canvas._curr_tx_info["cur_y"])
 
     def tag_close(canvas, kind, key):
+        if tagger.artifact_depth:
+            return
         text_object = canvas._curr_tx_info["tx"]
         state = tagger.current
         text_object._code.append("EMC")
@@ -142,6 +262,47 @@ class TaggedImage(Image):
                           round(x + dx + self.drawWidth, 2), round(y + dy + self.drawHeight, 2))
 
 
+class FittingFigure(Flowable):
+    """A figure and its caption, kept together, that shrinks to fit the space left on the page
+    rather than move to the next page and leave a third of this one empty. Images are at most
+    0.6 of the text height, so a third of the page (less the caption) holds them at 0.45 of
+    their size or more; below MIN_SCALE the figure moves on at full size."""
+    MIN_SCALE = 0.45
+
+    def __init__(self, image: "TaggedImage", gap: float, caption: Paragraph | None,
+                 frame_height: float):
+        super().__init__()
+        self.image, self.gap, self.caption = image, gap, caption
+        self.frame_height = frame_height
+        self.natural = (image.drawWidth, image.drawHeight)
+        self.block_index = image.block_index
+        self.spaceAfter = caption.style.spaceAfter if caption is not None else gap
+        self._caption_height = 0.0
+
+    def wrap(self, availWidth, availHeight):
+        width, height = self.natural
+        caption = self.caption.wrap(availWidth, availHeight)[1] if self.caption else 0.0
+        self._caption_height = caption
+        scale = 1.0
+        if height + self.gap + caption > availHeight and availHeight >= self.frame_height / 3:
+            fitted = (availHeight - self.gap - caption) / height
+            if fitted >= self.MIN_SCALE:
+                scale = fitted
+        self.image.drawWidth, self.image.drawHeight = width * scale, height * scale
+        self.width = availWidth
+        self.height = self.image.drawHeight + self.gap + caption
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        return []                          # figure and caption never part
+
+    def draw(self):
+        canvas = self.canv
+        self.image.drawOn(canvas, 0, self._caption_height + self.gap)
+        if self.caption is not None:
+            self.caption.drawOn(canvas, 0, 0)
+
+
 class ArtifactRule(HRFlowable):
     """A horizontal rule: decoration, so an Artifact."""
 
@@ -168,8 +329,12 @@ class TableTagging:
         elif command in ("endBG", "endLines"):
             canvas.addLiteral("EMC")
         elif command == "startRow":
+            # A part of a split table after the first begins with the repeated header rows:
+            # their cells were tagged where first drawn. (ReportLab copies the repeated rows'
+            # cell values, so they cannot be told apart by identity alone.)
+            repeated = getattr(table, "continuation", False) and args[0] < _repeat_rows(table)
             cells = {id(value) for value in table._cellvalues[args[0]]} & self.header_cells
-            self.row_is_artifact = bool(cells & self.drawn_header_cells)
+            self.row_is_artifact = repeated or bool(cells & self.drawn_header_cells)
             self.drawn_header_cells |= cells
             if self.row_is_artifact:
                 self.tagger.artifact_depth += 1
@@ -178,12 +343,35 @@ class TableTagging:
             self.row_is_artifact = False
 
 
+def _repeat_rows(table) -> int:
+    rows = table.repeatRows
+    return rows if isinstance(rows, int) else len(rows)
+
+
 class TaggedTable(Table):
-    """A Table that reports the top-level block it belongs to, like the other flowables."""
+    """A Table that reports the top-level block it belongs to, like the other flowables, and
+    never leaves one row alone on a page: not the first body row at the foot of a page under
+    its header, nor the last row at the top of the next under the repeated header."""
     block_index: int | None = None
+    full_page_height: float = 0.0
+
+    def _getFirstPossibleSplitRowPosition(self, availHeight, ignoreSpans=0):
+        split_at = super()._getFirstPossibleSplitRowPosition(availHeight, ignoreSpans)
+        header = self.repeatRows if isinstance(self.repeatRows, int) else len(self.repeatRows)
+        rows = len(self._rowHeights)
+        if split_at <= 0 or rows - header < 2:
+            return split_at
+        if rows - split_at == 1:          # the last row would go on alone
+            split_at -= 1
+        fresh_page = availHeight >= self.full_page_height * 0.95
+        if split_at - header < 2 and not fresh_page:
+            return 0                      # header and one row: all of it to the next page
+        return split_at
 
     def split(self, availWidth, availHeight):
         parts = super().split(availWidth, availHeight)
-        for part in parts:
+        for number, part in enumerate(parts):
             part.block_index = self.block_index
+            part.full_page_height = self.full_page_height
+            part.continuation = getattr(self, "continuation", False) or number > 0
         return parts

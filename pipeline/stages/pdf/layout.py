@@ -13,23 +13,24 @@ from xml.sax.saxutils import escape, quoteattr
 from PIL import Image as PILImage
 from reportlab.lib.colors import Color, black
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Indenter, KeepTogether, PageBreak as PageBreakFlowable
+from reportlab.lib.units import cm
+from reportlab.platypus import Flowable, Indenter, NextPageTemplate
+from reportlab.platypus import PageBreak as PageBreakFlowable
 from reportlab.platypus import Spacer
 
 from ...document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnotes, Heading,
                          Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak, Paragraph,
                          Quote, Span, Strong, Table, TableCell, Text, ThematicBreak, headings,
-                         inline_text)
+                         inline_text, iter_blocks)
 from ...errors import StageFailed
-from ...statement import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
-                          accessibility_statement, statement_id, unique_id)
-from .flowables import (ArtifactRule, ParagraphTags, TableTagging, TaggedImage, TaggedParagraph,
-                        TaggedTable)
+from ...sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
+                         contents_link_label, notes_heading, statement_heading, title_lines)
+from .flowables import (ArtifactRule, ContentsLine, FittingFigure, ParagraphTags, TableTagging,
+                        TaggedImage, TaggedParagraph, TaggedTable)
 from .styles import Styles
 from .tagging import StructElem, Tagger
 
 HEADER_BACKGROUND = Color(0.90, 0.90, 0.90)     # black text on it: contrast above 15:1
-CONTENTS_MAX_LEVEL = 3
 PAGE_NUMBER_PLACEHOLDER = 999                  # first pass: as wide as any real page number
 
 
@@ -37,6 +38,7 @@ PAGE_NUMBER_PLACEHOLDER = 999                  # first pass: as wide as any real
 class Frame:
     width: float
     height: float
+    landscape_width: float = 0.0    # the frame's width on a landscape page (wide tables)
 
 
 class StoryWriter:
@@ -52,11 +54,11 @@ class StoryWriter:
         self.heading_pages = heading_pages
         # Anchors and bookmark keys the PDF adds: none may be a heading id of the report (its
         # heading "Notes" has the id `notes`), or links and bookmarks would go to the wrong one.
-        self.statement_id = statement_id(doc)
-        self.title_id = unique_id(doc, "title-page", [self.statement_id])
-        self.contents_id = unique_id(doc, "contents", [self.statement_id, self.title_id])
-        self.notes_id = unique_id(doc, "notes",
-                                  [self.statement_id, self.title_id, self.contents_id])
+        self.ids = AddedIds.for_document(doc)
+        self.statement_id = self.ids.statement
+        self.title_id = self.ids.title
+        self.contents_id = self.ids.contents
+        self.notes_id = self.ids.notes
         self.anchors = {heading.id for heading in headings(doc)} | {self.statement_id}
         self.note_numbers = {note.number for note in doc.footnotes.values()}
         self.previous_outline_level = 0
@@ -73,56 +75,61 @@ class StoryWriter:
         return out
 
     def title_page(self) -> list[Flowable]:
-        meta = self.doc.meta
+        lines = title_lines(self.doc)
         out = [Spacer(1, self.styles.size * 4),
-               self.paragraph(escape(meta.title), self.styles.title, self.root.add("H1"), None,
-                              outline=(meta.title, self.title_id),
+               self.paragraph(escape(lines.title), self.styles.title, self.root.add("H1"), None,
+                              outline=(lines.title, self.title_id),
                               anchor=self.title_id)]
-        lines = [(meta.subtitle, self.styles.subtitle)]
-        if meta.authors:
-            lines.append(("By " + ", ".join(meta.authors), self.styles.body))
-        lines += [(meta.publisher, self.styles.body), (meta.date, self.styles.body)]
-        for text, style in lines:
+        rest = [(lines.subtitle, self.styles.subtitle), (lines.byline, self.styles.body),
+                (lines.publisher, self.styles.body), (lines.date, self.styles.body),
+                (lines.version, self.styles.body)]
+        for text, style in rest:
             if text:
                 out.append(self.paragraph(escape(text), style, self.root.add("P"), None))
         out.append(PageBreakFlowable())
         return out
 
     def contents_page(self) -> list[Flowable]:
-        heading_elem = self.root.add("H1")
-        out: list[Flowable] = [self.paragraph(escape(CONTENTS_HEADING), self.styles.heading(1),
-                                              heading_elem, None,
-                                              outline=(CONTENTS_HEADING, self.contents_id),
+        """Every bookmarked section (the report's headings, the notes, the statement), each
+        with a dotted leader to its page number, right aligned; the whole line is the link."""
+        heading = contents_heading(self.doc)
+        out: list[Flowable] = [self.paragraph(escape(heading), self.styles.heading(1),
+                                              self.root.add("H1"), None,
+                                              outline=(heading, self.contents_id),
                                               anchor=self.contents_id)]
         toc = self.root.add("TOC")
-        for heading in headings(self.doc):
-            if heading.level > CONTENTS_MAX_LEVEL:
-                continue
-            page = (self.heading_pages or {}).get(heading.id, PAGE_NUMBER_PLACEHOLDER)
-            title = inline_text(heading.inlines)
-            entry = toc.add("TOCI")
-            link = entry.detached("Link", alt=f"{title}, page {page}",
-                                  link_target=f"#{heading.id}")
+        number_width = stringWidth(str(PAGE_NUMBER_PLACEHOLDER), self.styles.text.regular,
+                                   self.styles.size) + self.styles.size * 1.5
+        top = min((h.level for h in headings(self.doc)), default=1)
+        for entry in contents_entries(self.doc, self.ids):
+            page = (self.heading_pages or {}).get(entry.target, PAGE_NUMBER_PLACEHOLDER)
+            item = toc.add("TOCI")
+            link = item.detached("Link", alt=contents_link_label(self.doc, entry.text, page),
+                                 link_target=f"#{entry.target}")
             key = self.tagger.register_inline(link)
-            markup = (f'<onDraw name="tag_open" label="{key}"/>'
-                      f'<a href="#{escape(heading.id)}">{escape(title)}'
-                      f'\u2003page\u00a0{page}</a><onDraw name="tag_close" label="{key}"/>')
-            indent = self.styles.size * 1.5 * (heading.level - 1)
-            out.append(self.paragraph(markup, self.styles.list_item(indent), entry, None))
+            markup = (f'<onDraw name="tag_open" label="{key}"/>{escape(entry.text)}'
+                      f'<onDraw name="tag_close" label="{key}"/>')
+            indent = self.styles.size * 1.5 * max(entry.level - top, 0)
+            line = ContentsLine(markup, self.styles.contents_entry(indent, number_width))
+            line.setup(self.tagger, ParagraphTags(item), None)
+            line.contents(link, str(page), entry.target, self.styles.text.regular,
+                          self.styles.size)
+            out.append(line)
         out.append(PageBreakFlowable())
         return out
 
     def accessibility_statement(self) -> list[Flowable]:
         """The statement every visual format carries, through the normal block path: tagged
         H1, P, L/LI/Lbl/LBody and Link like the report's own blocks."""
-        features = [
+        features: list = [
             "Tagged for screen readers: headings, lists and tables with header cells, "
             "read in the order of the report.",
             "Bookmarks for every heading, and a contents page that links to them.",
-            f"A clear sans-serif typeface at {self.styles.size} point, left aligned.",
+            ("A clear sans-serif typeface at {size} point, left aligned.",
+             {"size": self.styles.size}),
             "Footnote numbers that link to their notes.",
         ]
-        heading = Heading(1, (Text(STATEMENT_HEADING),), self.statement_id)
+        heading = Heading(1, (Text(statement_heading(self.doc)),), self.statement_id)
         out = [self.heading(heading, self.root, None)]
         blocks = accessibility_statement(self.doc, "PDF", features)
         out += self.blocks(tuple(blocks), self.root, None, 0)
@@ -257,12 +264,13 @@ class StoryWriter:
             return [image, Spacer(1, self.styles.size * 0.5)]
         group = parent.add("Div")
         image.setup(self.tagger, group.add("Figure", alt=block.alt), index)
-        parts: list[Flowable] = [image, Spacer(1, self.styles.size * 0.3)]
+        caption_flowable = None
         if block.caption:
             caption = group.add("Caption")
-            parts.append(self.paragraph(self.inline_markup(block.caption, caption),
-                                        self.styles.figure_caption, caption, index))
-        return [KeepTogether(parts)]
+            caption_flowable = self.paragraph(self.inline_markup(block.caption, caption),
+                                              self.styles.figure_caption, caption, index)
+        return [FittingFigure(image, self.styles.size * 0.3, caption_flowable,
+                              self.frame.height)]
 
     def table(self, block: Table, parent: StructElem, index: int | None,
               indent: float) -> list[Flowable]:
@@ -276,8 +284,8 @@ class StoryWriter:
         columns = max((sum(cell.colspan for cell in row) for row in rows), default=0)
         if not columns:
             return out
+        widths, turn = self.column_widths(block, columns, self.frame.width - indent)
         grid, spans, header_cells = self.table_grid(block, table_elem, columns)
-        width = (self.frame.width - indent) / columns
         # FONT: cells otherwise select Helvetica (never embedded) before drawing their contents.
         style = [("FONT", (0, 0), (-1, -1), self.styles.text.regular, self.styles.size),
                  ("GRID", (0, 0), (-1, -1), 0.75, black),
@@ -288,13 +296,63 @@ class StoryWriter:
         if block.header_rows:
             style.append(("BACKGROUND", (0, 0), (-1, len(block.header_rows) - 1),
                           HEADER_BACKGROUND))
-        table = TaggedTable(grid, colWidths=[width] * columns, style=style,
+        table = TaggedTable(grid, colWidths=widths, style=style,
                             repeatRows=len(block.header_rows), hAlign="LEFT",
                             renderCB=TableTagging(self.tagger, header_cells))
         table.block_index = index
+        table.full_page_height = self.frame.height
         out.append(table)
         out.append(Spacer(1, self.styles.size * 0.75))
+        if turn:
+            # Too wide for a portrait page, not for a landscape one: the table has landscape
+            # pages of its own, and the report goes on in portrait after it.
+            return [NextPageTemplate("Landscape"), PageBreakFlowable(), *out,
+                    NextPageTemplate("Later"), PageBreakFlowable()]
         return out
+
+    def column_widths(self, block: Table, columns: int,
+                      available: float) -> tuple[list[float], bool]:
+        """Each column at least as wide as its longest word (bold in header cells), so no word
+        is ever split inside a cell; the rest of the width shared by how much text each column
+        holds. (widths, True) when only a landscape page is wide enough."""
+        padding = self.styles.size * 0.8 + 1.5
+        minimum = [self.styles.size * 2.0] * columns
+        amount = [1.0] * columns
+        for row_number, row in enumerate(block.header_rows + block.body_rows):
+            header = row_number < len(block.header_rows)
+            column = 0
+            for cell_number, cell in enumerate(row):
+                if column >= columns:
+                    break
+                bold = header or (block.row_headers and cell_number == 0)
+                font = self.styles.text.bold if bold else self.styles.text.regular
+                text = " ".join(inline_text(b.inlines) if isinstance(b, Paragraph) else
+                                " ".join(inline_text(p.inlines) for p in iter_blocks((b,))
+                                         if isinstance(p, Paragraph))
+                                for b in cell.blocks)
+                longest = max((stringWidth(word, font, self.styles.size)
+                               for word in text.split()), default=0.0)
+                if cell.colspan == 1:
+                    minimum[column] = max(minimum[column], longest + padding)
+                    amount[column] += stringWidth(text, font, self.styles.size)
+                column += cell.colspan
+        needed = sum(minimum)
+        turn = False
+        if needed > available:
+            wide = self.frame.landscape_width - (self.frame.width - available)
+            if needed > wide:
+                where = f" (line {block.line})" if block.line else ""
+                caption = inline_text(block.caption).strip() or "a table"
+                raise StageFailed(
+                    f"pdf: the table '{caption}'{where} has {columns} columns whose longest "
+                    f"words need {needed / cm:.1f} cm side by side at {self.styles.size} pt, "
+                    f"but even a landscape page holds {wide / cm:.1f} cm. Split it into "
+                    f"narrower tables, or shorten its longest words (headings such as "
+                    f"'Organisations' can be abbreviated with a note), then build again.")
+            available, turn = wide, True
+        spare = available - needed
+        total = sum(amount)
+        return [m + spare * a / total for m, a in zip(minimum, amount)], turn
 
     def table_grid(self, block: Table, table_elem: StructElem, columns: int):
         """Rows of cell flowable lists (spanned-over places empty), SPAN commands, and the ids
@@ -353,8 +411,9 @@ class StoryWriter:
     def footnotes(self, block: Footnotes, parent: StructElem, index: int) -> list[Flowable]:
         if not block.notes:
             return []
-        out = [self.paragraph(escape(NOTES_HEADING), self.styles.heading(1), parent.add("H1"),
-                              index, outline=(NOTES_HEADING, self.notes_id),
+        heading = notes_heading(self.doc)
+        out = [self.paragraph(escape(heading), self.styles.heading(1), parent.add("H1"),
+                              index, outline=(heading, self.notes_id),
                               anchor=self.notes_id)]
         for note in block.notes:
             note_elem = parent.add("Note", elem_id=f"note-{note.number}")

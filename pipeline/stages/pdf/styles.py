@@ -46,6 +46,9 @@ class Styles:
     def list_item(self, label_width: float) -> ParagraphStyle:
         return _cached(self, "item", round(label_width, 1))
 
+    def contents_entry(self, indent: float, number_width: float) -> ParagraphStyle:
+        return _cached(self, f"contents:{round(number_width, 1)}", round(indent, 1))
+
     @property
     def cell(self) -> ParagraphStyle:
         return _cached(self, "cell", 0.0)
@@ -84,6 +87,11 @@ def _cached(styles: Styles, kind: str, indent: float) -> ParagraphStyle:
                              space_after=size * 0.5, keep_with_next=True)
     if kind == "item":
         return styles._style(f"Item{indent}", size, left_indent=indent, space_after=size * 0.4)
+    if kind.startswith("contents:"):
+        style = styles._style(f"Contents{indent}", size, left_indent=indent,
+                              space_after=size * 0.35)
+        style.rightIndent = float(kind.split(":")[1])
+        return style
     if kind == "cell":
         return styles._style("Cell", size, space_after=size * 0.2)
     if kind == "header-cell":

@@ -59,6 +59,7 @@ class Tagger:
         self.artifact_depth = 0   # > 0 while drawing repeated table headers and the like
         self._inline: list[StructElem] = []
         self.block_pages: dict[int, int] = {}   # top-level block index -> first page (1-based)
+        self.anchor_pages: dict[str, int] = {}  # bookmarked heading's anchor -> its page
 
     def begin(self, canvas, elem: StructElem) -> str:
         """The BDC operator opening a new marked-content sequence for elem on the current page."""

@@ -16,13 +16,13 @@ from ...checks import word as word_check
 from ...document import Document
 from ...errors import StageFailed
 from ...stage_api import BuildContext, CheckResult, Stage
-from . import front, styles
+from . import front, pages, styles
 from .layout import Layout, layout_for
 from .ooxml import word_language
 from .options import LargePrintOptions, WordOptions
 from .writer import Writer
 
-VERSION = "2"   # 2: solid bullets at every list level
+VERSION = "3"   # 3: a TOC field with page numbers; 2: solid bullets at every list level
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -44,13 +44,16 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
     writer = Writer(document, doc, layout, language, extra_heading_ids=[statement_id],
                     progress=progress)
     front.write_title_block(writer, byline=not author_copy)   # an author's byline is metadata
-    if not author_copy:
-        front.write_contents(writer, statement_id)
+    contents = [] if author_copy else front.write_contents(writer, statement_id)
     writer.write_document_blocks()
     if not author_copy:
         front.write_statement(writer, statement_id, layout.font_family, layout.body_size)
     front.set_properties(document, doc, language)
     document.save(str(path))
+    if contents:
+        if progress:
+            progress(0, 1, "page numbers for the contents (LibreOffice layout)")
+        pages.fill_contents_pages(path, contents, lambda: document.save(str(path)))
     return path
 
 

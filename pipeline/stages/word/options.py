@@ -77,6 +77,7 @@ class WordOptions:
     line_spacing: float = 1.15
     paper_colour: str = ""
     high_contrast: bool = False
+    link_addresses: bool = False      # print "(https://...)" after each link's words
 
     def __post_init__(self) -> None:
         _validate(self, 12, "clear print")
@@ -90,6 +91,7 @@ class LargePrintOptions:
     line_spacing: float = 1.5
     paper_colour: str = ""
     high_contrast: bool = False
+    link_addresses: bool = True       # a printed page cannot be clicked: show where links go
 
     def __post_init__(self) -> None:
         _validate(self, 16, "large print")

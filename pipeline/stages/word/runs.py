@@ -41,12 +41,24 @@ class RunWriter:
         """Elements for a run sequence; consecutive runs of one link share a w:hyperlink."""
         out: list[etree._Element] = []
         for link, group in groupby(runs, key=lambda run: run.link):
+            group = list(group)
             elements = [e for run in group for e in self._run(run, notes, base)]
             if link is None:
                 out.extend(elements)
             else:
                 out.append(self._hyperlink(link, part, elements))
+                address = self._printed_address(link, "".join(run.text for run in group))
+                if address:
+                    out.append(text_run(f" ({address})"))
         return out
+
+    def _printed_address(self, url: str, words: str) -> str:
+        """The address printed after a link on paper (large print by default), unless the
+        link's words already are the address, or it leads inside the document."""
+        if not self.layout.link_addresses or url.startswith("#"):
+            return ""
+        address = url.removeprefix("mailto:").removeprefix("tel:")
+        return "" if " ".join(words.split()) in (address, url) else address
 
     def _hyperlink(self, url: str, part: Part, children: list[etree._Element]) -> etree._Element:
         if url.startswith("#"):

@@ -52,8 +52,10 @@ def configure(document: DocxDocument, layout: Layout, language: str) -> None:
             run=dict(size=body, italic=False), indent=2 * body, left_bar=True)
     _define(document, CAPTION, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
             run=dict(size=body, bold=True, italic=False))
+    # Items of a list sit tight together (contextual spacing: no gap between paragraphs of the
+    # same style) and the list as a whole is followed by the paragraph gap.
     _define(document, LIST_PARAGRAPH, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body), spacing_after=gap if layout.large_print else gap / 2)
+            run=dict(size=body), spacing_after=gap, contextual=True)
     _define(document, FOOTER, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
             run=dict(size=body), spacing_after=0)
     _define(document, FOOTNOTE_TEXT, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
@@ -80,6 +82,8 @@ def _document_defaults(document: DocxDocument, layout: Layout, language: str) ->
     ppr_default = defaults.find(qn("w:pPrDefault"))
     ppr_default.clear()
     ppr = w("pPr")
+    # Widow and orphan control: no paragraph leaves one line alone at a page's foot or head.
+    put(ppr, w("widowControl"), PPR_ORDER)
     put(ppr, _spacing(layout, after=layout.paragraph_gap), PPR_ORDER)
     put(ppr, w("jc", val="left"), PPR_ORDER)
     ppr_default.append(ppr)
@@ -97,7 +101,7 @@ def _spacing(layout: Layout, *, after: float, before: float = 0) -> etree._Eleme
 def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: str | None,
             layout: Layout, *, run: dict, spacing_after: float | None = None,
             spacing_before: float = 0, keep_next: bool = False, outline_level: int | None = None,
-            indent: float = 0, left_bar: bool = False) -> None:
+            indent: float = 0, left_bar: bool = False, contextual: bool = False) -> None:
     styles = document.styles
     try:
         style = styles[name]
@@ -121,6 +125,8 @@ def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: st
                               else layout.paragraph_gap, before=spacing_before), PPR_ORDER)
         if indent:
             put(ppr, w("ind", left=twips(indent)), PPR_ORDER)
+        if contextual:
+            put(ppr, w("contextualSpacing"), PPR_ORDER)
         put(ppr, w("jc", val="left"), PPR_ORDER)
         if outline_level is not None:
             put(ppr, w("outlineLvl", val=outline_level), PPR_ORDER)
@@ -138,8 +144,12 @@ def configure_page(document: DocxDocument, layout: Layout) -> None:
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Pt(595.3), Pt(841.9)
     section.left_margin = section.right_margin = Pt(layout.side_margin)
-    section.top_margin = section.bottom_margin = Pt(layout.top_margin)
+    section.top_margin = Pt(layout.top_margin)
     section.header_distance = section.footer_distance = Pt(layout.top_margin / 2)
+    # The footer's line sits in the bottom margin: leave it a line of its own and a line's
+    # space above it, so the last footnote is never pressed against "Page 3 of 9".
+    section.bottom_margin = Pt(layout.top_margin / 2
+                               + layout.body_size * layout.line_spacing + layout.body_size)
     section.different_first_page_header_footer = False
     footer = section.footer
     footer.is_linked_to_previous = False

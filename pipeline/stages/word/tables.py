@@ -10,6 +10,8 @@ from lxml import etree
 
 from ... import reading
 from ...document import Paragraph, Table, TableCell, inline_text
+from ...i18n import words_for
+from ...sections import table_label
 from .layout import CELL_PADDING_PT, Layout, average_character_width, word_width
 from .ooxml import PPR_ORDER, put, text_run, twips, w
 from .runs import RunStyle
@@ -89,7 +91,8 @@ def description(table: Table, width: int) -> str:
 def write_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> None:
     """Caption, then a grid or (large print, too wide) one block per row."""
     layout = writer.layout
-    caption = writer.runs_for(table.caption, sink) if table.caption else [text_run(f"Table {number}")]
+    caption = writer.runs_for(table.caption, sink) if table.caption else \
+        [text_run(table_label(writer.model, number))]
     writer.add_paragraph(sink, caption, CAPTION, keep_next=True)
     if layout.large_print and not fits(table, layout):
         _write_rows_as_blocks(writer, table, sink)
@@ -112,7 +115,8 @@ def _grid_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> e
     tbl_pr.append(borders)
     tbl_pr.append(w("tblLook", val="0000", firstRow=int(header_count > 0), lastRow=0,
                     firstColumn=int(table.row_headers), lastColumn=0, noHBand=1, noVBand=1))
-    tbl_pr.append(w("tblCaption", val=caption_text(table, number)[:255]))
+    tbl_pr.append(w("tblCaption", val=(inline_text(table.caption).strip()
+                                       or table_label(writer.model, number))[:255]))
     tbl_pr.append(w("tblDescription", val=description(table, width)))
     tbl.append(tbl_pr)
     tbl_grid = w("tblGrid")
@@ -129,8 +133,19 @@ def _grid_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> e
         for c, cell in enumerate(row):
             bold = r < header_count or (table.row_headers and c == 0)
             tr.append(_cell(writer, cell, widths[c], bold, sink))
+        if _keeps_with_next_row(r, header_count, len(cells)):
+            for ppr in tr.iter(w("pPr").tag):
+                put(ppr, w("keepNext"), PPR_ORDER)
         tbl.append(tr)
     return tbl
+
+
+def _keeps_with_next_row(row: int, header_count: int, rows: int) -> bool:
+    """Rows held to the next one (keepNext on their paragraphs), so that no page shows one row
+    of the table alone: the header rows and the first body row go together to the next page,
+    and the last row always has the one before it for company."""
+    last = rows - 1
+    return row < last and (row <= header_count or row == last - 1)
 
 
 def _cell(writer: BlockWriter, cell: TableCell, width: float, bold: bool, sink: Sink) -> etree._Element:
@@ -156,7 +171,9 @@ def _write_rows_as_blocks(writer: BlockWriter, table: Table, sink: Sink) -> None
     layout = writer.layout
     headers = reading.column_headers(table)
     if headers:
-        intro = f"This table is shown one row at a time. Columns: {', '.join(headers)}."
+        intro = words_for(writer.model.meta.language)(
+            "This table is shown one row at a time. Columns: {columns}.",
+            columns=", ".join(headers))
         writer.add_paragraph(sink, [text_run(intro)], "Normal", keep_next=True)
     for row in table.body_rows:
         cells = reading.expand_row(row)

@@ -21,6 +21,7 @@ from ...document import (Block, BulletList, Document, Figure, Footnote, Footnote
                          OrderedList, PageBreak, Paragraph, Quote, Table, ThematicBreak,
                          inline_text)
 from ...errors import StageFailed
+from ...sections import image_label
 from .footnotes import FootnotesPart
 from .layout import Layout
 from .numbering import Numbering
@@ -221,8 +222,11 @@ class Writer:
             # Pictures cannot sit in footnotes.xml here (no image relationship there): the
             # description stands in for it.
             if not figure.decorative:
-                self.add_paragraph(sink, [text_run(f"Image: {figure.alt}")], FOOTNOTE_TEXT)
+                self.add_paragraph(sink, [text_run(image_label(self.model, figure.alt))],
+                                   FOOTNOTE_TEXT)
             return
+        if self.layout.large_print and figure.large_src is not None:
+            figure = replace(figure, src=figure.large_src)   # the author's large-print image
         inline = self._picture(figure, sink.width)
         drawing = el("w:r", None, el("w:drawing", None, inline))
         paragraph = self.add_paragraph(sink, [drawing], NORMAL, keep_next=bool(caption))
