@@ -559,7 +559,9 @@ def apply_pronunciations(text: str, pronunciations: Iterable[tuple[str, str]]) -
 
 def vocabulary_of(text: str) -> frozenset[str]:
     """The words of a text (lower case, two letters or more) plus common short words: the
-    dictionary web addresses are split with."""
+    dictionary web addresses are split with. The addresses themselves are left out, so that a
+    name run together in one ("kettleandcompass") is not taken for a word."""
+    text = re.sub(_EMAIL + "|" + _URL, " ", text, flags=re.IGNORECASE)
     return frozenset(w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 1) | COMMON_WORDS
 
 
