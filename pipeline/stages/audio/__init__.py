@@ -36,8 +36,8 @@ NAMED_RATES = {"slower": 140, "normal": 175, "faster": 210}   # for request emai
 
 
 # espeak-ng's British English voices, with the short names a request email may use.
-BRITISH_VOICES = {"british": "gmw/en", "rp": "gmw/en-GB-x-rp", "scottish": "gmw/en-GB-scotland",
-                  "lancaster": "gmw/en-GB-x-gbclan", "west-midlands": "gmw/en-GB-x-gbcwmd"}
+BRITISH_VOICES = {"british": "gmw/en", "rp": "gmw/en-gb-x-rp", "scottish": "gmw/en-gb-scotland",
+                  "lancaster": "gmw/en-gb-x-gbclan", "west-midlands": "gmw/en-gb-x-gbcwmd"}
 NOTE_PLACEMENTS = ("paragraph", "section")
 
 
