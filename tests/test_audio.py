@@ -59,7 +59,7 @@ def test_outputs_named_and_typed(built):
                             "audio/02-introduction.mp3", "audio/03-money.mp3",
                             f"audio/{SLUG}.m3u8"])
     stage = get("audio")
-    assert stage.version == "1"
+    assert stage.version == "2"
     assert {p.suffix for p in paths} <= set(stage.media_types)
     assert stage.media_types[".mp3"] == "audio/mpeg"
 
@@ -424,7 +424,7 @@ def test_level_two_chapters_get_a_track_and_a_chapter_each(level_two_built):
     script = (root / "annual-review-script.txt").read_text(encoding="utf-8")
     # the title heading is not said twice
     assert script.splitlines().count("Annual Review.") == 1
-    assert "Published by Example Charity on May twenty twenty-four." in script
+    assert "Published by Example Charity in May twenty twenty-four." in script
 
 
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (ffmpeg) not installed")
@@ -530,3 +530,23 @@ def test_a_welsh_report_is_spoken_in_welsh_with_welsh_words_added(doc):
 
 def test_short_sums_option(doc):
     assert "one point one eight million pounds" in _script(doc, short_sums=True)
+
+
+def test_every_word_the_audio_adds_has_a_welsh_translation():
+    """Each message the script writes (found in its source as _("...")) is in both catalogues,
+    translated in the Welsh one."""
+    import re as regex
+    from babel.messages.pofile import read_po
+    from pipeline.stages.audio import script as script_module
+    source = Path(script_module.__file__).read_text(encoding="utf-8")
+    used = set(regex.findall(r'_\("((?:[^"\\]|\\.)+)"', source)) | {script_module.SKIP_CHAPTERS}
+    assert len(used) > 30
+    locale = Path(script_module.__file__).parents[2] / "locale"
+    for language in ("en", "cy"):
+        with open(locale / language / "LC_MESSAGES" / "accessible_formats.po", "rb") as handle:
+            catalogue = {m.id: m.string for m in read_po(handle) if m.id}
+        missing = sorted(m for m in used if m not in catalogue)
+        assert not missing, (language, missing)
+        if language == "cy":
+            untranslated = sorted(m for m in used if not catalogue[m] or catalogue[m] == m)
+            assert not untranslated, untranslated

@@ -27,7 +27,7 @@ from .script import ScriptOptions, Track, build_tracks, running_time_words, scri
 from .synth import SAMPLE_RATE, SynthesisError
 from .tags import Chapter, write_book_tags, write_track_tags
 
-VERSION = "1"
+VERSION = "2"                     # 2: nested chapters to level 3, narrator-style script
 ENCODER_DELAY = 576 + 529         # samples LAME puts before the first input sample (measured)
 OPENING_GUESS_SECONDS = 20        # the opening's length, before it is synthesised
 # Bit rates LAME supports for 22,050 Hz (MPEG-2 layer III) within the allowed range.
@@ -203,7 +203,7 @@ def check(doc: Document, options: AudioOptions, paths: list[Path], ctx: BuildCon
 
 def tool_versions() -> dict[str, str]:
     versions = {"espeak-ng": synth.espeak_version()}
-    for package in ("pyttsx3", "lameenc", "mutagen", "miniaudio", "num2words"):
+    for package in ("pyttsx3", "lameenc", "mutagen", "miniaudio", "num2words", "pocketsphinx"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -381,13 +381,17 @@ class ScriptWriter:
                                              if meta.subtitle else "")
         details = []
         date = self.spoken_date()
+        on_a_day = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta.date.strip()))
         if meta.publisher and date:
             details.append(_("Published by {publisher} on {date}.", publisher=meta.publisher,
+                             date=date) if on_a_day else
+                           _("Published by {publisher} in {date}.", publisher=meta.publisher,
                              date=date))
         elif meta.publisher:
             details.append(_("Published by {publisher}.", publisher=meta.publisher))
         elif date:
-            details.append(_("Published on {date}.", date=date))
+            details.append(_("Published on {date}.", date=date) if on_a_day
+                           else _("Published in {date}.", date=date))
         if meta.authors:
             authors = list(meta.authors)
             names = authors[0] if len(authors) == 1 else _(
