@@ -101,6 +101,7 @@ CASES = [
     ("KCC-ETH-2023-01", "K C C, E T H, twenty twenty-three, oh one"),
     ("ref REC-22/WA/0041", "ref R E C, two two, W A, oh oh four one"),
     ("ABC-XYZ", "A B C, X Y Z"),
+    ("during COVID-19", "during covid nineteen"),
     # roads
     ("the A4067", "the A four oh six seven"),
     ("the A40 and the M4", "the A forty and the M four"),

@@ -454,6 +454,8 @@ def _english_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement
         (_EMAIL, 0, lambda m: speak_email(m.group("local"), m.group("domain"), vocabulary)),
         (_URL, re.IGNORECASE, lambda m: speak_url(m.group(0), vocabulary)),
         (_POSTCODE, 0, lambda m: speak_postcode(m.group("out"), m.group("in"))),
+        # Codes said as words, not letter by letter.
+        (r"\bCOVID-19\b", re.IGNORECASE, "covid nineteen"),
         (_CODE, 0, lambda m: speak_code(m.group(0))),
         (_ROAD, 0, lambda m: speak_road(m.group("letter"), m.group("number"),
                                         m.group("motorway") or "")),
