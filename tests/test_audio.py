@@ -11,12 +11,11 @@ from pathlib import Path
 import lameenc
 import miniaudio
 import pytest
+from fixture_document import fixture_document
 from mutagen.id3 import CHAP, ID3, TIT2
 
-from fixture_document import fixture_document
-from pipeline.checks.audio import (check_book, check_script, read_chapters, read_m3u8,
-                                   script_problems)
-from pipeline.document import (Document, Figure, Heading, LineBreak, Metadata, Paragraph, Text)
+from pipeline.checks.audio import check_book, check_script, read_chapters, read_m3u8, script_problems
+from pipeline.document import Document, Figure, Heading, LineBreak, Metadata, Paragraph, Text
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
 from pipeline.stages.audio import AudioOptions, _tracks, build, check, voice_chooser
@@ -53,7 +52,7 @@ def _by_name(paths: list[Path]) -> dict[str, Path]:
 
 
 def test_outputs_named_and_typed(built):
-    doc, options, ctx, out, paths, _ = built
+    *_, paths, _ = built
     names = sorted(_by_name(paths))
     assert names == sorted([f"{SLUG}.mp3", f"{SLUG}-script.txt", "audio/01-opening.mp3",
                             "audio/02-introduction.mp3", "audio/03-money.mp3",
@@ -65,7 +64,7 @@ def test_outputs_named_and_typed(built):
 
 
 def test_read_back_check_passes(built):
-    doc, options, ctx, out, paths, _ = built
+    doc, options, ctx, _, paths, _ = built
     result = check(doc, options, paths, ctx)
     assert result.passed, result.findings
     assert result.metrics["chapters"] == 5
@@ -218,7 +217,7 @@ def test_parallel_build_is_identical_to_serial(doc, ctx, tmp_path):
 
 
 def test_chapters_out_of_order_fail_the_check(built, tmp_path):
-    doc, options, ctx, out, _, _ = built
+    doc, options, _, out, _, _ = built
     broken = tmp_path / f"{SLUG}.mp3"
     shutil.copyfile(out / f"{SLUG}.mp3", broken)
     tag = ID3(str(broken))
@@ -266,7 +265,7 @@ def test_silent_chapter_fails_the_check(built, tmp_path):
     titles = ["Listening Together", "Introduction", "Money"]
     write_book_tags(book, doc.meta, [Chapter(t, times[i], times[i + 1])
                                      for i, t in enumerate(titles)], times[-1])
-    findings, metrics = check_book(doc, 1, book)
+    findings, _ = check_book(doc, 1, book)
     errors = [f.message for f in findings if f.severity == "error"]
     assert errors == [e for e in errors if "silent" in e] and len(errors) == 1
     assert "'Introduction' is silent" in errors[0]
@@ -465,7 +464,7 @@ def test_playlist_is_read_as_the_standard_says(tmp_path):
     assert [(e.seconds, e.title, e.location) for e in entries] == \
         [(12.5, "Opening", "01-opening.mp3"), (3.0, "", "02-a.mp3")]
     playlist.write_text("#EXTM3U\n02-a.mp3\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="line 2: '02-a.mp3' has no #EXTINF"):
+    with pytest.raises(ValueError, match=r"line 2: '02-a\.mp3' has no #EXTINF"):
         read_m3u8(playlist)
 
 
@@ -536,7 +535,9 @@ def test_every_word_the_audio_adds_has_a_welsh_translation():
     """Each message the script writes (found in its source as _("...")) is in both catalogues,
     translated in the Welsh one."""
     import re as regex
+
     from babel.messages.pofile import read_po
+
     from pipeline.stages.audio import script as script_module
     source = Path(script_module.__file__).read_text(encoding="utf-8")
     used = set(regex.findall(r'_\("((?:[^"\\]|\\.)+)"', source)) | {script_module.SKIP_CHAPTERS}

@@ -25,6 +25,7 @@ import math
 import re
 import tempfile
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from operator import mul
 from pathlib import Path
 from typing import Any
@@ -401,20 +402,49 @@ def sentences_of(text: str) -> list[str]:
             for piece in re.split(r"[.!?:;\n]+", text) if any(c.isalpha() for c in piece)]
 
 
-def recognise(mp3: Path, model: Path, seconds: float | None = None, chunk_seconds: int = 20
-              ) -> list[str]:
-    """Words PocketSphinx hears in an MP3 (or its first `seconds`), in chunks of ~20 s."""
+def speech_chunks(samples: Any, rate: int, longest_seconds: float = 20.0,
+                  silence_ms: int = 200) -> list[tuple[int, int]]:
+    """[start, end) sample ranges of at most `longest_seconds`, cut in the middle of silences
+    (the stage's pauses are digital silence), so that no word is cut in two."""
+    frame = rate // 100                               # 10 ms
+    quiet_frames = silence_ms // 10
+    cuts = [0]
+    run = 0
+    for index in range(len(samples) // frame):
+        piece = samples[index * frame:(index + 1) * frame]
+        if max(piece, default=0) < 60 and -min(piece, default=0) < 60:
+            run += 1
+            continue
+        if run >= quiet_frames:
+            cuts.append((index - run // 2) * frame)
+        run = 0
+    cuts.append(len(samples))
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    longest = int(longest_seconds * rate)
+    for previous, cut in pairwise(cuts):
+        if cut - start > longest and previous > start:
+            chunks.append((start, previous))
+            start = previous
+    if start < len(samples):
+        chunks.append((start, len(samples)))
+    return chunks
+
+
+def recognise(mp3: Path, model: Path, seconds: float | None = None) -> list[str]:
+    """Words PocketSphinx hears in an MP3 (or its first `seconds`), one chunk between silences
+    at a time."""
     from pocketsphinx import Decoder
     decoded = miniaudio.decode_file(str(mp3), output_format=miniaudio.SampleFormat.SIGNED16,
                                     nchannels=1, sample_rate=ASR_SAMPLE_RATE)
     samples = decoded.samples
-    end = len(samples) if seconds is None else min(len(samples), int(seconds * ASR_SAMPLE_RATE))
+    if seconds is not None:
+        samples = samples[:int(seconds * ASR_SAMPLE_RATE)]
     decoder = Decoder(lm=str(model), samprate=ASR_SAMPLE_RATE, logfn="/dev/null")
     heard: list[str] = []
-    step = chunk_seconds * ASR_SAMPLE_RATE
-    for start in range(0, end, step):
+    for start, end in speech_chunks(samples, ASR_SAMPLE_RATE):
         decoder.start_utt()
-        decoder.process_raw(samples[start:min(end, start + step)].tobytes(), full_utt=True)
+        decoder.process_raw(samples[start:end].tobytes(), full_utt=True)
         decoder.end_utt()
         if decoder.hyp() is not None:
             heard += decoder.hyp().hypstr.split()

@@ -21,9 +21,9 @@ codes before numbers, money before ranges, dates before years). Entry point:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable
 
 from num2words import num2words
 

@@ -27,14 +27,14 @@ level-2 section is a track and a top-level chapter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from num2words import num2words
 
 from ...document import Document, Heading
 from ...i18n import Words, primary_language, words_for
-from ...reading import Run, Runs, Unit, reading_order, runs_text
+from ...reading import NotePlacement, Run, Runs, Unit, reading_order, runs_text
 from .normalise import normalise, supported_language, vocabulary_of
 
 # Pauses in milliseconds. espeak pauses only at punctuation, so structure is carried by silence.
@@ -459,7 +459,7 @@ def body_parts(writer: ScriptWriter) -> tuple[list[Segment], list[Part]]:
     top = writer.top
     chapter_level = top + options.chapter_levels - 1
     part_level = max(chapter_level, top + options.split_level - 1)
-    notes = "section" if options.notes == "section" else "paragraph"
+    notes: NotePlacement = "section" if options.notes == "section" else "paragraph"
     preamble: list[Segment] = []
     parts: list[tuple[Unit, list[Segment]]] = []
     title_seen = False

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import langcodes
-from mutagen.id3 import (CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK,
-                         CTOCFlags)
-from mutagen.id3._tags import save_frame   # mutagen's own frame serialiser (private, stable)
+from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK, CTOCFlags
+from mutagen.id3._tags import save_frame  # mutagen's own frame serialiser (private, stable)
 
 from ...document import Metadata
 
