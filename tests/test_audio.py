@@ -14,7 +14,14 @@ import pytest
 from fixture_document import fixture_document
 from mutagen.id3 import CHAP, ID3, TIT2
 
-from pipeline.checks.audio import check_book, check_script, read_chapters, read_m3u8, script_problems
+from pipeline.checks.audio import (
+    check_book,
+    check_recognition,
+    check_script,
+    read_chapters,
+    read_m3u8,
+    script_problems,
+)
 from pipeline.document import Document, Figure, Heading, LineBreak, Metadata, Paragraph, Text
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
@@ -551,3 +558,16 @@ def test_every_word_the_audio_adds_has_a_welsh_translation():
         if language == "cy":
             untranslated = sorted(m for m in used if not catalogue[m] or catalogue[m] == m)
             assert not untranslated, untranslated
+
+
+def test_recognition_fails_for_speech_of_another_text(built, level_two_built):
+    """The sections of one recording, checked against the script of another, fail."""
+    doc, _, _, out, _, _ = built
+    _, _, root, paths = level_two_built
+    sections = sorted(p for p in paths if p.parent.name == "audio" and p.suffix == ".mp3")
+    findings, metrics = check_recognition(doc, sections[1:3], out / f"{SLUG}-script.txt")
+    assert len([f for f in findings if "heard little of the script" in f.message]) == 2
+    assert metrics["asr_precision_min"] < 0.45
+    right, right_metrics = check_recognition(
+        doc, sections[1:3], root / "annual-review-script.txt")
+    assert not right and right_metrics["asr_precision_min"] >= 0.45
