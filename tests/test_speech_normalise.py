@@ -155,6 +155,13 @@ WELSH_CASES = [
     ("10-20%", "10 i 20 y cant"),
     ("2019-2023", "2019 i 2023"),
     ("te & bara", "te a bara"),
+    ("15 Mawrth 2024", "y pymthegfed o Fawrth 2024"),
+    ("ar 8 Tachwedd", "ar yr wythfed o Dachwedd"),
+    ("2024-12-01", "y cyntaf o Ragfyr 2024"),
+    ("2il Mai", "yr ail o Fai"),
+    ("21 Chwefror", "y cyntaf ar hugain o Chwefror"),
+    ("y 3ydd tro", "y trydydd tro"),
+    ("4 Gorffennaf", "y pedwerydd o Orffennaf"),
 ]
 
 

@@ -521,6 +521,38 @@ def _welsh_money(match: re.Match[str]) -> str:
     return spoken + (f" a {minor} {minor_unit}" if minor else "")
 
 
+WELSH_MONTHS = ("Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf",
+                "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr")
+_WELSH_SOFT = (("Rh", "R"), ("M", "F"), ("G", ""), ("T", "D"), ("C", "G"), ("P", "B"),
+               ("B", "F"), ("D", "Dd"), ("Ll", "L"))
+
+
+def welsh_soft_mutation(word: str) -> str:
+    """'Mawrth' -> 'Fawrth', 'Tachwedd' -> 'Dachwedd', 'Rhagfyr' -> 'Ragfyr' (after 'o').
+    'Ch' and vowels do not mutate; the rule is checked in this order so 'Rh'/'Ll' win."""
+    if word.startswith("Ch"):
+        return word
+    for radical, mutated in _WELSH_SOFT:
+        if word.startswith(radical):
+            rest = word[len(radical):]
+            return (mutated + rest) if mutated else rest.capitalize()
+    return word
+
+
+def welsh_ordinal(number: int) -> str:
+    return num2words(number, lang="cy", to="ordinal")
+
+
+def _welsh_article(word: str) -> str:
+    return ("yr " if word[:1].lower() in "aeiouwy" else "y ") + word
+
+
+def _welsh_date(day: int, month: int, year: str | None) -> str:
+    """'15 Mawrth 2024' -> 'y pymthegfed o Fawrth 2024' (espeak's Welsh voice reads the year)."""
+    spoken = f"{_welsh_article(welsh_ordinal(day))} o {welsh_soft_mutation(WELSH_MONTHS[month - 1])}"
+    return spoken + (f" {year}" if year else "")
+
+
 def _welsh_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement], ...]:
     table: list[tuple[str, int, Replacement]] = [
         (_EMAIL, 0, lambda m: f"{m.group('local')} at {m.group('domain').replace('.', ' dot ')}"),
@@ -528,6 +560,16 @@ def _welsh_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement],
          re.IGNORECASE, _welsh_money),
         (rf"(?P<low>{_AMOUNT})\s?[-–]\s?(?P<high>{_AMOUNT})\s?%", 0,
          lambda m: f"{m.group('low')} i {m.group('high')} y cant"),
+        (rf"\b(?P<year>{_YEAR})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b", 0,
+         lambda m: _welsh_date(int(m.group("day")), int(m.group("month")), m.group("year"))
+         if 1 <= int(m.group("month")) <= 12 and 1 <= int(m.group("day")) <= 31 else m.group(0)),
+        (rf"\b(?P<day>[0-3]?\d)(?:af|il|ydd|ed|fed)?\s+(?P<month>{'|'.join(WELSH_MONTHS)})"
+         rf"(?:\s+(?P<year>{_YEAR}))?\b", 0,
+         lambda m: _welsh_date(int(m.group("day")), WELSH_MONTHS.index(m.group("month")) + 1,
+                               m.group("year")) if 1 <= int(m.group("day")) <= 31
+         else m.group(0)),
+        (r"\b(?P<number>\d{1,3})(?:af|il|ydd|ed|fed)\b", 0,
+         lambda m: welsh_ordinal(int(m.group("number")))),
         (rf"(?P<value>{_AMOUNT})\s?%", 0, lambda m: f"{m.group('value')} y cant"),
         (rf"(?<![\d.,-])(?P<low>{_AMOUNT})[-–](?P<high>{_AMOUNT})(?![\d-])", 0,
          lambda m: f"{m.group('low')} i {m.group('high')}"),
