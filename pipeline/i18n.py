@@ -21,9 +21,11 @@ empty, every message id is its own English text.
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -47,10 +49,11 @@ def catalogue_languages() -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def _messages(language: str) -> dict[str, str | tuple[str, ...]]:
+def _catalogue(language: str) -> tuple[dict[str, str | tuple[str, ...]], Callable[[int], int]]:
+    """The catalogue's translations, and its Plural-Forms rule (n -> index of the plural form)."""
     path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not path.is_file():
-        return {}
+        return {}, _english_plural
     with path.open("rb") as handle:
         # abort_invalid: a broken catalogue is an error, never a warning printed on stdout
         # (where `--json` output goes); the catalogue tests parse both catalogues the same way.
@@ -62,7 +65,16 @@ def _messages(language: str) -> dict[str, str | tuple[str, ...]]:
         key = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
         value = message.string
         out[key] = tuple(value) if isinstance(value, (list, tuple)) else value
-    return out
+    # gettext's own reading of the C expression in the header ("(n==1) ? 0 : ...").
+    return out, gettext.c2py(catalog.plural_expr)
+
+
+def _english_plural(n: int) -> int:
+    return int(n != 1)
+
+
+def _messages(language: str) -> dict[str, str | tuple[str, ...]]:
+    return _catalogue(language)[0]
 
 
 def _babel_locale(tag: str) -> Locale:
@@ -92,8 +104,7 @@ class Words:
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         found = _messages(self.language).get(singular)
         if isinstance(found, tuple) and found:
-            index = self._locale.plural_form(n) if self._locale is not None else int(n != 1)
-            text = found[min(index, len(found) - 1)]
+            text = found[min(_catalogue(self.language)[1](n), len(found) - 1)]
         else:
             text = singular if n == 1 else plural
         return text.format(n=n, **values)

@@ -11,19 +11,28 @@ from pathlib import Path
 import lameenc
 import miniaudio
 import pytest
+from fixture_document import fixture_document
 from mutagen.id3 import CHAP, ID3, TIT2
 
-from fixture_document import fixture_document
-from pipeline.checks.audio import check_book, read_chapters
+from pipeline.checks.audio import (
+    check_book,
+    check_recognition,
+    check_script,
+    read_chapters,
+    read_m3u8,
+    script_problems,
+)
+from pipeline.document import Document, Figure, Heading, LineBreak, Metadata, Paragraph, Text
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
 from pipeline.stages.audio import AudioOptions, _tracks, build, check, voice_chooser
 from pipeline.stages.audio.assemble import mp3_decoded_samples
+from pipeline.stages.audio.script import script_text
 from pipeline.stages.audio.synth import BufferedEspeakDriver, Speaker, SynthesisError
 from pipeline.stages.audio.tags import Chapter, write_book_tags
 
 SLUG = "listening-together"
-CHAPTERS = ["Listening Together", "Introduction", "What we did", "Money"]
+CHAPTERS = ["Listening Together", "Introduction", "What we did", "In pictures", "Money"]
 
 
 @pytest.fixture(scope="module")
@@ -50,22 +59,24 @@ def _by_name(paths: list[Path]) -> dict[str, Path]:
 
 
 def test_outputs_named_and_typed(built):
-    doc, options, ctx, out, paths, _ = built
+    *_, paths, _ = built
     names = sorted(_by_name(paths))
     assert names == sorted([f"{SLUG}.mp3", f"{SLUG}-script.txt", "audio/01-opening.mp3",
                             "audio/02-introduction.mp3", "audio/03-money.mp3",
                             f"audio/{SLUG}.m3u8"])
     stage = get("audio")
-    assert stage.version == "1"
+    assert stage.version == "2"
     assert {p.suffix for p in paths} <= set(stage.media_types)
     assert stage.media_types[".mp3"] == "audio/mpeg"
 
 
 def test_read_back_check_passes(built):
-    doc, options, ctx, out, paths, _ = built
+    doc, options, ctx, _, paths, _ = built
     result = check(doc, options, paths, ctx)
     assert result.passed, result.findings
-    assert result.metrics["chapters"] == 4
+    assert result.metrics["chapters"] == 5
+    assert result.metrics["chapter_depth"] == 3
+    assert result.metrics["asr_precision_min"] >= 0.5
     assert result.metrics["quietest_chapter_rms"] > 1000
     assert result.metrics["script_recall"] >= 0.99
     assert abs(result.metrics["sections_seconds"] - result.metrics["duration_seconds"]) < 0.05
@@ -133,25 +144,55 @@ def test_speech_script(built):
     opening = script[:script.index("Introduction.")]
     for said in ("Listening Together.", "Published by Example Co-production Charity",
                  "the first of March twenty twenty-four", "Running time: about two minutes",
-                 "4 chapters"):
+                 "5 chapters", "read by a synthetic voice, at 175 words a minute",
+                 "Written by Test Author and Second Author."):
         assert said in opening
     assert "\nIntroduction.\n" in script and "\nWhat we did.\n" in script
+    assert "Table: Table 1: Sessions by kind. 2 rows and 3 columns, read row by row." in script
     assert "Training. Sessions: 21. People: 502." in script
     assert "Talks. Sessions: 19. People: 1,482." in script
-    assert "Image: Bar chart: 21 training sessions, 19 talks and 11 co-creation sessions." in script
-    assert "Figure 1: Sessions in 2023." in script
-    assert "\nNote: Across five research bids.\n" in script
+    assert ("Figure 1: Sessions in twenty twenty-three. Image: Bar chart: 21 training sessions, "
+            "19 talks and 11 co-creation sessions.") in script
+    assert "\nNote 1: Across five research bids.\n" in script
     # the note follows its paragraph, before the next one
-    assert script.index("fifty-four pence.") < script.index("Note: Across") < \
+    assert script.index("fifty-four pence.") < script.index("Note 1: Across") < \
         script.index("Read more at our impact page")
     assert ("raised one million, one hundred and seventy-nine thousand, eight hundred and "
             "eighteen pounds and fifty-four pence.") in script
     assert "thirty-five per cent more" in script
-    assert "Item 1 of 2. Training sessions." in script and "Sub-item 2 of 2. Delivery." in script
+    # a list announced once; an unordered list's items without numbers, an ordered list's with
+    assert "\nA list of 2 items.\n\nTraining sessions.\n\nA list of 2 items.\n\n1. Planning." \
+        in script
+    assert "Item" not in script and "Sub-item" not in script
     assert "Quote." in script and "End of quote." in script
+    assert "Quote from: A workshop participant." in script
     assert "our impact page" in script and "https://" not in script
+    # the line break is a pause between lines, not words run together
+    assert "[cy: diolch.]\n\nUse make all to build." in script
     assert script.rstrip().endswith("End of Listening Together.")
     assert "border" not in script                            # decorative image skipped
+
+
+def test_nested_chapter_tree_read_back_with_mutagen(built):
+    """The top-level CTOC lists the opening and the level-1 chapters; 'Introduction' has a
+    child CTOC holding 'What we did', which has one holding 'In pictures'."""
+    _, _, _, out, _, _ = built
+    tag = ID3(str(out / f"{SLUG}.mp3"))
+    tocs = {f.element_id: f for f in tag.getall("CTOC")}
+    chaps = {f.element_id: str(f.sub_frames["TIT2"]) for f in tag.getall("CHAP")}
+    top = [toc for toc in tocs.values() if toc.flags & 0x02]
+    assert len(top) == 1 and top[0].flags & 0x01
+
+    def titled(ids):
+        return [chaps.get(i) or ("toc:" + str(tocs[i].sub_frames["TIT2"])) for i in ids]
+
+    assert titled(top[0].child_element_ids) == ["Listening Together", "Introduction",
+                                                "toc:Introduction", "Money"]
+    introduction = tocs[top[0].child_element_ids[2]]
+    assert titled(introduction.child_element_ids) == ["What we did", "toc:What we did"]
+    what_we_did = tocs[introduction.child_element_ids[1]]
+    assert titled(what_we_did.child_element_ids) == ["In pictures"]
+    assert not what_we_did.flags & 0x02
 
 
 def test_welsh_is_spoken_in_a_welsh_voice(doc):
@@ -159,8 +200,8 @@ def test_welsh_is_spoken_in_a_welsh_voice(doc):
     assert voice_chooser(doc, options)("cy") == "cel/cy"
     tracks = _tracks(doc, options, "about two minutes")
     utterances = [u for t in tracks for p in t.parts for s in p.segments for u in s.utterances]
-    assert [u.voice for u in utterances if u.text == "diolch"] == ["cel/cy"]
-    assert {u.voice for u in utterances if u.text != "diolch"} == {"gmw/en"}
+    assert [(u.voice, u.text) for u in utterances if u.lang == "cy"] == [("cel/cy", "diolch.")]
+    assert {u.voice for u in utterances if u.lang is None} == {"gmw/en"}
 
 
 # ---------------------------------------------------------------- determinism
@@ -183,7 +224,7 @@ def test_parallel_build_is_identical_to_serial(doc, ctx, tmp_path):
 
 
 def test_chapters_out_of_order_fail_the_check(built, tmp_path):
-    doc, options, ctx, out, _, _ = built
+    doc, options, _, out, _, _ = built
     broken = tmp_path / f"{SLUG}.mp3"
     shutil.copyfile(out / f"{SLUG}.mp3", broken)
     tag = ID3(str(broken))
@@ -231,7 +272,7 @@ def test_silent_chapter_fails_the_check(built, tmp_path):
     titles = ["Listening Together", "Introduction", "Money"]
     write_book_tags(book, doc.meta, [Chapter(t, times[i], times[i + 1])
                                      for i, t in enumerate(titles)], times[-1])
-    findings, metrics = check_book(doc, 1, book)
+    findings, _ = check_book(doc, 1, book)
     errors = [f.message for f in findings if f.severity == "error"]
     assert errors == [e for e in errors if "silent" in e] and len(errors) == 1
     assert "'Introduction' is silent" in errors[0]
@@ -264,13 +305,19 @@ def test_chap_frames_are_stored_in_time_order(built, tmp_path):
 
 
 def test_options_validate_with_clear_messages():
-    with pytest.raises(ValueError, match=r"voice 'en-gb' is not an installed.*gmw/en"):
+    with pytest.raises(ValueError, match=r"voice 'en-gb' is not one of espeak-ng's British.*gmw/en"):
         AudioOptions(voice="en-gb")
+    with pytest.raises(ValueError, match=r"voice 'gmw/en-us' is not one of"):
+        AudioOptions(voice="gmw/en-us")
+    assert AudioOptions(voice="rp").voice == "gmw/en-gb-x-rp"
+    assert AudioOptions(voice="scottish").voice == "gmw/en-gb-scotland"
+    with pytest.raises(ValueError, match="notes must be one of paragraph, section"):
+        AudioOptions(notes="footer")
     with pytest.raises(ValueError, match="between 80 and 400"):
         AudioOptions(rate=50)
     with pytest.raises(ValueError, match="bitrate must be one of"):
         AudioOptions(bitrate=50)
-    assert AudioOptions(voice="gmw/en-gb-x-rp", rate=140, bitrate=64).rate == 140
+    assert AudioOptions(voice="gmw/en-gb-x-rp", rate=140, bitrate=64).voice == "gmw/en-gb-x-rp"
     options = make_options(get("audio"), {"rate": "210", "split": "no", "chapter_levels": "1"})
     assert (options.rate, options.split, options.chapter_levels) == (210, False, 1)
 
@@ -333,3 +380,194 @@ def test_rate_changes_duration_every_time(speaker):
     for rate in (140, 210) * 4:
         lengths[rate].append(len(speaker.pcm(text, "gmw/en", rate)))
     assert max(lengths[210]) < 0.8 * min(lengths[140])
+
+
+# ---------------------------------------------------------------- a report titled at level 1
+
+
+def level_two_document(folder: Path) -> Document:
+    """A report whose only level-1 heading is its title, with its chapters at level 2."""
+    meta = Metadata(title="Annual Review", publisher="Example Charity", date="2024-05",
+                    language="en-GB")
+    blocks = (
+        Heading(1, (Text("Annual Review"),), "annual-review"),
+        Paragraph((Text("A short review of our year."),)),
+        Heading(2, (Text("Projects"),), "projects"),
+        Paragraph((Text("We ran three projects in 2023."),)),
+        Heading(3, (Text("Housing"),), "housing"),
+        Paragraph((Text("The housing project met tenants monthly."),)),
+        Heading(2, (Text("Money"),), "money"),
+        Paragraph((Text("We spent most of our money on fees for contributors."),)),
+        Heading(2, (Text("Next year"),), "next-year"),
+        Paragraph((Text("We will start two more projects."),)),
+    )
+    return Document(meta, blocks, source=folder / "annual-review.md")
+
+
+@pytest.fixture(scope="module")
+def level_two_built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("level-two")
+    doc = level_two_document(root)
+    ctx = BuildContext(slug="annual-review", source=doc.source, workers=2)
+    paths = build(doc, AudioOptions(), root, ctx)
+    return doc, ctx, root, paths
+
+
+def test_level_two_chapters_get_a_track_and_a_chapter_each(level_two_built):
+    doc, ctx, root, paths = level_two_built
+    names = sorted(p.name for p in paths if p.parent.name == "audio" and p.suffix == ".mp3")
+    assert names == ["01-opening.mp3", "02-projects.mp3", "03-money.mp3", "04-next-year.mp3"]
+    tag = ID3(str(root / "annual-review.mp3"))
+    chapters = sorted(tag.getall("CHAP"), key=lambda c: c.start_time)
+    assert [str(c.sub_frames["TIT2"]) for c in chapters] == \
+        ["Annual Review", "Projects", "Housing", "Money", "Next year"]
+    top = next(t for t in tag.getall("CTOC") if t.flags & 0x02)
+    ids = {c.element_id: str(c.sub_frames["TIT2"]) for c in chapters}
+    assert [ids.get(i, "toc") for i in top.child_element_ids] == \
+        ["Annual Review", "Projects", "toc", "Money", "Next year"]
+    result = check(doc, AudioOptions(), paths, ctx)
+    assert result.passed, result.findings
+    script = (root / "annual-review-script.txt").read_text(encoding="utf-8")
+    # the title heading is not said twice
+    assert script.splitlines().count("Annual Review.") == 1
+    assert "Published by Example Charity in May twenty twenty-four." in script
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (ffmpeg) not installed")
+def test_ffprobe_lists_level_two_chapters(level_two_built):
+    _, _, root, _ = level_two_built
+    report = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json",
+                             str(root / "annual-review.mp3")], capture_output=True, text=True,
+                            check=True)
+    titles = [c["tags"]["title"] for c in json.loads(report.stdout)["chapters"]]
+    assert titles == ["Annual Review", "Projects", "Housing", "Money", "Next year"]
+
+
+# ---------------------------------------------------------------- the script check can fail
+
+
+def test_script_check_finds_what_a_listener_must_not_hear(doc, tmp_path):
+    bad = tmp_path / "bad-script.txt"
+    bad.write_text("Listening Together. Introduction. We ran 21 sessions in 2023. "
+                   "Item 1 of 2. Training sessions. Reference K C C dash E T H. "
+                   "Read two zero two four. Diolch.\n", encoding="utf-8")
+    problems = " ".join(script_problems(doc, bad.read_text(encoding="utf-8")))
+    assert "dash" in problems
+    assert "announces list items by position" in problems
+    assert "diolch" in problems                    # the Welsh passage lost its language
+    year_doc = replace(doc, blocks=doc.blocks + (Paragraph((Text("Since 2023 and 2024."),)),))
+    problems = " ".join(script_problems(year_doc, bad.read_text(encoding="utf-8")))
+    assert "leaves the year 2023 in digits" in problems
+    assert "reads the year 2024 digit by digit" in problems
+    findings, metrics = check_script(doc, bad)
+    assert any("only" in f.message for f in findings) and metrics["script_recall"] < 0.95
+
+
+def test_playlist_is_read_as_the_standard_says(tmp_path):
+    playlist = tmp_path / "p.m3u8"
+    playlist.write_text("#EXTM3U\n#PLAYLIST:x\n#EXTINF:12.5,Opening\n01-opening.mp3\n"
+                        "# a comment\n#EXTINF:3,\n02-a.mp3\n", encoding="utf-8")
+    entries = read_m3u8(playlist)
+    assert [(e.seconds, e.title, e.location) for e in entries] == \
+        [(12.5, "Opening", "01-opening.mp3"), (3.0, "", "02-a.mp3")]
+    playlist.write_text("#EXTM3U\n02-a.mp3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"line 2: '02-a\.mp3' has no #EXTINF"):
+        read_m3u8(playlist)
+
+
+# ---------------------------------------------------------------- script options (no synthesis)
+
+
+def _script(doc: Document, **options) -> str:
+    return script_text(_tracks(doc, AudioOptions(**options), "about two minutes"))
+
+
+def test_notes_at_the_end_of_the_section(doc):
+    script = _script(doc, notes="section")
+    # note 1 is referred to in Introduction's first paragraph; read at the end of its part,
+    # after the paragraph that follows it
+    assert script.index("Read more at our impact page") < script.index("Note 1: Across") < \
+        script.index("What we did.")
+    assert _script(doc).index("Note 1: Across") < _script(doc).index("Read more at")
+
+
+def test_a_figure_that_repeats_the_text_is_not_read_twice(doc):
+    chart = next(b for b in doc.blocks if isinstance(b, Figure))
+    repeated = replace(chart, alt="Bids won 35% more than last year.", caption=())
+    blocks = doc.blocks[:-1] + (repeated,) + doc.blocks[-1:]
+    script = _script(replace(doc, blocks=blocks))
+    assert "Figure 2, described in the text." in script
+    assert script.count("thirty-five per cent more than last year") == 1
+
+
+def test_address_lines_are_separate_with_a_pause(doc):
+    address = Paragraph((Text("Unit 4, The Old Chapel"), LineBreak(), Text("Riverside Lane"),
+                         LineBreak(), Text("Cardiff CF10 3AT")))
+    tracks = _tracks(replace(doc, blocks=doc.blocks[:1] + (address,) + doc.blocks[1:]),
+                     AudioOptions(), "about two minutes")
+    segments = [s for p in tracks[1].parts for s in p.segments]
+    lines = [s for s in segments if s.pause_kind == "line"][:2]
+    assert [s.text for s in lines] == ["Unit 4, The Old Chapel.", "Riverside Lane."]
+    following = segments[segments.index(lines[-1]) + 1]
+    assert following.text == "Cardiff C F ten, three A T."
+    assert all(s.pause_ms >= 300 for s in lines)
+
+
+def test_pauses_after_headings_are_longer_for_higher_levels(doc):
+    tracks = _tracks(doc, AudioOptions(), "about two minutes")
+    pauses = {s.pause_kind: s.pause_ms for t in tracks for p in t.parts for s in p.segments
+              if s.kind == "heading"}
+    assert pauses["heading-1"] > pauses["heading-2"] > pauses["heading-3"] >= 500
+
+
+def test_a_welsh_report_is_spoken_in_welsh_with_welsh_words_added(doc):
+    welsh = replace(doc, meta=replace(doc.meta, language="cy", title="Gwrando Gyda'n Gilydd"))
+    tracks = _tracks(welsh, AudioOptions(), "tua dau funud")
+    script = script_text(tracks)
+    for said in ("Llais synthetig sy'n darllen y fersiwn sain hon, ar 175 gair y funud.",
+                 "Rhestr o 2 eitem.", "Dyfyniad.", "Diwedd y dyfyniad.", "Nodyn 1:",
+                 "Diwedd Gwrando Gyda'n Gilydd.", "35 y cant"):
+        assert said in script, said
+    for english in ("A list of", "End of", "Quote.", "Note 1", "per cent", "Running time"):
+        assert english not in script, english
+    voices = {u.voice for t in tracks for p in t.parts for s in p.segments for u in s.utterances}
+    assert voices == {"cel/cy"}
+
+
+def test_short_sums_option(doc):
+    assert "one point one eight million pounds" in _script(doc, short_sums=True)
+
+
+def test_every_word_the_audio_adds_has_a_welsh_translation():
+    """Each message the script writes (found in its source as _("...")) is in both catalogues,
+    translated in the Welsh one."""
+    import re as regex
+
+    from babel.messages.pofile import read_po
+
+    from pipeline.stages.audio import script as script_module
+    source = Path(script_module.__file__).read_text(encoding="utf-8")
+    used = set(regex.findall(r'_\("((?:[^"\\]|\\.)+)"', source)) | {script_module.SKIP_CHAPTERS}
+    assert len(used) > 30
+    locale = Path(script_module.__file__).parents[2] / "locale"
+    for language in ("en", "cy"):
+        with open(locale / language / "LC_MESSAGES" / "accessible_formats.po", "rb") as handle:
+            catalogue = {m.id: m.string for m in read_po(handle) if m.id}
+        missing = sorted(m for m in used if m not in catalogue)
+        assert not missing, (language, missing)
+        if language == "cy":
+            untranslated = sorted(m for m in used if not catalogue[m] or catalogue[m] == m)
+            assert not untranslated, untranslated
+
+
+def test_recognition_fails_for_speech_of_another_text(built, level_two_built):
+    """The sections of one recording, checked against the script of another, fail."""
+    doc, _, _, out, _, _ = built
+    _, _, root, paths = level_two_built
+    sections = sorted(p for p in paths if p.parent.name == "audio" and p.suffix == ".mp3")
+    findings, metrics = check_recognition(doc, sections[1:3], out / f"{SLUG}-script.txt")
+    assert len([f for f in findings if "heard little of the script" in f.message]) == 2
+    assert metrics["asr_precision_min"] < 0.45
+    right, right_metrics = check_recognition(
+        doc, sections[1:3], root / "annual-review-script.txt")
+    assert not right and right_metrics["asr_precision_min"] >= 0.45

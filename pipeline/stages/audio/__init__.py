@@ -1,7 +1,8 @@
 """Stage `audio`: a navigable MP3 spoken from the document (pyttsx3 on espeak-ng).
 
-Outputs: <slug>.mp3 (ID3v2.3 with a chapter per heading), audio/NN-<section>.mp3 (one per
-level-1 section, for players that ignore chapters), audio/<slug>.m3u8, and <slug>-script.txt
+Outputs: <slug>.mp3 (ID3v2.3 with a chapter per heading to level 3, nested: a top-level CTOC of
+the top-level chapters, a child CTOC for each chapter's sections), audio/NN-<section>.mp3 (one
+per top-level section, for players that ignore chapters), audio/<slug>.m3u8, and <slug>-script.txt
 (the spoken script, for proofreading and transcripts).
 
 Modules: script (what is said, from reading.reading_order), normalise (money, dates... as words),
@@ -26,7 +27,7 @@ from .script import ScriptOptions, Track, build_tracks, running_time_words, scri
 from .synth import SAMPLE_RATE, SynthesisError
 from .tags import Chapter, write_book_tags, write_track_tags
 
-VERSION = "1"
+VERSION = "2"                     # 2: nested chapters to level 3, narrator-style script
 ENCODER_DELAY = 576 + 529         # samples LAME puts before the first input sample (measured)
 OPENING_GUESS_SECONDS = 20        # the opening's length, before it is synthesised
 # Bit rates LAME supports for 22,050 Hz (MPEG-2 layer III) within the allowed range.
@@ -34,14 +35,28 @@ CBR_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128)
 NAMED_RATES = {"slower": 140, "normal": 175, "faster": 210}   # for request emails
 
 
+# espeak-ng's British English voices, with the short names a request email may use.
+BRITISH_VOICES = {"british": "gmw/en", "rp": "gmw/en-gb-x-rp", "scottish": "gmw/en-gb-scotland",
+                  "lancaster": "gmw/en-gb-x-gbclan", "west-midlands": "gmw/en-gb-x-gbcwmd"}
+NOTE_PLACEMENTS = ("paragraph", "section")
+
+
+def british_voice_ids() -> list[str]:
+    """Installed espeak-ng voices for British English and its regional variants."""
+    return [v.id for v in synth.installed_voices()
+            if v.language.startswith(("en-gb", "en-uk")) and v.id.startswith("gmw/")]
+
+
 @dataclass(frozen=True)
 class AudioOptions:
-    voice: str = "gmw/en"         # espeak-ng voice id (British English)
+    voice: str = "gmw/en"         # espeak-ng voice id (British English) or a name in BRITISH_VOICES
     rate: int = 175               # words per minute; "slower" 140, "faster" 210
-    chapter_levels: int = 2       # headings of these levels become ID3 chapters
+    chapter_levels: int = 3       # heading levels that become ID3 chapters, from the top level
     bitrate: int = 48             # kbps, constant bit rate
     split: bool = True            # also write one file per section, with a playlist
-    split_level: int = 1          # headings of this level or higher start a new section file
+    split_level: int = 1          # headings of this level (from the top) start a section file
+    notes: str = "paragraph"      # read notes after their paragraph, or at the end of the section
+    short_sums: bool = False      # large sums rounded: "one point one eight million pounds"
 
     def __post_init__(self) -> None:
         if not 80 <= self.rate <= 400:
@@ -54,24 +69,32 @@ class AudioOptions:
             raise ValueError(f"chapter_levels must be 1 to 6, not {self.chapter_levels}")
         if not 1 <= self.split_level <= 6:
             raise ValueError(f"split_level must be 1 to 6, not {self.split_level}")
-        known = {v.id for v in synth.installed_voices()}
-        if self.voice not in known:
-            raise ValueError(f"voice '{self.voice}' is not an installed espeak-ng voice. "
-                             f"English voices: {', '.join(synth.english_voice_ids())}")
+        if self.notes not in NOTE_PLACEMENTS:
+            raise ValueError(f"notes must be one of {', '.join(NOTE_PLACEMENTS)}, "
+                             f"not '{self.notes}'")
+        voice = BRITISH_VOICES.get(self.voice.lower(), self.voice)
+        british = british_voice_ids()
+        by_lower = {v.lower(): v for v in british}
+        if voice.lower() not in by_lower:
+            raise ValueError(f"voice '{self.voice}' is not one of espeak-ng's British English "
+                             f"voices here: {', '.join(british)} (or "
+                             f"{', '.join(BRITISH_VOICES)})")
+        object.__setattr__(self, "voice", by_lower[voice.lower()])
 
 
 def voice_chooser(doc: Document, options: AudioOptions):
-    """Run language -> voice: the chosen voice for the document's language, else espeak's voice
-    for that language when it has one (Welsh -> cel/cy), else the chosen voice."""
-    document_language = doc.meta.language.lower().split("-")[0]
+    """Run language -> voice: English (the report's, or a passage's) in the chosen British voice;
+    another language in espeak's voice for it when it has one (Welsh -> cel/cy), else the chosen
+    voice. None means the report's own language."""
     cache: dict[str | None, str] = {}
 
     def voice_for(lang: str | None) -> str:
         if lang not in cache:
-            if lang is None or lang.lower().split("-")[0] == document_language:
+            language = lang or doc.meta.language
+            if language.lower().split("-")[0] == "en":
                 cache[lang] = options.voice
             else:
-                cache[lang] = synth.voice_for_language(lang) or options.voice
+                cache[lang] = synth.voice_for_language(language) or options.voice
         return cache[lang]
 
     return voice_for
@@ -79,14 +102,16 @@ def voice_chooser(doc: Document, options: AudioOptions):
 
 def _tracks(doc: Document, options: AudioOptions, running_time: str) -> tuple[Track, ...]:
     script_options = ScriptOptions(options.voice, options.chapter_levels, options.split_level,
-                                   doc.meta.pronunciations)
+                                   doc.meta.pronunciations, notes=options.notes,
+                                   short_sums=options.short_sums, rate=options.rate)
     return build_tracks(doc, script_options, voice_chooser(doc, options), running_time)
 
 
 def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
             ) -> tuple[tuple[Track, ...], list[TrackAudio]]:
     """Synthesise the sections, then the opening (which states the total running time)."""
-    tracks = _tracks(doc, options, running_time_words(0))
+    language = doc.meta.language
+    tracks = _tracks(doc, options, running_time_words(0, language))
     total = len(tracks)
     done = 0
 
@@ -104,11 +129,11 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
     body_seconds = sum(audio.seconds for audio in body)
     # The opening says how long the whole recording is, which includes the opening itself:
     # guess its length, synthesise, and say it again if the rounded running time changed.
-    running_time = running_time_words(body_seconds + OPENING_GUESS_SECONDS)
+    running_time = running_time_words(body_seconds + OPENING_GUESS_SECONDS, language)
     for attempt in range(2):
         tracks = _tracks(doc, options, running_time)
         opening = render_tracks([job(tracks[0], f"-{attempt}")], 1)[0]
-        actual = running_time_words(body_seconds + opening.seconds)
+        actual = running_time_words(body_seconds + opening.seconds, language)
         if actual == running_time:
             break
         running_time = actual
@@ -118,21 +143,21 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
 
 def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[list[Chapter], int]:
     """Chapters with exact times from sample counts; and the total duration in milliseconds."""
-    starts: list[tuple[str, int]] = []
+    starts: list[tuple[str, int, int]] = []
     track_start = 0
     for track, rendered in zip(tracks, audio):
         for part, offset in zip(track.parts, rendered.part_offsets):
             if part.chapter:
                 sample = 0 if not starts else track_start + ENCODER_DELAY + offset
-                starts.append((part.title, sample))
+                starts.append((part.title, sample, part.depth))
         track_start += rendered.mp3_samples
     total_ms = round(track_start * 1000 / SAMPLE_RATE)
     chapters = []
-    for index, (title, sample) in enumerate(starts):
+    for index, (title, sample, depth) in enumerate(starts):
         start_ms = round(sample * 1000 / SAMPLE_RATE)
         end_ms = (round(starts[index + 1][1] * 1000 / SAMPLE_RATE) if index + 1 < len(starts)
                   else total_ms)
-        chapters.append(Chapter(title, start_ms, end_ms))
+        chapters.append(Chapter(title, start_ms, end_ms, depth))
     return chapters, total_ms
 
 
@@ -178,7 +203,7 @@ def check(doc: Document, options: AudioOptions, paths: list[Path], ctx: BuildCon
 
 def tool_versions() -> dict[str, str]:
     versions = {"espeak-ng": synth.espeak_version()}
-    for package in ("pyttsx3", "lameenc", "mutagen", "miniaudio", "num2words"):
+    for package in ("pyttsx3", "lameenc", "mutagen", "miniaudio", "num2words", "pocketsphinx"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
