@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 CLI     := $(VENV)/bin/accessible-formats
 REPORT  ?=
 OPTIONS ?=
-FORMATS := html pdf word large-print epub braille audio
+FORMATS := html pdf word large-print epub braille audio daisy
 # Where `make request` replies go: an outbox folder by default; for real mail, e.g.
 # REQUEST_ARGS="--smtp-host mail.example.org --smtp-starttls --smtp-user formats --from formats@example.org"
 REQUEST_ARGS ?= --outbox outputs/requests/outbox

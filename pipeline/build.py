@@ -26,6 +26,7 @@ from .sources import read_source, relative_key, report_slug, sha256_file, source
 from .stage_api import BuildContext, CheckResult, Finding, PageMap, Stage
 
 PAGE_MAP_SUFFIX = ".pagemap.json"
+NARRATION_SUFFIX = ".narration.json"
 
 
 @dataclass
@@ -44,6 +45,7 @@ class StageJob:
     key: str
     tools: dict[str, str]
     page_map_sha256: str = ""     # set when the stage is given the pdf's page map
+    narration_sha256: str = ""    # set when the stage is given the audio stage's narration
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
     doc = read_source(source)
     slug = report_slug(source)
     names = list(formats) if formats else default_formats()
+    if any(_narration_use(name) == "needs" for name in names) and "audio" not in names:
+        names.append("audio")               # the talking book speaks the audio's narration
     result = BuildResult(manifest={})
     jobs, problems = _plan_jobs(doc, source, names, options or {})
     if problems:
@@ -154,6 +158,13 @@ def _plan_jobs(doc: Document, source: Path, names: list[str],
     return jobs, problems
 
 
+def _narration_use(name: str) -> str:
+    try:
+        return stages.get(name).narration
+    except PipelineError:
+        return ""
+
+
 def _options_json(options: Any) -> dict[str, Any]:
     return asdict(options)
 
@@ -182,15 +193,41 @@ def _remove_stale_temp(out_dir: Path) -> None:
 def _run_jobs(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
               current: dict[str, Any], result: BuildResult, workers: int,
               show_progress: bool) -> None:
-    """Reuse what is current; run the rest, page-map users after pdf."""
-    first = [j for j in jobs if not stages.get(j.name).uses_page_map]
-    second = [j for j in jobs if stages.get(j.name).uses_page_map]
+    """Reuse what is current; run the rest, page-map users after pdf, narration users last."""
+    speaking = any(j.name == "audio" for j in jobs)
+    third = [j for j in jobs if speaking and stages.get(j.name).narration]
+    first = [j for j in jobs if not stages.get(j.name).uses_page_map and j not in third]
+    second = [j for j in jobs if stages.get(j.name).uses_page_map and j not in third]
     _run_phase(doc, source, slug, out_dir, first, current, result, workers, show_progress, None)
     page_map = _page_map(out_dir, current) if any(j.name == "pdf" for j in jobs) else None
     if page_map is not None:
         second = [_with_page_map(job, out_dir, current) for job in second]
+        third = [_with_page_map(job, out_dir, current) if stages.get(job.name).uses_page_map
+                 else job for job in third]
     _run_phase(doc, source, slug, out_dir, second, current, result, workers, show_progress,
                page_map)
+    narration = _narration(out_dir, current) if speaking else None
+    if narration is not None:
+        third = [_with_narration(job, narration) for job in third]
+    _run_phase(doc, source, slug, out_dir, third, current, result, workers, show_progress,
+               page_map, narration)
+
+
+def _narration(out_dir: Path, current: dict[str, Any]) -> Path | None:
+    entry = current["stages"].get("audio")
+    if not entry or entry.get("status") == "failed":
+        return None
+    for record in entry.get("outputs", []):
+        if record["path"].endswith(NARRATION_SUFFIX):
+            return out_dir / record["path"]
+    return None
+
+
+def _with_narration(job: StageJob, narration: Path) -> StageJob:
+    """A narration user's key also depends on the narration (and so the MP3s) it is given."""
+    digest = sha256_file(narration)
+    key = manifest.stage_key(job.key, job.name, "", {}, {}, extra="narration:" + digest)
+    return StageJob(job.name, job.options, key, job.tools, job.page_map_sha256, digest)
 
 
 def _page_map(out_dir: Path, current: dict[str, Any]) -> PageMap | None:
@@ -213,7 +250,7 @@ def _with_page_map(job: StageJob, out_dir: Path, current: dict[str, Any]) -> Sta
 
 def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
                current: dict[str, Any], result: BuildResult, workers: int, show_progress: bool,
-               page_map: PageMap | None) -> None:
+               page_map: PageMap | None, narration: Path | None = None) -> None:
     to_run = []
     for job in jobs:
         entry = current["stages"].get(job.name)
@@ -227,7 +264,7 @@ def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list
     if not to_run:
         return
     ctx_args = dict(slug=slug, source=source, page_map=page_map,
-                    workers=max(1, workers))
+                    workers=max(1, workers), narration=narration)
     if workers <= 1 or len(to_run) == 1:
         for job in to_run:
             run = run_stage(job, doc, out_dir, ctx_args, show_progress)
@@ -334,6 +371,7 @@ def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) 
         records.append(manifest.output_record(out_dir, destination, media_type))
     return {"key": job.key, "version": stage.version, "options": _options_json(job.options),
             "tools": job.tools, "page_map": job.page_map_sha256 or None,
+            "narration": job.narration_sha256 or None,
             "outputs": records, "status": "built",
             "seconds": round(run.seconds, 3), "error": None, "checks": run.check,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

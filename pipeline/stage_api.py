@@ -68,6 +68,8 @@ class BuildContext:
     progress: ProgressFn = quiet  # stages with long work report (done, total, label) here
     page_map: PageMap | None = None   # set when the pdf stage ran in the same build
     workers: int = 1              # processes a stage may use (2 cores here)
+    narration: Path | None = None     # the audio stage's <slug>.narration.json (sentence clips
+                                  # in its section MP3s), set for narration users after audio ran
 
 
 BuildFn = Callable[[Document, Any, Path, BuildContext], list[Path]]
@@ -86,6 +88,8 @@ class Stage:
     uses_images: bool = True      # reads image files (False: only alt text), so an image edit
                                   # rebuilds only the stages that show images
     tool_versions: Callable[[], dict[str, str]] = lambda: {}
+    narration: str = ""           # "uses": given the audio stage's narration when audio is in
+                                  # the same build; "needs": asking for it also builds audio
 
 
 def make_options(stage: Stage, settings: dict[str, str]) -> Any:

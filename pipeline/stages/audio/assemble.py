@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 
 import lameenc
 
+from ...narration import SectionPlan
 from .script import Track
 from .synth import SAMPLE_RATE, SAMPLE_WIDTH, Speaker, SynthesisError
 
@@ -37,6 +38,8 @@ class TrackJob:
     rate: int                     # words per minute
     bitrate: int                  # kbps, constant
     mp3_path: str                 # where the raw (untagged) MP3 stream goes
+    plan: SectionPlan | None = None   # the track as narration items (sentences with ids)
+    source_name: str = ""         # the source file's name, for errors that name a sentence
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class TrackAudio:
     part_offsets: tuple[int, ...]   # PCM sample where each part starts, within the track
     pcm_samples: int
     mp3_samples: int              # samples a decoder produces: frames x samples per frame
+    item_spans: tuple[tuple[str, int, int], ...] = ()   # (item id, first PCM sample, end sample)
 
     @property
     def seconds(self) -> float:
@@ -71,25 +75,38 @@ def silence(milliseconds: int) -> Iterable[bytes]:
 
 def render_track(job: TrackJob) -> TrackAudio:
     """Synthesise and encode one track (runs in a worker process)."""
+    if job.plan is None:
+        raise ValueError("a track job needs its narration plan")
     encoder = new_encoder(job.bitrate)
     offsets: list[int] = []
+    spans: list[tuple[str, int, int]] = []
     samples = 0
     with tempfile.TemporaryDirectory(prefix="speech-") as workdir, \
             open(job.mp3_path, "wb") as mp3:
         speaker = Speaker(Path(workdir))
-        for part in job.track.parts:
+        for part in job.plan.parts:
             offsets.append(samples)
             for segment in part.segments:
-                for utterance in segment.utterances:
-                    pcm = speaker.pcm(utterance.text, utterance.voice, job.rate)
-                    samples += len(pcm) // SAMPLE_WIDTH
-                    mp3.write(encoder.encode(pcm))
+                for item in segment.items:
+                    begin = samples
+                    for piece in item.spoken:
+                        try:
+                            pcm = speaker.pcm(piece.text, piece.voice, job.rate)
+                        except SynthesisError as error:
+                            raise SynthesisError(f"{item.place(job.source_name)}: {error}") \
+                                from None
+                        if not pcm:
+                            raise SynthesisError(f"{item.place(job.source_name)}: espeak-ng "
+                                                 f"produced no sound for {piece.text[:60]!r}")
+                        samples += len(pcm) // SAMPLE_WIDTH
+                        mp3.write(encoder.encode(pcm))
+                    spans.append((item.id, begin, samples))
                 for chunk in silence(segment.pause_ms):
                     samples += len(chunk) // SAMPLE_WIDTH
                     mp3.write(encoder.encode(chunk))
         mp3.write(encoder.flush())
     return TrackAudio(job.track.number, job.mp3_path, tuple(offsets), samples,
-                      mp3_decoded_samples(Path(job.mp3_path)))
+                      mp3_decoded_samples(Path(job.mp3_path)), tuple(spans))
 
 
 def render_tracks(jobs: list[TrackJob], workers: int,

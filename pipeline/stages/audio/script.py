@@ -12,7 +12,7 @@ each Track a sequence of Parts (one per chapter-level heading), each Part a sequ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ...document import Document, Heading
@@ -43,6 +43,8 @@ class Segment:
     kind: str                     # the reading unit kind, or "opening"/"closing"
     utterances: tuple[Utterance, ...]
     pause_ms: int                 # silence after the speech
+    source: Unit | None = field(default=None, compare=False)   # the reading unit it says
+                                  # (for the narration's sentence ids; None: the pipeline's words)
 
     @property
     def text(self) -> str:
@@ -270,23 +272,23 @@ def body_parts(writer: ScriptWriter) -> tuple[list[Segment], list[Part]]:
         segment = writer.unit_segment(unit)
         if segment is None:
             continue
+        segment = replace(segment, source=unit)
         target = parts[-1][1] if parts else preamble
         if segment.kind == "heading" and target and target[-1].kind != "heading":
             # a heading inside a part: a pause before it as well as after
             last = target[-1]
-            target[-1] = Segment(last.kind, last.utterances, max(last.pause_ms,
-                                                                  PAUSE_BEFORE_HEADING))
+            target[-1] = replace(last, pause_ms=max(last.pause_ms, PAUSE_BEFORE_HEADING))
         if segment.kind == "rule":
             if target:
                 last = target[-1]
-                target[-1] = Segment(last.kind, last.utterances, last.pause_ms + segment.pause_ms)
+                target[-1] = replace(last, pause_ms=last.pause_ms + segment.pause_ms)
             continue
         target.append(segment)
     out = []
     for unit, segments in parts:
         if segments:
             last = segments[-1]
-            segments[-1] = Segment(last.kind, last.utterances, PAUSE_BETWEEN_CHAPTERS)
+            segments[-1] = replace(last, pause_ms=PAUSE_BETWEEN_CHAPTERS)
         out.append(Part(runs_text(unit.runs).strip(), unit.level,
                         unit.level <= options.chapter_levels, tuple(segments)))
     return preamble, out
