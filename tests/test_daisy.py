@@ -133,7 +133,7 @@ def book(tmp_path_factory):
     source.write_text(SOURCE, encoding="utf-8")
     out = root / "outputs" / SLUG
     out.mkdir(parents=True)
-    result = build_report(source, out, ["pdf", "daisy"], workers=2, show_progress=False)
+    result = build_report(source, out, ["pdf", "epub", "daisy"], workers=2, show_progress=False)
     assert not result.failed, result.errors
     return out, result
 
@@ -143,7 +143,7 @@ def book(tmp_path_factory):
 
 def test_audio_was_added_and_files_are_in_place(book):
     out, result = book
-    assert set(result.outputs) == {"pdf", "audio", "daisy"}   # asking for daisy builds audio
+    assert set(result.outputs) == {"pdf", "epub", "audio", "daisy"}   # daisy brings audio
     folder = out / "daisy"
     names = sorted(p.name for p in folder.iterdir())
     assert "ncc.html" in names and "content.html" in names
@@ -276,6 +276,87 @@ def test_zip_holds_the_book(book):
     assert names == {p.name for p in (out / "daisy").iterdir()}
 
 
+# ---------------------------------------------------------------- the read-along EPUB
+
+
+def _epub_overlays(out: Path) -> dict:
+    """The read-along EPUB's overlays, parsed here with lxml from the zip."""
+    with zipfile.ZipFile(out / f"{SLUG}-read-along.epub") as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    opf_name = etree.fromstring(files["META-INF/container.xml"]).find(".//{*}rootfile").get(
+        "full-path")
+    base = opf_name.rsplit("/", 1)[0]
+    opf = etree.fromstring(files[opf_name])
+    meta = [(m.get("property"), m.get("refines"), m.text) for m in opf.iter("{*}meta")]
+    clips = []
+    for smil_name in (n for n in files if n.endswith(".smil")):
+        folder = smil_name.rsplit("/", 1)[0]
+        for par in etree.fromstring(files[smil_name]).iter("{*}par"):
+            text, audio = par.find("{*}text"), par.find("{*}audio")
+            clips.append({"smil": smil_name, "text": text.get("src"),
+                          "audio": audio.get("src").rsplit("/", 1)[-1],
+                          "begin": float(audio.get("clipBegin")[:-1]),
+                          "end": float(audio.get("clipEnd")[:-1]), "folder": folder})
+    return {"files": files, "base": base, "meta": meta, "clips": clips}
+
+
+def test_read_along_epub_passes_epubcheck(book):
+    out, result = book
+    names = {p.name for p in result.outputs["epub"]}
+    assert names == {f"{SLUG}.epub", f"{SLUG}-read-along.epub"}
+    from pipeline.checks.epub import run_epubcheck
+    messages = run_epubcheck(out / f"{SLUG}-read-along.epub")
+    assert [m for m in messages if m.severity in ("FATAL", "ERROR", "WARNING")] == []
+    # the plain EPUB stays small: no audio in it
+    assert (out / f"{SLUG}.epub").stat().st_size * 5 < (out / f"{SLUG}-read-along.epub").stat().st_size
+    with zipfile.ZipFile(out / f"{SLUG}.epub") as plain:
+        assert not [n for n in plain.namelist() if n.endswith((".mp3", ".smil"))]
+
+
+def test_read_along_metadata_and_clips(book, tmp_path):
+    out, _ = book
+    overlays = _epub_overlays(out)
+    props = {(p, r): t for p, r, t in overlays["meta"]}
+    assert "gmw/en" in props[("media:narrator", None)]
+    assert props[("media:active-class", None)] == "-epub-media-overlay-active"
+    css = b"".join(d for n, d in overlays["files"].items() if n.endswith(".css"))
+    assert b".-epub-media-overlay-active" in css
+    durations = {r.lstrip("#"): t for p, r, t in overlays["meta"] if p == "media:duration" and r}
+    assert durations
+
+    def seconds(clock: str) -> float:
+        h, m, s = clock.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    total = sum(c["end"] - c["begin"] for c in overlays["clips"])
+    assert abs(seconds(props[("media:duration", None)]) - total) <= 0.5
+    assert abs(sum(seconds(v) for v in durations.values()) - total) <= 0.5
+    decoded = {}
+    for name, data in overlays["files"].items():
+        if name.endswith(".mp3"):
+            path = tmp_path / name.rsplit("/", 1)[-1]
+            path.write_bytes(data)
+            decoded[path.name] = ffprobe_seconds(path)
+    for clip in overlays["clips"]:
+        assert clip["begin"] < clip["end"] <= decoded[clip["audio"]] + 0.001, clip
+        document, _, fragment = clip["text"].partition("#")
+        name = f"{clip['folder']}/{document}".replace("overlays/../", "")
+        tree = etree.fromstring(overlays["files"][name])
+        assert tree.xpath("//*[@id=$id]", id=fragment), clip["text"]
+
+
+def test_read_along_covers_the_chapters(book):
+    out, _ = book
+    from pipeline.checks.read_along import read_overlays
+    found, findings = read_overlays(out / f"{SLUG}-read-along.epub")
+    assert not findings, findings
+    assert found.coverage >= 0.95
+    overlays = _epub_overlays(out)
+    welsh = [e for name, data in overlays["files"].items() if name.endswith(".xhtml")
+             for e in etree.fromstring(data).iter() if e.get("lang") == "cy"]
+    assert welsh and any(e.get("id") for e in welsh for e in [e, *e.iterancestors()])
+
+
 # ---------------------------------------------------------------- one synthesis for all
 
 
@@ -299,6 +380,21 @@ def test_mp3_chapters_start_where_the_daisy_headings_start(book):
         assert abs(chapters[key] - daisy_start) <= 0.0015, (title, chapters[key], daisy_start)
         compared += 1
     assert compared == 4
+    # ... and where the read-along EPUB's clips for those headings begin, in the same MP3s
+    overlays = _epub_overlays(out)
+    section_start = {Path(c["audio"]).name: c["elapsed"] for c in smil_clips(out / "daisy")}
+    heading_texts = {}
+    for name, data in overlays["files"].items():
+        if name.endswith(".xhtml"):
+            for element in etree.fromstring(data).iter():
+                if isinstance(element.tag, str) and re.fullmatch(r"h[12]", etree.QName(element).localname) \
+                        and element.get("id"):
+                    heading_texts[element.get("id")] = "".join(element.itertext()).strip()
+    epub_starts = {heading_texts[c["text"].split("#")[1]]: section_start[c["audio"]] + c["begin"]
+                   for c in overlays["clips"] if c["text"].split("#")[1] in heading_texts}
+    for title in ("Why we listen", "What people said", "What happens next"):
+        assert abs(epub_starts[title] - chapters[title]) <= 0.0015, title
+    assert abs(epub_starts["Talking Together"] - chapters["Talking Together"]) <= 0.0015
 
 
 # ---------------------------------------------------------------- a real player

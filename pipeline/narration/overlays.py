@@ -24,7 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import Narration, clock, section_clips
+from . import Narration, clock, section_clips, split_sentences
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 OPF_NS = "http://www.idpf.org/2007/opf"
@@ -34,8 +34,8 @@ ACTIVE_CLASS = "-epub-media-overlay-active"
 # A strong highlight that stays readable (black on pale yellow, 19:1); reading systems apply it
 # to the sentence being read.
 ACTIVE_CSS = f"\n.{ACTIVE_CLASS} {{ background-color: #ffff99; color: #000000; }}\n"
-SYNC_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "caption", "th", "td", "figcaption",
-             "figure", "dt", "dd"}
+SYNC_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "caption", "tr", "figcaption",
+             "figure", "dt", "dd"}     # a table row is read as one unit, so it is one element
 MIN_SCORE = 0.5                   # shared words / mean length: below this, not the same text
 LOOK_AHEAD = 25                   # candidates searched after the last match before all others
 WORD = re.compile(r"\w+")
@@ -153,6 +153,32 @@ def _mark(candidate: Candidate, unit, fallback_id: str) -> list[tuple[str, int]]
     return [(element.get("id"), 0)]
 
 
+# The pipeline's own framing words ("Quote.", "End of table.", "End of <title>.") have no element
+# in the e-book; matched by their words they would land on the wrong one.
+UNMATCHED_KINDS = {"closing", "quote-start", "quote-end", "table-end"}
+
+
+def _place(unit: list, candidates: list[Candidate], cursor: int) -> int | None:
+    first = unit[0][0]
+    if first.kind in UNMATCHED_KINDS:
+        return None
+    # The spoken title is "Title. Subtitle.": the heading on the title page is the title alone.
+    text = split_sentences(first.display)[0] if first.kind == "title" else \
+        " ".join(item.display for item, _ in unit)
+    unit_words = Counter(words(text))
+    return _best(unit_words, candidates, cursor) if unit_words else None
+
+
+def _pars(candidate: Candidate, unit: list, audio: str) -> list[Par]:
+    marks = _mark(candidate, unit, unit[0][0].id)
+    if len(marks) == len(unit):
+        return [Par(candidate.document, target_id, audio, clip.begin, clip.end,
+                    (candidate.position, order))
+                for (target_id, order), (_, clip) in zip(marks, unit)]
+    return [Par(candidate.document, marks[0][0], audio, unit[0][1].begin, unit[-1][1].end,
+                (candidate.position, 0))]
+
+
 def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
     """Write `target`: the EPUB at `plain` with media overlays from `narration`."""
     with zipfile.ZipFile(plain) as source:
@@ -187,24 +213,20 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
             units[-1].append((clip.item, clip))
         for unit in units:
             result.units += 1
-            unit_words = Counter(words(" ".join(item.display for item, _ in unit)))
-            index = _best(unit_words, candidates, cursor) if unit_words else None
-            if index is None:
-                continue
-            candidate = candidates[index]
-            candidate.used = True
-            if index < cursor + LOOK_AHEAD:
-                cursor = index + 1
-            result.matched += 1
-            audio_files[audio] = narration.audio_path(section)
-            marks = _mark(candidate, unit, unit[0][0].id)
-            if len(marks) == len(unit):
-                for (target_id, order), (_, clip) in zip(marks, unit):
-                    result.pars.append(Par(candidate.document, target_id, audio, clip.begin,
-                                           clip.end, (candidate.position, order)))
-            else:
-                result.pars.append(Par(candidate.document, marks[0][0], audio, unit[0][1].begin,
-                                       unit[-1][1].end, (candidate.position, 0)))
+            # The whole unit (a paragraph) first; failing that each sentence on its own (the
+            # spoken opening's "Published by ... Written by ..." is two lines of the title page).
+            for group in [unit] if _place(unit, candidates, cursor) is not None else \
+                    [[member] for member in unit]:
+                index = _place(group, candidates, cursor)
+                if index is None:
+                    continue
+                candidate = candidates[index]
+                candidate.used = True
+                if cursor <= index < cursor + LOOK_AHEAD:
+                    cursor = index + 1
+                result.matched += 1
+                audio_files[audio] = narration.audio_path(section)
+                result.pars += _pars(candidate, group, audio)
     _write(files, opf_name, opf, documents, result, audio_files, narration, target)
     return result
 
