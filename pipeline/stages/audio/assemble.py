@@ -16,7 +16,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ import lameenc
 
 from ...narration import SectionPlan
 from .script import Track
-from .synth import SAMPLE_RATE, SAMPLE_WIDTH, Speaker, SynthesisError
+from .synth import SAMPLE_RATE, SAMPLE_WIDTH, DirectSpeaker, SynthesisError
 
 LAME_QUALITY = 3                  # LAME's own default: good quality for speech, ~300x real time
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE   # write long silences a second at a time
@@ -81,9 +80,8 @@ def render_track(job: TrackJob) -> TrackAudio:
     offsets: list[int] = []
     spans: list[tuple[str, int, int]] = []
     samples = 0
-    with tempfile.TemporaryDirectory(prefix="speech-") as workdir, \
-            open(job.mp3_path, "wb") as mp3:
-        speaker = Speaker(Path(workdir))
+    with open(job.mp3_path, "wb") as mp3:
+        speaker = DirectSpeaker()
         for part in job.plan.parts:
             offsets.append(samples)
             for segment in part.segments:
@@ -121,8 +119,11 @@ def render_tracks(jobs: list[TrackJob], workers: int,
     `python -m pipeline` without a main guard.
     """
     results: dict[int, TrackAudio] = {}
+    # Longest first (by words to say): the last track to start is a short one, so both cores
+    # stay busy to the end instead of one waiting while the other says a long section.
+    longest_first = sorted(jobs, key=spoken_words, reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        futures = [pool.submit(_run_worker, job) for job in jobs]
+        futures = [pool.submit(_run_worker, job) for job in longest_first]
         try:
             for future in as_completed(futures):
                 audio = future.result()
@@ -133,6 +134,12 @@ def render_tracks(jobs: list[TrackJob], workers: int,
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return [results[job.track.number] for job in jobs]
+
+
+def spoken_words(job: TrackJob) -> int:
+    if job.plan is None:
+        return 0
+    return sum(len(piece.text.split()) for item in job.plan.items() for piece in item.spoken)
 
 
 def _run_worker(job: TrackJob) -> TrackAudio:
