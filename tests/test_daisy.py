@@ -460,3 +460,48 @@ def test_without_a_narration_no_book_is_written(tmp_path):
     assert not (out / "daisy").exists()
     assert not list(out.glob("*-daisy.zip"))
     assert not list(out.glob(".tmp-*"))
+
+
+# ---------------------------------------------------------------- DAISY 3 (last: rebuilds daisy)
+
+
+def test_daisy3_from_the_same_narration(book, tmp_path):
+    out, _ = book
+    source = next(out.parent.parent.glob(f"{SLUG}/{SLUG}.md"))
+    result = build_report(source, out, ["pdf", "daisy"], {"daisy": {"daisy3": "true"}},
+                          workers=2, show_progress=False)
+    assert not result.failed, result.errors
+    assert json.loads((out / "manifest.json").read_text())["stages"]["audio"]["status"] == \
+        "reused"                                  # no second synthesis
+    folder = out / "daisy3"
+    opf = parse(folder / "book.opf")
+    meta = {m.get("name"): m.get("content") for m in opf.iter("{*}meta")}
+    assert meta["dtb:multimediaType"] == "audioFullText"
+    assert [e.text for e in opf.iter("{http://purl.org/dc/elements/1.1/}Format")] == \
+        ["ANSI/NISO Z39.86-2005"]
+    ncx = parse(folder / "navigation.ncx")
+    labels = [(p.get("class"), p.find("{*}navLabel/{*}text").text) for p in ncx.iter("{*}navPoint")]
+    assert labels[1:] == [("level1", "Why we listen"), ("level2", "What people said"),
+                          ("level3", "Numbers"), ("level1", "What happens next")]
+    book_xml = parse(folder / "book.xml")
+    sents = {s.get("id"): s for s in book_xml.iter("{*}sent")}
+    for par in (p for smil in folder.glob("*.smil") for p in parse(smil).iter("{*}par")):
+        assert par.find("{*}text").get("src").split("#")[1] in sents
+    # the same clips as the DAISY 2.02 book
+    clips2 = sorted((c["audio"], round(c["begin"], 3), round(c["end"], 3))
+                    for c in smil_clips(out / "daisy"))
+    clips3 = []
+    for smil in folder.glob("*.smil"):
+        for audio in parse(smil).iter("{*}audio"):
+            h, m, s = audio.get("clipBegin").split(":")
+            h2, m2, s2 = audio.get("clipEnd").split(":")
+            clips3.append((audio.get("src"), round(int(h) * 3600 + int(m) * 60 + float(s), 3),
+                           round(int(h2) * 3600 + int(m2) * 60 + float(s2), 3)))
+    assert sorted(clips3) == clips2
+    if not daisy_player.missing_tools():
+        player = daisy_player.open_book(folder, tmp_path / "player3")
+        try:
+            screen = player.wait_for("What happens next", timeout=30)
+        finally:
+            player.close()
+        assert "Why we listen" in screen and "Numbers" in screen

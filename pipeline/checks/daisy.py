@@ -275,8 +275,72 @@ def check_daisy(doc: Document, options: Any, paths: list[Path], ctx: BuildContex
                                "clips": len(book.clips), "coverage": round(book.coverage, 4),
                                "seconds": round(sum(book.smil_seconds.values()), 3)}
     if getattr(options, "daisy3", False):
-        from .daisy3 import check_daisy3
         more, metrics3 = check_daisy3(paths, ctx)
         findings += more
         metrics.update(metrics3)
     return CheckResult(tuple(findings), metrics)
+
+
+def check_daisy3(paths: list[Path], ctx: BuildContext) -> tuple[list[Finding], dict[str, Any]]:
+    """DAISY 3 read back: the OPF's files exist, NCX -> SMIL -> DTBook references resolve, clips
+    lie inside their decoded MP3s, and dtb:totalTime is the sum of the clips."""
+    opf_path = next((p for p in paths if p.suffix == ".opf" and p.parent.name == "daisy3"), None)
+    if opf_path is None:
+        return [Finding("error", "no daisy3/*.opf was written", "daisy3")], {}
+    folder = opf_path.parent
+    findings: list[Finding] = []
+    opf = _load(folder, opf_path.name, {})
+    cache: dict[str, etree._ElementTree] = {}
+    for item in opf.iter("{*}item"):
+        if not (folder / item.get("href")).is_file():
+            findings.append(Finding("error", f"the OPF lists {item.get('href')}, which is "
+                                    "missing", opf_path.name))
+    stated = next((parse_clock(m.get("content")) for m in opf.iter("{*}meta")
+                   if m.get("name") == "dtb:totalTime"), None)
+    ncx_item = next((i for i in opf.iter("{*}item") if i.get("href", "").endswith(".ncx")), None)
+    ncx = _load(folder, ncx_item.get("href"), cache) if ncx_item is not None else None
+    if ncx is None:
+        return findings + [Finding("error", "no readable NCX", "daisy3")], {}
+    nav_points = list(ncx.iter("{*}navPoint"))
+    for content in ncx.iter("{*}content"):
+        name, _, fragment = content.get("src", "").partition("#")
+        smil = _load(folder, name, cache)
+        if smil is None or not smil.xpath("//*[@id=$id]", id=fragment):
+            findings.append(Finding("error", f"the NCX points at {content.get('src')}, which "
+                                    "does not resolve", ncx_item.get("href")))
+    total = 0.0
+    seconds: dict[str, float] = {}
+    clips = 0
+    for itemref in opf.iter("{*}itemref"):
+        item = next(i for i in opf.iter("{*}item") if i.get("id") == itemref.get("idref"))
+        smil = _load(folder, item.get("href"), cache)
+        if smil is None:
+            findings.append(Finding("error", f"{item.get('href')} is not readable", "daisy3"))
+            continue
+        for par in smil.iter("{*}par"):
+            text, audio = par.find("{*}text"), par.find("{*}audio")
+            name, _, fragment = text.get("src", "").partition("#")
+            book = _load(folder, name, cache)
+            if book is None or not book.xpath("//*[@id=$id]", id=fragment):
+                findings.append(Finding("error", f"text {text.get('src')} does not resolve",
+                                        item.get("href")))
+            src = audio.get("src")
+            if src not in seconds:
+                try:
+                    seconds[src] = decoded_seconds(folder / src)
+                except (OSError, miniaudio.DecodeError):
+                    findings.append(Finding("error", f"{src} does not decode", item.get("href")))
+                    seconds[src] = 0.0
+            begin, end = parse_clock(audio.get("clipBegin")), parse_clock(audio.get("clipEnd"))
+            if not begin < end or end > seconds[src] + 1e-6:
+                findings.append(Finding("error", f"clip {begin:.3f}-{end:.3f} s is not inside "
+                                        f"{src} ({seconds[src]:.3f} s)", item.get("href")))
+            total += end - begin
+            clips += 1
+    if stated is None or abs(stated - total) > TOTAL_TIME_TOLERANCE:
+        findings.append(Finding("error", f"dtb:totalTime {stated} is not the clips' sum "
+                                f"{total:.3f} s", opf_path.name))
+    zip_path = next((p for p in paths if p.name == f"{ctx.slug}-daisy3.zip"), None)
+    findings += check_zip(zip_path, folder) if zip_path else \
+        [Finding("error", f"no {ctx.slug}-daisy3.zip was written", "daisy3")]
+    return findings, {"daisy3_nav_points": len(nav_points), "daisy3_clips": clips}
