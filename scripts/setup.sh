@@ -16,7 +16,7 @@ RUNTIME_PACKAGES=(espeak-ng libespeak-ng1 liblouis20 liblouis-data python3-louis
                   default-jre-headless fonts-liberation2 ffmpeg)
 # Tests and benchmarks: independent readers and converters the tests compare against.
 TEST_PACKAGES=(poppler-utils libreoffice-writer-nogui chromium dovecot-imapd lame sqlite3
-               daisy-player tmux gcc jing)
+               daisy-player libsox-fmt-alsa tmux gcc jing)
 
 packages=("${RUNTIME_PACKAGES[@]}")
 want_test=0

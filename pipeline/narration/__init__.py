@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from ..document import Document
+from ..i18n import words_for
 from ..reading import Runs, Unit, runs_text
 
 NARRATION_SUFFIX = ".narration.json"
@@ -271,14 +272,16 @@ def split_into(text: str, count: int) -> list[str] | None:
 # ---------------------------------------------------------------- plan from the script
 
 
-def display_text(unit: Unit | None, spoken: str) -> str:
-    """What the reader sees for a unit: the source's own words (not numbers spelt out)."""
+def display_text(unit: Unit | None, spoken: str, _: Callable[..., str] | None = None) -> str:
+    """What the reader sees for a unit: the source's own words (not numbers spelt out); `_` is
+    the report language's words (pipeline.i18n) for the few the pipeline adds."""
     if unit is None:
         return spoken
     text = runs_text(tuple(r for r in unit.runs if r.note is None))
     if unit.kind == "figure":
         alt = unit.alt.strip()
-        return " ".join(p for p in (f"Image: {alt}" if alt else "", text.strip()) if p)
+        shown_alt = (_("Image: {alt}", alt=alt) if _ else f"Image: {alt}") if alt else ""
+        return " ".join(p for p in (shown_alt, text.strip()) if p)
     if unit.kind == "table-row":
         cells = []
         header = runs_text(unit.row_header).strip()
@@ -303,6 +306,7 @@ class Planner:
         self.rate = rate
         self.voice_for = voice_for
         self.language = doc.meta.language
+        self.words = words_for(doc.meta.language)
         self._count: dict[str, int] = {}
 
     def next_id(self, stem: str) -> str:
@@ -319,7 +323,7 @@ class Planner:
         if not spoken:
             return ()
         spoken_text = " ".join(s.text for s in spoken)
-        display = display_text(unit, spoken_text)
+        display = display_text(unit, spoken_text, self.words)
         kind, level, block = segment.kind, 0, -1
         line, anchor = None, ""
         if unit is not None:
