@@ -10,7 +10,7 @@ PY      := $(VENV)/bin/python
 CLI     := $(VENV)/bin/accessible-formats
 REPORT  ?=
 OPTIONS ?=
-FORMATS := html pdf word large-print epub braille audio
+FORMATS := html pdf word large-print epub braille audio daisy
 # `make request` reads its settings (from-address, SMTP, staff, ...) from accessible-formats.toml:
 # copy accessible-formats.example.toml once and fill it in. Extra options, e.g.
 # REQUEST_ARGS="--outbox outputs/requests/outbox" to write replies to a folder instead.

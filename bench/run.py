@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,37 @@ def bench_report(label: str, source: Path, out: Path, names: list[str]) -> dict[
     return rows
 
 
+RUN_SPOKEN = RUN_ONE.replace("workers=1", "workers=2")
+SPOKEN_TARGET = 1.2               # issue 12: audio + DAISY + read-along EPUB within audio + 20%
+
+
+def bench_spoken_formats(sample: Path, tmp_path: Path) -> dict[str, dict]:
+    """Issue 12: audio, DAISY and the read-along EPUB together against audio alone (speech is
+    synthesised once, so the other two should add little), on the sample and 10,000 words,
+    each in a fresh outputs folder, with both workers as a normal build has."""
+    print(f"\nSpoken formats together against audio alone (target x{SPOKEN_TARGET}):", flush=True)
+    rows: dict[str, dict] = {}
+    sources = {"sample": sample, "10,000 words": write_report(tmp_path / "spoken-10000", 10_000)}
+    for label, source in sources.items():
+        timings = {}
+        for names in (["audio"], ["audio", "daisy", "epub"]):
+            key = "+".join(names)
+            out = tmp_path / f"out-{label}-{key}".replace(",", "").replace(" ", "-")
+            completed = subprocess.run([sys.executable, "-c", RUN_SPOKEN, str(source), str(out),
+                                        ",".join(names)], capture_output=True, text=True,
+                                       cwd=ROOT)
+            row = json.loads(completed.stdout.strip().splitlines()[-1]) if \
+                completed.returncode == 0 else {"seconds": 0, "peak_mb": 0, "failed": names,
+                                                 "errors": {"run": completed.stderr[-300:]}}
+            timings[key] = rows[f"{label} {key}"] = row
+            _print_row(label, key, row)
+        alone, together = timings["audio"]["seconds"], timings["audio+daisy+epub"]["seconds"]
+        ratio = together / alone if alone else float("nan")
+        print(f"  {label}: x{ratio:.2f} {'ok' if ratio <= SPOKEN_TARGET else 'OVER TARGET'}",
+              flush=True)
+    return rows
+
+
 def _print_row(label: str, name: str, row: dict) -> None:
     status = "FAILED " + "; ".join(row["errors"].values())[:80] if row["failed"] else \
         ("over memory limit" if row["peak_mb"] > MEMORY_LIMIT_MB else "ok")
@@ -69,7 +101,9 @@ def _print_row(label: str, name: str, row: dict) -> None:
 
 def main() -> int:
     names = default_formats()
-    large_names = [n for n in names if n != "audio" or os.environ.get("BENCH_AUDIO_LARGE")]
+    # daisy speaks the audio's narration, so it costs what audio costs
+    large_names = [n for n in names if n not in ("audio", "daisy")
+                   or os.environ.get("BENCH_AUDIO_LARGE")]
     print(f"{'report':<18} {'stage':<14} {'time':>10} {'peak':>11}  status   "
           f"(peak: the larger of the stage's process and its largest child)")
     results = {}
@@ -90,6 +124,10 @@ def main() -> int:
     if "audio" in names and audio_floor.is_file():
         print("\nAudio against the espeak-ng + lame floor:", flush=True)
         subprocess.run([sys.executable, str(audio_floor), str(sample)], cwd=ROOT)
+    if "daisy" in names:
+        results["spoken"] = bench_spoken_formats(sample, tmp_path_spoken := Path(
+            tempfile.mkdtemp(prefix="bench-spoken-")))
+        shutil.rmtree(tmp_path_spoken, ignore_errors=True)
     over = [(label, name) for label, rows in results.items() for name, row in rows.items()
             if row["peak_mb"] > MEMORY_LIMIT_MB or row["failed"]]
     if over:

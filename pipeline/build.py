@@ -27,7 +27,7 @@ from .manifest import LanguageRecord, Manifest, PipelineRecord, SourceRecord, St
 from .progress import quiet, stderr_bar
 from .readers import read_source
 from .sources import report_slug
-from .stage_api import PAGE_MAP, BuildContext, CheckResult, Finding, PageMap, Stage
+from .stage_api import NARRATION, PAGE_MAP, BuildContext, CheckResult, Finding, PageMap, Stage
 
 
 @dataclass
@@ -90,7 +90,9 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
     source = Path(source)
     doc = read_source(source)
     slug = report_slug(source)
-    names = list(formats) if formats else default_formats()
+    names = _with_required_providers(list(formats) if formats else default_formats())
+    if any(_narration_use(name) == "needs" for name in names) and "audio" not in names:
+        names.append("audio")               # the talking book speaks the audio's narration
     result = BuildResult(manifest={})
     jobs, problems = _plan_jobs(doc, source, names, options or {})
     if problems:
@@ -183,6 +185,13 @@ def _plan_jobs(doc: Document, source: Path, names: list[str],
     return jobs, problems
 
 
+def _narration_use(name: str) -> str:
+    try:
+        return stages.get(name).narration
+    except PipelineError:
+        return ""
+
+
 def _options_json(options: Any) -> dict[str, Any]:
     return asdict(options)
 
@@ -252,6 +261,22 @@ def _run_jobs(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[
         remaining = [job for job in remaining if job.name not in {j.name for j in phase}]
 
 
+def _with_required_providers(names: list[str]) -> list[str]:
+    """`names` plus the provider of every artefact a named stage cannot do without (a DAISY
+    book speaks the audio stage's narration, so asking for daisy builds audio too)."""
+    providers = _providers()
+    for name in list(names):
+        try:
+            required = stages.get(name).requires
+        except PipelineError:
+            continue            # an unknown format is reported by the plan, with the others
+        for artefact in required:
+            provider = providers.get(artefact, ("", ""))[0]
+            if provider and provider not in names:
+                names.append(provider)
+    return names
+
+
 def _all_needs(jobs: list[StageJob]) -> set[str]:
     return {artefact for job in jobs for artefact in stages.get(job.name).needs}
 
@@ -301,7 +326,8 @@ def _context(job: StageJob, ctx_args: dict[str, Any], show_progress: bool = Fals
     artefacts = {name: Path(path) for name, path in job.artefacts.items()}
     page_map = PageMap.read(artefacts[PAGE_MAP]) if PAGE_MAP in artefacts else None
     progress = stderr_bar(job.name) if show_progress else quiet
-    return BuildContext(progress=progress, page_map=page_map, artefacts=artefacts, **ctx_args)
+    return BuildContext(progress=progress, page_map=page_map, narration=artefacts.get(NARRATION),
+                        artefacts=artefacts, **ctx_args)
 
 
 def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],

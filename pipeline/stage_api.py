@@ -66,6 +66,7 @@ class PageMap:
 # needs; the build runs providers first and hands each needing stage the files (and keys its
 # outputs on their hashes). The build knows no stage by name.
 PAGE_MAP = "page-map"             # which source block starts each printed page (PageMap JSON)
+NARRATION = "narration"           # every spoken sentence's clip in the audio's section MP3s (JSON)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class BuildContext:
     # so a validator guards every output without sitting on the build's critical path.
     thorough: bool = False
     artefacts: dict[str, Path] = field(default_factory=dict)  # artefact needed -> its file
+    narration: Path | None = None     # the NARRATION artefact: the audio stage's
+                                      # <slug>.narration.json (sentence clips in its section MP3s)
 
 
 BuildFn = Callable[[Document, Any, Path, BuildContext], list[Path]]
@@ -100,10 +103,22 @@ class Stage:
     tool_versions: Callable[[], dict[str, str]] = lambda: {}
     provides: dict[str, str] = field(default_factory=dict)  # artefact -> suffix of its output
     needs: tuple[str, ...] = ()   # artefacts wanted when a stage in the same build provides them
+    # "uses": given the audio stage's narration when audio is in the same build (the EPUB's
+    # read-along edition); "needs": asking for this format also builds audio (a DAISY book).
+    narration: str = ""
 
     def __post_init__(self) -> None:
-        if self.uses_page_map and PAGE_MAP not in self.needs:
-            object.__setattr__(self, "needs", (*self.needs, PAGE_MAP))
+        needs = list(self.needs)
+        if self.uses_page_map and PAGE_MAP not in needs:
+            needs.append(PAGE_MAP)
+        if self.narration and NARRATION not in needs:
+            needs.append(NARRATION)
+        object.__setattr__(self, "needs", tuple(needs))
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """Artefacts whose provider joins any build of this stage (not only when asked for)."""
+        return (NARRATION,) if self.narration == "needs" else ()
 
 
 def make_options(stage: Stage, settings: dict[str, str]) -> Any:

@@ -15,7 +15,8 @@ PYTHON=${PYTHON:-python3}
 RUNTIME_PACKAGES=(espeak-ng libespeak-ng1 liblouis20 liblouis-data python3-louis
                   default-jre-headless fonts-liberation2 ffmpeg)
 # Tests and benchmarks: independent readers and converters the tests compare against.
-TEST_PACKAGES=(poppler-utils libreoffice-writer-nogui chromium dovecot-imapd lame sqlite3)
+TEST_PACKAGES=(poppler-utils libreoffice-writer-nogui chromium dovecot-imapd lame sqlite3
+               daisy-player libsox-fmt-alsa tmux gcc jing)
 
 packages=("${RUNTIME_PACKAGES[@]}")
 want_test=0

@@ -63,7 +63,7 @@ def test_outputs_named_and_typed(built):
     names = sorted(_by_name(paths))
     assert names == sorted([f"{SLUG}.mp3", f"{SLUG}-script.txt", "audio/01-opening.mp3",
                             "audio/02-introduction.mp3", "audio/03-money.mp3",
-                            f"audio/{SLUG}.m3u8"])
+                            f"audio/{SLUG}.m3u8", f"{SLUG}.narration.json"])
     stage = get("audio")
     assert stage.version == "2"
     assert {p.suffix for p in paths} <= set(stage.media_types)

@@ -24,6 +24,7 @@ STAGE_MODULES: dict[str, str] = {
     "epub": "pipeline.stages.epub",
     "braille": "pipeline.stages.braille",
     "audio": "pipeline.stages.audio",
+    "daisy": "pipeline.stages.daisy",
 }
 
 

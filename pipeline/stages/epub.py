@@ -63,6 +63,8 @@ code { font-family: monospace; }
 @dataclass(frozen=True)
 class EpubOptions:
     claim_conformance: bool = True   # write the EPUB Accessibility 1.1 claim (the check verifies it)
+    media_overlays: bool = True      # with audio in the build, also <slug>-read-along.epub: the
+                                     # narration's sentences highlighted as they are spoken
 
     def __post_init__(self) -> None:
         if not isinstance(self.claim_conformance, bool):
@@ -398,7 +400,17 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
                                               "mtime": _modified(doc, ctx)})
     writer.process()
     writer.write()
+    if options.media_overlays and ctx.narration is not None:
+        return [target, _read_along(target, ctx)]
     return [target]
+
+
+def _read_along(plain: Path, ctx: BuildContext) -> Path:
+    from ..narration import Narration
+    from ..narration.overlays import add_overlays
+    target = plain.with_name(f"{ctx.slug}-read-along.epub")
+    add_overlays(plain, target, Narration.read(ctx.narration))
+    return target
 
 
 def _internal_href(url: str, ids: dict[str, str]) -> str:
@@ -445,7 +457,13 @@ class _PackageImages:
 def check(doc: Document, options: EpubOptions, paths: list[Path], ctx: BuildContext
           ) -> CheckResult:
     from ..checks.epub import check_epub
-    return check_epub(doc, options, paths, ctx)
+    plain = [p for p in paths if not p.name.endswith("-read-along.epub")]
+    result = check_epub(doc, options, plain, ctx)
+    read_along = [p for p in paths if p.name.endswith("-read-along.epub")]
+    if read_along:
+        from ..checks.read_along import check_read_along
+        result = check_read_along(read_along[0], result)
+    return result
 
 
 def _tool_versions() -> dict[str, str]:
@@ -455,4 +473,4 @@ def _tool_versions() -> dict[str, str]:
 
 STAGES = [Stage(name="epub", version="1", options=EpubOptions, build=build, check=check,
                 media_types={".epub": "application/epub+zip"}, uses_page_map=True,
-                tool_versions=_tool_versions)]
+                narration="uses", tool_versions=_tool_versions)]

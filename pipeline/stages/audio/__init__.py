@@ -11,15 +11,17 @@ processes), tags (ID3 with chapters in time order), playlist (.m3u8). Check: che
 """
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from ... import narration
 from ...document import Document
 from ...errors import StageFailed
-from ...stage_api import BuildContext, CheckResult, Stage
+from ...stage_api import NARRATION, BuildContext, CheckResult, Stage
 from . import synth
 from .assemble import TrackAudio, TrackJob, join_tracks, render_tracks
 from .playlist import Entry, whole_seconds, write_playlist
@@ -27,7 +29,7 @@ from .script import ScriptOptions, Track, build_tracks, running_time_words, scri
 from .synth import SAMPLE_RATE, SynthesisError
 from .tags import Chapter, write_book_tags, write_track_tags
 
-VERSION = "2"                     # 2: nested chapters to level 3, narrator-style script
+VERSION = "3"                     # 2: nested chapters, narrator-style script; 3: narration
 ENCODER_DELAY = 576 + 529         # samples LAME puts before the first input sample (measured)
 OPENING_GUESS_SECONDS = 20        # the opening's length, before it is synthesised
 # Bit rates LAME supports for 22,050 Hz (MPEG-2 layer III) within the allowed range.
@@ -115,9 +117,14 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
     total = len(tracks)
     done = 0
 
-    def job(track: Track, tag: str = "") -> TrackJob:
+    def plans(tracks: tuple[Track, ...]) -> tuple[narration.SectionPlan, ...]:
+        return narration.plan_sections(doc, tracks, options.rate, voice_chooser(doc, options))
+
+    body_plans = plans(tracks)
+
+    def job(track: Track, plan: narration.SectionPlan, tag: str = "") -> TrackJob:
         return TrackJob(track, options.rate, options.bitrate,
-                        str(work / f"{track.slug}{tag}.mp3"))
+                        str(work / f"{track.slug}{tag}.mp3"), plan, ctx.source.name)
 
     def finished(audio: TrackAudio) -> None:
         nonlocal done
@@ -125,14 +132,15 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
         ctx.progress(done, total, tracks[audio.number - 1].title)
 
     ctx.progress(0, total, "speaking sections")
-    body = render_tracks([job(t) for t in tracks[1:]], ctx.workers, finished)
+    body = render_tracks([job(t, p) for t, p in zip(tracks[1:], body_plans[1:])], ctx.workers,
+                         finished)
     body_seconds = sum(audio.seconds for audio in body)
     # The opening says how long the whole recording is, which includes the opening itself:
     # guess its length, synthesise, and say it again if the rounded running time changed.
     running_time = running_time_words(body_seconds + OPENING_GUESS_SECONDS, language)
     for attempt in range(2):
         tracks = _tracks(doc, options, running_time)
-        opening = render_tracks([job(tracks[0], f"-{attempt}")], 1)[0]
+        opening = render_tracks([job(tracks[0], plans(tracks)[0], f"-{attempt}")], 1)[0]
         actual = running_time_words(body_seconds + opening.seconds, language)
         if actual == running_time:
             break
@@ -148,7 +156,9 @@ def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[lis
     for track, rendered in zip(tracks, audio):
         for part, offset in zip(track.parts, rendered.part_offsets):
             if part.chapter:
-                sample = 0 if not starts else track_start + ENCODER_DELAY + offset
+                # A track's first part starts with the track (its encoder lead-in included), as
+                # the narration's first clip of a section does: chapters and clips agree.
+                sample = track_start + (ENCODER_DELAY + offset if offset else 0)
                 starts.append((part.title, sample, part.depth))
         track_start += rendered.mp3_samples
     total_ms = round(track_start * 1000 / SAMPLE_RATE)
@@ -167,6 +177,7 @@ def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext
     with tempfile.TemporaryDirectory(prefix="audio-") as work_dir:
         try:
             tracks, audio = _render(doc, options, Path(work_dir), ctx)
+            plans = narration.plan_sections(doc, tracks, options.rate, voice_chooser(doc, options))
         except SynthesisError as error:
             raise StageFailed(f"{book.name}: {error}") from None
         script_path.write_text(script_text(tracks), encoding="utf-8")
@@ -176,6 +187,7 @@ def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext
         written = [book, script_path]
         if options.split:
             written += _write_sections(doc, ctx, tracks, audio, out_dir / "audio")
+            written.append(_write_narration(doc, options, ctx, tracks, plans, audio, out_dir))
     return written
 
 
@@ -193,6 +205,40 @@ def _write_sections(doc: Document, ctx: BuildContext, tracks: tuple[Track, ...],
     playlist = folder / f"{ctx.slug}.m3u8"
     write_playlist(playlist, doc.meta.title, entries)
     return written + [playlist]
+
+
+def _write_narration(doc: Document, options: AudioOptions, ctx: BuildContext,
+                     tracks: tuple[Track, ...], plans: tuple[narration.SectionPlan, ...],
+                     audio: list[TrackAudio], out_dir: Path) -> Path:
+    """<slug>.narration.json: every item's clip in its section MP3 (decoded time, so the
+    encoder's delay is counted), for the DAISY and read-along EPUB stages."""
+    sections = []
+    start = 0.0
+    for track, plan, rendered in zip(tracks, plans, audio):
+        by_id = {item.id: item for item in plan.items()}
+        items = tuple(
+            narration.TimedItem(item.id, item.block, item.kind, item.level, item.display,
+                                item.lang, _seconds(ENCODER_DELAY + begin if index else 0),
+                                _seconds(ENCODER_DELAY + end), item.line, item.anchor,
+                                item.unit_start)
+            for index, (item_id, begin, end) in enumerate(rendered.item_spans)
+            for item in (by_id[item_id],))
+        sections.append(narration.NarratedSection(track.number, track.title,
+                                                  f"audio/{track.slug}.mp3",
+                                                  # floored: no clip may end past the audio
+                                                  math.floor(rendered.seconds * 1000) / 1000,
+                                                  round(start, 3),
+                                                  items))
+        start += rendered.seconds
+    path = out_dir / f"{ctx.slug}{narration.NARRATION_SUFFIX}"
+    narration.Narration(doc.meta.title, doc.meta.language,
+                        narration.narrator_name(options.voice, options.rate), options.voice,
+                        options.rate, tuple(sections)).write(path)
+    return path
+
+
+def _seconds(samples: int) -> float:
+    return round(samples / SAMPLE_RATE, 3)
 
 
 def check(doc: Document, options: AudioOptions, paths: list[Path], ctx: BuildContext
@@ -213,6 +259,7 @@ def tool_versions() -> dict[str, str]:
 
 STAGES = [Stage(name="audio", version=VERSION, options=AudioOptions, build=build, check=check,
                 media_types={".mp3": "audio/mpeg", ".m3u8": "audio/x-mpegurl",
-                             ".txt": "text/plain"},
+                             ".txt": "text/plain", ".json": "application/json"},
                 uses_images=False,           # figures are spoken as their alt text only
-                tool_versions=tool_versions)]
+                tool_versions=tool_versions,
+                provides={NARRATION: narration.NARRATION_SUFFIX})]

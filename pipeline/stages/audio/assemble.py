@@ -16,7 +16,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,9 @@ from typing import Callable, Iterable
 
 import lameenc
 
+from ...narration import SectionPlan
 from .script import Track
-from .synth import SAMPLE_RATE, SAMPLE_WIDTH, Speaker, SynthesisError
+from .synth import SAMPLE_RATE, SAMPLE_WIDTH, DirectSpeaker, SynthesisError
 
 LAME_QUALITY = 3                  # LAME's own default: good quality for speech, ~300x real time
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE   # write long silences a second at a time
@@ -37,6 +37,8 @@ class TrackJob:
     rate: int                     # words per minute
     bitrate: int                  # kbps, constant
     mp3_path: str                 # where the raw (untagged) MP3 stream goes
+    plan: SectionPlan | None = None   # the track as narration items (sentences with ids)
+    source_name: str = ""         # the source file's name, for errors that name a sentence
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class TrackAudio:
     part_offsets: tuple[int, ...]   # PCM sample where each part starts, within the track
     pcm_samples: int
     mp3_samples: int              # samples a decoder produces: frames x samples per frame
+    item_spans: tuple[tuple[str, int, int], ...] = ()   # (item id, first PCM sample, end sample)
 
     @property
     def seconds(self) -> float:
@@ -71,25 +74,37 @@ def silence(milliseconds: int) -> Iterable[bytes]:
 
 def render_track(job: TrackJob) -> TrackAudio:
     """Synthesise and encode one track (runs in a worker process)."""
+    if job.plan is None:
+        raise ValueError("a track job needs its narration plan")
     encoder = new_encoder(job.bitrate)
     offsets: list[int] = []
+    spans: list[tuple[str, int, int]] = []
     samples = 0
-    with tempfile.TemporaryDirectory(prefix="speech-") as workdir, \
-            open(job.mp3_path, "wb") as mp3:
-        speaker = Speaker(Path(workdir))
-        for part in job.track.parts:
+    with open(job.mp3_path, "wb") as mp3:
+        speaker = DirectSpeaker()
+        for part in job.plan.parts:
             offsets.append(samples)
             for segment in part.segments:
-                for utterance in segment.utterances:
-                    pcm = speaker.pcm(utterance.text, utterance.voice, job.rate)
-                    samples += len(pcm) // SAMPLE_WIDTH
-                    mp3.write(encoder.encode(pcm))
+                for item in segment.items:
+                    begin = samples
+                    for piece in item.spoken:
+                        try:
+                            pcm = speaker.pcm(piece.text, piece.voice, job.rate)
+                        except SynthesisError as error:
+                            raise SynthesisError(f"{item.place(job.source_name)}: {error}") \
+                                from None
+                        if not pcm:
+                            raise SynthesisError(f"{item.place(job.source_name)}: espeak-ng "
+                                                 f"produced no sound for {piece.text[:60]!r}")
+                        samples += len(pcm) // SAMPLE_WIDTH
+                        mp3.write(encoder.encode(pcm))
+                    spans.append((item.id, begin, samples))
                 for chunk in silence(segment.pause_ms):
                     samples += len(chunk) // SAMPLE_WIDTH
                     mp3.write(encoder.encode(chunk))
         mp3.write(encoder.flush())
     return TrackAudio(job.track.number, job.mp3_path, tuple(offsets), samples,
-                      mp3_decoded_samples(Path(job.mp3_path)))
+                      mp3_decoded_samples(Path(job.mp3_path)), tuple(spans))
 
 
 def render_tracks(jobs: list[TrackJob], workers: int,
@@ -104,8 +119,11 @@ def render_tracks(jobs: list[TrackJob], workers: int,
     `python -m pipeline` without a main guard.
     """
     results: dict[int, TrackAudio] = {}
+    # Longest first (by words to say): the last track to start is a short one, so both cores
+    # stay busy to the end instead of one waiting while the other says a long section.
+    longest_first = sorted(jobs, key=spoken_words, reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        futures = [pool.submit(_run_worker, job) for job in jobs]
+        futures = [pool.submit(_run_worker, job) for job in longest_first]
         try:
             for future in as_completed(futures):
                 audio = future.result()
@@ -116,6 +134,12 @@ def render_tracks(jobs: list[TrackJob], workers: int,
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return [results[job.track.number] for job in jobs]
+
+
+def spoken_words(job: TrackJob) -> int:
+    if job.plan is None:
+        return 0
+    return sum(len(piece.text.split()) for item in job.plan.items() for piece in item.spoken)
 
 
 def _run_worker(job: TrackJob) -> TrackAudio:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from num2words import num2words
 
@@ -73,6 +73,8 @@ class Segment:
     utterances: tuple[Utterance, ...]
     pause_ms: int                 # silence after the speech
     pause_kind: str = ""          # why the pause: "heading-1", "list-item", "line", "quote"...
+    source: Unit | None = field(default=None, compare=False)   # the reading unit it says
+                                  # (for the narration's sentence ids; None: the pipeline's words)
 
     @property
     def text(self) -> str:
@@ -263,7 +265,7 @@ class ScriptWriter:
                 out.append(segment)
         if out:
             last = out[-1]
-            out[-1] = Segment(last.kind, last.utterances, pause_ms, kind)
+            out[-1] = replace(last, pause_ms=pause_ms, pause_kind=kind)
         return out
 
     # ------------------------------------------------------------ reading units
@@ -450,7 +452,7 @@ def running_time_words(seconds: float, language: str = "en") -> str:
 
 
 def _with_pause(segment: Segment, pause_ms: int, kind: str | None = None) -> Segment:
-    return Segment(segment.kind, segment.utterances, pause_ms, kind or segment.pause_kind)
+    return replace(segment, pause_ms=pause_ms, pause_kind=kind or segment.pause_kind)
 
 
 def body_parts(writer: ScriptWriter) -> tuple[list[Segment], list[Part]]:
@@ -475,6 +477,7 @@ def body_parts(writer: ScriptWriter) -> tuple[list[Segment], list[Part]]:
             parts.append((unit, []))
         target = parts[-1][1] if parts else preamble
         for segment in writer.unit_segments(unit):
+            segment = replace(segment, source=unit)
             if segment.kind == "heading" and target and target[-1].kind != "heading":
                 # a heading inside a part: a pause before it as well as after
                 last = target[-1]

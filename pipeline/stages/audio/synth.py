@@ -25,6 +25,7 @@ Output is always 22,050 Hz mono 16-bit.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import os
 import sys
@@ -189,3 +190,49 @@ def voice_for_language(lang: str) -> str | None:
 def espeak_version() -> str:
     return pyttsx3_espeak._espeak.Info(None).decode("utf-8", "replace").split()[0] \
         if hasattr(pyttsx3_espeak._espeak, "Info") else "unknown"
+
+
+class DirectSpeaker:
+    """espeak-ng itself in synchronous mode, through pyttsx3's own ctypes binding (_espeak).
+
+    Why not the pyttsx3 engine here: every utterance through it costs a WAV file written and read
+    back and a 10 ms polling loop (`startLoop` sleeps between iterations), which adds up at one
+    call per sentence (a 10,000-word report is about 700 sentences). In AUDIO_OUTPUT_SYNCHRONOUS
+    mode `espeak_Synth` returns only when every sample has been handed to our callback: no
+    thread, no file, no race with the end-of-message event (pyttsx3 edges 1-3 and 5 do not arise).
+    Same library, same voices, same rate parameter, so the speech is the same. One per process:
+    espeak is initialised once, and speech workers are fresh processes (edge 7)."""
+
+    def __init__(self) -> None:
+        from pyttsx3.drivers import _espeak
+        self._espeak = _espeak
+        rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 500)
+        if rate != SAMPLE_RATE:
+            raise SynthesisError(f"espeak-ng started at {rate} Hz, expected {SAMPLE_RATE}")
+        self._chunks: list[bytes] = []
+        self._voice: str | None = None
+        self._rate: int | None = None
+
+        def on_samples(wav, count, events):   # called by espeak during Synth
+            if count > 0 and wav:
+                self._chunks.append(ctypes.string_at(wav, count * SAMPLE_WIDTH))
+            return 0
+
+        _espeak.SetSynthCallback(on_samples)
+
+    def pcm(self, text: str, voice: str, rate: int) -> bytes:
+        if not text.strip():
+            return b""
+        if voice != self._voice:
+            if self._espeak.SetVoiceByName(voice.encode("utf-8")) != self._espeak.EE_OK:
+                raise SynthesisError(f"espeak-ng has no voice '{voice}'. English voices here: "
+                                     f"{', '.join(english_voice_ids())}")
+            self._voice, self._rate = voice, None
+        if rate != self._rate:
+            self._espeak.SetParameter(self._espeak.RATE, rate, 0)
+            self._rate = rate
+        self._chunks = []
+        status = self._espeak.Synth(text, flags=self._espeak.CHARS_UTF8 | self._espeak.ENDPAUSE)
+        if status != self._espeak.EE_OK:
+            raise SynthesisError(f"espeak-ng could not speak {text[:60]!r} (status {status})")
+        return b"".join(self._chunks)
