@@ -34,6 +34,8 @@ def source_files(doc: Document, source: Path) -> dict[str, str]:
     folder = source.parent
     files: dict[str, str] = {}
     paths = [figure.src for figure in figures(doc)]
+    # A large-print version of an image ({large=...}) is read by the large-print stage.
+    paths += [figure.large_src for figure in figures(doc) if figure.large_src is not None]
     sidecar = source.with_suffix(".yaml")
     if sidecar.is_file():
         paths.append(sidecar)
