@@ -65,7 +65,7 @@ def test_outputs_named_and_typed(built):
                             "audio/02-introduction.mp3", "audio/03-money.mp3",
                             f"audio/{SLUG}.m3u8", f"{SLUG}.narration.json"])
     stage = get("audio")
-    assert stage.version == "2"
+    assert stage.version == "3"
     assert {p.suffix for p in paths} <= set(stage.media_types)
     assert stage.media_types[".mp3"] == "audio/mpeg"
 

@@ -152,7 +152,7 @@ def test_audio_was_added_and_files_are_in_place(book):
     assert len(smils) == len(mp3s) == 3          # the opening and the two level-1 sections
     assert [Path(n).stem for n in smils] == [Path(n).stem for n in mp3s]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["stages"]["daisy"]["narration"]   # its key depends on the narration
+    assert manifest["stages"]["daisy"]["artefacts"]["narration"]   # its key depends on it
 
 
 def test_ncc_metadata(book):

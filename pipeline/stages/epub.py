@@ -24,9 +24,10 @@ from lxml import etree
 
 from ..document import Document, Figure, Footnotes, Heading, figures, inline_text
 from ..errors import StageFailed
-from ..sections import (CONTENTS_HEADING, NOTES_HEADING, STATEMENT_HEADING,
-                         accessibility_statement, unique_id)
-from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, human_date, image_media_type,
+from ..i18n import words_for
+from ..sections import (accessibility_statement, contents_heading, notes_heading,
+                        statement_heading, title_lines, unique_id)
+from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, image_media_type,
                      nest_toc, page_id, toc_list)
 from ..stage_api import BuildContext, CheckResult, PageMap, Stage
 
@@ -135,18 +136,17 @@ def title_page(renderer: Renderer, doc: Document) -> bytes:
     def fill(body: etree._Element) -> None:
         section = renderer.el(body, "section", epub_type="titlepage", class_="titlepage",
                               aria_labelledby=TITLE_HEADING_ID)
+        lines = title_lines(doc)      # the same words, in the report's language, as every format
         renderer.el(section, "h1", meta.title, id=TITLE_HEADING_ID)
-        if meta.subtitle:
-            renderer.el(section, "p", meta.subtitle, class_="subtitle")
-        if meta.authors:
-            renderer.el(section, "p", "By " + ", ".join(meta.authors))
-        if meta.publisher:
-            renderer.el(section, "p", f"Published by {meta.publisher}")
-        if meta.date:
-            renderer.el(renderer.el(section, "p"), "time", human_date(meta.date),
-                        datetime=meta.date)
-        if meta.version:
-            renderer.el(section, "p", f"Version {meta.version}")
+        if lines.subtitle:
+            renderer.el(section, "p", lines.subtitle, class_="subtitle")
+        for line in (lines.byline, lines.publisher):
+            if line:
+                renderer.el(section, "p", line)
+        if lines.date:
+            renderer.el(renderer.el(section, "p"), "time", lines.date, datetime=meta.date)
+        if lines.version:
+            renderer.el(section, "p", lines.version)
     return xhtml_document(renderer, meta.title, meta.language, fill)
 
 
@@ -170,6 +170,8 @@ def notes_heading_id(doc: Document, part: Part) -> str:
     return unique_id(doc, f"notes-{Path(part.file_name).stem}")
 
 
+# The e-book's facts for its statement: English message ids, translated by the sections module.
+PAGE_NUMBERS_FEATURE = "Page numbers of the printed PDF, so you can go to a page someone names."
 STATEMENT_FEATURES = [
     "A contents list of every heading, and headings in the order of the report.",
     "Text that follows your reading app's font, size, spacing and colour settings.",
@@ -181,15 +183,14 @@ STATEMENT_FEATURES = [
 def statement_page(renderer: Renderer, doc: Document, with_pages: bool) -> bytes:
     features = list(STATEMENT_FEATURES)
     if with_pages:
-        features.append("Page numbers of the printed PDF, so you can go to a page someone "
-                        "names.")
+        features.append(PAGE_NUMBERS_FEATURE)
 
     def fill(body: etree._Element) -> None:
         section = renderer.el(body, "section", aria_labelledby=STATEMENT_HEADING_ID)
-        renderer.el(section, "h1", STATEMENT_HEADING, id=STATEMENT_HEADING_ID)
+        renderer.el(section, "h1", statement_heading(doc), id=STATEMENT_HEADING_ID)
         renderer.blocks(section, accessibility_statement(doc, "e-book", features))
     renderer.current_file = STATEMENT_FILE
-    return xhtml_document(renderer, STATEMENT_HEADING, doc.meta.language, fill)
+    return xhtml_document(renderer, statement_heading(doc), doc.meta.language, fill)
 
 
 # ---------------------------------------------------------------- navigation
@@ -206,37 +207,39 @@ def toc_entries(doc: Document, parts: list[Part], notes_parts: set[str]) -> tupl
                 flat.append((inline_text(block.inlines).strip(), block.level,
                              f"{part.file_name}#{block.id}"))
         if part.file_name in notes_parts:
-            flat.append((NOTES_HEADING, min(top + 1, 6),
+            flat.append((notes_heading(doc), min(top + 1, 6),
                          f"{part.file_name}#{notes_heading_id(doc, part)}"))
-    flat.append((STATEMENT_HEADING, top, f"{STATEMENT_FILE}#{STATEMENT_HEADING_ID}"))
+    flat.append((statement_heading(doc), top, f"{STATEMENT_FILE}#{STATEMENT_HEADING_ID}"))
     return nest_toc(flat)
 
 
 def nav_document(renderer: Renderer, doc: Document, toc: tuple[TocEntry, ...],
                  first_part: str, pages: list[tuple[int, str]]) -> bytes:
+    _ = words_for(doc.meta.language)
+
     def fill(body: etree._Element) -> None:
         nav = renderer.el(body, "nav", epub_type="toc", role="doc-toc", id="toc",
                           aria_labelledby="toc-title")
-        renderer.el(nav, "h1", CONTENTS_HEADING, id="toc-title")
+        renderer.el(nav, "h1", contents_heading(doc), id="toc-title")
         toc_list(renderer, nav, toc)
         landmarks = renderer.el(body, "nav", epub_type="landmarks", hidden="hidden",
                                 aria_labelledby="landmarks-title")
-        renderer.el(landmarks, "h2", "Landmarks", id="landmarks-title")
+        renderer.el(landmarks, "h2", _("Landmarks"), id="landmarks-title")
         ol = renderer.el(landmarks, "ol")
-        for kind, href, label in (("titlepage", TITLE_FILE, "Title page"),
-                                  ("toc", f"{NAV_FILE}#toc", "Contents"),
-                                  ("bodymatter", first_part, "Start of the report"),
-                                  ("backmatter", STATEMENT_FILE, "Accessibility statement")):
+        for kind, href, label in (("titlepage", TITLE_FILE, _("Title page")),
+                                  ("toc", f"{NAV_FILE}#toc", contents_heading(doc)),
+                                  ("bodymatter", first_part, _("Start of the report")),
+                                  ("backmatter", STATEMENT_FILE, _("Accessibility statement"))):
             renderer.el(renderer.el(ol, "li"), "a", label, epub_type=kind, href=href)
         if pages:
             page_list = renderer.el(body, "nav", epub_type="page-list", role="doc-pagelist",
                                     hidden="hidden", aria_labelledby="pages-title")
-            renderer.el(page_list, "h2", "Pages", id="pages-title")
+            renderer.el(page_list, "h2", _("Pages"), id="pages-title")
             ol = renderer.el(page_list, "ol")
             for page, file_name in pages:
                 renderer.el(renderer.el(ol, "li"), "a", str(page),
                             href=f"{file_name}#{page_id(page)}")
-    return xhtml_document(renderer, CONTENTS_HEADING, doc.meta.language, fill, main=False)
+    return xhtml_document(renderer, contents_heading(doc), doc.meta.language, fill, main=False)
 
 
 def ncx_toc(entries: tuple[TocEntry, ...], counter: Iterator[int] | None = None) -> list:
@@ -283,16 +286,18 @@ def a11y_claims(doc: Document, options: EpubOptions, page_map: PageMap | None) -
     if page_map is not None:
         features += ["pageBreakMarkers", "pageNavigation"]
     modes = ("textual", "visual") if meaningful else ("textual",)
-    summary = ("This e-book has a contents list of every heading, headings in reading order, "
-               "tables with headers and footnotes linked both ways. Its text can be resized "
-               "and recoloured by the reading app. ")
+    # The summary a reading system shows the reader: in the report's language.
+    _ = words_for(doc.meta.language)
+    summary = _("This e-book has a contents list of every heading, headings in reading order, "
+                "tables with headers and footnotes linked both ways. Its text can be resized "
+                "and recoloured by the reading app.") + " "
     if meaningful:
-        summary += ("Every image that carries meaning has a text description; decorative images "
-                    "are hidden from screen readers. " if all_described else
-                    "Some images have no text description. ")
+        summary += (_("Every image that carries meaning has a text description; decorative "
+                      "images are hidden from screen readers.") if all_described else
+                    _("Some images have no text description.")) + " "
     if page_map is not None:
-        summary += f"Page numbers match the printed PDF ({page_map.pdf_name}). "
-    summary += "It has no flashing, motion or sound hazards."
+        summary += _("Page numbers match the printed PDF ({pdf}).", pdf=page_map.pdf_name) + " "
+    summary += _("It has no flashing, motion or sound hazards.")
     return A11yClaims(modes, tuple(features), summary.strip(),
                       page_source=page_map.pdf_name if page_map else "",
                       conformance=options.claim_conformance and all_described)
@@ -471,6 +476,6 @@ def _tool_versions() -> dict[str, str]:
     return {"ebooklib": metadata.version("EbookLib"), "epubcheck": epubcheck_version()}
 
 
-STAGES = [Stage(name="epub", version="1", options=EpubOptions, build=build, check=check,
+STAGES = [Stage(name="epub", version="2", options=EpubOptions, build=build, check=check,
                 media_types={".epub": "application/epub+zip"}, uses_page_map=True,
                 narration="uses", tool_versions=_tool_versions)]
