@@ -86,13 +86,11 @@ def _manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
 
-def _xml_text(data: bytes) -> str:
-    root = etree.fromstring(data)
-    return " ".join(t.strip() for t in root.itertext() if t.strip())
-
-
 def _html_text(path: Path) -> str:
-    return lxml_html.parse(str(path)).getroot().text_content()
+    root = lxml_html.parse(str(path)).getroot()
+    for element in root.xpath("//style | //script"):     # CSS is not read by anyone
+        element.drop_tree()
+    return root.text_content()
 
 
 def _pdf_text(path: Path) -> str:
@@ -113,9 +111,17 @@ def _docx_text(path: Path) -> str:
 
 
 def _epub_text(path: Path) -> str:
+    """Every word a reading system can show: content, navigation and the package's metadata
+    (less dcterms:conformsTo, a standard's identifier that must stay as the standard spells it)."""
     with zipfile.ZipFile(path) as package:
-        return "\n".join(_xml_text(package.read(n)) for n in package.namelist()
-                         if n.endswith((".xhtml", ".opf", ".ncx")))
+        texts = []
+        for name in package.namelist():
+            if name.endswith((".xhtml", ".opf", ".ncx")):
+                root = etree.fromstring(package.read(name))
+                for meta in root.xpath("//*[@property='dcterms:conformsTo']"):
+                    meta.getparent().remove(meta)
+                texts.append(" ".join(t.strip() for t in root.itertext() if t.strip()))
+        return "\n".join(texts)
 
 
 def _braille_text(folder: Path) -> str:
@@ -205,6 +211,13 @@ def test_every_format_says_it_is_welsh(welsh_build):
     # MP3: ID3 TLAN (ISO 639-2: Welsh is "wel", or "cym")
     from mutagen.id3 import ID3
     assert str(ID3(folder / f"{SLUG}.mp3").get("TLAN")) in ("wel", "cym")
+    # DAISY 2.02: the NCC's dc:language, the content document's lang, the English sentence's
+    ncc = lxml_html.parse(str(folder / "daisy" / "ncc.html")).getroot()
+    assert ncc.xpath("//meta[@name='dc:language']/@content") == ["cy"]
+    content = etree.parse(str(folder / "daisy" / "content.html")).getroot()
+    assert content.get("lang") == "cy"
+    english = [e for e in content.iter() if e.get("lang") == "en-GB"]
+    assert english and "Thank you" in "".join(english[0].itertext())
     # braille: the PEF's metadata
     pef = etree.parse(str(folder / f"{SLUG}.pef"))
     assert pef.findtext(".//{http://purl.org/dc/elements/1.1/}language") in ("cy", "cy-GB")
@@ -234,17 +247,18 @@ def test_welsh_braille_uses_welsh_tables_and_reads_back(welsh_build):
 def test_welsh_audio_is_spoken_by_the_welsh_voice(welsh_build):
     """No speech recogniser reads Welsh here: the voice is confirmed by what the manifest records
     for it, and each chapter's length must fit its words at a speaking rate."""
-    manifest = _manifest(welsh_build)
-    entry = json.dumps(manifest["stages"]["audio"]).lower()
-    assert "cel/cy" in entry or '"cy"' in entry
-    from mutagen.id3 import ID3
+    entry = _manifest(welsh_build)["stages"]["audio"]
+    metrics = entry["checks"]["metrics"]
+    assert metrics["voice"] == "cel/cy"
+    assert 60 <= metrics["pace_wpm_min"] <= metrics["pace_wpm_max"] <= 320
     from mutagen.mp3 import MP3
     path = welsh_build / f"{SLUG}.mp3"
     seconds = MP3(path).info.length
     words = len((welsh_build / f"{SLUG}-script.txt").read_text(encoding="utf-8").split())
     assert 60 <= words / (seconds / 60) <= 260, (words, seconds)
-    chapters = [f for k, f in ID3(path).items() if k.startswith("CHAP")]
-    assert chapters, "no chapters"
+    narration = json.loads((welsh_build / f"{SLUG}.narration.json").read_text(encoding="utf-8"))
+    langs = {item["lang"] for section in narration["sections"] for item in section["items"]}
+    assert {"cy", "en-GB"} <= langs      # the English passage keeps its language
 
 
 def test_a_language_without_a_catalogue_falls_back_to_english_with_a_warning(tmp_path):

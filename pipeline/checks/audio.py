@@ -496,6 +496,44 @@ def check_recognition(doc: Document, sections: list[Path], script: Path | None
                       "asr_precision_mean": round(sum(scores) / len(scores), 3)}
 
 
+# Speaking rates a listener can follow, in words a minute: espeak's range at the rates the stage
+# allows (80-400) is wider, so a section outside this is text that was not spoken, or silence.
+PLAUSIBLE_PACE = (60, 320)
+MIN_WORDS_FOR_PACE = 25          # a short section's pace is mostly its pauses
+
+
+def check_pace(narration: Path | None, sections: list[Path]) -> tuple[list[Finding], dict]:
+    """Each section's length against its words (from the narration the stage wrote, read as
+    JSON), and the voice that read the report: what stands in for speech recognition where
+    PocketSphinx has no model for the language (Welsh)."""
+    if narration is None:
+        return [], {}
+    import json
+    try:
+        data = json.loads(narration.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return [Finding("error", f"the narration cannot be read: {error}", narration.name)], {}
+    by_name = {path.name: path for path in sections}
+    findings: list[Finding] = []
+    paces: list[float] = []
+    for section in data.get("sections", []):
+        audio = by_name.get(Path(section.get("audio", "")).name)
+        count = sum(len(words(item.get("display", ""))) for item in section.get("items", []))
+        if audio is None or count < MIN_WORDS_FOR_PACE:
+            continue
+        seconds = miniaudio.mp3_get_file_info(str(audio)).duration
+        pace = count / (seconds / 60) if seconds else 0.0
+        paces.append(pace)
+        if not PLAUSIBLE_PACE[0] <= pace <= PLAUSIBLE_PACE[1]:
+            findings.append(Finding("error", f"{count} words in {seconds:.1f} s is {pace:.0f} "
+                                    f"words a minute: the speech does not fit the text",
+                                    audio.name))
+    metrics = {"voice": data.get("voice", ""),
+               "pace_wpm_min": round(min(paces), 1) if paces else None,
+               "pace_wpm_max": round(max(paces), 1) if paces else None}
+    return findings, metrics
+
+
 def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContext
                 ) -> CheckResult:
     by_name = {path.name: path for path in paths}
@@ -514,6 +552,10 @@ def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContex
             metrics.get("duration_seconds", 0.0), sections, playlist)
         findings += section_findings
         metrics.update(section_metrics)
+    pace_findings, pace_metrics = check_pace(by_name.get(f"{ctx.slug}.narration.json"),
+                                             sections)
+    findings += pace_findings
+    metrics.update(pace_metrics)
     asr_findings, asr_metrics = check_recognition(doc, sections or [book], script)
     findings += asr_findings
     metrics.update(asr_metrics)

@@ -231,8 +231,11 @@ def _write_narration(doc: Document, options: AudioOptions, ctx: BuildContext,
                                                   items))
         start += rendered.seconds
     path = out_dir / f"{ctx.slug}{narration.NARRATION_SUFFIX}"
+    # The voice that reads the report's own language (a Welsh report: cel/cy), as DAISY's
+    # narrator and the audio check record it; passages in other languages keep their own.
+    voice = voice_chooser(doc, options)(None)
     narration.Narration(doc.meta.title, doc.meta.language,
-                        narration.narrator_name(options.voice, options.rate), options.voice,
+                        narration.narrator_name(voice, options.rate), voice,
                         options.rate, tuple(sections)).write(path)
     return path
 

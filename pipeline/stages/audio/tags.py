@@ -21,6 +21,7 @@ from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLE
 from mutagen.id3._tags import save_frame  # mutagen's own frame serialiser (private, stable)
 
 from ...document import Metadata
+from ...i18n import words_for
 
 # mutagen's "importance" order for the frames it puts first.
 _FIRST_FRAMES = ["TIT2", "TPE1", "TRCK", "TALB", "TPOS", "TDRC", "TCON"]
@@ -97,9 +98,11 @@ def common_frames(meta: Metadata, duration_ms: int) -> list:
         frames.append(TPE1(encoding=1, text=[artist]))
     if meta.date[:4].isdigit():
         frames.append(TDRC(encoding=1, text=[meta.date[:4]]))
-    comment = f"Audio version of {meta.title}, spoken by a synthetic voice."
+    _ = words_for(meta.language)      # a player shows the comment: in the report's language
+    comment = _("Audio version of {title}, spoken by a synthetic voice.", title=meta.title)
     if meta.contact:
-        comment += f" For this report in another format, contact {meta.contact}."
+        comment += " " + _("For this report in another format, contact {contact}.",
+                           contact=meta.contact)
     frames.append(COMM(encoding=1, lang=language, desc="", text=[comment]))
     return frames
 

@@ -15,6 +15,7 @@ import lxml
 from ...checks import word as word_check
 from ...document import Document
 from ...errors import StageFailed
+from ...sections import words as report_words
 from ...stage_api import BuildContext, CheckResult, Stage
 from . import front, pages, styles
 from .layout import Layout, layout_for
@@ -22,7 +23,8 @@ from .ooxml import word_language
 from .options import LargePrintOptions, WordOptions
 from .writer import Writer
 
-VERSION = "3"   # 3: a TOC field with page numbers; 2: solid bullets at every list level
+VERSION = "4"   # 4: the footer in the report's language; 3: a TOC field with page numbers;
+                # 2: solid bullets at every list level
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -38,7 +40,7 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
     for paragraph in body.findall(f"{{{body.nsmap['w']}}}p"):   # the template's empty paragraph
         body.remove(paragraph)
     styles.configure(document, layout, language)
-    styles.configure_page(document, layout)
+    styles.configure_page(document, layout, report_words(doc)("Page {page} of {pages}"))
     styles.configure_background(document, layout)
     statement_id = front.statement_id(doc)
     writer = Writer(document, doc, layout, language, extra_heading_ids=[statement_id],

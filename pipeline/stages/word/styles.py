@@ -6,6 +6,8 @@ except the style's identity, which is what Word's navigation pane and screen rea
 """
 from __future__ import annotations
 
+import re
+
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
@@ -138,8 +140,10 @@ def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: st
     style.quick_style = True
 
 
-def configure_page(document: DocxDocument, layout: Layout) -> None:
-    """A4 portrait, margins from the layout, page numbers in the footer."""
+def configure_page(document: DocxDocument, layout: Layout, page_label: str) -> None:
+    """A4 pages and the footer: `page_label` is the report's "Page {page} of {pages}" (its
+    language's words), whose placeholders become PAGE and NUMPAGES fields. A4 portrait,
+    margins from the layout."""
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Pt(595.3), Pt(841.9)
@@ -159,8 +163,11 @@ def configure_page(document: DocxDocument, layout: Layout) -> None:
     ppr = w("pPr")
     put(ppr, w("pStyle", val=document.styles[FOOTER].style_id), PPR_ORDER)
     paragraph.append(ppr)
-    for part in (text_run("Page "), *_field("PAGE", "1"), text_run(" of "), *_field("NUMPAGES", "1")):
-        paragraph.append(part)
+    fields = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
+    for piece in re.split(r"(\{page\}|\{pages\})", page_label):
+        parts = _field(fields[piece], "1") if piece in fields else ([text_run(piece)] if piece else [])
+        for part in parts:
+            paragraph.append(part)
 
 
 def _field(instruction: str, placeholder: str) -> list[etree._Element]:
