@@ -2,7 +2,6 @@
 and a failed synthesis that names the sentence's place."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
