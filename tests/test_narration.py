@@ -2,7 +2,6 @@
 and a failed synthesis that names the sentence's place."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ from pipeline.document import Document, Heading, Metadata, Paragraph, Span, Text
 from pipeline.narration import (NarratedSection, Narration, TimedItem, plan_sections,
                                 section_clips, split_long, split_sentences)
 from pipeline.stages.audio import AudioOptions, _tracks, voice_chooser
-from pipeline.stages.audio.assemble import TrackJob, render_track
+from pipeline.stages.audio.assemble import TrackJob, render_tracks
 from pipeline.stages.audio.synth import SynthesisError
 
 
@@ -112,6 +111,6 @@ def test_failed_synthesis_names_the_sentence_and_its_place(tmp_path):
     job = TrackJob(tracks[1], options.rate, options.bitrate, str(tmp_path / "t.mp3"), broken,
                    "report.md")
     with pytest.raises(SynthesisError) as caught:
-        render_track(job)
+        render_tracks([job], workers=1)       # in a speech worker process, as in a build
     message = str(caught.value)
     assert "report.md line 9" in message and "s1-1" in message and "zz/no-such-voice" in message

@@ -200,8 +200,9 @@ class DirectSpeaker:
     call per sentence (a 10,000-word report is about 700 sentences). In AUDIO_OUTPUT_SYNCHRONOUS
     mode `espeak_Synth` returns only when every sample has been handed to our callback: no
     thread, no file, no race with the end-of-message event (pyttsx3 edges 1-3 and 5 do not arise).
-    Same library, same voices, same rate parameter, so the speech is the same. One per process:
-    espeak is initialised once, and speech workers are fresh processes (edge 7)."""
+    Same library, same voices, same rate parameter, so the speech is the same. Only in a speech
+    worker process (assemble.render_tracks): espeak has one synthesis callback per process, and
+    this takes it from any pyttsx3 engine there, whose runAndWait would then wait forever."""
 
     def __init__(self) -> None:
         from pyttsx3.drivers import _espeak
