@@ -66,6 +66,7 @@ class Spoken:
     """One synthesis call: a sentence (or a clause of a long one) in one voice."""
     text: str
     voice: str
+    lang: str = ""                # the passage's language when it is not the report's
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ class Planner:
         spoken: list[Spoken] = []
         for utterance in segment.utterances:
             for sentence in split_sentences(utterance.text):
-                spoken.extend(Spoken(piece, utterance.voice)
+                spoken.extend(Spoken(piece, utterance.voice, getattr(utterance, "lang", None) or "")
                               for piece in split_long(sentence, self.rate))
         if not spoken:
             return ()
@@ -339,8 +340,10 @@ class Planner:
         # Shown sentences that were split for length are split alike, so the two line up.
         shown = self._match_long(shown, spoken, segment)
         if len(shown) == len(spoken) and kind not in ("heading", "title"):
-            return tuple(Item(self.next_id(stem), block, kind, level, text, lang, (piece,),
-                              line, anchor, unit_start=index == 0)
+            # One sentence an item: each carries its own language (an English sentence in a
+            # Welsh paragraph is marked en-GB), else the unit's.
+            return tuple(Item(self.next_id(stem), block, kind, level, text, piece.lang or lang,
+                              (piece,), line, anchor, unit_start=index == 0)
                          for index, (text, piece) in enumerate(zip(shown, spoken)))
         return (Item(self.next_id(stem), block, kind, level, display, lang, tuple(spoken),
                      line, anchor),)
