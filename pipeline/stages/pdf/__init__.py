@@ -15,17 +15,15 @@ from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import cm
-from reportlab.platypus import SimpleDocTemplate
 
-from ...checks.pdf import check_pdf
 from ...document import Document, Heading
 from ...stage_api import PAGE_MAP, BuildContext, PageMap, PageStart, Stage
-from .flowables import install_callbacks
-from .fonts import SUPPORTED_FAMILIES, FontFamily, register_fonts
-from .finish import write_structure
-from .layout import Frame, StoryWriter
-from .styles import Styles
+from .fonts import SUPPORTED_FAMILIES
 from .tagging import StructElem, Tagger
+
+# ReportLab's platypus, pikepdf and pdfminer are imported inside lay_out, build and check, not
+# here: the build imports every stage to compute its key, and a no-op build should not pay for
+# them (TaggedDocTemplate lives in template.py for the same reason).
 
 PAPER_SIZES = {"A4": A4, "Letter": LETTER}
 MARGIN = 2 * cm
@@ -51,34 +49,6 @@ class PdfOptions:
             raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not '{self.paper}'")
 
 
-class TaggedDocTemplate(SimpleDocTemplate):
-    """Records which top-level block each page starts with and numbers pages as artifacts."""
-
-    def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int, **kwargs):
-        super().__init__(str(path), **kwargs)
-        self.tagger = tagger
-        self.fonts = fonts
-        self.number_size = font_size
-
-    def beforeDocument(self):
-        install_callbacks(self.canv, self.tagger)
-
-    def afterFlowable(self, flowable):
-        index = getattr(flowable, "block_index", None)
-        if index is not None:
-            self.tagger.block_drawn(index, self.canv.getPageNumber())
-
-    def page_number(self, canvas, doc):
-        """Page numbers: same place (bottom centre) on every page; pagination artifacts."""
-        canvas.saveState()
-        canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
-        canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(self.pagesize[0] / 2, MARGIN / 2,
-                                 f"Page {canvas.getPageNumber()}")
-        canvas.addLiteral("EMC")
-        canvas.restoreState()
-
-
 @dataclass(frozen=True)
 class LaidOut:
     root: StructElem
@@ -88,6 +58,10 @@ class LaidOut:
 
 def lay_out(doc: Document, options: PdfOptions, path: Path,
             heading_pages: dict[str, int] | None) -> LaidOut:
+    from .fonts import register_fonts
+    from .layout import Frame, StoryWriter
+    from .styles import Styles
+    from .template import TaggedDocTemplate
     text_fonts, mono_fonts = register_fonts(options.font_family)
     root = StructElem("Document", lang=doc.meta.language)
     tagger = Tagger(root)
@@ -106,6 +80,7 @@ def lay_out(doc: Document, options: PdfOptions, path: Path,
 
 
 def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
+    from .finish import write_structure
     pdf_path = out_dir / f"{ctx.slug}.pdf"
     map_path = out_dir / f"{ctx.slug}.pagemap.json"
     with tempfile.TemporaryDirectory(prefix="pdf-stage-") as scratch:
@@ -137,6 +112,7 @@ def _page_starts(block_pages: dict[int, int]) -> tuple[PageStart, ...]:
 
 
 def check(doc: Document, options: PdfOptions, paths: list[Path], ctx: BuildContext):
+    from ...checks.pdf import check_pdf
     pdf = next(path for path in paths if path.suffix == ".pdf")
     return check_pdf(doc, pdf)
 
