@@ -7,20 +7,21 @@ properties). The read-back check is pipeline/checks/word.py.
 """
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import docx
-import lxml
-
-from ...checks import word as word_check
 from ...document import Document
 from ...errors import StageFailed
 from ...stage_api import BuildContext, CheckResult, Stage
-from . import front, styles
 from .layout import Layout, layout_for
-from .ooxml import word_language
 from .options import LargePrintOptions, WordOptions
-from .writer import Writer
+
+# python-docx (and the modules built on it) is imported inside the functions that write and
+# check, not here: the build imports every stage to compute its key, and a no-op build should
+# not pay for it.
+if TYPE_CHECKING:
+    from ...checks import word as word_check
 
 VERSION = "2"   # 2: solid bullets at every list level
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -31,6 +32,12 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
     """Write the Word document. author_copy leaves out what the pipeline adds for readers (the
     contents list and the accessibility statement), giving the file an author would have
     written: scripts/make_sample_docx.py uses it to make the sample Word source."""
+    import docx
+
+    from . import front, styles
+    from .ooxml import word_language
+    from .writer import Writer
+
     layout = layout_for(options)
     language = word_language(doc.meta.language)
     document = docx.Document()
@@ -55,6 +62,8 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
 
 
 def rules_for(doc: Document, options: WordOptions | LargePrintOptions) -> word_check.WordRules:
+    from ...checks import word as word_check
+    from .ooxml import word_language
     layout: Layout = layout_for(options)
     large = isinstance(options, LargePrintOptions)
     return word_check.WordRules(
@@ -81,11 +90,12 @@ def _build(name: str, suffix: str):
 
 
 def _check(doc: Document, options, paths: list[Path], ctx: BuildContext) -> CheckResult:
+    from ...checks import word as word_check
     return word_check.check(doc, rules_for(doc, options), paths)
 
 
 def tool_versions() -> dict[str, str]:
-    return {"python-docx": docx.__version__, "lxml": lxml.__version__}
+    return {"python-docx": version("python-docx"), "lxml": version("lxml")}
 
 
 STAGES = [
