@@ -19,7 +19,7 @@ SAMPLE = ROOT / "sources" / "impact-report-2023" / "impact-report-2023.md"
 SPEAKING = {"audio", "daisy", "read-along"}
 # What a no-op build must not load: each costs tens of milliseconds at every `make` target.
 HEAVY = ("reportlab.platypus", "reportlab.pdfbase.pdfmetrics", "docx", "pikepdf", "pdfminer",
-         "sqlite3", "smtplib", "imaplib", "http.client",
+         "num2words", "mutagen", "lameenc", "sqlite3", "smtplib", "imaplib", "http.client",
          "pipeline.requests.commands", "pipeline.checks.pdf", "pipeline.checks.word",
          "pipeline.checks.epub", "pipeline.checks.braille")
 PROBE = """
