@@ -16,9 +16,14 @@ from .build import build_report, check_outputs
 from .errors import OptionsError, PipelineError, SourceError
 from .sources import find_reports, read_source, report_slug
 
+# The commands this module defines; any other command (request, serve, requests) or none at all
+# (--help) loads the request machinery (email, IMAP, SMTP, the ledger's SQLite), which a build,
+# a check, a listing or the site never needs: a no-op `make all` should not pay for it.
+CORE_COMMANDS = {"build", "check", "list", "site"}
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
+    parser = make_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
@@ -33,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; given argv, only the parsers that command needs are loaded."""
     parser = argparse.ArgumentParser(prog="accessible-formats", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(metavar="COMMAND")
@@ -61,6 +67,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     _register_site(sub)
 
+    if _command_of(argv) in CORE_COMMANDS:
+        return parser
     try:
         from .requests import commands as request_commands
     except ImportError as error:                       # the request module is optional
@@ -68,6 +76,13 @@ def make_parser() -> argparse.ArgumentParser:
     else:
         request_commands.register(sub)
     return parser
+
+
+def _command_of(argv: list[str] | None) -> str | None:
+    """The command word of argv (the top level has only flags without values before it)."""
+    if argv is None:
+        return None
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _common(command: argparse.ArgumentParser) -> None:

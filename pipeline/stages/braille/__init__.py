@@ -16,17 +16,32 @@ from pathlib import Path
 
 import louis
 
-from ...checks.braille import BrailleExpectations, check_braille
 from ...document import Document
 from ...errors import StageFailed
 from ...reading import reading_order, runs_language, runs_of
 from ...stage_api import BuildContext, CheckResult, PageMap, Stage
 from .brf import write_brf
-from .layout import (PRESETS, BodyBuilder, Geometry, LayoutBlock, Paginator, Preset,
-                     contents_blocks, frame, title_blocks)
+from .layout import (
+    PRESETS,
+    BodyBuilder,
+    Geometry,
+    LayoutBlock,
+    Paginator,
+    Preset,
+    contents_blocks,
+    frame,
+    title_blocks,
+)
 from .pef import PefMeta, write_pef
-from .translate import (TableError, Translator, is_eight_dot, is_ueb, number_cells,
-                        resolve_table, address_table)
+from .translate import (
+    TableError,
+    Translator,
+    address_table,
+    is_eight_dot,
+    is_ueb,
+    number_cells,
+    resolve_table,
+)
 
 CELLS_RANGE = (20, 80)            # narrow displays to wide embosser paper
 LINES_RANGE = (10, 50)            # room for page information lines and a title page
@@ -282,6 +297,8 @@ def build(doc: Document, options: BrailleOptions, out_dir: Path, ctx: BuildConte
 
 def check(doc: Document, options: BrailleOptions, paths: list[Path], ctx: BuildContext
           ) -> CheckResult:
+    from ...checks.braille import BrailleExpectations, check_braille  # only when checking
+
     whole = [p for p in paths if p.suffix == ".brf" and "-volume-" not in p.name]
     volume_brfs = sorted((p for p in paths if p.suffix == ".brf" and "-volume-" in p.name),
                          key=lambda p: int(p.stem.rsplit("-", 1)[1]))

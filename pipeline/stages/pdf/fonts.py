@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-
 from ...errors import StageFailed
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"),
@@ -54,6 +51,9 @@ def _find(file_name: str, family: str) -> Path:
 
 def register_family(family: str, files: tuple[str, str, str, str]) -> FontFamily:
     """Register the four faces with ReportLab (once per process) and map them as one family."""
+    # Imported here, not at the top: a no-op build imports this module but never ReportLab.
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
     base = family.replace(" ", "")
     names = FontFamily(base, f"{base}-Bold", f"{base}-Italic", f"{base}-BoldItalic")
     if base not in pdfmetrics.getRegisteredFontNames():

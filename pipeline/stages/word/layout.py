@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
-
 from .options import LargePrintOptions, WordOptions, paper_hex
 
 A4_WIDTH_PT = 595.3               # 210 mm
@@ -29,10 +27,12 @@ _SAMPLE = ("The quick brown fox jumps over the lazy dog. We ran 21 sessions for 
 
 def average_character_width(size: float) -> float:
     """Average width of a character of running English text at `size` points (Arial metrics)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth  # on use: a no-op build skips it
     return stringWidth(_SAMPLE, _MEASURE_FONT, size) / len(_SAMPLE)
 
 
 def word_width(word: str, size: float, bold: bool = False) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     return stringWidth(word, _MEASURE_FONT + ("-Bold" if bold else ""), size)
 
 
