@@ -67,7 +67,7 @@ def lay_out(doc: Document, options: PdfOptions, path: Path,
     root = StructElem("Document", lang=doc.meta.language)
     tagger = Tagger(root)
     template = TaggedDocTemplate(
-        path, tagger, text_fonts, options.font_size, doc, total_pages,
+        path, tagger, text_fonts, options.font_size, doc, total_pages, MARGIN / 2,
         pagesize=PAPER_SIZES[options.paper],
         leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.25,
         title=doc.meta.title, author=", ".join(doc.meta.authors), subject=doc.meta.description,

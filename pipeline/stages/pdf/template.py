@@ -1,5 +1,6 @@
-"""The page template of the pdf stage: moved out of __init__.py unchanged, so that importing the
-stage (to compute its key) does not import ReportLab's platypus."""
+"""The page template of the pdf stage: moved out of __init__.py, so that importing the stage (to
+compute its key) does not import ReportLab's platypus. The page numbers' baseline is given by
+the stage (it was MARGIN / 2 there), so this module does not import the package back."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,6 @@ from reportlab.platypus.frames import Frame as ReportLabFrame
 
 from ...document import Document
 from ...sections import page_label
-from . import MARGIN
 from .flowables import install_callbacks
 from .fonts import FontFamily
 from .tagging import Tagger
@@ -20,8 +20,9 @@ class TaggedDocTemplate(SimpleDocTemplate):
     """Records which top-level block each page starts with and numbers pages as artifacts."""
 
     def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int,
-                 document: Document, total_pages: int | None, **kwargs):
+                 document: Document, total_pages: int | None, number_baseline: float, **kwargs):
         super().__init__(str(path), **kwargs)
+        self.number_baseline = number_baseline     # height of the page numbers above the edge
         self.document = document
         self.total_pages = total_pages
         self.tagger = tagger
@@ -69,7 +70,7 @@ class TaggedDocTemplate(SimpleDocTemplate):
         canvas.saveState()
         canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
         canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(canvas._pagesize[0] / 2, MARGIN / 2,
+        canvas.drawCentredString(canvas._pagesize[0] / 2, self.number_baseline,
                                  page_label(self.document, number, self.total_pages))
         canvas.addLiteral("EMC")
         canvas.restoreState()
