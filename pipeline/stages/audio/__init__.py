@@ -17,17 +17,22 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ... import narration
 from ...document import Document
 from ...errors import StageFailed
 from ...stage_api import NARRATION, BuildContext, CheckResult, Stage
 from . import synth
-from .assemble import TrackAudio, TrackJob, join_tracks, render_tracks
-from .playlist import Entry, whole_seconds, write_playlist
-from .script import ScriptOptions, Track, build_tracks, running_time_words, script_text
 from .synth import SAMPLE_RATE, SynthesisError
-from .tags import Chapter, write_book_tags, write_track_tags
+
+# The script (num2words), assembly (lameenc), tags (mutagen) and playlist are imported in the
+# functions that use them, not here: the build imports every stage to compute its key, and a
+# no-op build should not pay for them.
+if TYPE_CHECKING:
+    from .assemble import TrackAudio
+    from .script import Track
+    from .tags import Chapter
 
 VERSION = "3"                     # 2: nested chapters, narrator-style script; 3: narration
 ENCODER_DELAY = 576 + 529         # samples LAME puts before the first input sample (measured)
@@ -103,6 +108,7 @@ def voice_chooser(doc: Document, options: AudioOptions):
 
 
 def _tracks(doc: Document, options: AudioOptions, running_time: str) -> tuple[Track, ...]:
+    from .script import ScriptOptions, build_tracks
     script_options = ScriptOptions(options.voice, options.chapter_levels, options.split_level,
                                    doc.meta.pronunciations, notes=options.notes,
                                    short_sums=options.short_sums, rate=options.rate)
@@ -112,6 +118,8 @@ def _tracks(doc: Document, options: AudioOptions, running_time: str) -> tuple[Tr
 def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
             ) -> tuple[tuple[Track, ...], list[TrackAudio]]:
     """Synthesise the sections, then the opening (which states the total running time)."""
+    from .assemble import TrackJob, render_tracks
+    from .script import running_time_words
     language = doc.meta.language
     tracks = _tracks(doc, options, running_time_words(0, language))
     total = len(tracks)
@@ -151,6 +159,7 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
 
 def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[list[Chapter], int]:
     """Chapters with exact times from sample counts; and the total duration in milliseconds."""
+    from .tags import Chapter
     starts: list[tuple[str, int, int]] = []
     track_start = 0
     for track, rendered in zip(tracks, audio):
@@ -172,6 +181,9 @@ def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[lis
 
 
 def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
+    from .assemble import join_tracks
+    from .script import script_text
+    from .tags import write_book_tags
     book = out_dir / f"{ctx.slug}.mp3"
     script_path = out_dir / f"{ctx.slug}-script.txt"
     with tempfile.TemporaryDirectory(prefix="audio-") as work_dir:
@@ -193,6 +205,8 @@ def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext
 
 def _write_sections(doc: Document, ctx: BuildContext, tracks: tuple[Track, ...],
                     audio: list[TrackAudio], folder: Path) -> list[Path]:
+    from .playlist import Entry, whole_seconds, write_playlist
+    from .tags import write_track_tags
     folder.mkdir(parents=True, exist_ok=True)
     written, entries = [], []
     for track, rendered in zip(tracks, audio):

@@ -15,19 +15,15 @@ from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.units import cm
-from reportlab.platypus import BaseDocTemplate, PageTemplate, SimpleDocTemplate
-from reportlab.platypus.frames import Frame as ReportLabFrame
 
-from ...checks.pdf import check_pdf
-from ...document import Document, Heading
-from ...sections import page_label
+from ...document import Document
 from ...stage_api import PAGE_MAP, BuildContext, PageMap, PageStart, Stage
-from .flowables import install_callbacks
-from .fonts import SUPPORTED_FAMILIES, FontFamily, register_fonts
-from .finish import write_structure
-from .layout import Frame, StoryWriter
-from .styles import Styles
+from .fonts import SUPPORTED_FAMILIES
 from .tagging import StructElem, Tagger
+
+# ReportLab's platypus, pikepdf, pdfminer and checks/pdf are imported inside lay_out, build and
+# check, not here: the build imports every stage to compute its key, and a no-op build should
+# not pay for them (TaggedDocTemplate lives in template.py for the same reason).
 
 PAPER_SIZES = {"A4": A4, "Letter": LETTER}
 MARGIN = 2 * cm
@@ -53,65 +49,6 @@ class PdfOptions:
             raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not '{self.paper}'")
 
 
-class TaggedDocTemplate(SimpleDocTemplate):
-    """Records which top-level block each page starts with and numbers pages as artifacts."""
-
-    def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int,
-                 document: Document, total_pages: int | None, **kwargs):
-        super().__init__(str(path), **kwargs)
-        self.document = document
-        self.total_pages = total_pages
-        self.tagger = tagger
-        self.fonts = fonts
-        self.number_size = font_size
-
-    def build(self, flowables):
-        """Portrait pages, and landscape ones for tables too wide for a portrait page (the
-        story switches with NextPageTemplate("Landscape") and back with "Later")."""
-        self._calc()
-        portrait = ReportLabFrame(self.leftMargin, self.bottomMargin, self.width, self.height,
-                                  id="normal")
-        wide, high = landscape(self.pagesize)
-        turned = ReportLabFrame(self.leftMargin, self.bottomMargin,
-                                wide - self.leftMargin - self.rightMargin,
-                                high - self.topMargin - self.bottomMargin, id="landscape")
-        self.addPageTemplates([
-            PageTemplate(id="First", frames=portrait, onPage=self.page_number,
-                         pagesize=self.pagesize, autoNextPageTemplate="Later"),
-            PageTemplate(id="Later", frames=portrait, onPage=self.page_number,
-                         pagesize=self.pagesize),
-            PageTemplate(id="Landscape", frames=turned, onPage=self.page_number,
-                         pagesize=(wide, high))])
-        BaseDocTemplate.build(self, flowables)
-
-    def handle_pageBegin(self):
-        # SimpleDocTemplate would switch to "Later" at every page: a table on landscape pages
-        # must stay landscape until the story switches back.
-        self._handle_pageBegin()
-
-    def beforeDocument(self):
-        install_callbacks(self.canv, self.tagger)
-
-    def afterFlowable(self, flowable):
-        index = getattr(flowable, "block_index", None)
-        if index is not None:
-            self.tagger.block_drawn(index, self.canv.getPageNumber())
-
-    def page_number(self, canvas, doc):
-        """Page numbers: same place (bottom centre) on every page but the cover, which is
-        numbered page 1 without saying so; pagination artifacts."""
-        number = canvas.getPageNumber()
-        if number == 1:
-            return
-        canvas.saveState()
-        canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
-        canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(canvas._pagesize[0] / 2, MARGIN / 2,
-                                 page_label(self.document, number, self.total_pages))
-        canvas.addLiteral("EMC")
-        canvas.restoreState()
-
-
 @dataclass(frozen=True)
 class LaidOut:
     root: StructElem
@@ -122,11 +59,15 @@ class LaidOut:
 
 def lay_out(doc: Document, options: PdfOptions, path: Path,
             heading_pages: dict[str, int] | None, total_pages: int | None = None) -> LaidOut:
+    from .fonts import register_fonts
+    from .layout import Frame, StoryWriter
+    from .styles import Styles
+    from .template import TaggedDocTemplate
     text_fonts, mono_fonts = register_fonts(options.font_family)
     root = StructElem("Document", lang=doc.meta.language)
     tagger = Tagger(root)
     template = TaggedDocTemplate(
-        path, tagger, text_fonts, options.font_size, doc, total_pages,
+        path, tagger, text_fonts, options.font_size, doc, total_pages, MARGIN / 2,
         pagesize=PAPER_SIZES[options.paper],
         leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.25,
         title=doc.meta.title, author=", ".join(doc.meta.authors), subject=doc.meta.description,
@@ -141,6 +82,7 @@ def lay_out(doc: Document, options: PdfOptions, path: Path,
 
 
 def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
+    from .finish import write_structure
     pdf_path = out_dir / f"{ctx.slug}.pdf"
     map_path = out_dir / f"{ctx.slug}.pagemap.json"
     with tempfile.TemporaryDirectory(prefix="pdf-stage-") as scratch:
@@ -172,6 +114,7 @@ def _page_starts(block_pages: dict[int, int]) -> tuple[PageStart, ...]:
 
 
 def check(doc: Document, options: PdfOptions, paths: list[Path], ctx: BuildContext):
+    from ...checks.pdf import check_pdf
     pdf = next(path for path in paths if path.suffix == ".pdf")
     return check_pdf(doc, pdf)
 

@@ -7,21 +7,21 @@ properties). The read-back check is pipeline/checks/word.py.
 """
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import docx
-import lxml
-
-from ...checks import word as word_check
 from ...document import Document
 from ...errors import StageFailed
-from ...sections import words as report_words
 from ...stage_api import BuildContext, CheckResult, Stage
-from . import front, pages, styles
 from .layout import Layout, layout_for
-from .ooxml import word_language
 from .options import LargePrintOptions, WordOptions
-from .writer import Writer
+
+# python-docx, pikepdf (pages.py), the modules built on them and checks/word are imported inside
+# the functions that write and check, not here: the build imports every stage to compute its
+# key, and a no-op build should not pay for them.
+if TYPE_CHECKING:
+    from ...checks import word as word_check
 
 VERSION = "4"   # 4: the footer in the report's language; 3: a TOC field with page numbers;
                 # 2: solid bullets at every list level
@@ -33,6 +33,13 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
     """Write the Word document. author_copy leaves out what the pipeline adds for readers (the
     contents list and the accessibility statement), giving the file an author would have
     written: scripts/make_sample_docx.py uses it to make the sample Word source."""
+    import docx
+
+    from ...sections import words as report_words
+    from . import front, pages, styles
+    from .ooxml import word_language
+    from .writer import Writer
+
     layout = layout_for(options)
     language = word_language(doc.meta.language)
     document = docx.Document()
@@ -60,6 +67,8 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
 
 
 def rules_for(doc: Document, options: WordOptions | LargePrintOptions) -> word_check.WordRules:
+    from ...checks import word as word_check
+    from .ooxml import word_language
     layout: Layout = layout_for(options)
     large = isinstance(options, LargePrintOptions)
     return word_check.WordRules(
@@ -86,11 +95,14 @@ def _build(name: str, suffix: str):
 
 
 def _check(doc: Document, options, paths: list[Path], ctx: BuildContext) -> CheckResult:
+    from ...checks import word as word_check
     return word_check.check(doc, rules_for(doc, options), paths)
 
 
 def tool_versions() -> dict[str, str]:
-    return {"python-docx": docx.__version__, "lxml": lxml.__version__}
+    # From the installed packages' metadata (the same strings as docx.__version__ and
+    # lxml.__version__), so computing the key imports neither.
+    return {"python-docx": version("python-docx"), "lxml": version("lxml")}
 
 
 STAGES = [
