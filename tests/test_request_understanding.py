@@ -83,6 +83,7 @@ def has_stage(name: str) -> bool:
 DIT, AR25, AR24, VOL, READ = ("doing-it-together", "annual-review-2025", "annual-review-2024",
                               "volunteering-with-us", "reading-with-us")
 G1, G2 = "en-ueb-g1.ctb", "en-ueb-g2.ctb"
+COMP8 = "en-gb-comp8.ctb"
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,47 @@ ROWS = [
     Row("cy-negation", "Dim PDF os gwelwch yn dda, dogfen Word o'r adroddiad effaith",
         reports=(DIT,), formats=(("word", {}),), files=(f"{DIT}.docx",), language="cy",
         says=("Dogfen Word:",)),
+    # --- every braille code and layout a reader may ask for (issue 15), English and Welsh
+    Row("computer-braille", "The impact report in computer braille please", reports=(DIT,),
+        formats=(("braille", {"table": COMP8}),), files=(f"{DIT}.pef",),
+        says=("Computer braille, 8-dot", "There is no BRF file")),
+    Row("eight-dot", "Could I have Annual Review 2024 in 8-dot?", reports=(AR24,),
+        formats=(("braille", {"table": COMP8}),), files=(f"{AR24}.pef",)),
+    Row("grade-2-words", "Annual Review 2024 in grade 2 braille", reports=(AR24,),
+        formats=(("braille", {"table": G2}),), files=braille(AR24),
+        says=("grade 2, contracted",)),
+    Row("uncontracted", "Uncontracted braille of the impact report, thanks", reports=(DIT,),
+        formats=(("braille", {"table": G1}),), files=braille(DIT)),
+    Row("page-28-by-25", "The impact report in braille, 28 by 25 please", reports=(DIT,),
+        formats=(("braille", {"cells": "28", "lines": "25"}),), files=braille(DIT),
+        says=("28 cells", "25 lines")),
+    Row("32-cells", "Braille of the impact report for my 32 cell display", reports=(DIT,),
+        formats=(("braille", {"cells": "32"}),), files=braille(DIT), says=("32 cells",)),
+    Row("sheets-interpoint", "The impact report in braille, 50 sheets per volume, interpoint",
+        reports=(DIT,), formats=(("braille", {"sheets_per_volume": "50", "interpoint": "yes"}),),
+        files=braille(DIT), says=("at most 50 sheets a volume", "both sides of the paper")),
+    Row("single-sided", "Impact report in grade 1 braille, single-sided please", reports=(DIT,),
+        formats=(("braille", {"table": G1, "interpoint": "no"}),), files=braille(DIT),
+        says=("on one side of the paper",)),
+    Row("not-interpoint", "The impact report in braille but not interpoint", reports=(DIT,),
+        formats=(("braille", {"interpoint": "no"}),), files=braille(DIT)),
+    Row("cy-braille-cymraeg-gradd-1", "A allwn i gael Volunteering With Us mewn braille "
+        "Cymraeg, gradd 1?", reports=(VOL,), formats=(("braille", {"table": "cy-cy-g1.utb"}),),
+        files=braille(VOL), language="cy", says=("Cymraeg", "gradd 1, heb gyfangiadau")),
+    Row("cy-cyfrifiadurol", "Hoffwn gael yr adroddiad effaith mewn braille cyfrifiadurol, os "
+        "gwelwch yn dda", reports=(DIT,), formats=(("braille", {"table": COMP8}),),
+        files=(f"{DIT}.pef",), language="cy", says=("Braille cyfrifiadurol, 8 dot",)),
+    Row("cy-28-wrth-25-un-ochr", "Braille o'r adroddiad effaith, 28 wrth 25, ar un ochr y "
+        "papur, os gwelwch yn dda", reports=(DIT,),
+        formats=(("braille", {"cells": "28", "lines": "25", "interpoint": "no"}),),
+        files=braille(DIT), language="cy", says=("28 cell", "25 llinell", "ar un ochr y papur")),
+    Row("cy-cywasgedig-dalennau", "Yr adroddiad effaith mewn braille cywasgedig, 40 dalen ym "
+        "mhob cyfrol, diolch", reports=(DIT,),
+        formats=(("braille", {"table": G2, "sheets_per_volume": "40"}),), files=braille(DIT),
+        language="cy", says=("gradd 2, gyda chyfangiadau", "40 dalen ar y mwyaf ym mhob cyfrol")),
+    Row("cy-llyfr-llafar", "Oes llyfr llafar DAISY o'r adroddiad effaith? Diolch",
+        reports=(DIT,), formats=(("daisy", {}),), files=("doing-it-together-daisy.zip",),
+        language="cy"),
     Row("cy-ask-which", "A allwn i gael the guide mewn braille, os gwelwch yn dda?",
         kind="which-report", candidates=(VOL, READ), formats=(("braille", {}),), language="cy",
         says=("Mae mwy nag un o'n hadroddiadau",)),
@@ -296,6 +338,11 @@ def run_row(row: Row, root: Path, library: Path) -> tuple[object, object]:
     return outcome, BytesParser(policy=policy.default).parsebytes(replies[0].read_bytes())
 
 
+NOT_YET_DAISY = {"en": ("We can't make the DAISY talking book yet",
+                        "We can send the audio (MP3) instead"),
+                 "cy": ("Ni allwn wneud y llyfr llafar DAISY eto", "Gallwn anfon y sain (MP3)")}
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_reply(row, library, tmp_path):
     outcome, reply = run_row(row, tmp_path, library)
@@ -307,8 +354,8 @@ def test_reply(row, library, tmp_path):
     if daisy_rows and not has_stage("daisy"):
         # Not on this branch yet: a polite "not yet", the nearest format offered, no files.
         assert sent == []
-        assert "We can't make the DAISY talking book yet" in text
-        assert "We can send the audio (MP3) instead" in text
+        assert NOT_YET_DAISY[row.language][0] in text
+        assert NOT_YET_DAISY[row.language][1] in text
     else:
         assert sent == sorted(row.files)
     for words in row.says:
@@ -329,9 +376,21 @@ def test_reply(row, library, tmp_path):
     assert "outputs/" not in text and str(tmp_path) not in text
 
 
-def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(library, tmp_path, monkeypatch):
+# How to open a DAISY book, as each language's reply says it: the zip, a DAISY app (Dolphin
+# EasyReader, Thorium) or a DAISY player.
+DAISY_HOW_TO_OPEN = {
+    "en": ("doing-it-together-daisy.zip: a DAISY talking book", "Unzip it", "Dolphin EasyReader",
+           "Thorium Reader", "DAISY player such as a Victor Reader Stream"),
+    "cy": ("doing-it-together-daisy.zip: llyfr llafar DAISY", "Dadsipiwch hi",
+           "Dolphin EasyReader", "Thorium Reader", "chwaraewr DAISY fel Victor Reader Stream"),
+}
+
+
+@pytest.mark.parametrize("row_id", ["daisy-version", "cy-llyfr-llafar"])
+def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(row_id, library, tmp_path,
+                                                             monkeypatch):
     monkeypatch.setitem(stages.STAGE_MODULES, "daisy", "daisy_stand_in")
-    row = next(r for r in ROWS if r.id == "daisy-version")
+    row = next(r for r in ROWS if r.id == row_id)
     outcome, reply = run_row(row, tmp_path, library)
     [part] = list(reply.iter_attachments())
     assert part.get_filename() == "doing-it-together-daisy.zip"
@@ -340,9 +399,10 @@ def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(library, tmp_path, 
     import zipfile
     with zipfile.ZipFile(io.BytesIO(part.get_payload(decode=True))) as archive:
         assert "doing-it-together/ncc.html" in archive.namelist()
-    text = reply.get_body(("plain",)).get_content()
-    assert "doing-it-together-daisy.zip: a DAISY talking book" in text
-    assert "Dolphin EasyReader" in text
+    text = " ".join(reply.get_body(("plain",)).get_content().split())
+    for words in DAISY_HOW_TO_OPEN[row.language]:
+        assert words in text, text
+    assert reply["Content-Language"] == ("cy" if row.language == "cy" else "en-GB")
 
 
 # ------------------------------------------------------------------ each reply kind, read back

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 import mimetypes
+import re
 import shutil
 import zipfile
+from xml.etree import ElementTree
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,6 +60,8 @@ class MadeFormat:
     files: tuple[Attachment, ...]
     reused: bool                  # copied from the standard outputs
     smaller: bool = False         # made smaller to fit in an email
+    volumes: int = 1              # braille: how many volumes the book has (the reply says)
+    sections: tuple[Attachment, ...] = ()   # audio: the section MP3s and playlist, in order
 
 
 @dataclass(frozen=True)
@@ -156,15 +160,44 @@ def _build(entry: CatalogueEntry, requests: list[FormatRequest], out_dir: Path,
 def _for_reader(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) -> MadeFormat:
     """Only the files a reader of this format gets, each with its role in the reply."""
     if made.format == "audio":
-        return replace(made, files=_audio_files(made, tracks, request_dir, slug))
+        return replace(made, files=_audio_files(made, tracks, request_dir, slug),
+                       sections=_audio_sections(made))
     endings = READER_FILES.get(made.format)
     files = [a for a in made.files if endings is None or a.path.name.endswith(endings)]
-    return replace(made, files=tuple(replace(a, role=_role(made.format, a.path))
-                                     for a in files))
+    volumes = 1
+    if made.format == "braille":
+        # A book in volumes: <slug>.brf holds every volume (and the PEF its volumes), so the
+        # per-volume BRFs would send the same braille twice; the reply says how many volumes.
+        files = [a for a in files if not VOLUME_FILE.search(a.path.name)]
+        volumes = _braille_volumes(made.files)
+    roles = {a.path.suffix for a in files}
+    return replace(made, volumes=volumes, files=tuple(
+        replace(a, role=_role(made.format, a.path, roles)) for a in files))
 
 
-def _role(format_name: str, path: Path) -> str:
+VOLUME_FILE = re.compile(r"-volume-\d+\.brf$")
+PEF_NAMESPACE = "{http://www.daisy.org/ns/2008/pef}"
+
+
+def _braille_volumes(files: tuple[Attachment, ...]) -> int:
+    """Volumes of the braille: its per-volume BRFs, or the PEF's volumes (8-dot has no BRF)."""
+    per_volume = [a for a in files if VOLUME_FILE.search(a.path.name)]
+    if per_volume:
+        return len(per_volume)
+    pef = next((a.path for a in files if a.path.suffix == ".pef"), None)
+    if pef is None:
+        return 1
+    try:
+        root = ElementTree.parse(pef).getroot()
+    except (OSError, ElementTree.ParseError):
+        return 1
+    return max(1, len(root.findall(f"{PEF_NAMESPACE}body/{PEF_NAMESPACE}volume")))
+
+
+def _role(format_name: str, path: Path, suffixes: set[str] = frozenset()) -> str:
     if format_name == "braille":
+        if path.suffix == ".pef" and ".brf" not in suffixes:
+            return "pef-only"                     # 8-dot computer braille: PEF, no BRF
         return path.suffix.lstrip(".")            # "brf" or "pef"
     return format_name
 
@@ -180,6 +213,13 @@ def _audio_files(made: MadeFormat, tracks: bool, request_dir: Path,
     archive = request_dir / f"{slug}-tracks{'-smaller' if made.smaller else ''}.zip"
     _zip(archive, [a.path for a in sections], slug)
     return (Attachment(archive, "application/zip", "tracks"),)
+
+
+def _audio_sections(made: MadeFormat) -> tuple[Attachment, ...]:
+    """The section MP3s in playing order, then the playlist: what a split reply sends."""
+    files = [a for a in made.files if a.path.parent.name == "audio"
+             and a.path.suffix in (".mp3", ".m3u8")]
+    return tuple(sorted(files, key=lambda a: (a.path.suffix == ".m3u8", a.path.name)))
 
 
 def _zip(archive: Path, paths: list[Path], folder: str) -> None:

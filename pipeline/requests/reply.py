@@ -38,6 +38,8 @@ FILE_WORDS = {
               "(BRF)."),
     "pef": N_("{name}: the same braille as a PEF file, for embossers and braille apps that "
               "read PEF."),
+    "pef-only": N_("{name}: 8-dot computer braille as a PEF file, for embossers and braille "
+                   "apps that read PEF. There is no BRF file: BRF holds 6-dot braille only."),
     "large-print": N_("{name}: large print for reading on paper or on screen. Open it in Word, "
                       "LibreOffice or Pages, and print it on A4 paper."),
     "word": N_("{name}: a Word document for screen readers, and for changing the text size or "
@@ -101,7 +103,9 @@ def describe_options(_: Words, made: MadeFormat) -> str:
     parts = []
     if "font_size" in options:
         parts.append(_("{size} point", size=options["font_size"]))
-    if "table" in options:
+    if "table" in options and "comp8" in options["table"]:
+        parts.append(_("Computer braille, 8-dot"))
+    elif "table" in options:
         table = options["table"]
         language = next((name for prefix, name in BRAILLE_CODE_NAMES.items()
                          if table.startswith(prefix)), table)
@@ -123,6 +127,11 @@ def describe_options(_: Words, made: MadeFormat) -> str:
         parts.append(_("{n} cells", n=options["cells"]))
     if "lines" in options:
         parts.append(_("{n} lines", n=options["lines"]))
+    if "sheets_per_volume" in options:
+        parts.append(_("at most {n} sheets a volume", n=options["sheets_per_volume"]))
+    if options.get("interpoint") in ("yes", "no"):
+        parts.append(_("on both sides of the paper (interpoint)")
+                     if options["interpoint"] == "yes" else _("on one side of the paper"))
     if made.smaller:
         parts.append(_("lower sound quality, to fit in an email"))
     return f" ({', '.join(parts)})" if parts else ""
@@ -156,6 +165,10 @@ def files_body(conversions: list[Conversion], understanding: Understanding, too_
                 label = _(FORMAT_LABELS.get(made.format, made.format))
                 body.append(f"{label[:1].upper()}{label[1:]}{describe_options(_, made)}:")
                 body.append([describe_file(_, attachment) for attachment in made.files])
+                if made.volumes > 1:
+                    body.append(_("This braille book has {volumes} volumes, each starting with "
+                                  "its own title page and contents. Each file holds every "
+                                  "volume, in order.", volumes=made.volumes))
         for item in conversion.unavailable:
             body.append(_offer(_, item))
         for format_name, _reason in conversion.failed:

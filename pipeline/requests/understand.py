@@ -150,12 +150,13 @@ SMALLEST_SIZE, LARGEST_SIZE = 10, 72
 
 BRAILLE_GRADE_1 = (r"\buncontracted\b|\bun-contracted\b|\bnon-contracted\b|\bgrade\s*(?:1|one|i)\b"
                    r"|\bg1\b|\bfully spelled\b|\bspelled out\b|\bgradd\s*(?:1|un)\b"
-                   r"|\banghyfangedig\b|\bint[eé]gral\b")
+                   r"|\banghyfangedig\b|\banghywasgedig\b|\bint[eé]gral\b")
 # Contracted braille (grade 2): negated ("not contracted", "no contractions", "not the
 # shortened kind") it asks for grade 1.
 BRAILLE_GRADE_2 = (r"\bcontracted\b|\bcontractions?\b"
                    r"|\bshort(?:ened)?(?:\s+(?:kind|form|forms|version))?\b"
                    r"|\bgrade\s*(?:2|two|ii)\b|\bg2\b|\bgradd\s*(?:2|dau)\b|\b[cg]yfangedig\b"
+                   r"|\b[cg]ywasgedig\b"
                    r"|\b[cg]yfangiad(?:au)?\b"
                    r"|\bbyrfoddau\b|\babr[eé]g[eé]\b")
 BRAILLE_CODES: dict[str, tuple[str, str]] = {
@@ -176,8 +177,27 @@ LANGUAGE_CODES = {"en": "english", "cy": "welsh", "fr": "french", "de": "german"
 BRAILLE_CODE_PATTERN = (r"\b(" + "|".join(BRAILLE_CODES) + r")\s+braille\b"
                         r"|\bbraille\s+in\s+(" + "|".join(BRAILLE_CODES) + r")\b"
                         r"|\bbraille\s+(cymraeg)\b")
-BRAILLE_CELLS = r"\b(\d{2})[\s-]*cells?\b"
-BRAILLE_LINES = r"\b(\d{2})\s*lines\b"
+BRAILLE_CELLS = r"\b(\d{2})[\s-]*(?:cells?|celloedd|characters (?:a|per|to a) line)\b"
+BRAILLE_LINES = r"\b(\d{2})\s*(?:lines|llinell|llinellau)\b"
+# A page size as cells by lines: "28 by 25", "32 x 27", "28 wrth 25" (Welsh).
+BRAILLE_PAGE = r"\b(\d{2})\s*(?:by|x|×|wrth)\s*(\d{2})\b"
+# 8-dot computer braille: its own code, with no grades (the liblouis table the stage names).
+COMPUTER_BRAILLE = (r"\bcomputer braille\b|\b(?:8|eight)[\s-]*dots?\b(?:\s+braille)?"
+                    r"|\bbraille\s+cyfrifiadur(?:ol)?\b|\bwyth\s+dot\b")
+COMPUTER_TABLE = "en-gb-comp8.ctb"
+# Sheets per volume: "70 sheets per volume", "volumes of 50 sheets", "50 dalen ym mhob cyfrol".
+SHEETS_PER_VOLUME = [
+    r"\b(\d{2,3})\s*(?:-\s*)?sheets?\s+(?:per|a|each|in each|to a|for each|in a)\s+volume\b",
+    r"\bvolumes?\s+of\s+(?:at most\s+|no more than\s+|up to\s+|about\s+)?(\d{2,3})\s+sheets?\b",
+    r"\b(\d{2,3})[\s-]sheet volumes?\b",
+    r"\b(\d{2,3})\s+dalen(?:nau)?\s+(?:y\s+gyfrol|ym mhob cyfrol|i bob cyfrol|fesul cyfrol)\b",
+    r"\bcyfrolau\s+o\s+(?:hyd at\s+)?(\d{2,3})\s+dalen\b",
+]
+SHEETS_RANGE = (10, 200)
+# Both sides of the paper (interpoint) or one side.
+INTERPOINT = (r"\binter-?point(?:ed)?\b|\bdouble[\s-]sided\b|\bboth sides\b"
+              r"|\b(?:ar\s+)?(?:dd|d)wy\s+ochr\b")
+SINGLE_SIDED = r"\bsingle[\s-]sided\b|\bone[\s-]sided\b|\bone side\b|\bun\s+ochr\b"
 
 SPEECH_SLOWER = (r"\bslower\b|\bmore slowly\b|\bslowly\b"
                  r"|\bslow (?:pace|speed|voice|reading|speech)\b"
@@ -351,6 +371,7 @@ def _formats(text: str) -> tuple[list[str], list[str], list[CannotMake]]:
             wanted.append((min(positions), "large-print"))
     if "braille" not in stages_so_far:
         positions = _wanted(BRAILLE_GRADE_1, text) + _wanted(BRAILLE_CODE_PATTERN, text)
+        positions += _wanted(COMPUTER_BRAILLE, text)
         if braille_grade(text) == 1:        # "no contractions" asks for braille too
             positions += [p for p, wanted in _mentions(BRAILLE_GRADE_2, text) if not wanted]
         if positions:
@@ -436,20 +457,43 @@ def braille_grade(text: str) -> int | None:
 
 
 def _braille_options(text: str, report_language: str) -> dict[str, str]:
+    """The braille stage's options a request names: the code (`table`: a grade of the report's
+    language or of a named language, or 8-dot computer braille), the page size (`cells`,
+    `lines`), `sheets_per_volume` and `interpoint`."""
     grade = braille_grade(text)
     code = re.search(BRAILLE_CODE_PATTERN, text)
     options: dict[str, str] = {}
-    if grade or code:
+    if _wanted(COMPUTER_BRAILLE, text):
+        options["table"] = COMPUTER_TABLE          # computer braille has no grades
+    elif grade or code:
         language = next((g for g in code.groups() if g), "english") if code else \
             LANGUAGE_CODES.get(report_language.split("-")[0].lower(), "english")
         options["table"] = BRAILLE_CODES[language][0 if grade == 1 else 1]
-    cells = _first_int([BRAILLE_CELLS], text, 20, 50)
+    page = _page_size(text)
+    cells = page[0] if page else _first_int([BRAILLE_CELLS], text, 20, 50)
+    lines = page[1] if page else _first_int([BRAILLE_LINES], text, 15, 40)
     if cells:
         options["cells"] = cells
-    lines = _first_int([BRAILLE_LINES], text, 15, 40)
     if lines:
         options["lines"] = lines
+    sheets = _first_int(SHEETS_PER_VOLUME, text, *SHEETS_RANGE)
+    if sheets:
+        options["sheets_per_volume"] = sheets
+    double, single = _mentions(INTERPOINT, text), _wanted(SINGLE_SIDED, text)
+    if any(wanted for _, wanted in double) and not single:
+        options["interpoint"] = "yes"
+    elif single or double:                  # "one side", or "not interpoint"
+        options["interpoint"] = "no"
     return options
+
+
+def _page_size(text: str) -> tuple[str, str] | None:
+    """(cells, lines) from "28 by 25": cells per line first, as transcribers write it."""
+    for match in re.finditer(BRAILLE_PAGE, text):
+        cells, lines = match.groups()
+        if 20 <= int(cells) <= 50 and 10 <= int(lines) <= 40:
+            return cells, lines
+    return None
 
 
 def _speech_options(text: str) -> dict[str, str]:
