@@ -766,3 +766,119 @@ def test_a_braille_book_in_volumes_sends_the_whole_brf_and_the_pef_and_says_how_
     text = " ".join(reply.get_body(("plain",)).get_content().split())
     assert f"This braille book has {len(volumes)} volumes" in text
     assert "at most 10 sheets a volume" in text
+
+
+# ------------------------------------------------------------------ a reply in several emails
+# Audio too large for one email even at the lower bit rate goes as its section MP3s, zipped
+# over several emails ("part N of M"); the ledger records each part as it is handed over.
+
+SEASONS = """---
+title: Four Seasons
+author: Kettle and Compass
+language: en-GB
+date: 2024-09-01
+---
+# Spring
+
+In spring our volunteers planted seeds with children from three schools near the river.
+
+# Summer
+
+In summer we held twelve reading afternoons in the park, and every one was full.
+
+# Autumn
+
+In autumn the readers wrote letters to the council about the closing of the library.
+
+# Winter
+
+In winter we met indoors, shared soup, and planned the next year together.
+"""
+
+
+@pytest.fixture(scope="module")
+def seasons(tmp_path_factory):
+    root = tmp_path_factory.mktemp("seasons")
+    (root / "sources").mkdir()
+    (root / "sources" / "four-seasons.md").write_text(SEASONS, encoding="utf-8")
+    return root
+
+
+def replies_in(outbox: Path) -> list:
+    return [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+            for p in sorted(outbox.glob("[!.]*.eml")) if ".staff" not in p.name]
+
+
+def seasons_limit(seasons: Path, tmp_path: Path) -> tuple[int, float]:
+    """A limit the whole MP3 misses even at 32 kbps, and the whole MP3's measured duration."""
+    _, full, _, _ = reply_for("Four Seasons as an MP3 please", tmp_path / "full", seasons)
+    whole = tmp_path / "whole.mp3"
+    whole.write_bytes(files_of(full)["four-seasons.mp3"])
+    # 48 kbps -> 32 kbps is two thirds; half the 48 kbps file is three quarters of the 32 kbps
+    # one: too small for the whole, room for two of the four sections.
+    return EMAIL_OVERHEAD + encoded_size(whole.stat().st_size // 2), \
+        float(ffprobe(whole)["format"]["duration"])
+
+
+@pytest.mark.slow
+def test_audio_too_large_for_one_email_goes_in_parts_that_add_up_to_the_whole(seasons,
+                                                                               tmp_path):
+    limit, whole_seconds = seasons_limit(seasons, tmp_path)
+    outcome, _, _, _ = reply_for_parts("Four Seasons as an MP3 please", tmp_path / "split",
+                                       seasons, limit)
+    outbox = tmp_path / "split" / "outbox"
+    paths = sorted(p for p in outbox.glob("[!.]*.eml") if ".staff" not in p.name)
+    parts = replies_in(outbox)
+    total = len(parts)
+    assert total >= 2
+    assert [p.name for p in paths] == [f"{outcome.request_id}.part-{n}-of-{total}.eml"
+                                       for n in range(1, total + 1)]
+    assert all(p.stat().st_size <= limit for p in paths)             # each fits, as carried
+    assert len({p["Message-ID"] for p in parts}) == total
+    folder = tmp_path / "unzipped"
+    names = []
+    for number, part in enumerate(parts, start=1):
+        assert part["Subject"].endswith(f"(part {number} of {total})")
+        assert part["In-Reply-To"] == f"<kind-{abs(hash('Four Seasons as an MP3 please'))}" \
+                                      f"@example.com>"
+        text = " ".join(part.get_body(("plain",)).get_content().split())
+        assert f"This is part {number} of {total} of our reply" in text
+        for name, data in files_of(part).items():
+            names.append(name)
+            assert f"{name}: some of the sections of the report read aloud" in text
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                archive.extractall(folder)    # every part unpacks into the same folder
+    zips = len(names)
+    assert sorted(names) == sorted(f"four-seasons-tracks-{n}-of-{zips}-smaller.zip"
+                                   for n in range(1, zips + 1))
+    assert "in 2 zip files" in " ".join(parts[0].get_body(("plain",)).get_content().split()) \
+        or zips != 2
+    [unpacked] = list(folder.iterdir())
+    mp3s = sorted(unpacked.glob("*.mp3"))
+    # The opening (title) and the four seasons, each once.
+    assert [p.stem.split("-", 1)[1] for p in mp3s] == ["opening", "spring", "summer", "autumn",
+                                                       "winter"]
+    [playlist] = list(unpacked.glob("*.m3u8"))
+    assert [line for line in playlist.read_text().splitlines() if line.endswith(".mp3")] == \
+        [p.name for p in mp3s]
+    # ffprobe: the sections together last as long as the whole MP3 (at the lower bit rate).
+    probes = [ffprobe(p) for p in mp3s]
+    assert all(int(p["streams"][0]["bit_rate"]) == 32000 for p in probes)
+    assert abs(sum(float(p["format"]["duration"]) for p in probes) - whole_seconds) < 0.5
+    with Ledger(tmp_path / "split" / "ledger.sqlite3") as ledger:
+        [row] = ledger.all()
+        assert row.state == "replied"
+        assert [n for n, _ in ledger.parts_sent(row.key, total)] == list(range(1, total + 1))
+        assert row.reply_message_id.split() == [p["Message-ID"] for p in parts]
+
+
+def reply_for_parts(body: str, root: Path, library: Path, limit: int):
+    outbox = root / "outbox"
+    settings = Settings(sources_dir=library / "sources", outputs_dir=root / "outputs",
+                        reply=ReplySettings(US, STAFF, size_limit=limit),
+                        transport=OutboxTransport(outbox), backoff_seconds=0)
+    with Ledger(root / "ledger.sqlite3") as ledger:
+        outcome = Processor(settings, ledger).receive(
+            make_message(body, message_id=f"<kind-{abs(hash(body))}@example.com>"), "test")
+    assert outcome.state == "replied", outcome.reason
+    return outcome, None, None, None
