@@ -252,6 +252,31 @@ ROWS = [
     Row("cy-negation", "Dim PDF os gwelwch yn dda, dogfen Word o'r adroddiad effaith",
         reports=(DIT,), formats=(("word", {}),), files=(f"{DIT}.docx",), language="cy",
         says=("Dogfen Word:",)),
+    # --- different formats of different reports: exactly those pairs
+    Row("pairs-2024-review-2025-one", "Could I have the large print of the 2024 review and "
+        "the audio of the 2025 one?", reports=(AR24, AR25),
+        formats=(("large-print", {}), ("audio", {})),
+        files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"),
+        says=("Here is Annual Review 2024:", "Here is Annual Review 2025:"),
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
+    Row("pairs-titles-with-options", "Annual Review 2024 in large print, 20 point, and Annual "
+        "Review 2025 in braille, grade 1 please", reports=(AR24, AR25),
+        formats=(("large-print", {"font_size": "20"}), ("braille", {"table": G1})),
+        files=(f"{AR24}-large-print.docx",) + braille(AR25), says=("20 point", "grade 1"),
+        extra={"pairs": {AR24: [("large-print", {"font_size": "20"})],
+                         AR25: [("braille", {"table": G1})]}}),
+    Row("pairs-format-first", "Braille of the impact report and a web page of Annual Review "
+        "2025, thank you", reports=(DIT, AR25), formats=(("braille", {}), ("html", {})),
+        files=braille(DIT) + (f"{AR25}.html",),
+        extra={"pairs": {DIT: [("braille", {})], AR25: [("html", {})]}}),
+    Row("shared-format-both-reports", "Annual Review 2024 and Annual Review 2025 in large "
+        "print please", reports=(AR24, AR25), formats=(("large-print", {}),),
+        files=(f"{AR24}-large-print.docx", f"{AR25}-large-print.docx")),
+    Row("cy-pairs", "Hoffwn gael print bras o adolygiad 2024 a fersiwn sain o adolygiad 2025, "
+        "os gwelwch yn dda", reports=(AR24, AR25), formats=(("large-print", {}), ("audio", {})),
+        files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"), language="cy",
+        says=("Dyma Annual Review 2024:", "Dyma Annual Review 2025:"),
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
     # --- every braille code and layout a reader may ask for (issue 15), English and Welsh
     Row("computer-braille", "The impact report in computer braille please", reports=(DIT,),
         formats=(("braille", {"table": COMP8}),), files=(f"{DIT}.pef",),
@@ -324,6 +349,10 @@ def test_understood(row, library):
     assert sorted(e.slug for e in understood.candidates) == sorted(row.candidates)
     assert [(f.format, f.options_dict) for f in understood.formats] == list(row.formats)
     assert any(f.tracks for f in understood.formats) == row.tracks
+    # Each report gets exactly its own formats (all of them, unless the email pairs them).
+    pairs = row.extra.get("pairs") or {slug: list(row.formats) for slug in row.reports}
+    assert {e.slug: [(f.format, f.options_dict) for f in understood.formats_for(e)]
+            for e in understood.reports} == pairs
 
 
 def run_row(row: Row, root: Path, library: Path) -> tuple[object, object]:

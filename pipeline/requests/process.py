@@ -302,12 +302,12 @@ class Processor:
             folder = self.request_dir(row) if len(reports) == 1 else \
                 self.request_dir(row) / entry.slug
             try:
-                conversions.append(convert(entry, understanding.formats, folder,
+                conversions.append(convert(entry, understanding.formats_for(entry), folder,
                                            self.settings.outputs_dir,
                                            show_progress=self.settings.show_progress))
             except PipelineError as error:     # the source broke since the catalogue was read
                 conversions.append(Conversion(entry, (), (), tuple(
-                    (f.format, str(error)) for f in understanding.formats), ()))
+                    (f.format, str(error)) for f in understanding.formats_for(entry)), ()))
         return conversions
 
     def _tell_staff_about_problems(self, row: Row, conversions: list[Conversion],

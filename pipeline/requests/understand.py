@@ -279,6 +279,12 @@ class Understanding:
     newest_of_series: str = ""                # title picked as the newest because no year was named
     candidates: tuple[CatalogueEntry, ...] = ()  # equally likely reports: we must ask which
     language: str = "en"                      # the request's language: the reply's
+    # Different formats of different reports ("the large print of the 2024 review and the
+    # audio of the 2025 one"): (slug, its formats); empty when every report gets `formats`.
+    per_report: tuple[tuple[str, tuple[FormatRequest, ...]], ...] = ()
+
+    def formats_for(self, entry: CatalogueEntry) -> tuple[FormatRequest, ...]:
+        return dict(self.per_report).get(entry.slug, self.formats)
 
     @property
     def kind(self) -> str:
@@ -304,9 +310,57 @@ def understand(subject: str, body: str, catalogue: Catalogue) -> Understanding:
     report_language = match.reports[0].language if match.reports else "en"
     formats, notes, cannot = _formats(text)
     requests = _with_options(text, formats, report_language)
+    per_report = _per_report(text, match, language)
     return Understanding(reports=match.reports, formats=tuple(requests), notes=tuple(notes),
                          cannot_make=tuple(cannot), newest_of_series=match.newest_of_series,
-                         candidates=match.candidates, language=language)
+                         candidates=match.candidates, language=language,
+                         per_report=per_report)
+
+
+# Where one report's part of a request ends and the next one's begins: the last of these
+# between two reports' names ("the large print of the 2024 review | and the audio of ...").
+REPORT_BOUNDARY = {"en": r"[,;.!?\n]|\band\b|\bplus\b|\bthen\b|\balso\b",
+                   "cy": r"[,;.!?\n]|\ba(?:c|'r)?\b|\bhefyd\b|\band\b"}
+
+
+def _per_report(text: str, match: ReportMatch, language: str
+                ) -> tuple[tuple[str, tuple[FormatRequest, ...]], ...]:
+    """Formats of each report when each report's own part of the text asks for its own.
+
+    The text is cut between consecutive report names at the last boundary between them; the
+    first part runs from the start, the last to the end. Only when every part asks for a
+    format, and not all the same, do the reports get different formats; otherwise every
+    report gets every format (as "the impact report and the 2024 review in braille" means)."""
+    if len({slug for slug, _, _ in match.mentions}) < 2 or len(match.reports) < 2:
+        return ()
+    starts = [token.start() for token in re.finditer(r"\w+", text)]
+    ends = [token.end() for token in re.finditer(r"\w+", text)]
+    mentions = sorted(match.mentions, key=lambda m: m[1])
+    if any(end > len(starts) for _, _, end in mentions):
+        return ()        # a name found only in its English form of Welsh words: no place
+    cuts = [0]
+    for before, after in zip(mentions, mentions[1:]):
+        between = text[ends[before[2] - 1]:starts[after[1]]]
+        boundaries = list(re.finditer(REPORT_BOUNDARY.get(language, REPORT_BOUNDARY["en"]),
+                                      between))
+        if not boundaries:
+            return ()
+        cuts.append(ends[before[2] - 1] + boundaries[-1].start())
+    cuts.append(len(text))
+    entries = {entry.slug: entry for entry in match.reports}
+    chosen: dict[str, list[str]] = {}
+    for (slug, _, _), start, end in zip(mentions, cuts, cuts[1:]):
+        formats, _, _ = _formats(text[start:end])
+        if not formats:
+            return ()
+        chosen.setdefault(slug, [])
+        chosen[slug] += [f for f in formats if f not in chosen[slug]]
+    if len({tuple(formats) for formats in chosen.values()}) < 2:
+        return ()
+    segments = {slug: " ".join(text[start:end] for (s, _, _), start, end in
+                               zip(mentions, cuts, cuts[1:]) if s == slug) for slug in chosen}
+    return tuple((slug, tuple(_with_options(segments[slug], formats, entries[slug].language)))
+                 for slug, formats in chosen.items() if slug in entries)
 
 
 def request_text(subject: str, body: str) -> str:
@@ -532,6 +586,7 @@ class ReportMatch:
     reports: tuple[CatalogueEntry, ...]
     candidates: tuple[CatalogueEntry, ...] = ()    # several equally likely: ask
     newest_of_series: str = ""
+    mentions: tuple[tuple[str, int, int], ...] = ()  # (slug, first token, end token) per name
 
 
 def normalise(text: str) -> str:
@@ -551,6 +606,7 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
             words += f" {english}"
     years = {int(year) for year in YEAR.findall(words)}
     matches = [m for m in (_best_match(entry, words, years) for entry in catalogue.entries) if m]
+    matches += _year_references(words, catalogue)
     if not matches:
         return _unnamed_report(text, catalogue)
     # Matches for overlapping words compete; matches for different words are different reports.
@@ -564,8 +620,9 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
             group.append(match)
     chosen: list[CatalogueEntry] = []
     candidates: list[CatalogueEntry] = []
+    mentions: list[tuple[str, int, int]] = []
     newest = ""
-    for group in sorted(groups, key=lambda g: g[0].span):
+    for group in sorted(groups, key=lambda g: min(m.span for m in g)):
         best = max(m.score for m in group)
         leaders = [m for m in group if m.score >= best - TIE]
         if len(leaders) > 1 and _one_series(leaders) and not years:
@@ -576,10 +633,45 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
             continue
         chosen.extend(m.entry for m in sorted(leaders, key=lambda m: m.entry.recency,
                                               reverse=True))
+        if len(leaders) == 1:
+            start = min(m.span[0] for m in group)
+            end = max(m.span[1] for m in group)
+            mentions.append((leaders[0].entry.slug, start, end))
     unique = tuple(dict.fromkeys(chosen))
     if candidates:
         return ReportMatch((), tuple(dict.fromkeys(candidates)))
-    return ReportMatch(unique, (), newest)
+    return ReportMatch(unique, (), newest, tuple(mentions))
+
+
+# A year with a kind of report: "the 2024 review", "the 2025 one", "adolygiad 2025", "the
+# report from 2024". "One" means the kind named last before it ("the 2024 review and the
+# 2025 one"). Kinds match a report by its names in English or Welsh.
+YEAR_REFERENCE = re.compile(r"\b(?:(20\d\d)\s+(?:s\s+)?(review|report|one|adolygiad|adroddiad)"
+                            r"|(review|report|one|adolygiad|adroddiad)\s+(?:from\s+|of\s+|for\s+"
+                            r"|o\s+|in\s+)?(20\d\d))\b")
+REPORT_KINDS = {"review": ("review", "adolygiad"), "adolygiad": ("review", "adolygiad"),
+                "report": ("report", "adroddiad"), "adroddiad": ("report", "adroddiad")}
+YEAR_AND_KIND = 90.0          # below a title, above an alias: the year names it exactly
+
+
+def _year_references(words: str, catalogue: Catalogue) -> list[NameMatch]:
+    found: list[NameMatch] = []
+    for match in YEAR_REFERENCE.finditer(words):
+        year = int(match.group(1) or match.group(4))
+        kind = match.group(2) or match.group(3)
+        if kind == "one":
+            before = re.findall(r"\b(review|report|adolygiad|adroddiad)\b", words[:match.start()])
+            kind = before[-1] if before else ""
+        names = REPORT_KINDS.get(kind, ())
+        start = words[:match.start()].count(" ")
+        span = (start, start + match.group(0).count(" ") + 1)
+        for entry in catalogue.entries:
+            every_name = " ".join(normalise(n) for n in (*entry.title_names, *entry.aliases,
+                                                          entry.subtitle or ""))
+            if entry.year == year and (not names or any(re.search(rf"\b{n}\b", every_name)
+                                                        for n in names)):
+                found.append(NameMatch(entry, YEAR_AND_KIND, span, f"{kind} {year}"))
+    return found
 
 
 def _unnamed_report(text: str, catalogue: Catalogue) -> ReportMatch:
