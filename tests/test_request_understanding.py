@@ -911,3 +911,20 @@ def reply_for_parts(body: str, root: Path, library: Path, limit: int):
             make_message(body, message_id=f"<kind-{abs(hash(body))}@example.com>"), "test")
     assert outcome.state == "replied", outcome.reason
     return outcome, None, None, None
+
+
+@pytest.mark.slow
+def test_a_welsh_reply_in_parts_says_which_part_in_welsh(seasons, tmp_path):
+    limit, _ = seasons_limit(seasons, tmp_path)
+    body = "Oes fersiwn sain o Four Seasons? Diolch"
+    reply_for_parts(body, tmp_path / "split", seasons, limit)
+    parts = replies_in(tmp_path / "split" / "outbox")
+    total = len(parts)
+    assert total >= 2
+    for number, part in enumerate(parts, start=1):
+        assert part["Subject"].endswith(f"(rhan {number} o {total})")
+        assert part["Content-Language"] == "cy"
+        text = " ".join(part.get_body(("plain",)).get_content().split())
+        assert text.startswith("Helo,") and f"Dyma ran {number} o {total} o'n hateb" in text
+        assert "rhai o adrannau'r adroddiad wedi'u darllen yn uchel" in text
+        assert "This is part" not in text and "Best wishes" not in text

@@ -69,7 +69,8 @@ PAPER_COLOURS = {"cream": N_("cream"), "yellow": N_("yellow"), "buff": N_("buff"
                  "blue": N_("blue"), "pink": N_("pink"), "green": N_("green"),
                  "lilac": N_("lilac"), "grey": N_("grey"), "ivory": N_("ivory")}
 FORMAT_LIST = [N_("large print (any size from 16 to 48 point, and paper colour)"),
-               N_("braille (grade 1 uncontracted or grade 2 contracted)"),
+               N_("braille (grade 1 uncontracted, grade 2 contracted or 8-dot computer "
+                  "braille; English or Welsh; any page size)"),
                N_("audio (MP3, slower or faster if you like)"),
                N_("DAISY talking book"),
                N_("EPUB e-book (also for Kindle)"), N_("Word document"), N_("PDF"),
