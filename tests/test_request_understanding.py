@@ -928,3 +928,27 @@ def test_a_welsh_reply_in_parts_says_which_part_in_welsh(seasons, tmp_path):
         assert text.startswith("Helo,") and f"Dyma ran {number} o {total} o'n hateb" in text
         assert "rhai o adrannau'r adroddiad wedi'u darllen yn uchel" in text
         assert "This is part" not in text and "Best wishes" not in text
+
+
+@pytest.mark.slow
+def test_other_files_travel_whole_beside_the_audio_parts(seasons, tmp_path):
+    limit, _ = seasons_limit(seasons, tmp_path)
+    reply_for_parts("Four Seasons as an MP3 and in braille please", tmp_path / "split", seasons,
+                    limit)
+    outbox = tmp_path / "split" / "outbox"
+    sizes = [p.stat().st_size for p in outbox.glob("[!.]*.eml") if ".staff" not in p.name]
+    parts = replies_in(outbox)
+    assert len(parts) >= 2 and max(sizes) <= limit
+    sent = [name for part in parts for name in files_of(part)]
+    # The BRF and the PEF once each, whole; the audio as its numbered zips.
+    assert sorted(n for n in sent if not n.startswith("four-seasons-tracks-")) == \
+        ["four-seasons.brf", "four-seasons.pef"]
+    zips = [n for n in sent if n.startswith("four-seasons-tracks-")]
+    assert zips == [f"four-seasons-tracks-{n}-of-{len(zips)}-smaller.zip"
+                    for n in range(1, len(zips) + 1)]
+    for part in parts:        # each part names exactly the files it carries
+        text = part.get_body(("plain",)).get_content()
+        for name in files_of(part):
+            assert f"{name}: " in text
+        for other in set(sent) - set(files_of(part)):
+            assert other not in text

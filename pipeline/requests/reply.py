@@ -183,8 +183,9 @@ def part_bodies(parts: list[list[Conversion]], everything: list[Conversion],
                                      "emails.", part=number, parts=len(parts))]
         if number == 1:
             body.insert(1, _("Thank you for your email."))
-        body += _files_and_notes(_, share, False, notes=number == 1)
-        if number == 1:
+        body += _files_and_notes(_, share, False, notes=False)
+        if number == 1:        # what could not be made, and why, is said once, for every report
+            body += _conversion_notes(_, everything, False)
             body += _request_notes(_, everything, understanding)
         bodies.append(body + _closing(_, settings))
     return bodies
@@ -214,8 +215,14 @@ def _files_and_notes(_: Words, conversions: list[Conversion], too_large: bool,
                                   "emails. Unzip them all into the same place: together they "
                                   "make one folder, with a playlist, and the files play in "
                                   "order.", zips=made.track_zips))
-        if not notes:
-            continue
+        if notes:
+            body += _conversion_notes(_, [conversion], too_large)
+    return body
+
+
+def _conversion_notes(_: Words, conversions: list[Conversion], too_large: bool) -> Body:
+    body: Body = []
+    for conversion in conversions:
         for item in conversion.unavailable:
             body.append(_offer(_, item))
         for format_name, _reason in conversion.failed:
