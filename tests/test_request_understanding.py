@@ -420,7 +420,7 @@ def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(row_id, library, tm
                                                              monkeypatch):
     monkeypatch.setitem(stages.STAGE_MODULES, "daisy", "daisy_stand_in")
     row = next(r for r in ROWS if r.id == row_id)
-    outcome, reply = run_row(row, tmp_path, library)
+    _, reply = run_row(row, tmp_path, library)
     [part] = list(reply.iter_attachments())
     assert part.get_filename() == "doing-it-together-daisy.zip"
     assert part.get_content_type() == "application/zip"
@@ -720,7 +720,6 @@ def back_translate(cells: str, table: str) -> str:
 
 
 def test_computer_braille_is_8_dot_and_reads_back_letter_for_letter(library, tmp_path):
-    import louis
     _, reply, _, _ = reply_for("The impact report in computer braille please", tmp_path,
                                library)
     files = files_of(reply)

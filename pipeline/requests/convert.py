@@ -16,9 +16,9 @@ import mimetypes
 import re
 import shutil
 import zipfile
-from xml.etree import ElementTree
 from dataclasses import dataclass, replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 from .. import stages
 from ..errors import OptionsError, PipelineError, StageUnavailable

@@ -358,8 +358,9 @@ class Processor:
             data = parts[number - 1].read_bytes()
             attempts = row.attempts + 1
 
-            def mark_sending(number: int = number, attempts: int = attempts) -> None:
-                self.ledger.set_state(row.key, "sending", f"sending part {number} of {total}",
+            def mark_sending(number: int = number, attempts: int = attempts,
+                             key: str = row.key) -> None:
+                self.ledger.set_state(key, "sending", f"sending part {number} of {total}",
                                       attempts=attempts)
 
             try:

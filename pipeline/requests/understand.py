@@ -19,6 +19,7 @@ How a request is read:
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -339,7 +340,7 @@ def _per_report(text: str, match: ReportMatch, language: str
     if any(end > len(starts) for _, _, end in mentions):
         return ()        # a name found only in its English form of Welsh words: no place
     cuts = [0]
-    for before, after in zip(mentions, mentions[1:]):
+    for before, after in itertools.pairwise(mentions):
         between = text[ends[before[2] - 1]:starts[after[1]]]
         boundaries = list(re.finditer(REPORT_BOUNDARY.get(language, REPORT_BOUNDARY["en"]),
                                       between))
