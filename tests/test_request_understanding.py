@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from test_requests import READER, STAFF, US, make_message
 
 from pipeline import stages
 from pipeline.errors import StageUnavailable
@@ -24,7 +25,6 @@ from pipeline.requests.parse import parse_bytes
 from pipeline.requests.process import Processor, Settings
 from pipeline.requests.reply import OutboxTransport, ReplySettings
 from pipeline.requests.understand import understand
-from test_requests import READER, STAFF, US, make_message
 
 # ------------------------------------------------------------------ the library
 # Six short reports: one whose aliases are generic ("annual review", "impact report"), a

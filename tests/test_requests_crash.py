@@ -11,10 +11,10 @@ import signal
 import time
 
 import pytest
+from test_requests import READER, US, make_library, make_message, run_cli, smtp  # noqa: F401
 
 from pipeline.requests.ledger import Ledger
 from pipeline.requests.safety import CRASH_ENV
-from test_requests import READER, US, make_library, make_message, run_cli, smtp  # noqa: F401
 
 AFTER_THE_SERVER_TOOK_IT = {"dot-sent", "sent"}
 SMTP_STEPS = ["received", "understood", "converting", "converted", "composed-before-record",

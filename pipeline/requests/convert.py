@@ -25,7 +25,7 @@ from ..errors import OptionsError, PipelineError, StageUnavailable
 from ..stage_api import Stage
 from .catalogue import CatalogueEntry
 from .safety import crash_point
-from .understand import FORMAT_LABELS, NEAREST, N_, CannotMake, FormatRequest  # noqa: F401
+from .understand import FORMAT_LABELS, N_, NEAREST, CannotMake, FormatRequest
 
 # Files a stage writes for other stages, not for readers.
 NOT_FOR_READERS = (".pagemap.json", "manifest.json")
@@ -195,7 +195,7 @@ def _braille_volumes(files: tuple[Attachment, ...]) -> int:
     return max(1, len(root.findall(f"{PEF_NAMESPACE}body/{PEF_NAMESPACE}volume")))
 
 
-def _role(format_name: str, path: Path, suffixes: set[str] = frozenset()) -> str:
+def _role(format_name: str, path: Path, suffixes: frozenset[str] | set[str] = frozenset()) -> str:
     if format_name == "braille":
         if path.suffix == ".pef" and ".brf" not in suffixes:
             return "pef-only"                     # 8-dot computer braille: PEF, no BRF

@@ -122,7 +122,7 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -236,7 +236,7 @@ class Ledger:
         self.db.execute("INSERT INTO events (key, at, state, reason) VALUES (?, ?, ?, ?)",
                         (key, now, state, reason))
 
-    def _transaction(self) -> "_Transaction":
+    def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
 

@@ -20,9 +20,21 @@ from .catalogue import Catalogue, load_catalogue
 from .convert import Conversion, convert, fit_to_limit, split_into_parts
 from .ledger import TERMINAL, Ledger, Row
 from .parse import MAX_MESSAGE_BYTES, parse_bytes
-from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, compose,
-                    files_body, part_bodies, reply_message_id, staff_notice, too_large_body,
-                    unclear_body, unknown_report_body, which_report_body)
+from .reply import (
+    OutboxTransport,
+    ReplySettings,
+    SendFailed,
+    SmtpTransport,
+    compose,
+    files_body,
+    part_bodies,
+    reply_message_id,
+    staff_notice,
+    too_large_body,
+    unclear_body,
+    unknown_report_body,
+    which_report_body,
+)
 from .safety import TOO_LARGE_REASON, crash_point, reason_to_ignore
 from .understand import understand
 

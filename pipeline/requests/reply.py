@@ -16,12 +16,12 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Callable
 
 from ..i18n import Words, words_for
 from .catalogue import Catalogue, CatalogueEntry
@@ -92,7 +92,7 @@ class ReplySettings:
 # ------------------------------------------------------------------ wording
 
 
-def said(_: Words, item: "str | Said") -> str:
+def said(_: Words, item: str | Said) -> str:
     """A note in the reader's language; format names among its values are translated too."""
     if isinstance(item, str):
         return _(item)

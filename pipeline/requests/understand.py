@@ -447,7 +447,7 @@ def _formats(text: str) -> tuple[list[str], list[str], list[CannotMake]]:
 
 def _first_int(patterns: list[str], text: str, low: int, high: int) -> str | None:
     for pattern in patterns:
-        for offset, clause in clauses(text):
+        for _offset, clause in clauses(text):
             for match in re.finditer(pattern, clause):
                 value = next(group for group in match.groups() if group)
                 if low <= int(value) <= high:
