@@ -1,4 +1,4 @@
-"""Request emails as people write them: 55 emails, each run through the whole service.
+"""Request emails as people write them: 77 emails, each run through the whole service.
 
 Each row is one email (English or Welsh, plain or HTML, quoted replies, negations, two formats,
 an option, ambiguous reports, a year) with what it must produce: the report(s), the formats
@@ -277,6 +277,15 @@ ROWS = [
         files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"), language="cy",
         says=("Dyma Annual Review 2024:", "Dyma Annual Review 2025:"),
         extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
+    Row("pairs-format-after", "Large print of the 2024 review please, and for the 2025 one "
+        "the audio", reports=(AR24, AR25), formats=(("large-print", {}), ("audio", {})),
+        files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"),
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
+    Row("cy-pairs-titles", "Annual Review 2024 mewn print bras ac Annual Review 2025 mewn "
+        "braille, os gwelwch yn dda", reports=(AR24, AR25),
+        formats=(("large-print", {}), ("braille", {})),
+        files=(f"{AR24}-large-print.docx",) + braille(AR25), language="cy",
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("braille", {})]}}),
     # --- every braille code and layout a reader may ask for (issue 15), English and Welsh
     Row("computer-braille", "The impact report in computer braille please", reports=(DIT,),
         formats=(("braille", {"table": COMP8}),), files=(f"{DIT}.pef",),
