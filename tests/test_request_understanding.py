@@ -1,4 +1,4 @@
-"""Request emails as people write them: 55 emails, each run through the whole service.
+"""Request emails as people write them: 77 emails, each run through the whole service.
 
 Each row is one email (English or Welsh, plain or HTML, quoted replies, negations, two formats,
 an option, ambiguous reports, a year) with what it must produce: the report(s), the formats
@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from test_requests import READER, STAFF, US, make_message
 
 from pipeline import stages
 from pipeline.errors import StageUnavailable
@@ -24,7 +25,6 @@ from pipeline.requests.parse import parse_bytes
 from pipeline.requests.process import Processor, Settings
 from pipeline.requests.reply import OutboxTransport, ReplySettings
 from pipeline.requests.understand import understand
-from test_requests import READER, STAFF, US, make_message
 
 # ------------------------------------------------------------------ the library
 # Six short reports: one whose aliases are generic ("annual review", "impact report"), a
@@ -83,6 +83,7 @@ def has_stage(name: str) -> bool:
 DIT, AR25, AR24, VOL, READ = ("doing-it-together", "annual-review-2025", "annual-review-2024",
                               "volunteering-with-us", "reading-with-us")
 G1, G2 = "en-ueb-g1.ctb", "en-ueb-g2.ctb"
+COMP8 = "en-gb-comp8.ctb"
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,81 @@ ROWS = [
     Row("cy-negation", "Dim PDF os gwelwch yn dda, dogfen Word o'r adroddiad effaith",
         reports=(DIT,), formats=(("word", {}),), files=(f"{DIT}.docx",), language="cy",
         says=("Dogfen Word:",)),
+    # --- different formats of different reports: exactly those pairs
+    Row("pairs-2024-review-2025-one", "Could I have the large print of the 2024 review and "
+        "the audio of the 2025 one?", reports=(AR24, AR25),
+        formats=(("large-print", {}), ("audio", {})),
+        files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"),
+        says=("Here is Annual Review 2024:", "Here is Annual Review 2025:"),
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
+    Row("pairs-titles-with-options", "Annual Review 2024 in large print, 20 point, and Annual "
+        "Review 2025 in braille, grade 1 please", reports=(AR24, AR25),
+        formats=(("large-print", {"font_size": "20"}), ("braille", {"table": G1})),
+        files=(f"{AR24}-large-print.docx",) + braille(AR25), says=("20 point", "grade 1"),
+        extra={"pairs": {AR24: [("large-print", {"font_size": "20"})],
+                         AR25: [("braille", {"table": G1})]}}),
+    Row("pairs-format-first", "Braille of the impact report and a web page of Annual Review "
+        "2025, thank you", reports=(DIT, AR25), formats=(("braille", {}), ("html", {})),
+        files=braille(DIT) + (f"{AR25}.html",),
+        extra={"pairs": {DIT: [("braille", {})], AR25: [("html", {})]}}),
+    Row("shared-format-both-reports", "Annual Review 2024 and Annual Review 2025 in large "
+        "print please", reports=(AR24, AR25), formats=(("large-print", {}),),
+        files=(f"{AR24}-large-print.docx", f"{AR25}-large-print.docx")),
+    Row("cy-pairs", "Hoffwn gael print bras o adolygiad 2024 a fersiwn sain o adolygiad 2025, "
+        "os gwelwch yn dda", reports=(AR24, AR25), formats=(("large-print", {}), ("audio", {})),
+        files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"), language="cy",
+        says=("Dyma Annual Review 2024:", "Dyma Annual Review 2025:"),
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
+    Row("pairs-format-after", "Large print of the 2024 review please, and for the 2025 one "
+        "the audio", reports=(AR24, AR25), formats=(("large-print", {}), ("audio", {})),
+        files=(f"{AR24}-large-print.docx", f"{AR25}.mp3"),
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("audio", {})]}}),
+    Row("cy-pairs-titles", "Annual Review 2024 mewn print bras ac Annual Review 2025 mewn "
+        "braille, os gwelwch yn dda", reports=(AR24, AR25),
+        formats=(("large-print", {}), ("braille", {})),
+        files=(f"{AR24}-large-print.docx",) + braille(AR25), language="cy",
+        extra={"pairs": {AR24: [("large-print", {})], AR25: [("braille", {})]}}),
+    # --- every braille code and layout a reader may ask for (issue 15), English and Welsh
+    Row("computer-braille", "The impact report in computer braille please", reports=(DIT,),
+        formats=(("braille", {"table": COMP8}),), files=(f"{DIT}.pef",),
+        says=("Computer braille, 8-dot", "There is no BRF file")),
+    Row("eight-dot", "Could I have Annual Review 2024 in 8-dot?", reports=(AR24,),
+        formats=(("braille", {"table": COMP8}),), files=(f"{AR24}.pef",)),
+    Row("grade-2-words", "Annual Review 2024 in grade 2 braille", reports=(AR24,),
+        formats=(("braille", {"table": G2}),), files=braille(AR24),
+        says=("grade 2, contracted",)),
+    Row("uncontracted", "Uncontracted braille of the impact report, thanks", reports=(DIT,),
+        formats=(("braille", {"table": G1}),), files=braille(DIT)),
+    Row("page-28-by-25", "The impact report in braille, 28 by 25 please", reports=(DIT,),
+        formats=(("braille", {"cells": "28", "lines": "25"}),), files=braille(DIT),
+        says=("28 cells", "25 lines")),
+    Row("32-cells", "Braille of the impact report for my 32 cell display", reports=(DIT,),
+        formats=(("braille", {"cells": "32"}),), files=braille(DIT), says=("32 cells",)),
+    Row("sheets-interpoint", "The impact report in braille, 50 sheets per volume, interpoint",
+        reports=(DIT,), formats=(("braille", {"sheets_per_volume": "50", "interpoint": "yes"}),),
+        files=braille(DIT), says=("at most 50 sheets a volume", "both sides of the paper")),
+    Row("single-sided", "Impact report in grade 1 braille, single-sided please", reports=(DIT,),
+        formats=(("braille", {"table": G1, "interpoint": "no"}),), files=braille(DIT),
+        says=("on one side of the paper",)),
+    Row("not-interpoint", "The impact report in braille but not interpoint", reports=(DIT,),
+        formats=(("braille", {"interpoint": "no"}),), files=braille(DIT)),
+    Row("cy-braille-cymraeg-gradd-1", "A allwn i gael Volunteering With Us mewn braille "
+        "Cymraeg, gradd 1?", reports=(VOL,), formats=(("braille", {"table": "cy-cy-g1.utb"}),),
+        files=braille(VOL), language="cy", says=("Cymraeg", "gradd 1, heb gyfangiadau")),
+    Row("cy-cyfrifiadurol", "Hoffwn gael yr adroddiad effaith mewn braille cyfrifiadurol, os "
+        "gwelwch yn dda", reports=(DIT,), formats=(("braille", {"table": COMP8}),),
+        files=(f"{DIT}.pef",), language="cy", says=("Braille cyfrifiadurol, 8 dot",)),
+    Row("cy-28-wrth-25-un-ochr", "Braille o'r adroddiad effaith, 28 wrth 25, ar un ochr y "
+        "papur, os gwelwch yn dda", reports=(DIT,),
+        formats=(("braille", {"cells": "28", "lines": "25", "interpoint": "no"}),),
+        files=braille(DIT), language="cy", says=("28 cell", "25 llinell", "ar un ochr y papur")),
+    Row("cy-cywasgedig-dalennau", "Yr adroddiad effaith mewn braille cywasgedig, 40 dalen ym "
+        "mhob cyfrol, diolch", reports=(DIT,),
+        formats=(("braille", {"table": G2, "sheets_per_volume": "40"}),), files=braille(DIT),
+        language="cy", says=("gradd 2, gyda chyfangiadau", "40 dalen ar y mwyaf ym mhob cyfrol")),
+    Row("cy-llyfr-llafar", "Oes llyfr llafar DAISY o'r adroddiad effaith? Diolch",
+        reports=(DIT,), formats=(("daisy", {}),), files=("doing-it-together-daisy.zip",),
+        language="cy"),
     Row("cy-ask-which", "A allwn i gael the guide mewn braille, os gwelwch yn dda?",
         kind="which-report", candidates=(VOL, READ), formats=(("braille", {}),), language="cy",
         says=("Mae mwy nag un o'n hadroddiadau",)),
@@ -282,6 +358,10 @@ def test_understood(row, library):
     assert sorted(e.slug for e in understood.candidates) == sorted(row.candidates)
     assert [(f.format, f.options_dict) for f in understood.formats] == list(row.formats)
     assert any(f.tracks for f in understood.formats) == row.tracks
+    # Each report gets exactly its own formats (all of them, unless the email pairs them).
+    pairs = row.extra.get("pairs") or {slug: list(row.formats) for slug in row.reports}
+    assert {e.slug: [(f.format, f.options_dict) for f in understood.formats_for(e)]
+            for e in understood.reports} == pairs
 
 
 def run_row(row: Row, root: Path, library: Path) -> tuple[object, object]:
@@ -296,6 +376,11 @@ def run_row(row: Row, root: Path, library: Path) -> tuple[object, object]:
     return outcome, BytesParser(policy=policy.default).parsebytes(replies[0].read_bytes())
 
 
+NOT_YET_DAISY = {"en": ("We can't make the DAISY talking book yet",
+                        "We can send the audio (MP3) instead"),
+                 "cy": ("Ni allwn wneud y llyfr llafar DAISY eto", "Gallwn anfon y sain (MP3)")}
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_reply(row, library, tmp_path):
     outcome, reply = run_row(row, tmp_path, library)
@@ -307,8 +392,8 @@ def test_reply(row, library, tmp_path):
     if daisy_rows and not has_stage("daisy"):
         # Not on this branch yet: a polite "not yet", the nearest format offered, no files.
         assert sent == []
-        assert "We can't make the DAISY talking book yet" in text
-        assert "We can send the audio (MP3) instead" in text
+        assert NOT_YET_DAISY[row.language][0] in text
+        assert NOT_YET_DAISY[row.language][1] in text
     else:
         assert sent == sorted(row.files)
     for words in row.says:
@@ -329,10 +414,22 @@ def test_reply(row, library, tmp_path):
     assert "outputs/" not in text and str(tmp_path) not in text
 
 
-def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(library, tmp_path, monkeypatch):
+# How to open a DAISY book, as each language's reply says it: the zip, a DAISY app (Dolphin
+# EasyReader, Thorium) or a DAISY player.
+DAISY_HOW_TO_OPEN = {
+    "en": ("doing-it-together-daisy.zip: a DAISY talking book", "Unzip it", "Dolphin EasyReader",
+           "Thorium Reader", "DAISY player such as a Victor Reader Stream"),
+    "cy": ("doing-it-together-daisy.zip: llyfr llafar DAISY", "Dadsipiwch hi",
+           "Dolphin EasyReader", "Thorium Reader", "chwaraewr DAISY fel Victor Reader Stream"),
+}
+
+
+@pytest.mark.parametrize("row_id", ["daisy-version", "cy-llyfr-llafar"])
+def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(row_id, library, tmp_path,
+                                                             monkeypatch):
     monkeypatch.setitem(stages.STAGE_MODULES, "daisy", "daisy_stand_in")
-    row = next(r for r in ROWS if r.id == "daisy-version")
-    outcome, reply = run_row(row, tmp_path, library)
+    row = next(r for r in ROWS if r.id == row_id)
+    _, reply = run_row(row, tmp_path, library)
     [part] = list(reply.iter_attachments())
     assert part.get_filename() == "doing-it-together-daisy.zip"
     assert part.get_content_type() == "application/zip"
@@ -340,9 +437,10 @@ def test_the_daisy_rows_attach_the_zip_once_the_stage_exists(library, tmp_path, 
     import zipfile
     with zipfile.ZipFile(io.BytesIO(part.get_payload(decode=True))) as archive:
         assert "doing-it-together/ncc.html" in archive.namelist()
-    text = reply.get_body(("plain",)).get_content()
-    assert "doing-it-together-daisy.zip: a DAISY talking book" in text
-    assert "Dolphin EasyReader" in text
+    text = " ".join(reply.get_body(("plain",)).get_content().split())
+    for words in DAISY_HOW_TO_OPEN[row.language]:
+        assert words in text, text
+    assert reply["Content-Language"] == ("cy" if row.language == "cy" else "en-GB")
 
 
 # ------------------------------------------------------------------ each reply kind, read back
@@ -594,3 +692,271 @@ def test_a_welsh_reply_has_no_english_sentence_of_ours(row, library, tmp_path):
             piece = piece.strip(" :.,()")
             if len(piece) >= 12 and piece not in welsh[message]:
                 assert piece not in text, piece
+
+
+# ------------------------------------------------------------------ braille codes, read back
+# Each code a request can name is read back from the attachment with liblouis (the table of
+# that code), and the layout asked for from the PEF's own attributes and the BRF's lines.
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sources"
+PEF_NS = "{http://www.daisy.org/ns/2008/pef}"
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    """The two real sample reports (English, and Welsh), long enough to fill volumes."""
+    root = tmp_path_factory.mktemp("samples")
+    for name in ("impact-report-2023", "cydgynhyrchu-yn-gymraeg"):
+        shutil.copytree(SAMPLES / name, root / "sources" / name)
+    return root
+
+
+def pef_volumes(data: bytes):
+    from lxml import etree
+    return etree.fromstring(data).findall(f"{PEF_NS}body/{PEF_NS}volume")
+
+
+def pef_cells(volume) -> str:
+    return "\n".join(row.text or "" for row in volume.iter(f"{PEF_NS}row"))
+
+
+def back_translate(cells: str, table: str) -> str:
+    """liblouis reads the Unicode cells row by row: as the table's own characters, then back."""
+    import louis
+    rows = [row.replace("\u2800", " ").strip() for row in cells.split("\n")]
+    return " ".join(louis.backTranslateString([table], louis.dotsToChar([table], row))
+                    for row in rows if row)
+
+
+def test_computer_braille_is_8_dot_and_reads_back_letter_for_letter(library, tmp_path):
+    _, reply, _, _ = reply_for("The impact report in computer braille please", tmp_path,
+                               library)
+    files = files_of(reply)
+    assert sorted(files) == ["doing-it-together.pef"]          # no BRF: BRF is 6-dot
+    [volume] = pef_volumes(files["doing-it-together.pef"])
+    cells = pef_cells(volume)
+    # Capitals carry dot 7 in computer braille: cells beyond the 6-dot range (U+2840 and up).
+    assert any(ord(cell) >= 0x2840 for cell in cells)
+    back = back_translate(cells, "en-gb-comp8.ctb")
+    assert "Every volunteer gave their time to readers across the country this year." in \
+        " ".join(back.split())
+    text = reply.get_body(("plain",)).get_content()
+    assert "Computer braille, 8-dot" in text and "There is no BRF file" in text
+
+
+def test_welsh_braille_grade_1_of_the_welsh_report_back_translates_with_the_welsh_table(
+        samples, tmp_path):
+    import louis
+    _, reply, _, _ = reply_for("A allwn i gael Cydgynhyrchu yn Gymraeg mewn braille Cymraeg, "
+                               "gradd 1, os gwelwch yn dda?", tmp_path, samples)
+    files = files_of(reply)
+    assert sorted(files) == ["cydgynhyrchu-yn-gymraeg.brf", "cydgynhyrchu-yn-gymraeg.pef"]
+    cells = "\n".join(pef_cells(v) for v in pef_volumes(files["cydgynhyrchu-yn-gymraeg.pef"]))
+    back = " ".join(back_translate(cells, "cy-cy-g1.utb").split()).lower()
+    source = (SAMPLES / "cydgynhyrchu-yn-gymraeg" / "cydgynhyrchu-yn-gymraeg.md").read_text()
+    import re
+    words = [w for w in re.findall(r"[a-zâêîôûŵŷ']{6,}", source.lower().split("---", 2)[2])]
+    assert len(words) > 200
+    found = sum(word in back for word in words) / len(words)
+    assert found >= 0.85, found
+    # liblouis 3.24's cy-cy-g1 reads the Welsh letter signs for "ae" and "dg" back as "æ" and
+    # "º" ("Cymræg", "cyºynhyrchu"): nearly every other miss is one of those two signs.
+    spelled_out = back.replace("æ", "ae").replace("º", "dg")
+    assert sum(word in spelled_out for word in words) / len(words) >= 0.95
+    # ... and it is grade 1: a word the Welsh contracted table shortens is spelled out.
+    contracted = louis.translateString(["cy-cy-g2.ctb"], "gyda", mode=louis.dotsIO | louis.ucBrl)
+    spelled = louis.translateString(["cy-cy-g1.utb"], "gyda", mode=louis.dotsIO | louis.ucBrl)
+    assert contracted != spelled and spelled in cells
+    text = reply.get_body(("plain",)).get_content()
+    assert "Braille (Cymraeg, gradd 1, heb gyfangiadau):" in text, text
+
+
+def test_a_28_by_25_page_is_what_the_files_carry(library, tmp_path):
+    _, reply, _, _ = reply_for("The impact report in braille, 28 by 25, single-sided please",
+                               tmp_path, library)
+    files = files_of(reply)
+    [volume] = pef_volumes(files["doing-it-together.pef"])
+    assert (volume.get("cols"), volume.get("rows"), volume.get("duplex")) == ("28", "25",
+                                                                               "false")
+    pages = files["doing-it-together.brf"].decode("ascii").split("\f")
+    lines = [line for page in pages for line in page.split("\r\n")]
+    assert max(len(line) for line in lines) == 28
+    assert max(len(page.strip("\r\n").split("\r\n")) for page in pages) <= 25
+
+
+@pytest.mark.slow
+def test_a_braille_book_in_volumes_sends_the_whole_brf_and_the_pef_and_says_how_many(
+        samples, tmp_path):
+    _, reply, _, _ = reply_for("Could I have Doing It Together in braille, single-sided, 10 "
+                               "sheets per volume?", tmp_path, samples)
+    files = files_of(reply)
+    assert sorted(files) == ["impact-report-2023.brf", "impact-report-2023.pef"]
+    volumes = pef_volumes(files["impact-report-2023.pef"])
+    assert len(volumes) >= 2
+    for volume in volumes:       # each volume within the 10 sheets asked for (one side each)
+        pages = volume.findall(f"{PEF_NS}section/{PEF_NS}page")
+        assert len(pages) <= 10 and volume.get("duplex") == "false"
+    # The whole BRF holds every volume: as many pages as the PEF's volumes together.
+    brf_pages = files["impact-report-2023.brf"].decode("ascii").rstrip("\f").split("\f")
+    assert len(brf_pages) == sum(len(v.findall(f"{PEF_NS}section/{PEF_NS}page"))
+                                 for v in volumes)
+    text = " ".join(reply.get_body(("plain",)).get_content().split())
+    assert f"This braille book has {len(volumes)} volumes" in text
+    assert "at most 10 sheets a volume" in text
+
+
+# ------------------------------------------------------------------ a reply in several emails
+# Audio too large for one email even at the lower bit rate goes as its section MP3s, zipped
+# over several emails ("part N of M"); the ledger records each part as it is handed over.
+
+SEASONS = """---
+title: Four Seasons
+author: Kettle and Compass
+language: en-GB
+date: 2024-09-01
+---
+# Spring
+
+In spring our volunteers planted seeds with children from three schools near the river.
+
+# Summer
+
+In summer we held twelve reading afternoons in the park, and every one was full.
+
+# Autumn
+
+In autumn the readers wrote letters to the council about the closing of the library.
+
+# Winter
+
+In winter we met indoors, shared soup, and planned the next year together.
+"""
+
+
+@pytest.fixture(scope="module")
+def seasons(tmp_path_factory):
+    root = tmp_path_factory.mktemp("seasons")
+    (root / "sources").mkdir()
+    (root / "sources" / "four-seasons.md").write_text(SEASONS, encoding="utf-8")
+    return root
+
+
+def replies_in(outbox: Path) -> list:
+    return [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+            for p in sorted(outbox.glob("[!.]*.eml")) if ".staff" not in p.name]
+
+
+def seasons_limit(seasons: Path, tmp_path: Path) -> tuple[int, float]:
+    """A limit the whole MP3 misses even at 32 kbps, and the whole MP3's measured duration."""
+    _, full, _, _ = reply_for("Four Seasons as an MP3 please", tmp_path / "full", seasons)
+    whole = tmp_path / "whole.mp3"
+    whole.write_bytes(files_of(full)["four-seasons.mp3"])
+    # 48 kbps -> 32 kbps is two thirds; half the 48 kbps file is three quarters of the 32 kbps
+    # one: too small for the whole, room for two of the four sections.
+    return EMAIL_OVERHEAD + encoded_size(whole.stat().st_size // 2), \
+        float(ffprobe(whole)["format"]["duration"])
+
+
+@pytest.mark.slow
+def test_audio_too_large_for_one_email_goes_in_parts_that_add_up_to_the_whole(seasons,
+                                                                               tmp_path):
+    limit, whole_seconds = seasons_limit(seasons, tmp_path)
+    outcome, _, _, _ = reply_for_parts("Four Seasons as an MP3 please", tmp_path / "split",
+                                       seasons, limit)
+    outbox = tmp_path / "split" / "outbox"
+    paths = sorted(p for p in outbox.glob("[!.]*.eml") if ".staff" not in p.name)
+    parts = replies_in(outbox)
+    total = len(parts)
+    assert total >= 2
+    assert [p.name for p in paths] == [f"{outcome.request_id}.part-{n}-of-{total}.eml"
+                                       for n in range(1, total + 1)]
+    assert all(p.stat().st_size <= limit for p in paths)             # each fits, as carried
+    assert len({p["Message-ID"] for p in parts}) == total
+    folder = tmp_path / "unzipped"
+    names = []
+    for number, part in enumerate(parts, start=1):
+        assert part["Subject"].endswith(f"(part {number} of {total})")
+        assert part["In-Reply-To"] == f"<kind-{abs(hash('Four Seasons as an MP3 please'))}" \
+                                      f"@example.com>"
+        text = " ".join(part.get_body(("plain",)).get_content().split())
+        assert f"This is part {number} of {total} of our reply" in text
+        for name, data in files_of(part).items():
+            names.append(name)
+            assert f"{name}: some of the sections of the report read aloud" in text
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                archive.extractall(folder)    # every part unpacks into the same folder
+    zips = len(names)
+    assert sorted(names) == sorted(f"four-seasons-tracks-{n}-of-{zips}-smaller.zip"
+                                   for n in range(1, zips + 1))
+    assert "in 2 zip files" in " ".join(parts[0].get_body(("plain",)).get_content().split()) \
+        or zips != 2
+    [unpacked] = list(folder.iterdir())
+    mp3s = sorted(unpacked.glob("*.mp3"))
+    # The opening (title) and the four seasons, each once.
+    assert [p.stem.split("-", 1)[1] for p in mp3s] == ["opening", "spring", "summer", "autumn",
+                                                       "winter"]
+    [playlist] = list(unpacked.glob("*.m3u8"))
+    assert [line for line in playlist.read_text().splitlines() if line.endswith(".mp3")] == \
+        [p.name for p in mp3s]
+    # ffprobe: the sections together last as long as the whole MP3 (at the lower bit rate).
+    probes = [ffprobe(p) for p in mp3s]
+    assert all(int(p["streams"][0]["bit_rate"]) == 32000 for p in probes)
+    assert abs(sum(float(p["format"]["duration"]) for p in probes) - whole_seconds) < 0.5
+    with Ledger(tmp_path / "split" / "ledger.sqlite3") as ledger:
+        [row] = ledger.all()
+        assert row.state == "replied"
+        assert [n for n, _ in ledger.parts_sent(row.key, total)] == list(range(1, total + 1))
+        assert row.reply_message_id.split() == [p["Message-ID"] for p in parts]
+
+
+def reply_for_parts(body: str, root: Path, library: Path, limit: int):
+    outbox = root / "outbox"
+    settings = Settings(sources_dir=library / "sources", outputs_dir=root / "outputs",
+                        reply=ReplySettings(US, STAFF, size_limit=limit),
+                        transport=OutboxTransport(outbox), backoff_seconds=0)
+    with Ledger(root / "ledger.sqlite3") as ledger:
+        outcome = Processor(settings, ledger).receive(
+            make_message(body, message_id=f"<kind-{abs(hash(body))}@example.com>"), "test")
+    assert outcome.state == "replied", outcome.reason
+    return outcome, None, None, None
+
+
+@pytest.mark.slow
+def test_a_welsh_reply_in_parts_says_which_part_in_welsh(seasons, tmp_path):
+    limit, _ = seasons_limit(seasons, tmp_path)
+    body = "Oes fersiwn sain o Four Seasons? Diolch"
+    reply_for_parts(body, tmp_path / "split", seasons, limit)
+    parts = replies_in(tmp_path / "split" / "outbox")
+    total = len(parts)
+    assert total >= 2
+    for number, part in enumerate(parts, start=1):
+        assert part["Subject"].endswith(f"(rhan {number} o {total})")
+        assert part["Content-Language"] == "cy"
+        text = " ".join(part.get_body(("plain",)).get_content().split())
+        assert text.startswith("Helo,") and f"Dyma ran {number} o {total} o'n hateb" in text
+        assert "rhai o adrannau'r adroddiad wedi'u darllen yn uchel" in text
+        assert "This is part" not in text and "Best wishes" not in text
+
+
+@pytest.mark.slow
+def test_other_files_travel_whole_beside_the_audio_parts(seasons, tmp_path):
+    limit, _ = seasons_limit(seasons, tmp_path)
+    reply_for_parts("Four Seasons as an MP3 and in braille please", tmp_path / "split", seasons,
+                    limit)
+    outbox = tmp_path / "split" / "outbox"
+    sizes = [p.stat().st_size for p in outbox.glob("[!.]*.eml") if ".staff" not in p.name]
+    parts = replies_in(outbox)
+    assert len(parts) >= 2 and max(sizes) <= limit
+    sent = [name for part in parts for name in files_of(part)]
+    # The BRF and the PEF once each, whole; the audio as its numbered zips.
+    assert sorted(n for n in sent if not n.startswith("four-seasons-tracks-")) == \
+        ["four-seasons.brf", "four-seasons.pef"]
+    zips = [n for n in sent if n.startswith("four-seasons-tracks-")]
+    assert zips == [f"four-seasons-tracks-{n}-of-{len(zips)}-smaller.zip"
+                    for n in range(1, len(zips) + 1)]
+    for part in parts:        # each part names exactly the files it carries
+        text = part.get_body(("plain",)).get_content()
+        for name in files_of(part):
+            assert f"{name}: " in text
+        for other in set(sent) - set(files_of(part)):
+            assert other not in text

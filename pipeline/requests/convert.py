@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import math
 import mimetypes
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 from .. import stages
 from ..errors import OptionsError, PipelineError, StageUnavailable
 from ..stage_api import Stage
 from .catalogue import CatalogueEntry
 from .safety import crash_point
-from .understand import FORMAT_LABELS, NEAREST, N_, CannotMake, FormatRequest  # noqa: F401
+from .understand import FORMAT_LABELS, N_, NEAREST, CannotMake, FormatRequest
 
 # Files a stage writes for other stages, not for readers.
 NOT_FOR_READERS = (".pagemap.json", "manifest.json")
@@ -58,6 +60,9 @@ class MadeFormat:
     files: tuple[Attachment, ...]
     reused: bool                  # copied from the standard outputs
     smaller: bool = False         # made smaller to fit in an email
+    volumes: int = 1              # braille: how many volumes the book has (the reply says)
+    sections: tuple[Attachment, ...] = ()   # audio: the section MP3s and playlist, in order
+    track_zips: int = 0           # audio split over several emails: how many zips in all
 
 
 @dataclass(frozen=True)
@@ -156,15 +161,44 @@ def _build(entry: CatalogueEntry, requests: list[FormatRequest], out_dir: Path,
 def _for_reader(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) -> MadeFormat:
     """Only the files a reader of this format gets, each with its role in the reply."""
     if made.format == "audio":
-        return replace(made, files=_audio_files(made, tracks, request_dir, slug))
+        return replace(made, files=_audio_files(made, tracks, request_dir, slug),
+                       sections=_audio_sections(made))
     endings = READER_FILES.get(made.format)
     files = [a for a in made.files if endings is None or a.path.name.endswith(endings)]
-    return replace(made, files=tuple(replace(a, role=_role(made.format, a.path))
-                                     for a in files))
+    volumes = 1
+    if made.format == "braille":
+        # A book in volumes: <slug>.brf holds every volume (and the PEF its volumes), so the
+        # per-volume BRFs would send the same braille twice; the reply says how many volumes.
+        files = [a for a in files if not VOLUME_FILE.search(a.path.name)]
+        volumes = _braille_volumes(made.files)
+    roles = {a.path.suffix for a in files}
+    return replace(made, volumes=volumes, files=tuple(
+        replace(a, role=_role(made.format, a.path, roles)) for a in files))
 
 
-def _role(format_name: str, path: Path) -> str:
+VOLUME_FILE = re.compile(r"-volume-\d+\.brf$")
+PEF_NAMESPACE = "{http://www.daisy.org/ns/2008/pef}"
+
+
+def _braille_volumes(files: tuple[Attachment, ...]) -> int:
+    """Volumes of the braille: its per-volume BRFs, or the PEF's volumes (8-dot has no BRF)."""
+    per_volume = [a for a in files if VOLUME_FILE.search(a.path.name)]
+    if per_volume:
+        return len(per_volume)
+    pef = next((a.path for a in files if a.path.suffix == ".pef"), None)
+    if pef is None:
+        return 1
+    try:
+        root = ElementTree.parse(pef).getroot()
+    except (OSError, ElementTree.ParseError):
+        return 1
+    return max(1, len(root.findall(f"{PEF_NAMESPACE}body/{PEF_NAMESPACE}volume")))
+
+
+def _role(format_name: str, path: Path, suffixes: frozenset[str] | set[str] = frozenset()) -> str:
     if format_name == "braille":
+        if path.suffix == ".pef" and ".brf" not in suffixes:
+            return "pef-only"                     # 8-dot computer braille: PEF, no BRF
         return path.suffix.lstrip(".")            # "brf" or "pef"
     return format_name
 
@@ -180,6 +214,13 @@ def _audio_files(made: MadeFormat, tracks: bool, request_dir: Path,
     archive = request_dir / f"{slug}-tracks{'-smaller' if made.smaller else ''}.zip"
     _zip(archive, [a.path for a in sections], slug)
     return (Attachment(archive, "application/zip", "tracks"),)
+
+
+def _audio_sections(made: MadeFormat) -> tuple[Attachment, ...]:
+    """The section MP3s in playing order, then the playlist: what a split reply sends."""
+    files = [a for a in made.files if a.path.parent.name == "audio"
+             and a.path.suffix in (".mp3", ".m3u8")]
+    return tuple(sorted(files, key=lambda a: (a.path.suffix == ".m3u8", a.path.name)))
 
 
 def _zip(archive: Path, paths: list[Path], folder: str) -> None:
@@ -227,6 +268,121 @@ def fit_to_limit(conversions: list[Conversion], limit: int, *, show_progress: bo
         return conversions, True
     smaller = [_smaller_audio(conversion, show_progress) for conversion in conversions]
     return smaller, email_size(smaller) <= limit
+
+
+# ------------------------------------------------------------------ several emails
+MAX_PARTS = 10                  # more emails than this is a burden: the collect link instead
+ZIP_MEMBER_OVERHEAD = 128       # a stored member's local header, central entry and data
+ZIP_OVERHEAD = 1024             # the end of the central directory, with room to spare
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One piece of a reply that must travel in one email: a file, or one audio section."""
+    report: int                   # index of its conversion
+    made: int                     # index of its format in that conversion
+    attachment: Attachment
+    section: bool = False         # an audio section: zipped with its neighbours in the part
+
+    def size(self) -> int:
+        size = self.attachment.path.stat().st_size
+        return size + ZIP_MEMBER_OVERHEAD + 2 * len(self.attachment.path.name) if self.section \
+            else encoded_size(size)
+
+
+def split_into_parts(conversions: list[Conversion], limit: int
+                     ) -> list[list[Conversion]] | None:
+    """The reply's files spread over several emails, each within `limit` (encoded), in order.
+
+    Every file travels whole when it fits in one email; audio too large for one email goes as
+    its section MP3s (with the playlist in the last), zipped per email as
+    <slug>-tracks-N-of-M.zip, each unpacking into the same folder. None when some file is
+    larger than one email can carry, or more than MAX_PARTS emails would be needed: then the
+    caller offers the collect link.
+    """
+    budget = limit - EMAIL_OVERHEAD
+    units = _units(conversions, budget)
+    if units is None:
+        return None
+    parts: list[list[_Unit]] = [[]]
+    used = 0
+    for unit in units:
+        size = _part_cost(parts[-1] + [unit]) - used
+        if parts[-1] and used + size > budget:
+            parts.append([])
+            used = 0
+            size = _part_cost([unit])
+        if size > budget:
+            return None
+        parts[-1].append(unit)
+        used += size
+    if len(parts) < 2 or len(parts) > MAX_PARTS:
+        return None
+    result = _as_conversions(conversions, parts)
+    measured = [email_size(part) for part in result]
+    return result if max(measured) <= limit else None
+
+
+def _units(conversions: list[Conversion], budget: int) -> list[_Unit] | None:
+    units: list[_Unit] = []
+    for report, conversion in enumerate(conversions):
+        for index, made in enumerate(conversion.made):
+            for attachment in made.files:
+                too_big = encoded_size(attachment.path.stat().st_size) > budget
+                if made.format == "audio" and too_big and made.sections:
+                    units += [_Unit(report, index, a, section=True) for a in made.sections]
+                elif too_big:
+                    return None       # one file larger than an email: it cannot be split
+                else:
+                    units.append(_Unit(report, index, attachment))
+    return units
+
+
+def _part_cost(units: list[_Unit]) -> int:
+    """Encoded bytes of one email's files: whole files, plus one zip per format's sections."""
+    cost = sum(u.size() for u in units if not u.section)
+    zips: dict[tuple[int, int], int] = {}
+    for unit in units:
+        if unit.section:
+            zips[(unit.report, unit.made)] = zips.get((unit.report, unit.made), ZIP_OVERHEAD) \
+                + unit.size()
+    return cost + sum(encoded_size(size) for size in zips.values())
+
+
+def _as_conversions(conversions: list[Conversion], parts: list[list[_Unit]]
+                    ) -> list[list[Conversion]]:
+    """Each email's share of the conversions; audio sections zipped, numbered across emails."""
+    groups: dict[tuple[int, int], int] = {}
+    for part in parts:
+        for key in {(u.report, u.made) for u in part if u.section}:
+            groups[key] = groups.get(key, 0) + 1
+    numbers: dict[tuple[int, int], int] = {}
+    result: list[list[Conversion]] = []
+    for part in parts:
+        shares: list[Conversion] = []
+        for report, conversion in enumerate(conversions):
+            made_here: list[MadeFormat] = []
+            for index, made in enumerate(conversion.made):
+                mine = [u for u in part if (u.report, u.made) == (report, index)]
+                if not mine:
+                    continue
+                files = [u.attachment for u in mine if not u.section]
+                sections = [u.attachment.path for u in mine if u.section]
+                if sections:
+                    key = (report, index)
+                    numbers[key] = numbers.get(key, 0) + 1
+                    slug = conversion.report.slug
+                    archive = conversion.folder / (
+                        f"{slug}-tracks-{numbers[key]}-of-{groups[key]}"
+                        f"{'-smaller' if made.smaller else ''}.zip")
+                    _zip(archive, sections, slug)
+                    files.append(Attachment(archive, "application/zip", "tracks-part"))
+                made_here.append(replace(made, files=tuple(files),
+                                         track_zips=groups.get((report, index), 0)))
+            if made_here:
+                shares.append(replace(conversion, made=tuple(made_here)))
+        result.append(shares)
+    return result
 
 
 def _smaller_audio(conversion: Conversion, show_progress: bool) -> Conversion:

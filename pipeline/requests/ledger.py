@@ -10,6 +10,8 @@ States, in order:
               row is decided from the record: SMTP -> it was handed over (replied); outbox ->
               replied if the file is there, else sent again.
   replied     done.  failed: given up on, staff told.  ignored: never to be answered (reason).
+A reply in several emails goes ready -> sending -> ready for each part, each part recorded in
+the parts table as it is handed over; replied once every part is.
 Every change is one committed transaction (synchronous=FULL), and an event row keeps the history.
 """
 from __future__ import annotations
@@ -52,6 +54,14 @@ CREATE INDEX IF NOT EXISTS requests_by_reply_to ON requests(reply_to, received_a
 -- claim: a Maildir pass reads only the files not in here, whatever their Seen flag says.
 CREATE TABLE IF NOT EXISTS origins (
     origin TEXT PRIMARY KEY, key TEXT NOT NULL, at REAL NOT NULL
+);
+-- A reply too large for one email goes as several (part N of M): each part handed over is
+-- recorded here in the same transaction that ends its sending, so a restart sends only the
+-- parts not recorded (the one in flight again, with its same Message-ID), never one twice.
+CREATE TABLE IF NOT EXISTS parts (
+    key TEXT NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,
+    message_id TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', at REAL NOT NULL,
+    PRIMARY KEY (key, part, parts)
 );
 CREATE TABLE IF NOT EXISTS events (
     key TEXT NOT NULL, at REAL NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT ''
@@ -112,7 +122,7 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -168,6 +178,28 @@ class Ledger:
                             (*columns.values(), key))
             self._event(key, state, reason, now)
 
+    def part_sent(self, key: str, part: int, parts: int, message_id: str, note: str = ""
+                  ) -> None:
+        """Part `part` of `parts` is handed over: recorded with the request back in 'ready'
+        (the next part's turn), in one transaction."""
+        now = time.time()
+        reason = f"part {part} of {parts} sent" + (f": {note}" if note else "")
+        with self._transaction():
+            self.db.execute("INSERT OR REPLACE INTO parts (key, part, parts, message_id, note, "
+                            "at) VALUES (?, ?, ?, ?, ?, ?)",
+                            (key, part, parts, message_id, note, now))
+            # attempts count per part: the next part starts with none used
+            self.db.execute("UPDATE requests SET state = 'ready', reason = ?, updated_at = ?, "
+                            "attempts = 0, next_attempt_at = 0 WHERE key = ?",
+                            (reason, now, key))
+            self._event(key, "ready", reason, now)
+
+    def parts_sent(self, key: str, parts: int) -> list[tuple[int, str]]:
+        """(part, message_id) of each part of a `parts`-part reply already handed over."""
+        return [(part, message_id) for part, message_id in self.db.execute(
+            "SELECT part, message_id FROM parts WHERE key = ? AND parts = ? ORDER BY part",
+            (key, parts))]
+
     def pending(self) -> list[Row]:
         return self._rows(f"WHERE state NOT IN ({', '.join('?' * len(TERMINAL))}) "
                           "ORDER BY received_at", TERMINAL)
@@ -204,7 +236,7 @@ class Ledger:
         self.db.execute("INSERT INTO events (key, at, state, reason) VALUES (?, ?, ?, ?)",
                         (key, now, state, reason))
 
-    def _transaction(self) -> "_Transaction":
+    def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
 

@@ -7,6 +7,7 @@ ledger holds, so a restart after a crash continues where the crash stopped.
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -16,12 +17,24 @@ from typing import Union
 from ..errors import PipelineError
 from ..manifest import write_atomic
 from .catalogue import Catalogue, load_catalogue
-from .convert import Conversion, convert, fit_to_limit
+from .convert import Conversion, convert, fit_to_limit, split_into_parts
 from .ledger import TERMINAL, Ledger, Row
 from .parse import MAX_MESSAGE_BYTES, parse_bytes
-from .reply import (OutboxTransport, ReplySettings, SendFailed, SmtpTransport, compose,
-                    files_body, reply_message_id, staff_notice, too_large_body,
-                    unclear_body, unknown_report_body, which_report_body)
+from .reply import (
+    OutboxTransport,
+    ReplySettings,
+    SendFailed,
+    SmtpTransport,
+    compose,
+    files_body,
+    part_bodies,
+    reply_message_id,
+    staff_notice,
+    too_large_body,
+    unclear_body,
+    unknown_report_body,
+    which_report_body,
+)
 from .safety import TOO_LARGE_REASON, crash_point, reason_to_ignore
 from .understand import understand
 
@@ -29,6 +42,7 @@ Transport = Union[OutboxTransport, SmtpTransport]
 MAX_REPORTS_PER_REQUEST = 3
 MAX_BACKOFF_SECONDS = 6 * 3600
 REPLY_FILE = "reply.eml"
+PARTS_FILE = "reply-parts.json"   # a reply in several emails: the names of its parts, in order
 _NOTICE_NUMBERS = itertools.count(1)   # staff notices: unique names within a run
 
 
@@ -143,7 +157,7 @@ class Processor:
 
     def advance(self, row: Row) -> Outcome:
         key = row.key
-        if row.state == "ready" and not (self.request_dir(row) / REPLY_FILE).is_file():
+        if row.state == "ready" and not all(path.is_file() for path in self._reply_files(row)):
             # the saved reply was removed (e.g. someone cleared outputs/requests): make it again
             self.ledger.set_state(key, "converting", "the saved reply was missing: preparing "
                                                      "it again")
@@ -179,11 +193,21 @@ class Processor:
             crash_point("composed")
             row = self._row(key)
         if row.state == "sending":
-            delivered = self.settings.transport.delivered(row.request_id)
-            if delivered:
+            parts = self._reply_files(row)
+            # A reply in several emails: the part in flight is the first not recorded as sent.
+            unsent = self._unsent_parts(row, len(parts)) if len(parts) > 1 else []
+            name = self._part_name(row, unsent[0], len(parts)) if unsent else row.request_id
+            delivered = self.settings.transport.delivered(name)
+            if delivered and unsent:           # that part is out: record it, send the rest
+                self.ledger.part_sent(key, unsent[0], len(parts),
+                                      self._reply_id(row, (unsent[0], len(parts))),
+                                      "handed over before a restart")
+                row = self._row(key)
+            elif delivered:
                 self.ledger.set_state(key, "replied", "handed over before a restart",
                                       reply_message_id=self._reply_id(row))
                 return self._outcome(key)
+        if row.state == "sending":
             # Unknown (SMTP) or not there (outbox): send again. The saved reply keeps its
             # Message-ID, so if the server did take it before the crash, the copy is the same
             # message (see SmtpTransport): a harmless duplicate instead of a lost reply.
@@ -193,7 +217,11 @@ class Processor:
         if row.state == "ready":
             if row.attempts and row.next_attempt_at > time.time():
                 return self._outcome(key)
-            self._send(row)
+            parts = self._reply_files(row)
+            if len(parts) == 1:
+                self._send(row)
+            else:
+                self._send_parts(row, parts)
         return self._outcome(key)
 
     # ------------------------------------------------------------------ steps
@@ -216,6 +244,7 @@ class Processor:
     def _prepare_reply(self, row: Row) -> None:
         message = row.message
         settings = self.settings.reply
+        (self.request_dir(row) / PARTS_FILE).unlink(missing_ok=True)   # from an earlier try
         if message.too_large:
             body = too_large_body(settings, MAX_MESSAGE_BYTES // 1_000_000)
             write_atomic(self.request_dir(row) / REPLY_FILE,
@@ -242,6 +271,11 @@ class Processor:
             crash_point("converted")
             conversions, fits = fit_to_limit(conversions, settings.size_limit,
                                              show_progress=self.settings.show_progress)
+            parts = None if fits else split_into_parts(conversions, settings.size_limit)
+            if parts:
+                self._tell_staff_about_problems(row, conversions, False)
+                self._save_parts(row, message, parts, conversions, understanding)
+                return
             attachments = [(a.path, a.media_type) for c in conversions for m in c.made
                            for a in m.files]
             too_large = not fits
@@ -255,6 +289,24 @@ class Processor:
                         understanding.language)
         write_atomic(self.request_dir(row) / REPLY_FILE, bytes(reply))
 
+    def _save_parts(self, row: Row, message, parts: list[list[Conversion]],
+                    conversions: list[Conversion], understanding) -> None:
+        """Each email of a reply in several, saved as reply-part-N-of-M.eml; the list of them
+        is written last, so a crash meanwhile leaves the request to be prepared again."""
+        settings = self.settings.reply
+        folder = self.request_dir(row)
+        names = []
+        bodies = part_bodies(parts, conversions, understanding, settings)
+        for number, (share, body) in enumerate(zip(parts, bodies), start=1):
+            name = f"reply-part-{number}-of-{len(parts)}.eml"
+            attachments = [(a.path, a.media_type) for c in share for m in c.made
+                           for a in m.files]
+            reply = compose(message, row.request_id, body, settings, attachments,
+                            understanding.language, part=(number, len(parts)))
+            write_atomic(folder / name, bytes(reply))
+            names.append(name)
+        write_atomic(folder / PARTS_FILE, json.dumps(names).encode("utf-8"))
+
     def _convert(self, row: Row, understanding) -> list[Conversion]:
         reports = understanding.reports[:MAX_REPORTS_PER_REQUEST]
         conversions = []
@@ -262,12 +314,12 @@ class Processor:
             folder = self.request_dir(row) if len(reports) == 1 else \
                 self.request_dir(row) / entry.slug
             try:
-                conversions.append(convert(entry, understanding.formats, folder,
+                conversions.append(convert(entry, understanding.formats_for(entry), folder,
                                            self.settings.outputs_dir,
                                            show_progress=self.settings.show_progress))
             except PipelineError as error:     # the source broke since the catalogue was read
                 conversions.append(Conversion(entry, (), (), tuple(
-                    (f.format, str(error)) for f in understanding.formats), ()))
+                    (f.format, str(error)) for f in understanding.formats_for(entry)), ()))
         return conversions
 
     def _tell_staff_about_problems(self, row: Row, conversions: list[Conversion],
@@ -291,21 +343,70 @@ class Processor:
             note = self.settings.transport.send(data, [row.reply_to], row.request_id,
                                                 mark_sending, envelope_sender="")   # RFC 3834
         except SendFailed as error:
-            if error.permanent or attempts >= self.settings.max_attempts:
-                self.ledger.set_state(row.key, "failed",
-                                      f"gave up after {attempts} attempt"
-                                      f"{'s' if attempts > 1 else ''}: {error}",
-                                      attempts=attempts)
-                self._notify_staff(row, "a reply could not be sent",
-                                   [f"Gave up after {attempts} attempts: {error}",
-                                    f"The reply is in {self.request_dir(row) / REPLY_FILE}"])
-                return
-            delay = min(self.settings.backoff_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-            self.ledger.set_state(row.key, "ready", f"attempt {attempts} failed: {error}",
-                                  attempts=attempts, next_attempt_at=time.time() + delay)
+            self._send_failed(row, attempts, str(error), error.permanent)
             return
         self.ledger.set_state(row.key, "replied", f"accepted: {note}" if note else "",
                               attempts=attempts, reply_message_id=self._reply_id(row))
+
+    def _send_failed(self, row: Row, attempts: int, error: str, permanent: bool) -> None:
+        if permanent or attempts >= self.settings.max_attempts:
+            self.ledger.set_state(row.key, "failed",
+                                  f"gave up after {attempts} attempt"
+                                  f"{'s' if attempts > 1 else ''}: {error}",
+                                  attempts=attempts)
+            self._notify_staff(row, "a reply could not be sent",
+                               [f"Gave up after {attempts} attempts: {error}",
+                                f"The reply is in {self.request_dir(row)}"])
+            return
+        delay = min(self.settings.backoff_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+        self.ledger.set_state(row.key, "ready", f"attempt {attempts} failed: {error}",
+                              attempts=attempts, next_attempt_at=time.time() + delay)
+
+    def _send_parts(self, row: Row, parts: list[Path]) -> None:
+        """Each part not yet recorded as sent, in order; each recorded as soon as it is out, so
+        a crash or a failed attempt resends none that was recorded."""
+        total = len(parts)
+        for number in self._unsent_parts(row, total):
+            data = parts[number - 1].read_bytes()
+            attempts = row.attempts + 1
+
+            def mark_sending(number: int = number, attempts: int = attempts,
+                             key: str = row.key) -> None:
+                self.ledger.set_state(key, "sending", f"sending part {number} of {total}",
+                                      attempts=attempts)
+
+            try:
+                note = self.settings.transport.send(data, [row.reply_to],
+                                                    self._part_name(row, number, total),
+                                                    mark_sending, envelope_sender="")
+            except SendFailed as error:
+                self._send_failed(row, attempts, f"part {number} of {total}: {error}",
+                                  error.permanent)
+                return
+            crash_point("part-sent")
+            self.ledger.part_sent(row.key, number, total,
+                                  self._reply_id(row, (number, total)), note)
+            crash_point("part-recorded")
+            row = self._row(row.key)
+        ids = " ".join(message_id for _, message_id in self.ledger.parts_sent(row.key, total))
+        self.ledger.set_state(row.key, "replied", f"all {total} parts sent",
+                              attempts=row.attempts, reply_message_id=ids)
+
+    def _unsent_parts(self, row: Row, total: int) -> list[int]:
+        sent = {part for part, _ in self.ledger.parts_sent(row.key, total)}
+        return [number for number in range(1, total + 1) if number not in sent]
+
+    @staticmethod
+    def _part_name(row: Row, number: int, total: int) -> str:
+        return f"{row.request_id}.part-{number}-of-{total}"
+
+    def _reply_files(self, row: Row) -> list[Path]:
+        """The saved reply: reply.eml, or its parts in order when it goes in several emails."""
+        folder = self.request_dir(row)
+        listing = folder / PARTS_FILE
+        if listing.is_file():
+            return [folder / name for name in json.loads(listing.read_text("utf-8"))]
+        return [folder / REPLY_FILE]
 
     def _notify_staff(self, row: Row, subject: str, lines: list[str]) -> None:
         settings = self.settings.reply
@@ -325,8 +426,8 @@ class Processor:
 
     # ------------------------------------------------------------------ helpers
 
-    def _reply_id(self, row: Row) -> str:
-        return reply_message_id(row.request_id, self.settings.reply.from_address)
+    def _reply_id(self, row: Row, part: tuple[int, int] | None = None) -> str:
+        return reply_message_id(row.request_id, self.settings.reply.from_address, part)
 
     def _row(self, key: str) -> Row:
         row = self.ledger.get(key)

@@ -16,12 +16,12 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Callable
 
 from ..i18n import Words, words_for
 from .catalogue import Catalogue, CatalogueEntry
@@ -38,6 +38,8 @@ FILE_WORDS = {
               "(BRF)."),
     "pef": N_("{name}: the same braille as a PEF file, for embossers and braille apps that "
               "read PEF."),
+    "pef-only": N_("{name}: 8-dot computer braille as a PEF file, for embossers and braille "
+                   "apps that read PEF. There is no BRF file: BRF holds 6-dot braille only."),
     "large-print": N_("{name}: large print for reading on paper or on screen. Open it in Word, "
                       "LibreOffice or Pages, and print it on A4 paper."),
     "word": N_("{name}: a Word document for screen readers, and for changing the text size or "
@@ -52,6 +54,8 @@ FILE_WORDS = {
     "tracks": N_("{name}: the report read aloud as one MP3 file per section, with a playlist, "
                  "in a zip file. Unzip it (open it, then choose Extract all) and copy the folder "
                  "to your player: the files play in order."),
+    "tracks-part": N_("{name}: some of the sections of the report read aloud, one MP3 file per "
+                      "section, in a zip file. Unzip it (open it, then choose Extract all)."),
     "daisy": N_("{name}: a DAISY talking book (the text and the audio together) in a zip file. "
                 "Unzip it and open the folder in a DAISY app such as Dolphin EasyReader or "
                 "Thorium Reader, or copy the folder to a DAISY player such as a Victor Reader "
@@ -65,7 +69,8 @@ PAPER_COLOURS = {"cream": N_("cream"), "yellow": N_("yellow"), "buff": N_("buff"
                  "blue": N_("blue"), "pink": N_("pink"), "green": N_("green"),
                  "lilac": N_("lilac"), "grey": N_("grey"), "ivory": N_("ivory")}
 FORMAT_LIST = [N_("large print (any size from 16 to 48 point, and paper colour)"),
-               N_("braille (grade 1 uncontracted or grade 2 contracted)"),
+               N_("braille (grade 1 uncontracted, grade 2 contracted or 8-dot computer "
+                  "braille; English or Welsh; any page size)"),
                N_("audio (MP3, slower or faster if you like)"),
                N_("DAISY talking book"),
                N_("EPUB e-book (also for Kindle)"), N_("Word document"), N_("PDF"),
@@ -87,7 +92,7 @@ class ReplySettings:
 # ------------------------------------------------------------------ wording
 
 
-def said(_: Words, item: "str | Said") -> str:
+def said(_: Words, item: str | Said) -> str:
     """A note in the reader's language; format names among its values are translated too."""
     if isinstance(item, str):
         return _(item)
@@ -101,7 +106,9 @@ def describe_options(_: Words, made: MadeFormat) -> str:
     parts = []
     if "font_size" in options:
         parts.append(_("{size} point", size=options["font_size"]))
-    if "table" in options:
+    if "table" in options and "comp8" in options["table"]:
+        parts.append(_("Computer braille, 8-dot"))
+    elif "table" in options:
         table = options["table"]
         language = next((name for prefix, name in BRAILLE_CODE_NAMES.items()
                          if table.startswith(prefix)), table)
@@ -123,6 +130,11 @@ def describe_options(_: Words, made: MadeFormat) -> str:
         parts.append(_("{n} cells", n=options["cells"]))
     if "lines" in options:
         parts.append(_("{n} lines", n=options["lines"]))
+    if "sheets_per_volume" in options:
+        parts.append(_("at most {n} sheets a volume", n=options["sheets_per_volume"]))
+    if options.get("interpoint") in ("yes", "no"):
+        parts.append(_("on both sides of the paper (interpoint)")
+                     if options["interpoint"] == "yes" else _("on one side of the paper"))
     if made.smaller:
         parts.append(_("lower sound quality, to fit in an email"))
     return f" ({', '.join(parts)})" if parts else ""
@@ -149,6 +161,43 @@ def files_body(conversions: list[Conversion], understanding: Understanding, too_
                collect_at: str, settings: ReplySettings) -> Body:
     _ = words_for(understanding.language)
     body: Body = [_("Hello,"), _("Thank you for your email.")]
+    body += _files_and_notes(_, conversions, too_large)
+    body += _request_notes(_, conversions, understanding)
+    if too_large:
+        body.append(_("The files are too large to send by email (more than {size} MB).",
+                      size=_.number(round(settings.size_limit / 2 ** 20, 1))))
+        body.append(_("You can collect them here: {url}", url=collect_at) if collect_at else
+                    _("A member of our team has been told and will send them another way."))
+    return body + _closing(_, settings)
+
+
+def part_bodies(parts: list[list[Conversion]], everything: list[Conversion],
+                understanding: Understanding, settings: ReplySettings) -> list[Body]:
+    """One body per email of a reply split over several: each says which part it is and names
+    its own files; the first also carries what the reply as a whole has to say."""
+    _ = words_for(understanding.language)
+    bodies = []
+    for number, share in enumerate(parts, start=1):
+        body: Body = [_("Hello,"), _("This is part {part} of {parts} of our reply: the files are "
+                                     "too large for one email, so we have sent them in {parts} "
+                                     "emails.", part=number, parts=len(parts))]
+        if number == 1:
+            body.insert(1, _("Thank you for your email."))
+        body += _files_and_notes(_, share, False, notes=False)
+        if number == 1:        # what could not be made, and why, is said once, for every report
+            body += _conversion_notes(_, everything, False)
+            body += _request_notes(_, everything, understanding)
+        bodies.append(body + _closing(_, settings))
+    return bodies
+
+
+def part_subject(language: str, part: int, parts: int) -> str:
+    return words_for(language)("part {part} of {parts}", part=part, parts=parts)
+
+
+def _files_and_notes(_: Words, conversions: list[Conversion], too_large: bool,
+                     notes: bool = True) -> Body:
+    body: Body = []
     for conversion in conversions:
         if conversion.made:
             body.append(_("Here is {title}:", title=conversion.report.title))
@@ -156,6 +205,24 @@ def files_body(conversions: list[Conversion], understanding: Understanding, too_
                 label = _(FORMAT_LABELS.get(made.format, made.format))
                 body.append(f"{label[:1].upper()}{label[1:]}{describe_options(_, made)}:")
                 body.append([describe_file(_, attachment) for attachment in made.files])
+                if made.volumes > 1:
+                    body.append(_("This braille book has {volumes} volumes, each starting with "
+                                  "its own title page and contents. Each file holds every "
+                                  "volume, in order.", volumes=made.volumes))
+                if made.track_zips:
+                    body.append(_("The audio is too large for one email, so we have sent it as "
+                                  "one MP3 file per section, in {zips} zip files over these "
+                                  "emails. Unzip them all into the same place: together they "
+                                  "make one folder, with a playlist, and the files play in "
+                                  "order.", zips=made.track_zips))
+        if notes:
+            body += _conversion_notes(_, [conversion], too_large)
+    return body
+
+
+def _conversion_notes(_: Words, conversions: list[Conversion], too_large: bool) -> Body:
+    body: Body = []
+    for conversion in conversions:
         for item in conversion.unavailable:
             body.append(_offer(_, item))
         for format_name, _reason in conversion.failed:
@@ -167,6 +234,12 @@ def files_body(conversions: list[Conversion], understanding: Understanding, too_
         if any(made.smaller for made in conversion.made) and not too_large:
             body.append(_("The audio was too large to send by email at full quality, so we have "
                           "sent it at a lower sound quality, which is still clear for speech."))
+    return body
+
+
+def _request_notes(_: Words, conversions: list[Conversion],
+                   understanding: Understanding) -> Body:
+    body: Body = []
     sent = frozenset(m.format for c in conversions for m in c.made)
     body.extend(_offer(_, item, sent) for item in understanding.cannot_make)
     body.extend(said(_, note) for note in understanding.notes)
@@ -174,12 +247,7 @@ def files_body(conversions: list[Conversion], understanding: Understanding, too_
         body.append(_("You didn't say which year, so we have sent the newest: {title}. If you "
                       "meant an earlier one, just reply with its year.",
                       title=understanding.newest_of_series))
-    if too_large:
-        body.append(_("The files are too large to send by email (more than {size} MB).",
-                      size=_.number(round(settings.size_limit / 2 ** 20, 1))))
-        body.append(_("You can collect them here: {url}", url=collect_at) if collect_at else
-                    _("A member of our team has been told and will send them another way."))
-    return body + _closing(_, settings)
+    return body
 
 
 def unclear_body(catalogue: Catalogue, settings: ReplySettings,
@@ -296,15 +364,19 @@ def reply_subject(subject: str) -> str:
 
 
 def compose(original: ParsedMessage, request_id: str, body: Body, settings: ReplySettings,
-            attachments: list[tuple[Path, str]] = (), language: str = "en") -> EmailMessage:
+            attachments: list[tuple[Path, str]] = (), language: str = "en",
+            part: tuple[int, int] | None = None) -> EmailMessage:
+    """The reply as a message; `part` (N, M) for one email of a reply sent in M emails: its
+    subject says "part N of M" and it has its own deterministic Message-ID."""
     # A non-ASCII local part can only travel as UTF-8 headers (RFC 6532), sent with SMTPUTF8.
     message = EmailMessage(policy=policy.SMTP if ascii_address(original.reply_to).isascii()
                            else policy.SMTPUTF8)
     message["From"] = settings.from_address
     message["To"] = ascii_address(original.reply_to)
-    message["Subject"] = reply_subject(original.subject)
+    subject = reply_subject(original.subject)
+    message["Subject"] = f"{subject} ({part_subject(language, *part)})" if part else subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = reply_message_id(request_id, settings.from_address)
+    message["Message-ID"] = reply_message_id(request_id, settings.from_address, part)
     if original.message_id:
         message["In-Reply-To"] = original.message_id
         message["References"] = f"{original.references} {original.message_id}".strip()
@@ -322,9 +394,11 @@ def compose(original: ParsedMessage, request_id: str, body: Body, settings: Repl
     return message
 
 
-def reply_message_id(request_id: str, from_address: str) -> str:
-    # Deterministic, so a resent reply is recognisably the same message.
-    return f"<{request_id}.reply@{from_address.rpartition('@')[2] or 'localhost'}>"
+def reply_message_id(request_id: str, from_address: str,
+                     part: tuple[int, int] | None = None) -> str:
+    # Deterministic, so a resent reply (or part of one) is recognisably the same message.
+    name = f"reply-{part[0]}-of-{part[1]}" if part else "reply"
+    return f"<{request_id}.{name}@{from_address.rpartition('@')[2] or 'localhost'}>"
 
 
 def staff_notice(settings: ReplySettings, subject: str, lines: list[str]) -> EmailMessage:

@@ -19,6 +19,7 @@ How a request is read:
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -150,12 +151,13 @@ SMALLEST_SIZE, LARGEST_SIZE = 10, 72
 
 BRAILLE_GRADE_1 = (r"\buncontracted\b|\bun-contracted\b|\bnon-contracted\b|\bgrade\s*(?:1|one|i)\b"
                    r"|\bg1\b|\bfully spelled\b|\bspelled out\b|\bgradd\s*(?:1|un)\b"
-                   r"|\banghyfangedig\b|\bint[eé]gral\b")
+                   r"|\banghyfangedig\b|\banghywasgedig\b|\bint[eé]gral\b")
 # Contracted braille (grade 2): negated ("not contracted", "no contractions", "not the
 # shortened kind") it asks for grade 1.
 BRAILLE_GRADE_2 = (r"\bcontracted\b|\bcontractions?\b"
                    r"|\bshort(?:ened)?(?:\s+(?:kind|form|forms|version))?\b"
                    r"|\bgrade\s*(?:2|two|ii)\b|\bg2\b|\bgradd\s*(?:2|dau)\b|\b[cg]yfangedig\b"
+                   r"|\b[cg]ywasgedig\b"
                    r"|\b[cg]yfangiad(?:au)?\b"
                    r"|\bbyrfoddau\b|\babr[eé]g[eé]\b")
 BRAILLE_CODES: dict[str, tuple[str, str]] = {
@@ -176,8 +178,27 @@ LANGUAGE_CODES = {"en": "english", "cy": "welsh", "fr": "french", "de": "german"
 BRAILLE_CODE_PATTERN = (r"\b(" + "|".join(BRAILLE_CODES) + r")\s+braille\b"
                         r"|\bbraille\s+in\s+(" + "|".join(BRAILLE_CODES) + r")\b"
                         r"|\bbraille\s+(cymraeg)\b")
-BRAILLE_CELLS = r"\b(\d{2})[\s-]*cells?\b"
-BRAILLE_LINES = r"\b(\d{2})\s*lines\b"
+BRAILLE_CELLS = r"\b(\d{2})[\s-]*(?:cells?|celloedd|characters (?:a|per|to a) line)\b"
+BRAILLE_LINES = r"\b(\d{2})\s*(?:lines|llinell|llinellau)\b"
+# A page size as cells by lines: "28 by 25", "32 x 27", "28 wrth 25" (Welsh).
+BRAILLE_PAGE = r"\b(\d{2})\s*(?:by|x|×|wrth)\s*(\d{2})\b"
+# 8-dot computer braille: its own code, with no grades (the liblouis table the stage names).
+COMPUTER_BRAILLE = (r"\bcomputer braille\b|\b(?:8|eight)[\s-]*dots?\b(?:\s+braille)?"
+                    r"|\bbraille\s+cyfrifiadur(?:ol)?\b|\bwyth\s+dot\b")
+COMPUTER_TABLE = "en-gb-comp8.ctb"
+# Sheets per volume: "70 sheets per volume", "volumes of 50 sheets", "50 dalen ym mhob cyfrol".
+SHEETS_PER_VOLUME = [
+    r"\b(\d{2,3})\s*(?:-\s*)?sheets?\s+(?:per|a|each|in each|to a|for each|in a)\s+volume\b",
+    r"\bvolumes?\s+of\s+(?:at most\s+|no more than\s+|up to\s+|about\s+)?(\d{2,3})\s+sheets?\b",
+    r"\b(\d{2,3})[\s-]sheet volumes?\b",
+    r"\b(\d{2,3})\s+dalen(?:nau)?\s+(?:y\s+gyfrol|ym mhob cyfrol|i bob cyfrol|fesul cyfrol)\b",
+    r"\bcyfrolau\s+o\s+(?:hyd at\s+)?(\d{2,3})\s+dalen\b",
+]
+SHEETS_RANGE = (10, 200)
+# Both sides of the paper (interpoint) or one side.
+INTERPOINT = (r"\binter-?point(?:ed)?\b|\bdouble[\s-]sided\b|\bboth sides\b"
+              r"|\b(?:ar\s+)?(?:dd|d)wy\s+ochr\b")
+SINGLE_SIDED = r"\bsingle[\s-]sided\b|\bone[\s-]sided\b|\bone side\b|\bun\s+ochr\b"
 
 SPEECH_SLOWER = (r"\bslower\b|\bmore slowly\b|\bslowly\b"
                  r"|\bslow (?:pace|speed|voice|reading|speech)\b"
@@ -259,6 +280,12 @@ class Understanding:
     newest_of_series: str = ""                # title picked as the newest because no year was named
     candidates: tuple[CatalogueEntry, ...] = ()  # equally likely reports: we must ask which
     language: str = "en"                      # the request's language: the reply's
+    # Different formats of different reports ("the large print of the 2024 review and the
+    # audio of the 2025 one"): (slug, its formats); empty when every report gets `formats`.
+    per_report: tuple[tuple[str, tuple[FormatRequest, ...]], ...] = ()
+
+    def formats_for(self, entry: CatalogueEntry) -> tuple[FormatRequest, ...]:
+        return dict(self.per_report).get(entry.slug, self.formats)
 
     @property
     def kind(self) -> str:
@@ -284,9 +311,57 @@ def understand(subject: str, body: str, catalogue: Catalogue) -> Understanding:
     report_language = match.reports[0].language if match.reports else "en"
     formats, notes, cannot = _formats(text)
     requests = _with_options(text, formats, report_language)
+    per_report = _per_report(text, match, language)
     return Understanding(reports=match.reports, formats=tuple(requests), notes=tuple(notes),
                          cannot_make=tuple(cannot), newest_of_series=match.newest_of_series,
-                         candidates=match.candidates, language=language)
+                         candidates=match.candidates, language=language,
+                         per_report=per_report)
+
+
+# Where one report's part of a request ends and the next one's begins: the last of these
+# between two reports' names ("the large print of the 2024 review | and the audio of ...").
+REPORT_BOUNDARY = {"en": r"[,;.!?\n]|\band\b|\bplus\b|\bthen\b|\balso\b",
+                   "cy": r"[,;.!?\n]|\ba(?:c|'r)?\b|\bhefyd\b|\band\b"}
+
+
+def _per_report(text: str, match: ReportMatch, language: str
+                ) -> tuple[tuple[str, tuple[FormatRequest, ...]], ...]:
+    """Formats of each report when each report's own part of the text asks for its own.
+
+    The text is cut between consecutive report names at the last boundary between them; the
+    first part runs from the start, the last to the end. Only when every part asks for a
+    format, and not all the same, do the reports get different formats; otherwise every
+    report gets every format (as "the impact report and the 2024 review in braille" means)."""
+    if len({slug for slug, _, _ in match.mentions}) < 2 or len(match.reports) < 2:
+        return ()
+    starts = [token.start() for token in re.finditer(r"\w+", text)]
+    ends = [token.end() for token in re.finditer(r"\w+", text)]
+    mentions = sorted(match.mentions, key=lambda m: m[1])
+    if any(end > len(starts) for _, _, end in mentions):
+        return ()        # a name found only in its English form of Welsh words: no place
+    cuts = [0]
+    for before, after in itertools.pairwise(mentions):
+        between = text[ends[before[2] - 1]:starts[after[1]]]
+        boundaries = list(re.finditer(REPORT_BOUNDARY.get(language, REPORT_BOUNDARY["en"]),
+                                      between))
+        if not boundaries:
+            return ()
+        cuts.append(ends[before[2] - 1] + boundaries[-1].start())
+    cuts.append(len(text))
+    entries = {entry.slug: entry for entry in match.reports}
+    chosen: dict[str, list[str]] = {}
+    for (slug, _, _), start, end in zip(mentions, cuts, cuts[1:]):
+        formats, _, _ = _formats(text[start:end])
+        if not formats:
+            return ()
+        chosen.setdefault(slug, [])
+        chosen[slug] += [f for f in formats if f not in chosen[slug]]
+    if len({tuple(formats) for formats in chosen.values()}) < 2:
+        return ()
+    segments = {slug: " ".join(text[start:end] for (s, _, _), start, end in
+                               zip(mentions, cuts, cuts[1:]) if s == slug) for slug in chosen}
+    return tuple((slug, tuple(_with_options(segments[slug], formats, entries[slug].language)))
+                 for slug, formats in chosen.items() if slug in entries)
 
 
 def request_text(subject: str, body: str) -> str:
@@ -351,6 +426,7 @@ def _formats(text: str) -> tuple[list[str], list[str], list[CannotMake]]:
             wanted.append((min(positions), "large-print"))
     if "braille" not in stages_so_far:
         positions = _wanted(BRAILLE_GRADE_1, text) + _wanted(BRAILLE_CODE_PATTERN, text)
+        positions += _wanted(COMPUTER_BRAILLE, text)
         if braille_grade(text) == 1:        # "no contractions" asks for braille too
             positions += [p for p, wanted in _mentions(BRAILLE_GRADE_2, text) if not wanted]
         if positions:
@@ -371,7 +447,7 @@ def _formats(text: str) -> tuple[list[str], list[str], list[CannotMake]]:
 
 def _first_int(patterns: list[str], text: str, low: int, high: int) -> str | None:
     for pattern in patterns:
-        for offset, clause in clauses(text):
+        for _offset, clause in clauses(text):
             for match in re.finditer(pattern, clause):
                 value = next(group for group in match.groups() if group)
                 if low <= int(value) <= high:
@@ -436,20 +512,43 @@ def braille_grade(text: str) -> int | None:
 
 
 def _braille_options(text: str, report_language: str) -> dict[str, str]:
+    """The braille stage's options a request names: the code (`table`: a grade of the report's
+    language or of a named language, or 8-dot computer braille), the page size (`cells`,
+    `lines`), `sheets_per_volume` and `interpoint`."""
     grade = braille_grade(text)
     code = re.search(BRAILLE_CODE_PATTERN, text)
     options: dict[str, str] = {}
-    if grade or code:
+    if _wanted(COMPUTER_BRAILLE, text):
+        options["table"] = COMPUTER_TABLE          # computer braille has no grades
+    elif grade or code:
         language = next((g for g in code.groups() if g), "english") if code else \
             LANGUAGE_CODES.get(report_language.split("-")[0].lower(), "english")
         options["table"] = BRAILLE_CODES[language][0 if grade == 1 else 1]
-    cells = _first_int([BRAILLE_CELLS], text, 20, 50)
+    page = _page_size(text)
+    cells = page[0] if page else _first_int([BRAILLE_CELLS], text, 20, 50)
+    lines = page[1] if page else _first_int([BRAILLE_LINES], text, 15, 40)
     if cells:
         options["cells"] = cells
-    lines = _first_int([BRAILLE_LINES], text, 15, 40)
     if lines:
         options["lines"] = lines
+    sheets = _first_int(SHEETS_PER_VOLUME, text, *SHEETS_RANGE)
+    if sheets:
+        options["sheets_per_volume"] = sheets
+    double, single = _mentions(INTERPOINT, text), _wanted(SINGLE_SIDED, text)
+    if any(wanted for _, wanted in double) and not single:
+        options["interpoint"] = "yes"
+    elif single or double:                  # "one side", or "not interpoint"
+        options["interpoint"] = "no"
     return options
+
+
+def _page_size(text: str) -> tuple[str, str] | None:
+    """(cells, lines) from "28 by 25": cells per line first, as transcribers write it."""
+    for match in re.finditer(BRAILLE_PAGE, text):
+        cells, lines = match.groups()
+        if 20 <= int(cells) <= 50 and 10 <= int(lines) <= 40:
+            return cells, lines
+    return None
 
 
 def _speech_options(text: str) -> dict[str, str]:
@@ -488,6 +587,7 @@ class ReportMatch:
     reports: tuple[CatalogueEntry, ...]
     candidates: tuple[CatalogueEntry, ...] = ()    # several equally likely: ask
     newest_of_series: str = ""
+    mentions: tuple[tuple[str, int, int], ...] = ()  # (slug, first token, end token) per name
 
 
 def normalise(text: str) -> str:
@@ -507,6 +607,7 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
             words += f" {english}"
     years = {int(year) for year in YEAR.findall(words)}
     matches = [m for m in (_best_match(entry, words, years) for entry in catalogue.entries) if m]
+    matches += _year_references(words, catalogue)
     if not matches:
         return _unnamed_report(text, catalogue)
     # Matches for overlapping words compete; matches for different words are different reports.
@@ -520,8 +621,9 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
             group.append(match)
     chosen: list[CatalogueEntry] = []
     candidates: list[CatalogueEntry] = []
+    mentions: list[tuple[str, int, int]] = []
     newest = ""
-    for group in sorted(groups, key=lambda g: g[0].span):
+    for group in sorted(groups, key=lambda g: min(m.span for m in g)):
         best = max(m.score for m in group)
         leaders = [m for m in group if m.score >= best - TIE]
         if len(leaders) > 1 and _one_series(leaders) and not years:
@@ -532,10 +634,45 @@ def match_reports(text: str, catalogue: Catalogue) -> ReportMatch:
             continue
         chosen.extend(m.entry for m in sorted(leaders, key=lambda m: m.entry.recency,
                                               reverse=True))
+        if len(leaders) == 1:
+            start = min(m.span[0] for m in group)
+            end = max(m.span[1] for m in group)
+            mentions.append((leaders[0].entry.slug, start, end))
     unique = tuple(dict.fromkeys(chosen))
     if candidates:
         return ReportMatch((), tuple(dict.fromkeys(candidates)))
-    return ReportMatch(unique, (), newest)
+    return ReportMatch(unique, (), newest, tuple(mentions))
+
+
+# A year with a kind of report: "the 2024 review", "the 2025 one", "adolygiad 2025", "the
+# report from 2024". "One" means the kind named last before it ("the 2024 review and the
+# 2025 one"). Kinds match a report by its names in English or Welsh.
+YEAR_REFERENCE = re.compile(r"\b(?:(20\d\d)\s+(?:s\s+)?(review|report|one|adolygiad|adroddiad)"
+                            r"|(review|report|one|adolygiad|adroddiad)\s+(?:from\s+|of\s+|for\s+"
+                            r"|o\s+|in\s+)?(20\d\d))\b")
+REPORT_KINDS = {"review": ("review", "adolygiad"), "adolygiad": ("review", "adolygiad"),
+                "report": ("report", "adroddiad"), "adroddiad": ("report", "adroddiad")}
+YEAR_AND_KIND = 90.0          # below a title, above an alias: the year names it exactly
+
+
+def _year_references(words: str, catalogue: Catalogue) -> list[NameMatch]:
+    found: list[NameMatch] = []
+    for match in YEAR_REFERENCE.finditer(words):
+        year = int(match.group(1) or match.group(4))
+        kind = match.group(2) or match.group(3)
+        if kind == "one":
+            before = re.findall(r"\b(review|report|adolygiad|adroddiad)\b", words[:match.start()])
+            kind = before[-1] if before else ""
+        names = REPORT_KINDS.get(kind, ())
+        start = words[:match.start()].count(" ")
+        span = (start, start + match.group(0).count(" ") + 1)
+        for entry in catalogue.entries:
+            every_name = " ".join(normalise(n) for n in (*entry.title_names, *entry.aliases,
+                                                          entry.subtitle or ""))
+            if entry.year == year and (not names or any(re.search(rf"\b{n}\b", every_name)
+                                                        for n in names)):
+                found.append(NameMatch(entry, YEAR_AND_KIND, span, f"{kind} {year}"))
+    return found
 
 
 def _unnamed_report(text: str, catalogue: Catalogue) -> ReportMatch:
