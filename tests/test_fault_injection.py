@@ -411,9 +411,11 @@ def test_8_a_build_killed_mid_stage_leaves_consistent_outputs_and_no_temp_folder
     while time.time() < deadline and not list(out.glob(".tmp-*")):
         time.sleep(0.02)
     assert list(out.glob(".tmp-*")), "the stage never started"
-    time.sleep(0.3)
-    workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(process.pid)],
-                                                  capture_output=True, text=True).stdout.split()]
+    workers: list[int] = []
+    while time.time() < deadline and not workers and process.poll() is None:
+        workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(process.pid)],
+                                                      capture_output=True, text=True).stdout.split()]
+        time.sleep(0.02)
     assert workers, "the two stages run in pool workers"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)

@@ -213,7 +213,7 @@ ROWS = [
         formats=(("audio", {}),), tracks=True, files=(f"{DIT}-tracks.zip",)),
     Row("slower", "The impact report as audio, read a bit slower please", reports=(DIT,),
         formats=(("audio", {"rate": "140"}),), files=(f"{DIT}.mp3",),
-        says=("read more slowly",)),
+        says=("read more slowly, at 140 words a minute",)),
     Row("size-colour-year", "Annual Review 2024 in large print, 18 point, on cream paper",
         reports=(AR24,), formats=(("large-print", {"font_size": "18", "paper_colour": "cream"}),),
         files=(f"{AR24}-large-print.docx",), says=("cream paper",)),

@@ -169,6 +169,17 @@ def _place(unit: list, candidates: list[Candidate], cursor: int) -> int | None:
     return _best(unit_words, candidates, cursor) if unit_words else None
 
 
+def _whole_title_page(candidate: Candidate) -> Candidate:
+    """While the opening says the title, the whole title page is the text it reads: the
+    subtitle and the date in words are not said as they are printed ("1 Mehefin 2024" is
+    spoken "y cyntaf o Fehefin"), so no sentence of their own would ever match them."""
+    section = candidate.element.getparent()
+    kinds = (section.get(f"{{{EPUB_NS}}}type") or "").split() if section is not None else []
+    if section is None or etree.QName(section).localname != "section" or "titlepage" not in kinds:
+        return candidate
+    return Candidate(candidate.document, section, candidate.words, candidate.position)
+
+
 def _pars(candidate: Candidate, unit: list, audio: str) -> list[Par]:
     marks = _mark(candidate, unit, unit[0][0].id)
     if len(marks) == len(unit):
@@ -222,6 +233,8 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
                     continue
                 candidate = candidates[index]
                 candidate.used = True
+                if group[0][0].kind == "title":
+                    candidate = _whole_title_page(candidate)
                 if cursor <= index < cursor + LOOK_AHEAD:
                     cursor = index + 1
                 result.matched += 1

@@ -116,7 +116,9 @@ def describe_options(_: Words, made: MadeFormat) -> str:
         parts.append(_("grade 1, uncontracted") if re.search(r"g1|comp6", table)
                      else _("grade 2, contracted"))
     if "rate" in options:
-        parts.append(_("read more slowly") if int(options["rate"]) < 175 else _("read faster"))
+        rate = int(options["rate"])     # the listener hears the words a minute they asked for
+        parts.append(_("read more slowly, at {rate} words a minute", rate=rate) if rate < 175
+                     else _("read faster, at {rate} words a minute", rate=rate))
     if "paper_colour" in options:
         colour = options["paper_colour"]
         parts.append(_("{colour} paper", colour=_(PAPER_COLOURS.get(colour, colour))))

@@ -142,6 +142,17 @@ def spoken_words(job: TrackJob) -> int:
     return sum(len(piece.text.split()) for item in job.plan.items() for piece in item.spoken)
 
 
+def _die_with_parent() -> None:
+    """In the speech worker, before it starts: the kernel kills it when the process that
+    started it dies (PR_SET_PDEATHSIG), so a `kill -9` of a build leaves no speech worker."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):     # not Linux: the worker ends when its track is done
+        pass
+
+
 def _run_worker(job: TrackJob) -> TrackAudio:
     result_path = Path(job.mp3_path).with_suffix(".result")
     package_root = str(Path(__file__).resolve().parents[3])
@@ -151,7 +162,7 @@ def _run_worker(job: TrackJob) -> TrackAudio:
     completed = subprocess.run(
         [sys.executable, "-m", "pipeline.stages.audio.worker", str(result_path)],
         input=pickle.dumps(job), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-        check=False)
+        check=False, preexec_fn=_die_with_parent)
     if not result_path.exists():
         raise SynthesisError(f"the speech worker for track {job.track.number} "
                              f"('{job.track.title}') failed: "
