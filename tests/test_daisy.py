@@ -389,6 +389,11 @@ def test_mp3_chapters_start_where_the_daisy_headings_start(book):
                 if isinstance(element.tag, str) and re.fullmatch(r"h[12]", etree.QName(element).localname) \
                         and element.get("id"):
                     heading_texts[element.get("id")] = "".join(element.itertext()).strip()
+                # the spoken title reads the whole title page: its section is the clip's text
+                if isinstance(element.tag, str) and etree.QName(element).localname == "section" \
+                        and "titlepage" in (element.get("{http://www.idpf.org/2007/ops}type") or "") \
+                        and element.get("id"):
+                    heading_texts[element.get("id")] = "".join(element.find("{*}h1").itertext()).strip()
     epub_starts = {heading_texts[c["text"].split("#")[1]]: section_start[c["audio"]] + c["begin"]
                    for c in overlays["clips"] if c["text"].split("#")[1] in heading_texts}
     for title in ("Why we listen", "What people said", "What happens next"):

@@ -134,8 +134,8 @@ def test_accessible_versions_page_describes_every_format(built):
     assert _text(root.xpath("//h1")[0]) == "Doing It Together: accessible versions"
     headings = [_text(h) for h in root.xpath("//h3")]
     assert headings == ["Screen reader friendly PDF", "Screen reader friendly Word document",
-                        "Large print Word document (18 point)", "Audio (MP3)", "EPUB e-book",
-                        "Braille"]
+                        "Large print Word document (18 point)", "Audio (MP3)",
+                        "DAISY talking book", "EPUB e-book", "Braille"]
     # the report itself as a web page
     read = root.xpath("//a[starts-with(., 'Read Doing It Together as a web page')]")[0]
     assert (site / read.get("href")).read_bytes() == (out / f"{ENGLISH}.html").read_bytes()
@@ -196,7 +196,7 @@ def test_build_report_shows_checks_and_previews_from_the_real_files(built):
     out, site = built["outputs"] / ENGLISH, built["site"] / ENGLISH
     root = _reader_page(site / "build-report.html")
     rows = root.xpath("//table[caption='Each format and its checks']/tbody/tr")
-    assert len(rows) == 7 and all(_text(r.xpath("td")[0]).startswith("Passed") for r in rows)
+    assert len(rows) == 8 and all(_text(r.xpath("td")[0]).startswith("Passed") for r in rows)
     # PDF: the first three pages as pdftoppm images, each different and not blank
     pdf = root.xpath("//section[@aria-labelledby='format-pdf']")[0]
     images = [site / img.get("src") for img in pdf.xpath(".//img")]

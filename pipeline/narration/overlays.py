@@ -34,6 +34,7 @@ ACTIVE_CLASS = "-epub-media-overlay-active"
 # A strong highlight that stays readable (black on pale yellow, 19:1); reading systems apply it
 # to the sentence being read.
 ACTIVE_CSS = f"\n.{ACTIVE_CLASS} {{ background-color: #ffff99; color: #000000; }}\n"
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 SYNC_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "caption", "tr", "figcaption",
              "figure", "dt", "dd"}     # a table row is read as one unit, so it is one element
 MIN_SCORE = 0.5                   # shared words / mean length: below this, not the same text
@@ -212,6 +213,7 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
         candidates += _candidates(name, documents[name])
 
     result = Overlaid()
+    title: tuple | None = None        # the opening's title: its words, (item, clip), its audio
     audio_files: dict[str, Path] = {}
     cursor = 0
     for section in narration.sections:
@@ -235,13 +237,35 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
                 candidate.used = True
                 if group[0][0].kind == "title":
                     candidate = _whole_title_page(candidate)
+                    # the title as printed (the spoken item says "twenty twenty-four")
+                    title = (Counter(words(narration.title)), group[0], audio)
                 if cursor <= index < cursor + LOOK_AHEAD:
                     cursor = index + 1
                 result.matched += 1
                 audio_files[audio] = narration.audio_path(section)
                 result.pars += _pars(candidate, group, audio)
+    if title is not None:
+        result.pars += _repeated_title(candidates, *title)
     _write(files, opf_name, opf, documents, result, audio_files, narration, target)
     return result
+
+
+def _repeated_title(candidates: list[Candidate], title_words: Counter, title: tuple,
+                    audio: str) -> list[Par]:
+    """A heading that repeats the title is not said again (the opening has just said it), so
+    no sentence of its own matches it: it is read with the opening's title clip, which is what
+    a reader who starts at that chapter hears the book called."""
+    item, clip = title
+    pars = []
+    for candidate in candidates:
+        if candidate.used or candidate.words != title_words or \
+                etree.QName(candidate.element).localname not in HEADING_TAGS:
+            continue
+        candidate.used = True
+        [(target_id, _)] = _mark(candidate, [(item, clip)], f"{item.id}-heading")[:1]
+        pars.append(Par(candidate.document, target_id, audio, clip.begin, clip.end,
+                        (candidate.position, 0)))
+    return pars
 
 
 def _write(files: dict[str, bytes], opf_name: str, opf: etree._Element,

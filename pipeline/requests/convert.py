@@ -28,7 +28,7 @@ from .safety import crash_point
 from .understand import FORMAT_LABELS, N_, NEAREST, CannotMake, FormatRequest
 
 # Files a stage writes for other stages, not for readers.
-NOT_FOR_READERS = (".pagemap.json", "manifest.json")
+NOT_FOR_READERS = (".pagemap.json", "manifest.json", ".narration.json")
 # The reader's files of each format, by how their names end; a format not listed sends every
 # file it makes for readers (a new stage is never silently sent without its files).
 READER_FILES: dict[str, tuple[str, ...]] = {
@@ -165,6 +165,10 @@ def _for_reader(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) ->
                        sections=_audio_sections(made))
     endings = READER_FILES.get(made.format)
     files = [a for a in made.files if endings is None or a.path.name.endswith(endings)]
+    if made.format == "epub":
+        # One file a format: the EPUB, not also its read-along edition (made when audio was in
+        # the same build: the whole audio again inside it; "read-along" asks for DAISY).
+        files = [a for a in files if not a.path.name.endswith("-read-along.epub")]
     volumes = 1
     if made.format == "braille":
         # A book in volumes: <slug>.brf holds every volume (and the PEF its volumes), so the
