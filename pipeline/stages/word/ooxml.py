@@ -38,6 +38,14 @@ def w(tag: str, **attrs: object) -> etree._Element:
     return el(f"w:{tag}", {k: str(v) for k, v in attrs.items()})
 
 
+def find_child(parent: etree._Element, tag: str) -> etree._Element:
+    """The child that the writer (or python-docx's template) has already put there."""
+    child = parent.find(tag)
+    if child is None:
+        raise LookupError(f"<{etree.QName(parent).localname}> has no {tag} child")
+    return child
+
+
 def put(parent: etree._Element, child: etree._Element, order: list[str]) -> etree._Element:
     """Insert child into parent at its schema position, replacing one of the same tag."""
     name = etree.QName(child).localname
