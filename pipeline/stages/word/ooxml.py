@@ -93,15 +93,15 @@ def run_properties(*, style: str = "", font: str = "", size: float | None = None
 
 
 def half_points(size: float) -> int:
-    return int(round(size * 2))
+    return round(size * 2)
 
 
 def twips(points: float) -> int:
-    return int(round(points * 20))
+    return round(points * 20)
 
 
 def emu(points: float) -> int:
-    return int(round(points * 12700))
+    return round(points * 12700)
 
 
 def text_run(text: str, rpr: etree._Element | None = None) -> etree._Element:

@@ -95,7 +95,7 @@ def _document_defaults(document: DocxDocument, layout: Layout, language: str) ->
 
 def _spacing(layout: Layout, *, after: float, before: float = 0) -> etree._Element:
     return w("spacing", before=twips(before), after=twips(after),
-             line=int(round(240 * layout.line_spacing)), lineRule="auto")
+             line=round(240 * layout.line_spacing), lineRule="auto")
 
 
 def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: str | None,
