@@ -19,7 +19,7 @@ from reportlab.platypus import BaseDocTemplate, PageTemplate, SimpleDocTemplate
 from reportlab.platypus.frames import Frame as ReportLabFrame
 
 from ...checks.pdf import check_pdf
-from ...document import Document
+from ...document import Document, Heading
 from ...sections import page_label
 from ...stage_api import PAGE_MAP, BuildContext, PageMap, PageStart, Stage
 from .flowables import install_callbacks
