@@ -378,7 +378,8 @@ def _claims(doc: Document, book: Book, alt_ok: bool, pages: int, where: str) -> 
         findings.append(Finding("warning", "every image has alt text but alternativeText is not "
                                 "claimed", f"{where} package document"))
     if ("visual" in modes) != has_images:
-        findings.append(Finding("error", f"accessMode visual is {'claimed' if 'visual' in modes else 'missing'} "
+        visual = "claimed" if "visual" in modes else "missing"
+        findings.append(Finding("error", f"accessMode visual is {visual} "
                                 f"but the book has {'' if has_images else 'no '}meaningful images",
                                 f"{where} package document"))
     for feature in ("pageNavigation", "pageBreakMarkers", "printPageNumbers"):
