@@ -407,7 +407,7 @@ def _with_visible_urls(runs: Runs) -> list[Run]:
         out.append(run)
         url = run.link
         link_ends = url and (index + 1 == len(runs) or runs[index + 1].link != url)
-        if link_ends and not url.startswith("#"):
+        if url and link_ends and not url.startswith("#"):
             shown = url.removeprefix("mailto:")
             start = index                  # this link's own runs only, not another link
             while start > 0 and runs[start - 1].link == url:  # to the same address
