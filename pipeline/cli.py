@@ -222,7 +222,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {report['slug']}: {report.get('title') or report.get('error')}")
     print("Formats:")
     for fmt in formats:
-        print(f"  {fmt['format']}{'' if fmt['available'] else ' (' + fmt['reason'] + ')'}")
+        reason = "" if fmt["available"] else f" ({fmt['reason']})"
+        print(f"  {fmt['format']}{reason}")
     return 0
 
 

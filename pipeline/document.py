@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterator
 
 # ---------------------------------------------------------------- inlines
 
@@ -58,7 +58,7 @@ class Span:
     lang: str                     # BCP 47, e.g. "cy"
 
 
-Inline = Union[Text, Emphasis, Strong, Link, Code, LineBreak, NoteRef, Span]
+Inline = Text | Emphasis | Strong | Link | Code | LineBreak | NoteRef | Span
 INLINE_KINDS = (Text, Emphasis, Strong, Link, Code, LineBreak, NoteRef, Span)
 
 # ---------------------------------------------------------------- blocks
@@ -151,8 +151,8 @@ class Footnotes:
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 
-Block = Union[Heading, Paragraph, BulletList, OrderedList, Table, Figure, Quote,
-              ThematicBreak, PageBreak, Footnotes]
+Block = (Heading | Paragraph | BulletList | OrderedList | Table | Figure | Quote
+         | ThematicBreak | PageBreak | Footnotes)
 BLOCK_KINDS = (Heading, Paragraph, BulletList, OrderedList, Table, Figure, Quote,
                ThematicBreak, PageBreak, Footnotes)
 

@@ -113,10 +113,11 @@ class Words:
         """A date in words in the report's locale: '15 March 2024', '15 Mawrth 2024'. A value
         that is not an ISO date (a year, 'Spring 2024') is the author's words, kept as written."""
         if isinstance(value, str):
+            written = value
             try:
-                value = dt.date.fromisoformat(value.strip())
+                value = dt.date.fromisoformat(written.strip())
             except ValueError:
-                return value
+                return written
         return format_date(value, "d MMMM y", locale=self._locale)
 
     def number(self, value: int | float) -> str:

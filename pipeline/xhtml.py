@@ -107,7 +107,7 @@ class Renderer:
     # ------------------------------------------------------------ element helpers
 
     def el(self, parent: etree._Element | None, tag_name: str, text: str | None = None, /, *,
-           epub_type: str | None = None, **attrs: str) -> etree._Element:
+           epub_type: str | None = None, **attrs: str | None) -> etree._Element:
         """A new element; attribute names use _ for - (aria_label -> aria-label)."""
         tag = self.flavour.tag(tag_name)
         clean = {key.rstrip("_").replace("_", "-"): value for key, value in attrs.items()

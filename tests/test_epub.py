@@ -92,7 +92,7 @@ def properties(path: Path) -> list[tuple[str, str]]:
 
 
 def test_fixture_book_passes_epubcheck_and_its_check(unpaged, paged):
-    for _, path, result in (unpaged, paged):
+    for _, _path, result in (unpaged, paged):
         assert result.passed, result.findings
         assert result.metrics["epubcheck"]["errors"] == 0
         assert result.metrics["epubcheck"]["warnings"] == 0

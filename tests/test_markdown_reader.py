@@ -136,7 +136,8 @@ def test_inline_kinds_in_first_paragraph(constructs):
     assert link.url == "https://example.org/x" and inline_text(link.inlines) == "link"
     notes = [node for node in paragraph.inlines if isinstance(node, NoteRef)]
     assert [(n.note_id, n.number) for n in notes] == [("first", 1), ("second", 2), ("first", 1)]
-    assert inline_text(paragraph.inlines).startswith("Plain, emphasis, strong, code, a link and a hard\nbreak")
+    assert inline_text(paragraph.inlines).startswith(
+        "Plain, emphasis, strong, code, a link and a hard\nbreak")
 
 
 def test_language_spans(constructs):
@@ -358,7 +359,8 @@ def test_sample_structure(sample):
 def test_sample_facts_money_and_percentages(sample):
     text = "\n".join(inline_text(i.inlines) if hasattr(i, "inlines") else ""
                      for i in iter_blocks(sample.blocks))
-    for fact in ("£1,179,818.54", "£86,078.27", "35%", "502", "1,482", "397", "298", "86 people", "50 people"):
+    for fact in ("£1,179,818.54", "£86,078.27", "35%", "502", "1,482", "397", "298", "86 people",
+                 "50 people"):
         assert fact in text, fact
 
 
@@ -375,8 +377,9 @@ def test_sample_images_are_what_make_charts_draws(tmp_path, monkeypatch):
     versions: a byte-for-byte comparison fails on another machine for no visible reason. So:
     the same size; exactly as many pixels in each chart colour (the bars: rectangles; within 1%
     for the divider's rounded cups and arcs, whose drawing Pillow has refined between versions);
-    and, averaged over 4x4 blocks, no block changed by more than 96 of 255 levels. A glyph edge moving by one pixel moves a block by at most 64; a changed character,
-    bar or line moves it by far more."""
+    and, averaged over 4x4 blocks, no block changed by more than 96 of 255 levels. A glyph edge
+    moving by one pixel moves a block by at most 64; a changed character, bar or line moves it by
+    far more."""
     import importlib.util
     spec = importlib.util.spec_from_file_location("make_charts", ROOT / "scripts" / "make_charts.py")
     module = importlib.util.module_from_spec(spec)

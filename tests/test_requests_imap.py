@@ -24,8 +24,8 @@ PASSWORD = "throwaway-secret"
 def _config(root, port: int) -> str:
     if os.geteuid() == 0:
         # Dovecot refuses to give mail processes uid 0: they run as nobody.
-        users = "userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=%s/mail/%%u\n}\n" \
-            % root
+        users = (f"userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup "
+                 f"home={root}/mail/%u\n}}\n")
     else:
         me = getpass.getuser()
         users = (f"default_internal_user = {me}\ndefault_login_user = {me}\n"

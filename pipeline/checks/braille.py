@@ -143,7 +143,8 @@ def _recall_by_part(doc: Document, body: str, expect: BrailleExpectations
     """Words read back in order, each language's parts with its own table. The whole body is
     read with each table: the other language's lines read with it are extra words, which cost
     the in-order measure nothing, while every source word of that language must be there."""
-    tables = {language: rest for language, *rest in expect.part_tables}
+    tables = {language: (table, least, is_error)
+              for language, table, least, is_error in expect.part_tables}
     main = (expect.table, expect.min_recall, expect.recall_is_error)
     expected: dict[str, list[str]] = {"": []}
     for block in doc.blocks:
@@ -286,7 +287,7 @@ def _check_page_numbers(where_prefix: str, pages: list[list[str]],
                                              f"{label}, found {value}", where))
     # Implied numbers are filled in so callers see every page's number.
     filled, prelim_n, body_n = [], 1, previous_body + 1
-    for prelim, value in numbers:
+    for prelim, _value in numbers:
         filled.append((prelim, prelim_n if prelim else body_n))
         prelim_n, body_n = (prelim_n + 1, body_n) if prelim else (prelim_n, body_n + 1)
     return filled

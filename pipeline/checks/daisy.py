@@ -12,7 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import miniaudio
 from lxml import etree
@@ -76,8 +76,8 @@ def read_book(folder: Path) -> tuple[Book, list[Finding]]:
     except (OSError, etree.XMLSyntaxError) as error:
         return book, [Finding("error", f"the NCC cannot be read: {error}", "ncc.html")]
     for meta in ncc.iter("{*}meta"):
-        if meta.get("name"):
-            book.meta[meta.get("name")] = meta.get("content", "")
+        if name := meta.get("name"):
+            book.meta[name] = meta.get("content", "")
     for name in NCC_REQUIRED:
         if not book.meta.get(name, "").strip():
             findings.append(Finding("error", f"the NCC has no {name} metadata", "ncc.html"))
@@ -94,12 +94,13 @@ def read_book(folder: Path) -> tuple[Book, list[Finding]]:
     content_cache: dict[str, etree._ElementTree] = {}
     for entry in entries:
         link = entry.find("{*}a")
-        if link is None or not link.get("href"):
+        href = link.get("href") if link is not None else None
+        if link is None or not href:
             findings.append(Finding("error", f"NCC entry {entry.get('id')} has no link",
                                     "ncc.html"))
             continue
-        href = link.get("href")
-        text = "".join(link.itertext()).strip()
+        # lxml-stubs type itertext() as str | bytes; on a parsed element lxml yields only str.
+        text = "".join(link.itertext()).strip()  # type: ignore[arg-type]
         if HEADING.fullmatch(local(entry)):
             book.headings.append((int(local(entry)[1]), text, href))
         elif entry.get("class") == "page-normal":
@@ -125,8 +126,9 @@ def _smil_order(entries: list[etree._Element]) -> list[str]:
     names: list[str] = []
     for entry in entries:
         link = entry.find("{*}a")
-        if link is not None and link.get("href"):
-            name = link.get("href").split("#")[0]
+        href = link.get("href") if link is not None else None
+        if href:
+            name = href.split("#")[0]
             if name not in names:
                 names.append(name)
     return names
@@ -150,7 +152,8 @@ def _resolve_ncc_link(folder: Path, href: str, cache: dict) -> list[Finding]:
     if smil is None:
         return [Finding("error", f"the NCC links to {name}, which is missing or not XML",
                         "ncc.html")]
-    target = smil.xpath("//*[@id=$id]", id=fragment)
+    # An element-selecting XPath gives a list of elements (lxml-stubs type every kind of result).
+    target = cast(list[etree._Element], smil.xpath("//*[@id=$id]", id=fragment))
     if not target:
         return [Finding("error", f"the NCC links to {href}, which is not in {name}", "ncc.html")]
     if local(target[0]) != "text":
@@ -201,8 +204,9 @@ def _read_smil(book: Book, folder: Path, name: str, smil_cache: dict, content_ca
         sum_clips += end - begin
     book.smil_seconds[name] = sum_clips
     seq = smil.find(".//seq")
-    if seq is not None and seq.get("dur") and abs(parse_clock(seq.get("dur")) - sum_clips) > 0.01:
-        findings.append(Finding("error", f"seq dur {seq.get('dur')} is not the sum of its clips "
+    dur = seq.get("dur") if seq is not None else None
+    if dur and abs(parse_clock(dur) - sum_clips) > 0.01:
+        findings.append(Finding("error", f"seq dur {dur} is not the sum of its clips "
                                 f"({sum_clips:.3f} s)", name))
     return findings
 
@@ -290,15 +294,18 @@ def check_daisy3(paths: list[Path], ctx: BuildContext) -> tuple[list[Finding], d
     folder = opf_path.parent
     findings: list[Finding] = []
     opf = _load(folder, opf_path.name, {})
+    if opf is None:
+        return [Finding("error", f"{opf_path.name} is not readable XML", "daisy3")], {}
     cache: dict[str, etree._ElementTree] = {}
     for item in opf.iter("{*}item"):
-        if not (folder / item.get("href")).is_file():
+        if not (folder / item.get("href", "")).is_file():
             findings.append(Finding("error", f"the OPF lists {item.get('href')}, which is "
                                     "missing", opf_path.name))
-    stated = next((parse_clock(m.get("content")) for m in opf.iter("{*}meta")
+    stated = next((parse_clock(m.get("content", "")) for m in opf.iter("{*}meta")
                    if m.get("name") == "dtb:totalTime"), None)
-    ncx_item = next((i for i in opf.iter("{*}item") if i.get("href", "").endswith(".ncx")), None)
-    ncx = _load(folder, ncx_item.get("href"), cache) if ncx_item is not None else None
+    ncx_href = next((href for i in opf.iter("{*}item")
+                     if (href := i.get("href", "")).endswith(".ncx")), "")
+    ncx = _load(folder, ncx_href, cache) if ncx_href else None
     if ncx is None:
         return findings + [Finding("error", "no readable NCX", "daisy3")], {}
     nav_points = list(ncx.iter("{*}navPoint"))
@@ -307,34 +314,39 @@ def check_daisy3(paths: list[Path], ctx: BuildContext) -> tuple[list[Finding], d
         smil = _load(folder, name, cache)
         if smil is None or not smil.xpath("//*[@id=$id]", id=fragment):
             findings.append(Finding("error", f"the NCX points at {content.get('src')}, which "
-                                    "does not resolve", ncx_item.get("href")))
+                                    "does not resolve", ncx_href))
     total = 0.0
     seconds: dict[str, float] = {}
     clips = 0
     for itemref in opf.iter("{*}itemref"):
         item = next(i for i in opf.iter("{*}item") if i.get("id") == itemref.get("idref"))
-        smil = _load(folder, item.get("href"), cache)
+        item_href = item.get("href", "")
+        smil = _load(folder, item_href, cache)
         if smil is None:
-            findings.append(Finding("error", f"{item.get('href')} is not readable", "daisy3"))
+            findings.append(Finding("error", f"{item_href} is not readable", "daisy3"))
             continue
         for par in smil.iter("{*}par"):
             text, audio = par.find("{*}text"), par.find("{*}audio")
+            if text is None or audio is None:
+                findings.append(Finding("error", "a par has no text or no audio", item_href))
+                continue
             name, _, fragment = text.get("src", "").partition("#")
             book = _load(folder, name, cache)
             if book is None or not book.xpath("//*[@id=$id]", id=fragment):
                 findings.append(Finding("error", f"text {text.get('src')} does not resolve",
-                                        item.get("href")))
-            src = audio.get("src")
+                                        item_href))
+            src = audio.get("src", "")
             if src not in seconds:
                 try:
                     seconds[src] = decoded_seconds(folder / src)
                 except (OSError, miniaudio.DecodeError):
-                    findings.append(Finding("error", f"{src} does not decode", item.get("href")))
+                    findings.append(Finding("error", f"{src} does not decode", item_href))
                     seconds[src] = 0.0
-            begin, end = parse_clock(audio.get("clipBegin")), parse_clock(audio.get("clipEnd"))
+            begin = parse_clock(audio.get("clipBegin", ""))
+            end = parse_clock(audio.get("clipEnd", ""))
             if not begin < end or end > seconds[src] + 1e-6:
                 findings.append(Finding("error", f"clip {begin:.3f}-{end:.3f} s is not inside "
-                                        f"{src} ({seconds[src]:.3f} s)", item.get("href")))
+                                        f"{src} ({seconds[src]:.3f} s)", item_href))
             total += end - begin
             clips += 1
     if stated is None or abs(stated - total) > TOTAL_TIME_TOLERANCE:

@@ -19,6 +19,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ebooklib import epub
 from lxml import etree
@@ -93,7 +94,10 @@ class Book:
 def open_book(path: Path) -> Book:
     with zipfile.ZipFile(path) as archive:
         container = etree.fromstring(archive.read("META-INF/container.xml"))
-        opf_path = container.find(".//{*}rootfile").get("full-path")
+        rootfile = container.find(".//{*}rootfile")
+        opf_path = rootfile.get("full-path") if rootfile is not None else None
+        if opf_path is None:
+            raise ValueError("META-INF/container.xml names no package document")
         opf = etree.fromstring(archive.read(opf_path))
         opf_dir = posixpath.dirname(opf_path)
         names = {posixpath.relpath(n, opf_dir or ".") for n in archive.namelist()}
@@ -119,7 +123,8 @@ def package_properties(book: epub.EpubBook) -> list[tuple[str, str]]:
 
 
 def xpath(element: etree._Element, query: str) -> list:
-    return element.xpath(query, namespaces={"x": XHTML_NS, "epub": EPUB_NS})
+    # The queries here select nodes, so the result is a list (lxml-stubs type every result kind).
+    return cast(list, element.xpath(query, namespaces={"x": XHTML_NS, "epub": EPUB_NS}))
 
 
 # ---------------------------------------------------------------- the check
@@ -336,6 +341,7 @@ def _images(doc: Document, book: Book, where: str) -> tuple[list[Finding], bool]
 def _page_list(book: Book, ctx: BuildContext, where: str) -> tuple[list[Finding], int]:
     findings = []
     lists = xpath(book.nav.tree, "//x:nav[@epub:type='page-list']") if book.nav else []
+    nav_name = book.nav.name if book.nav else ""      # links are found only in a nav
     links = xpath(lists[0], ".//x:a") if lists else []
     # `make check` may run without the pdf stage's page map: a page-list is then accepted when
     # the package names the edition it follows (pageBreakSource, verified in _claims).
@@ -348,14 +354,14 @@ def _page_list(book: Book, ctx: BuildContext, where: str) -> tuple[list[Finding]
                                 f"page-list {len(links)}", where))
     docs = {d.name: d for d in book.spine}
     for a in links:
-        target, fragment = _resolve(book, book.nav.name, a.get("href", ""))
+        target, fragment = _resolve(book, nav_name, a.get("href", ""))
         content = docs.get(target)
         marker = xpath(content.tree, f"//*[@id='{fragment}']") if content is not None else []
         if not marker or marker[0].get(EPUB_TYPE) != "pagebreak" \
                 or marker[0].get("role") != "doc-pagebreak" or not marker[0].get("aria-label"):
             findings.append(Finding("error", f"page-list link '{a.get('href')}' (page "
                                     f"{a.text}) does not land on a labelled page-break marker",
-                                    f"{where} {book.nav.name}"))
+                                    f"{where} {nav_name}"))
     return findings, len(links)
 
 
@@ -378,7 +384,8 @@ def _claims(doc: Document, book: Book, alt_ok: bool, pages: int, where: str) -> 
         findings.append(Finding("warning", "every image has alt text but alternativeText is not "
                                 "claimed", f"{where} package document"))
     if ("visual" in modes) != has_images:
-        findings.append(Finding("error", f"accessMode visual is {'claimed' if 'visual' in modes else 'missing'} "
+        visual = "claimed" if "visual" in modes else "missing"
+        findings.append(Finding("error", f"accessMode visual is {visual} "
                                 f"but the book has {'' if has_images else 'no '}meaningful images",
                                 f"{where} package document"))
     for feature in ("pageNavigation", "pageBreakMarkers", "printPageNumbers"):

@@ -328,7 +328,7 @@ def _check_catalog(pdf: pikepdf.Pdf, doc: Document, error, findings: list[Findin
 
 def _fonts_of(resources, seen: set) -> list:
     """Every font dictionary reachable from a resource dictionary, through form XObjects."""
-    out = []
+    out: list = []
     if resources is None or resources.objgen in seen and resources.objgen != (0, 0):
         return out
     seen.add(resources.objgen)

@@ -57,15 +57,19 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
     with zipfile.ZipFile(path) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
     container = etree.fromstring(files["META-INF/container.xml"])
-    opf_name = container.find(".//{*}rootfile").get("full-path")
+    rootfile = container.find(".//{*}rootfile")
+    opf_name = rootfile.get("full-path") if rootfile is not None else None
+    if opf_name is None:
+        return found, [Finding("error", "META-INF/container.xml names no package document",
+                               where)]
     base = posixpath.dirname(opf_name)
     opf = etree.fromstring(files[opf_name])
     items = {i.get("id"): i for i in opf.iter("{*}item")}
     for meta in opf.iter("{*}meta"):
         prop = meta.get("property")
         if prop == "media:duration":
-            if meta.get("refines"):
-                found.durations[meta.get("refines").lstrip("#")] = parse_clock(meta.text or "0")
+            if refines := meta.get("refines"):
+                found.durations[refines.lstrip("#")] = parse_clock(meta.text or "0")
             else:
                 found.total = parse_clock(meta.text or "0")
         elif prop == "media:narrator":
@@ -88,25 +92,29 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
             findings.append(Finding("error", f"{document_item.get('href')} names a missing "
                                     "overlay", where))
             continue
-        smil_name = posixpath.join(base, smil_item.get("href"))
+        smil_name = posixpath.join(base, smil_item.get("href", ""))
         smil = etree.fromstring(files[smil_name])
         folder = posixpath.dirname(smil_name)
         total = 0.0
         for par in smil.iter("{*}par"):
             text, audio = par.find("{*}text"), par.find("{*}audio")
-            src = posixpath.normpath(posixpath.join(folder, text.get("src")))
+            if text is None or audio is None:
+                findings.append(Finding("error", "a par has no text or no audio",
+                                        f"{where} {smil_name}"))
+                continue
+            src = posixpath.normpath(posixpath.join(folder, text.get("src", "")))
             document, _, fragment = src.partition("#")
             if document not in ids_of:
                 if document not in files:
                     ids_of[document] = set()
                 else:
                     tree = etree.fromstring(files[document])
-                    ids_of[document] = {e.get("id") for e in tree.iter() if e.get("id")}
+                    ids_of[document] = {i for e in tree.iter() if (i := e.get("id"))}
             if fragment not in ids_of[document]:
                 findings.append(Finding("error", f"text {text.get('src')} does not resolve",
                                         f"{where} {smil_name}"))
             synchronised.setdefault(document, set()).add(fragment)
-            audio_name = posixpath.normpath(posixpath.join(folder, audio.get("src")))
+            audio_name = posixpath.normpath(posixpath.join(folder, audio.get("src", "")))
             if audio_name not in found.audio_seconds:
                 try:
                     info = miniaudio.mp3_get_info(files[audio_name])
@@ -126,7 +134,7 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
                                         f"{where} {smil_name}"))
             found.clips.append((smil_name, src, audio_name, begin, end))
             total += end - begin
-        stated = found.durations.get(smil_item.get("id"))
+        stated = found.durations.get(smil_item.get("id", ""))
         if stated is None or abs(stated - total) > DURATION_TOLERANCE:
             findings.append(Finding("error", f"media:duration of {smil_item.get('id')} is "
                                     f"{stated} but its clips add up to {total:.3f} s", where))
@@ -153,7 +161,8 @@ def _coverage(files: dict[str, bytes], synchronised: dict[str, set[str]]) -> flo
                 continue
             for text, owner in ((node.text, node), (node.tail, node.getparent())):
                 n = len(WORD.findall(text or ""))
-                inside = any(e.get("id") in ids for e in [owner, *owner.iterancestors()])
+                inside = owner is not None and \
+                    any(e.get("id") in ids for e in [owner, *owner.iterancestors()])
                 counts["all"] += n
                 counts["covered"] += n if inside else 0
     return counts["covered"] / counts["all"] if counts["all"] else 0.0

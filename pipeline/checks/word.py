@@ -68,8 +68,10 @@ class Styles:
     def __init__(self, styles_root: etree._Element):
         self.by_id = {s.get(qn("w:styleId")): s for s in styles_root.iter(qn("w:style"))}
         defaults = styles_root.find(qn("w:docDefaults"))
-        self.default_rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
-        self.default_ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}") if defaults is not None else None
+        self.default_rpr = (defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
+                            if defaults is not None else None)
+        self.default_ppr = (defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")
+                            if defaults is not None else None)
         self.default_paragraph = next((sid for sid, s in self.by_id.items()
                                        if s.get(qn("w:type")) == "paragraph"
                                        and s.get(qn("w:default")) in ("1", "true")), None)
@@ -449,7 +451,7 @@ def _is_decorative(doc_pr: etree._Element) -> bool:
 def _pictures(doc, rules, package, report) -> dict:
     described, decorative, descriptions = 0, 0, []
     for story in package.stories:
-        for anchor in story.root.iter(f"{{{WP_NS}}}anchor"):
+        for _anchor in story.root.iter(f"{{{WP_NS}}}anchor"):
             report.many("error", "a floating picture (wrap around text): screen readers may skip "
                                  "it and reading order breaks; make it inline", story.name)
         for inline in story.root.iter(f"{{{WP_NS}}}inline"):
@@ -571,16 +573,19 @@ def _runs(doc, rules, package, report) -> dict:
                 continue
             checked += 1
             layers = styles.run_layers(run)
-            prop = lambda tag: styles.run_property(run, tag, layers)  # noqa: E731
+            # Called in this iteration only; the defaults bind this run (B023).
+            prop = lambda tag, run=run, layers=layers: styles.run_property(run, tag, layers)
             where = f"{story.name} {_snippet(run)}"
             size_node = prop("sz")
             size = int(size_node.get(qn("w:val"))) / 2 if size_node is not None else 10.0
             smallest = size if smallest is None else min(smallest, size)
             if size < rules.minimum_size:
-                report.many("error", f"text smaller than {rules.minimum_size:g} pt", f"{where} {size:g} pt")
+                report.many("error", f"text smaller than {rules.minimum_size:g} pt",
+                            f"{where} {size:g} pt")
             in_link = next(run.iterancestors(qn("w:hyperlink")), None) is not None
             vert = prop("vertAlign")
-            if rules.large_print and vert is not None and vert.get(qn("w:val")) in ("superscript", "subscript"):
+            if rules.large_print and vert is not None \
+                    and vert.get(qn("w:val")) in ("superscript", "subscript"):
                 report.many("error", "superscript or subscript text is drawn smaller than the "
                                      "body size", where)
             if rules.large_print and _on(prop("i")):

@@ -32,30 +32,45 @@ LONGEST_SENTENCE_SECONDS = 60     # longer sentences are split at clause boundar
 # ---------------------------------------------------------------- the script, as we read it
 
 
+# Read-only members (properties), so the audio stage's frozen dataclasses satisfy them.
 class UtteranceLike(Protocol):
-    text: str
-    voice: str
+    @property
+    def text(self) -> str: ...
+    @property
+    def voice(self) -> str: ...
 
 
 class SegmentLike(Protocol):
-    kind: str
-    utterances: Sequence[UtteranceLike]
-    pause_ms: int
-    source: Unit | None
+    @property
+    def kind(self) -> str: ...
+    @property
+    def utterances(self) -> Sequence[UtteranceLike]: ...
+    @property
+    def pause_ms(self) -> int: ...
+    @property
+    def source(self) -> Unit | None: ...
 
 
 class PartLike(Protocol):
-    title: str
-    level: int
-    chapter: bool
-    segments: Sequence[SegmentLike]
+    @property
+    def title(self) -> str: ...
+    @property
+    def level(self) -> int: ...
+    @property
+    def chapter(self) -> bool: ...
+    @property
+    def segments(self) -> Sequence[SegmentLike]: ...
 
 
 class TrackLike(Protocol):
-    number: int
-    title: str
-    slug: str
-    parts: Sequence[PartLike]
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def parts(self) -> Sequence[PartLike]: ...
 
 
 # ---------------------------------------------------------------- the plan (before synthesis)

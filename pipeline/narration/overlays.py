@@ -77,13 +77,15 @@ def _own_text(element: etree._Element) -> str:
     figure's is its image's alt text and caption."""
     if etree.QName(element).localname == "figure":
         alts = [img.get("alt", "") for img in element.iter(f"{{{XHTML_NS}}}img")]
-        return " ".join(alts + ["".join(element.itertext())])
+        # lxml-stubs type itertext() as str | bytes; on a parsed element lxml yields only str.
+        return " ".join(alts + ["".join(element.itertext())])  # type: ignore[arg-type]
     parts = [element.text or ""]
     for child in element:
         if isinstance(child.tag, str) and etree.QName(child).localname in SYNC_TAGS:
             parts.append(child.tail or "")
         else:
-            parts.append("".join(child.itertext()) if isinstance(child.tag, str) else "")
+            parts.append("".join(child.itertext())  # type: ignore[arg-type]  # as above
+                         if isinstance(child.tag, str) else "")
             parts.append(child.tail or "")
     return "".join(parts)
 
@@ -98,9 +100,10 @@ def _candidates(name: str, root: etree._Element) -> list[Candidate]:
             continue
         if any(etree.QName(a).localname in ("nav",) for a in element.iterancestors()):
             continue
-        if etree.QName(element).localname == "figcaption" and \
-                etree.QName(element.getparent()).localname == "figure" and \
-                element.getparent().find(f".//{{{XHTML_NS}}}img") is not None:
+        parent = element.getparent()
+        if etree.QName(element).localname == "figcaption" and parent is not None and \
+                etree.QName(parent).localname == "figure" and \
+                parent.find(f".//{{{XHTML_NS}}}img") is not None:
             continue              # matched as part of its figure
         counted = Counter(words(_own_text(element)))
         if counted:
@@ -130,9 +133,10 @@ def _mark(candidate: Candidate, unit, fallback_id: str) -> list[tuple[str, int]]
     one plain text in which the sentences are found in order; else the element's own id."""
     element = candidate.element
     texts = [item.display for item, _ in unit]
-    plain = len(element) == 0 and element.text
-    if plain and len(texts) > 1:
-        text, spans, cursor = element.text, [], 0
+    text = element.text if len(element) == 0 else None
+    if text and len(texts) > 1:
+        spans: list[tuple[int, int]] = []
+        cursor = 0
         for item_text in texts:
             found = text.find(item_text, cursor)
             if found < 0:
@@ -149,9 +153,11 @@ def _mark(candidate: Candidate, unit, fallback_id: str) -> list[tuple[str, int]]
                     else text[end:]
                 ids.append((item.id, index))
             return ids
-    if not element.get("id"):
+    element_id = element.get("id")
+    if not element_id:
         element.set("id", fallback_id)
-    return [(element.get("id"), 0)]
+        element_id = fallback_id
+    return [(element_id, 0)]
 
 
 # The pipeline's own framing words ("Quote.", "End of table.", "End of <title>.") have no element
@@ -196,11 +202,11 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
     with zipfile.ZipFile(plain) as source:
         files = {name: source.read(name) for name in source.namelist()}
     container = etree.fromstring(files["META-INF/container.xml"])
-    opf_name = container.find(".//{*}rootfile").get("full-path")
+    opf_name = _attribute(_required(container.find(".//{*}rootfile"), "rootfile"), "full-path")
     base = posixpath.dirname(opf_name)
     opf = etree.fromstring(files[opf_name])
-    manifest = opf.find(f"{{{OPF_NS}}}manifest")
-    spine_ids = [ref.get("idref") for ref in opf.find(f"{{{OPF_NS}}}spine")]
+    manifest = _required(opf.find(f"{{{OPF_NS}}}manifest"), "manifest")
+    spine_ids = [ref.get("idref") for ref in _required(opf.find(f"{{{OPF_NS}}}spine"), "spine")]
     by_id = {item.get("id"): item for item in manifest}
     documents: dict[str, etree._Element] = {}
     candidates: list[Candidate] = []
@@ -208,7 +214,7 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
         item = by_id[idref]
         if "nav" in (item.get("properties") or "").split():
             continue
-        name = posixpath.join(base, item.get("href"))
+        name = posixpath.join(base, _attribute(item, "href"))
         documents[name] = etree.fromstring(files[name])
         candidates += _candidates(name, documents[name])
 
@@ -272,9 +278,9 @@ def _write(files: dict[str, bytes], opf_name: str, opf: etree._Element,
            documents: dict[str, etree._Element], result: Overlaid,
            audio_files: dict[str, Path], narration: Narration, target: Path) -> None:
     base = posixpath.dirname(opf_name)
-    manifest = opf.find(f"{{{OPF_NS}}}manifest")
-    metadata = opf.find(f"{{{OPF_NS}}}metadata")
-    by_href = {posixpath.join(base, item.get("href")): item for item in manifest}
+    manifest = _required(opf.find(f"{{{OPF_NS}}}manifest"), "manifest")
+    metadata = _required(opf.find(f"{{{OPF_NS}}}metadata"), "metadata")
+    by_href = {posixpath.join(base, _attribute(item, "href")): item for item in manifest}
     total = 0.0
     for number, (name, root) in enumerate(documents.items(), start=1):
         pars = sorted((p for p in result.pars if p.document == name), key=lambda p: p.position)
@@ -314,6 +320,20 @@ def _write(files: dict[str, bytes], opf_name: str, opf: etree._Element,
                              if name.endswith(".mp3") else zipfile.ZIP_DEFLATED)
 
 
+def _required(found: etree._Element | None, what: str) -> etree._Element:
+    """An element the EPUB writer always puts in the package (a clear error if it is not)."""
+    if found is None:
+        raise ValueError(f"the EPUB has no {what}")
+    return found
+
+
+def _attribute(element: etree._Element, name: str) -> str:
+    value = element.get(name)
+    if value is None:
+        raise ValueError(f"the EPUB's <{etree.QName(element).localname}> has no {name}")
+    return value
+
+
 def _meta(metadata: etree._Element, prop: str, value: str, refines: str | None = None) -> None:
     element = etree.SubElement(metadata, f"{{{OPF_NS}}}meta", property=prop)
     if refines:
@@ -322,7 +342,9 @@ def _meta(metadata: etree._Element, prop: str, value: str, refines: str | None =
 
 
 def _smil(document: str, smil_name: str, pars: list[Par]) -> bytes:
-    root = etree.Element(f"{{{SMIL_NS}}}smil", nsmap={None: SMIL_NS, "epub": EPUB_NS},
+    # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
+    root = etree.Element(f"{{{SMIL_NS}}}smil",
+                         nsmap={None: SMIL_NS, "epub": EPUB_NS},  # type: ignore[dict-item]
                          version="3.0")
     body = etree.SubElement(root, f"{{{SMIL_NS}}}body")
     folder = posixpath.dirname(smil_name)

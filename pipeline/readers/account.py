@@ -28,6 +28,6 @@ class SourceAccount:
 
     def summary(self) -> str:
         return (f"{self.source.name}: {self.read} of {self.total} {self.unit} read as text"
-                + (f", {self.markup} markup" if self.unit == "lines" else "") + (f", not read: {', '.join(self.lost)}" if self.lost
-                                           else "") +
+                + (f", {self.markup} markup" if self.unit == "lines" else "")
+                + (f", not read: {', '.join(self.lost)}" if self.lost else "") +
                 (f", skipped: {', '.join(self.skipped)}" if self.skipped else ""))

@@ -146,7 +146,8 @@ def _parser() -> MarkdownIt:
     # markdown-it quietly turns javascript:/vbscript:/file:/data: links back into literal text;
     # every link is let through instead, so Reader.link reports the unsafe ones by name
     # (limits.link_is_allowed) rather than leaving "[text](javascript:...)" in the report.
-    parser.validateLink = lambda url: True
+    # markdown-it documents replacing validateLink on the instance; its types call it a method.
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]
     return parser
 
 
@@ -374,7 +375,7 @@ class _Reader:
         line = self.start_line(node)
         level = int(node.tag[1])
         inline = node.children[0]
-        children = list(inline.children)
+        children: list[SyntaxTreeNode | _TextStandIn] = list(inline.children)
         explicit_id = ""
         if children and children[-1].type == "text":
             match = TRAILING_ATTRIBUTES.search(children[-1].content)
@@ -431,7 +432,7 @@ class _Reader:
 
     def figure(self, image: SyntaxTreeNode, inline: SyntaxTreeNode,
                large: str = "") -> Figure | None:
-        raw_src = image.attrs.get("src", "")
+        raw_src = str(image.attrs.get("src", ""))
         line = self.line_containing(raw_src, inline) or self.start_line(inline)
         alt = inline_text(self.inlines(image.children, inline)).strip()
         decorative = "decorative" in str(image.attrs.get("class", "")).split()
@@ -451,8 +452,8 @@ class _Reader:
         caption = (Text(title),) if title else ()
         # {large=chart-large.png}: the same image drawn with bigger text, for large print.
         large_raw = str(image.attrs.get("large", "") or large)
-        large = self.image_path(large_raw, line) if large_raw else None
-        return Figure(src, "" if decorative else alt, caption, decorative, large_src=large,
+        large_src = self.image_path(large_raw, line) if large_raw else None
+        return Figure(src, "" if decorative else alt, caption, decorative, large_src=large_src,
                       line=line)
 
     def image_path(self, raw_src: str, line: int | None) -> Path | None:
@@ -556,7 +557,7 @@ class _Reader:
         row_headers = False
         if caption_node is not None:
             inline = caption_node.children[0]
-            children = list(inline.children)
+            children: list[SyntaxTreeNode | _TextStandIn] = list(inline.children)
             if children and children[0].type == "text":
                 children[0] = _TextStandIn(CAPTION_START.sub("", children[0].content, count=1))
             if children and children[-1].type == "text":
@@ -659,7 +660,7 @@ class _Reader:
             self.problem(line, f"the footnote [^{label}] is never referred to, so it would be lost",
                          f"add [^{label}] in the text where the note belongs, or delete the note.")
 
-    def check_footnote_lookalikes(self, text: str, inline: SyntaxTreeNode) -> None:
+    def check_footnote_lookalikes(self, text: str, inline: SyntaxTreeNode | None) -> None:
         for match in FOOTNOTE_LOOKALIKE.finditer(text):
             label, closed = match.group(1), match.group(2)
             line = self.line_containing(match.group(0), inline)

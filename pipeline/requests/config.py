@@ -15,7 +15,7 @@ import os
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..errors import PipelineError
 
@@ -56,7 +56,8 @@ KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("imap", "url"): ("imap_url", "ACCESSIBLE_FORMATS_IMAP_URL"),
 }
 SECRETS = {"password", "smtp_password", "imap_password"}
-_TYPES = {f.name: f.type for f in fields(ServiceConfig)}
+# With postponed annotations a field's type is its annotation's text: "bool", "int", ...
+_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(ServiceConfig)}
 
 
 def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path:
@@ -83,10 +84,12 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     elif must_exist and str(chosen) != os.devnull:
         raise PipelineError(f"{chosen}: no such settings file (copy "
                             f"accessible-formats.example.toml to {CONFIG_FILE} and fill it in)")
-    for (table, key), (attribute, variable) in KEYS.items():
+    for attribute, variable in KEYS.values():
         if environ.get(variable, "") != "":
-            config = replace(config, **{attribute: _typed(environ[variable], attribute,
-                                                          f"environment variable {variable}")})
+            # Any: the value has the field's type, which _typed checked by name.
+            change: dict[str, Any] = {attribute: _typed(environ[variable], attribute,
+                                                        f"environment variable {variable}")}
+            config = replace(config, **change)
     return config
 
 
@@ -98,7 +101,7 @@ def _from_file(path: Path) -> ServiceConfig:
                             f"accessible-formats.example.toml)") from None
     except (OSError, UnicodeError) as error:
         raise PipelineError(f"{path}: cannot be read: {error}") from None
-    values: dict[str, object] = {"source": str(path)}
+    values: dict[str, Any] = {"source": str(path)}   # each of its field's type (see _typed)
     for table, content in data.items():
         if not isinstance(content, dict):
             raise PipelineError(f"{path}: '{table}' must be a table such as [service], [smtp] "
@@ -116,7 +119,7 @@ def _from_file(path: Path) -> ServiceConfig:
     return ServiceConfig(**values)
 
 
-def _typed(value: object, attribute: str, where: str) -> object:
+def _typed(value: object, attribute: str, where: str) -> bool | int | float | str:
     kind = _TYPES[attribute]
     try:
         if kind == "bool":
@@ -131,6 +134,8 @@ def _typed(value: object, attribute: str, where: str) -> object:
         if kind == "int":
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError(value)
+            if not isinstance(value, int | float | str):
+                raise TypeError(value)
             number = int(value)
             if number < 0:
                 raise ValueError(value)
@@ -138,10 +143,12 @@ def _typed(value: object, attribute: str, where: str) -> object:
         if kind == "float":
             if isinstance(value, bool):
                 raise ValueError(value)
-            number = float(value)
-            if number <= 0:
+            if not isinstance(value, int | float | str):
+                raise TypeError(value)
+            amount = float(value)
+            if amount <= 0:
                 raise ValueError(value)
-            return number
+            return amount
     except (TypeError, ValueError):
         wanted = {"bool": "true or false", "int": "a whole number",
                   "float": "a number above 0"}[kind]

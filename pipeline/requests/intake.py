@@ -150,7 +150,8 @@ def process_imap(url: str, password: str, processor: Processor) -> Summary:
         status, _ = client.select(_quote(address.folder))
         if status != "OK":
             raise PipelineError(f"the IMAP folder '{address.folder}' cannot be opened")
-        _, found = client.uid("SEARCH", None, "UNKEYWORD", PROCESSED_KEYWORD)
+        # No charset (None), as imaplib documents for SEARCH; typeshed types every argument str.
+        _, found = client.uid("SEARCH", None, "UNKEYWORD", PROCESSED_KEYWORD)  # type: ignore[arg-type]
         uids = found[0].split() if found and found[0] else []
         for number, uid in enumerate(uids, 1):
             status, data = client.uid("FETCH", uid, "(BODY.PEEK[])")

@@ -10,10 +10,11 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
+from typing import ClassVar
 
 MAX_SUBJECT_CHARS = 300        # a request needs a sentence, not an essay
 MAX_BODY_CHARS = 20_000        # bodies above this are cut before anything reads them
@@ -120,13 +121,13 @@ def _body_text(message: EmailMessage) -> str:
     return ""
 
 
-def _decode(part: EmailMessage) -> str:
+def _decode(part: MIMEPart) -> str:
     try:
         return part.get_content()
     except (LookupError, UnicodeError):
         # An unknown or wrong declared charset: read the bytes as UTF-8, replacing what fails.
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)     # bytes (None when empty) for a leaf part
+        return (payload if isinstance(payload, bytes) else b"").decode("utf-8", errors="replace")
 
 
 def _attachment_names(message: EmailMessage) -> list[str]:
@@ -146,9 +147,10 @@ class _TextExtractor(HTMLParser):
     Hand-written on the standard library's HTMLParser because we need only readable lines, and
     skipping <blockquote> (quoted earlier mail) is specific to email.
     """
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul",
-              "ol", "section", "article", "header", "footer", "hr"}
-    SKIPPED = {"script", "style", "head", "title", "blockquote"}
+    BLOCKS: ClassVar[set[str]] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+                                  "table", "ul", "ol", "section", "article", "header", "footer",
+                                  "hr"}
+    SKIPPED: ClassVar[set[str]] = {"script", "style", "head", "title", "blockquote"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -182,7 +182,8 @@ def audio_facts(path: Path) -> tuple[float, list[Chapter]]:
     """The MP3's length and its ID3 chapters in the table of contents' order."""
     from mutagen.id3 import ID3, ID3NoHeaderError
     from mutagen.mp3 import MP3
-    length = float(MP3(path).info.length)
+    # mutagen declares FileType.info as None at class level; MP3() has read it from the file.
+    length = float(MP3(path).info.length)  # type: ignore[attr-defined]
     try:
         tags = ID3(path)
     except ID3NoHeaderError:
@@ -229,14 +230,16 @@ def resolved_braille_table(option: str, language: str) -> str:
 def epub_toc(path: Path) -> list[TocEntry]:
     """The e-book's contents as its nav document (the toc nav) lists them."""
     with zipfile.ZipFile(path) as book:
-        container = etree.fromstring(book.read("META-INF/container.xml"))
-        opf_path = container.find(f".//{{{CONTAINER_NS}}}rootfile").get("full-path")
+        opf_path = _opf_path(book, path)
         opf = etree.fromstring(book.read(opf_path))
         item = next((i for i in opf.iter(f"{{{OPF_NS}}}item")
                      if "nav" in (i.get("properties") or "").split()), None)
         if item is None:
             return []
-        nav_path = str(PurePosixPath(opf_path).parent / item.get("href"))
+        href = item.get("href")
+        if href is None:
+            raise ValueError(f"{path}: the nav item in {opf_path} has no href")
+        nav_path = str(PurePosixPath(opf_path).parent / href)
         nav_doc = etree.fromstring(book.read(nav_path.lstrip("./")))
     for nav in nav_doc.iter(f"{{{XHTML_NS}}}nav"):
         if nav.get(f"{{{EPUB_NS}}}type") == "toc":
@@ -245,13 +248,25 @@ def epub_toc(path: Path) -> list[TocEntry]:
     return []
 
 
+def _opf_path(book: zipfile.ZipFile, path: Path) -> str:
+    """Where the package document is, as the e-book's container names it."""
+    container = etree.fromstring(book.read("META-INF/container.xml"))
+    rootfile = container.find(f".//{{{CONTAINER_NS}}}rootfile")
+    full_path = rootfile.get("full-path") if rootfile is not None else None
+    if full_path is None:
+        raise ValueError(f"{path}: META-INF/container.xml names no rootfile full-path")
+    return full_path
+
+
 def _toc_entries(ol: etree._Element) -> list[TocEntry]:
     entries = []
     for li in ol.findall(f"{{{XHTML_NS}}}li"):
         label = li.find(f"{{{XHTML_NS}}}a")
         if label is None:
             label = li.find(f"{{{XHTML_NS}}}span")
-        title = " ".join("".join(label.itertext()).split()) if label is not None else ""
+        # lxml-stubs type itertext() as str | bytes; on a parsed element lxml yields only str.
+        text = "".join(label.itertext()) if label is not None else ""  # type: ignore[arg-type]
+        title = " ".join(text.split())
         inner = li.find(f"{{{XHTML_NS}}}ol")
         entries.append(TocEntry(title, tuple(_toc_entries(inner)) if inner is not None else ()))
     return entries
@@ -301,9 +316,7 @@ def _dublin_core(metadata: etree._Element) -> ReportMeta:
 
 def _meta_from_epub(path: Path) -> ReportMeta:
     with zipfile.ZipFile(path) as book:
-        container = etree.fromstring(book.read("META-INF/container.xml"))
-        opf_path = container.find(f".//{{{CONTAINER_NS}}}rootfile").get("full-path")
-        return _dublin_core(etree.fromstring(book.read(opf_path)))
+        return _dublin_core(etree.fromstring(book.read(_opf_path(book, path))))
 
 
 def _meta_from_pef(path: Path) -> ReportMeta:

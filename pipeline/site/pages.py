@@ -188,12 +188,12 @@ def versions_page(report: ReportFacts, address: str, section_titles: dict[str, s
         published = el(page.main, "p", _("Published") + ": ", class_="published")
         el(published, "time", _date_line(_, report), datetime=meta.date) \
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta.date) else \
-            setattr(published, "text", published.text + meta.date)
+            setattr(published, "text", (published.text or "") + meta.date)
     # The web page is the report itself: read here, not listed again among the downloads.
     offered = [f for f in ordered_formats(report) if f.offered and f.name != "html"]
     html = report.formats.get("html")
     page_file = html.file_with_suffix(".html") if html is not None and html.offered else None
-    if page_file is not None:
+    if html is not None and page_file is not None:
         read = _section(page.main, 2, _("Read it on this website"), used)
         p = el(read, "p")
         el(p, "a", _("Read {title} as a web page", title=meta.title),
@@ -416,8 +416,8 @@ def _findings(_: Words, parent: etree._Element, report: ReportFacts, facts: Form
     for number, finding in enumerate(facts.findings):
         item = el(listing, "li", class_=f"finding {finding.severity}")
         head = el(item, "p")
-        el(head, "strong", severity.get(finding.severity, finding.severity) + ":")
-        head.find("strong").tail = " "
+        strong = el(head, "strong", severity.get(finding.severity, finding.severity) + ":")
+        strong.tail = " "
         # The checks write English: say so, so a Welsh page's screen reader switches voice.
         el(head, "span", finding.message, lang=None if _.language == "en" else "en")
         if finding.where:
@@ -488,7 +488,7 @@ def _preview_failed(_: Words, parent: etree._Element, data: dict[str, Any] | Non
 
 def _page_images(_: Words, parent: etree._Element, data: dict[str, Any] | None,
                  caption: str) -> None:
-    if _preview_failed(_, parent, data):
+    if data is None or _preview_failed(_, parent, data):
         return
     el(parent, "h3", _("Preview"))
     gallery = el(parent, "div", class_="pages")
@@ -510,7 +510,7 @@ def _page_images(_: Words, parent: etree._Element, data: dict[str, Any] | None,
 
 
 def _braille_preview(_: Words, parent: etree._Element, data: dict[str, Any] | None) -> None:
-    if _preview_failed(_, parent, data):
+    if data is None or _preview_failed(_, parent, data):
         return
     el(parent, "h3", _("Preview"))
     table = el(parent, "table", class_="braille")

@@ -144,10 +144,10 @@ def _remove_unnamed(folder: Path, state: dict[str, Any]) -> None:
 def _run(command: list[str], what: str) -> str:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
-    except FileNotFoundError:
-        raise PreviewError(f"{command[0]} is not installed (run `make setup-test`): no {what}")
-    except subprocess.TimeoutExpired:
-        raise PreviewError(f"{command[0]} took over {TOOL_TIMEOUT} s: no {what}")
+    except FileNotFoundError as error:
+        raise PreviewError(f"{command[0]} is not installed (run `make setup-test`): no {what}") from error
+    except subprocess.TimeoutExpired as error:
+        raise PreviewError(f"{command[0]} took over {TOOL_TIMEOUT} s: no {what}") from error
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise PreviewError(f"{command[0]} failed ({last}): no {what}")

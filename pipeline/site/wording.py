@@ -152,7 +152,7 @@ def file_size(_: Words, size: int) -> str:
 def duration_words(_: Words, seconds: float) -> str:
     """'14 minutes 57 seconds', '1 hour 2 minutes' (CLDR's plural forms, Welsh mutations)."""
     locale = _locale(_)
-    total = int(round(seconds))
+    total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     parts = []

@@ -88,6 +88,7 @@ def split_parts(doc: Document) -> list[Part]:
     heads = [(i, b) for i, b in enumerate(doc.blocks) if isinstance(b, Heading)]
     top = min((b.level for _, b in heads), default=1)
     starts = [i for i, b in heads if b.level == top]
+    top_headings = {i: b for i, b in heads if b.level == top}
     parts: list[Part] = []
     if not starts or starts[0] > 0:
         end = starts[0] if starts else len(doc.blocks)
@@ -95,7 +96,7 @@ def split_parts(doc: Document) -> list[Part]:
             parts.append(Part("opening.xhtml", doc.meta.title, tuple(range(0, end))))
     for number, start in enumerate(starts, start=1):
         end = starts[number] if number < len(starts) else len(doc.blocks)
-        title = inline_text(doc.blocks[start].inlines).strip()
+        title = inline_text(top_headings[start].inlines).strip()
         parts.append(Part(f"chapter-{number:02d}.xhtml", title, tuple(range(start, end))))
     return parts
 
@@ -118,7 +119,9 @@ def xhtml_document(renderer: Renderer, title: str, lang: str,
                    fill: Callable[[etree._Element], None], *, main: bool = True) -> bytes:
     """A complete XHTML content document; fill() writes its content (into <main>, so each
     document has the one main landmark screen-reader users jump to)."""
-    root = etree.Element(f"{{{XHTML_NS}}}html", nsmap={None: XHTML_NS, "epub": EPUB_NS})
+    # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
+    root = etree.Element(f"{{{XHTML_NS}}}html",
+                         nsmap={None: XHTML_NS, "epub": EPUB_NS})  # type: ignore[dict-item]
     renderer.set_lang(root, lang)
     head = renderer.el(root, "head")
     renderer.el(head, "meta", charset="utf-8")
@@ -406,15 +409,15 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
     writer.process()
     writer.write()
     if options.media_overlays and ctx.narration is not None:
-        return [target, _read_along(target, ctx)]
+        return [target, _read_along(target, ctx, ctx.narration)]
     return [target]
 
 
-def _read_along(plain: Path, ctx: BuildContext) -> Path:
+def _read_along(plain: Path, ctx: BuildContext, narration: Path) -> Path:
     from ..narration import Narration
     from ..narration.overlays import add_overlays
     target = plain.with_name(f"{ctx.slug}-read-along.epub")
-    add_overlays(plain, target, Narration.read(ctx.narration))
+    add_overlays(plain, target, Narration.read(narration))
     return target
 
 

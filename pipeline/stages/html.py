@@ -259,7 +259,8 @@ def check(doc: Document, options: HtmlOptions, paths: list[Path], ctx: BuildCont
 
 
 def _tool_versions() -> dict[str, str]:
-    return {"lxml": lxml.__version__, "html5lib": metadata.version("html5lib")}
+    lxml_version = lxml.__version__  # type: ignore[attr-defined]  # lxml-stubs omit it; lxml has it
+    return {"lxml": lxml_version, "html5lib": metadata.version("html5lib")}
 
 
 STAGES = [Stage(name="html", version="2", options=HtmlOptions, build=build, check=check,

@@ -103,7 +103,7 @@ class DocumentContext:
         # Keeping the element list alive keeps lxml's proxies (the dict keys) stable.
         self._paragraphs = list(body.iter(q("w:p"))) if body is not None else []
         self.paragraph_numbers = {p: number for number, p in enumerate(self._paragraphs, 1)}
-        self.language = None
+        self.language: str | None = None
         self.last_text = ""
         self.validator = Validator(path)
         self.shown_metadata: dict[str, list[str]] = {}

@@ -408,7 +408,7 @@ class StoryReader:
         columns = len(table.findall(q("w:tblGrid") + "/" + q("w:gridCol")))
         if columns > MAX_TABLE_COLUMNS:
             self.context.validator.table_too_wide(line, before, columns)
-        grid: list[list[TableCell | None]] = []
+        grid: list[list[TableCell]] = []
         header_flags: list[bool] = []
         open_cells: dict[int, tuple[int, int]] = {}     # grid column -> (row, cell index)
         for row in table.findall(q("w:tr")):

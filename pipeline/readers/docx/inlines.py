@@ -7,7 +7,9 @@ would expect, and adjacent runs split only by Word's spell-checker marks join ag
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from ...document import Code, Emphasis, Inline, LineBreak, Link, NoteRef, Span, Strong, Text
 
@@ -43,8 +45,11 @@ def _trim(pieces: list[Piece]) -> list[Piece]:
     return pieces
 
 
-def _runs_of(pieces: list[Piece], key) -> list[tuple[object, list[Piece]]]:
-    groups: list[tuple[object, list[Piece]]] = []
+Key = TypeVar("Key")
+
+
+def _runs_of(pieces: list[Piece], key: Callable[[Piece], Key]) -> list[tuple[Key, list[Piece]]]:
+    groups: list[tuple[Key, list[Piece]]] = []
     for piece in pieces:
         value = key(piece)
         if groups and groups[-1][0] == value:

@@ -86,7 +86,7 @@ def _check_core_properties(document) -> None:
     type; a [Content_Types].xml without the core.xml override leaves a plain Part there, whose
     missing `core_properties` surfaced as an AttributeError deep in the reader. Name the part."""
     try:
-        document.core_properties
+        _ = document.core_properties      # read only to see whether python-docx can
     except AttributeError:
         raise PackageProblem(
             "the file's [Content_Types].xml does not declare its document properties part "

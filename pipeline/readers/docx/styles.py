@@ -95,8 +95,9 @@ class StyleSheet:
             if num_id is None:
                 num_id = val(style, "w:pPr/w:numPr/w:numId")
                 ilvl = int(val(style, "w:pPr/w:numPr/w:ilvl", "0") or 0)
-            if outline is None and val(style, "w:pPr/w:outlineLvl") is not None:
-                outline = int(val(style, "w:pPr/w:outlineLvl"))
+            level = val(style, "w:pPr/w:outlineLvl") if outline is None else None
+            if level is not None:
+                outline = int(level)
             kind = self._kind_of_name(name)
             if kind is not None and not (kind[0] == "normal" and outline is not None):
                 return ParagraphStyle(kind[0], kind[1], num_id, ilvl, name)

@@ -1,6 +1,8 @@
 """Namespaces and tiny XML helpers shared by the Word reader's modules."""
 from __future__ import annotations
 
+from typing import overload
+
 from lxml import etree
 
 NS = {
@@ -23,6 +25,11 @@ def q(name: str) -> str:
     return f"{{{NS[prefix]}}}{local}"
 
 
+# With a text default the answer is always text: the overloads let callers rely on it.
+@overload
+def attr(element, name: str, default: str) -> str: ...
+@overload
+def attr(element, name: str, default: None = None) -> str | None: ...
 def attr(element, name: str, default: str | None = None) -> str | None:
     if element is None:
         return default
@@ -33,6 +40,10 @@ def child(element, path: str):
     return None if element is None else element.find(path, NS)
 
 
+@overload
+def val(element, path: str, default: str) -> str: ...
+@overload
+def val(element, path: str, default: None = None) -> str | None: ...
 def val(element, path: str, default: str | None = None) -> str | None:
     """The w:val attribute of the first element at path below element."""
     return attr(child(element, path), "w:val", default)

@@ -123,8 +123,11 @@ class Speaker:
         self._errors: list[Exception] = []
         self.engine.connect("finished-utterance", self._on_finished)
         self.engine.connect("error", self._on_error)
-        self._own_workdir = None if workdir else tempfile.TemporaryDirectory(prefix="speech-")
-        self._workdir = Path(workdir or self._own_workdir.name)
+        self._own_workdir: tempfile.TemporaryDirectory[str] | None = None
+        if not workdir:
+            self._own_workdir = tempfile.TemporaryDirectory(prefix="speech-")
+            workdir = Path(self._own_workdir.name)
+        self._workdir = Path(workdir)
         self.last_stdout = ""
 
     def _on_finished(self, name: str | None = None, completed: bool = True) -> None:

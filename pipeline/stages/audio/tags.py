@@ -64,7 +64,7 @@ def chapter_tree(chapters: list[Chapter]) -> list[tuple[str, str, list[str]]]:
 class TimeOrderedID3(ID3):
     """An ID3 tag whose CTOC and CHAP frames are written after the others, chapters by time."""
 
-    def _write(self, config):  # type: ignore[override]
+    def _write(self, config):
         frames = list(self.values())
         chapters = sorted((f for f in frames if f.FrameID == "CHAP"),
                           key=lambda f: (f.start_time, f.element_id))

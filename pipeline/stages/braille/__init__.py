@@ -324,7 +324,7 @@ def _part_tables(doc: Document, table: str) -> tuple[tuple[str, str, float, bool
     for block in doc.blocks:
         language = runs_language(runs_of(getattr(block, "inlines", ()) or ()))
         partner = translator.partner(language) if language else None
-        if partner is not None:
+        if language and partner is not None:
             reliable = is_ueb(partner.table)
             found[language.split("-")[0].lower()] = (partner.table, 0.98 if reliable else 0.9,
                                                      reliable)

@@ -537,6 +537,8 @@ class BodyBuilder:
     def _grid(self, unit: Unit) -> list[str] | None:
         """The table as columns when every cell fits on one line within the width; else None."""
         table = unit.table
+        if table is None:
+            return None
         rows_cells = []
         all_rows = table.header_rows + table.body_rows
         if any(c.rowspan > 1 or c.colspan > 1 for row in all_rows for c in row):
@@ -652,7 +654,7 @@ def frame(pages: list[PageText], geometry: Geometry, preset: Preset, running_hea
     `geometry.lines` lines (so a bottom page number is always on the last line). A blank back
     is an empty page. In interpoint, UKAAF puts the page information line on right-hand pages
     only (a left-hand page is text from line 1, its number implied); BANA numbers every side."""
-    framed = []
+    framed: list[list[str]] = []
     for index, page in enumerate(pages):
         if page.blank:
             framed.append([])

@@ -29,7 +29,8 @@ class PefMeta:
 
 def write_pef(volumes: list[list[list[list[str]]]], path: Path, *, meta: PefMeta, cols: int,
               rows: int, duplex: bool) -> Path:
-    root = etree.Element(f"{{{PEF_NS}}}pef", nsmap={None: PEF_NS, "dc": DC_NS})
+    # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
+    root = etree.Element(f"{{{PEF_NS}}}pef", nsmap={None: PEF_NS, "dc": DC_NS})  # type: ignore[dict-item]
     root.set("version", "2008-1")
     head = etree.SubElement(root, f"{{{PEF_NS}}}head")
     meta_element = etree.SubElement(head, f"{{{PEF_NS}}}meta")

@@ -11,6 +11,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 
 import langcodes
@@ -346,7 +347,7 @@ class Translator:
         for start, end in address_spans:   # written with their own table (ADDRESS_TABLES)
             cuts |= {start, end}
         ordered = sorted(cuts)
-        return list(zip(ordered, ordered[1:]))
+        return list(pairwise(ordered))
 
     def _segment(self, text: str, typeforms: list[int], start: int, end: int,
                  address_spans: list[tuple[int, int]], as_address: bool = False) -> str:
@@ -406,7 +407,7 @@ def _with_visible_urls(runs: Runs) -> list[Run]:
         out.append(run)
         url = run.link
         link_ends = url and (index + 1 == len(runs) or runs[index + 1].link != url)
-        if link_ends and not url.startswith("#"):
+        if url and link_ends and not url.startswith("#"):
             shown = url.removeprefix("mailto:")
             start = index                  # this link's own runs only, not another link
             while start > 0 and runs[start - 1].link == url:  # to the same address

@@ -10,12 +10,13 @@ Choices a reader meets (see TOOLING.md "DAISY"):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
 from ... import __version__
 from ...document import Document
-from ...narration import Narration, NarratedSection, clock, section_clips
+from ...narration import Narration, NarratedSection, TimedItem, clock, section_clips
 from ...stage_api import PageMap
 from .content import Unit, page_starts, tag_for, units
 
@@ -55,7 +56,8 @@ def serialise(root: etree._Element, doctype: str) -> bytes:
 
 def xhtml_root(lang: str, title: str, meta: list[tuple[str, str, str | None]]) -> tuple[
         etree._Element, etree._Element]:
-    root = etree.Element(x("html"), nsmap={None: XHTML_NS})
+    # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
+    root = etree.Element(x("html"), nsmap={None: XHTML_NS})  # type: ignore[dict-item]
     root.set("lang", lang)
     root.set(XML_LANG, lang)
     head = etree.SubElement(root, x("head"))
@@ -212,11 +214,11 @@ def ncc_document(doc: Document, narration: Narration, identifier: str, page_map:
             link = etree.SubElement(span, x("a"), href=f"{smil_name(section)}#{text_id(target.id)}")
             link.text = str(value)
             continue
-        item = value
-        element = etree.SubElement(body, x(tag_for(item)), id=f"nav-{number}")  # type: ignore[arg-type]
-        if item.kind == "title":                                     # type: ignore[attr-defined]
+        item = cast(TimedItem, value)        # an entry that is not a page holds its item
+        element = etree.SubElement(body, x(tag_for(item)), id=f"nav-{number}")
+        if item.kind == "title":
             element.set("class", "title")
         link = etree.SubElement(element, x("a"),
-                                href=f"{smil_name(section)}#{text_id(item.id)}")  # type: ignore[attr-defined]
-        link.text = item.display                                     # type: ignore[attr-defined]
+                                href=f"{smil_name(section)}#{text_id(item.id)}")
+        link.text = item.display
     return serialise(root, XHTML_DOCTYPE)

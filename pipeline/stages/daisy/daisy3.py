@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -46,14 +47,20 @@ def smil3_name(section: NarratedSection) -> str:
 
 
 def _write(path: Path, root: etree._Element, kind: str) -> Path:
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8",
-                                    doctype=DOCTYPES[kind] or None, pretty_print=True))
+    # lxml writes no doctype for doctype=None; lxml-stubs want a str there, and type the
+    # result str | bytes although encoding="utf-8" gives bytes.
+    data = etree.tostring(root, xml_declaration=True, encoding="utf-8",
+                          doctype=DOCTYPES[kind] or None,  # type: ignore[arg-type]
+                          pretty_print=True)
+    path.write_bytes(cast(bytes, data))
     return path
 
 
 def dtbook(doc: Document, narration: Narration, identifier: str, ctx: BuildContext) -> etree._Element:
     d = lambda tag: f"{{{DTBOOK_NS}}}{tag}"   # noqa: E731
-    root = etree.Element(d("dtbook"), nsmap={None: DTBOOK_NS}, version="2005-3")
+    # Here and below: lxml takes None as the default namespace's prefix; lxml-stubs allow only
+    # str keys in nsmap.
+    root = etree.Element(d("dtbook"), nsmap={None: DTBOOK_NS}, version="2005-3")  # type: ignore[dict-item]
     root.set("{http://www.w3.org/XML/1998/namespace}lang", narration.language)
     head = etree.SubElement(root, d("head"))
     for name, content in (("dtb:uid", identifier), ("dc:Title", doc.meta.title),
@@ -107,7 +114,7 @@ def smil(narration: Narration, section: NarratedSection, identifier: str, elapse
     s = lambda tag: f"{{{SMIL_NS}}}{tag}"     # noqa: E731
     clips = section_clips(section)
     duration = round(sum(c.end - c.begin for c in clips), 3)
-    root = etree.Element(s("smil"), nsmap={None: SMIL_NS})
+    root = etree.Element(s("smil"), nsmap={None: SMIL_NS})  # type: ignore[dict-item]
     head = etree.SubElement(root, s("head"))
     for name, content in (("dtb:uid", identifier), ("dtb:generator", GENERATOR),
                           ("dtb:totalElapsedTime", clock(elapsed))):
@@ -131,7 +138,7 @@ def ncx(doc: Document, narration: Narration, identifier: str, ctx: BuildContext,
                 if item.kind in ("title", "heading")]
     page_targets = [(page, item, section) for section in narration.sections
                     for item in section.items for page in pages.get(item.id, [])]
-    root = etree.Element(n("ncx"), nsmap={None: NCX_NS}, version="2005-1")
+    root = etree.Element(n("ncx"), nsmap={None: NCX_NS}, version="2005-1")  # type: ignore[dict-item]
     root.set("{http://www.w3.org/XML/1998/namespace}lang", narration.language)
     head = etree.SubElement(root, n("head"))
     depth = max((item.level for item, _ in headings), default=1)
@@ -172,7 +179,8 @@ def ncx(doc: Document, narration: Narration, identifier: str, ctx: BuildContext,
 def opf(doc: Document, narration: Narration, identifier: str, files: list[Path], total: float
         ) -> etree._Element:
     o = lambda tag: f"{{{OPF_NS}}}{tag}"      # noqa: E731
-    root = etree.Element(o("package"), nsmap={None: OPF_NS}, attrib={"unique-identifier": "uid"})
+    root = etree.Element(o("package"), nsmap={None: OPF_NS},  # type: ignore[dict-item]
+                         attrib={"unique-identifier": "uid"})
     metadata = etree.SubElement(root, o("metadata"))
     dc = etree.SubElement(metadata, o("dc-metadata"), nsmap={"dc": DC_NS,
                                                              "oebpackage": OPF_NS})
@@ -215,7 +223,7 @@ def opf(doc: Document, narration: Narration, identifier: str, files: list[Path],
 
 def resources(narration: Narration) -> etree._Element:
     r = lambda tag: f"{{{RES_NS}}}{tag}"      # noqa: E731
-    root = etree.Element(r("resources"), nsmap={None: RES_NS}, version="2005-1")
+    root = etree.Element(r("resources"), nsmap={None: RES_NS}, version="2005-1")  # type: ignore[dict-item]
     scope = etree.SubElement(root, r("scope"), nsuri=NCX_NS)
     page = etree.SubElement(scope, r("nodeSet"), id="page-set",
                             select="//smilCustomTest[@bookStruct='PAGE_NUMBER']")

@@ -137,7 +137,8 @@ class StoryWriter:
 
     # ------------------------------------------------------------ blocks
 
-    def block(self, block: Block, parent: StructElem, index: int, indent: float) -> list[Flowable]:
+    def block(self, block: Block, parent: StructElem, index: int | None,
+              indent: float) -> list[Flowable]:
         if isinstance(block, Heading):
             return [self.heading(block, parent, index)]
         if isinstance(block, Paragraph):
@@ -145,7 +146,7 @@ class StoryWriter:
             return [self.paragraph(self.inline_markup(block.inlines, elem), self.styles.body,
                                    elem, index)]
         if isinstance(block, (BulletList, OrderedList)):
-            return self.list(block, parent, index, indent)
+            return self.item_list(block, parent, index, indent)
         if isinstance(block, Table):
             return self.table(block, parent, index, indent)
         if isinstance(block, Figure):
@@ -199,10 +200,11 @@ class StoryWriter:
         return flowable.setup(self.tagger, ParagraphTags(elem, label=label_elem), index,
                               outline_entry)
 
-    def list(self, block: BulletList | OrderedList, parent: StructElem, index: int | None,
-             indent: float) -> list[Flowable]:
+    # Not named `list`: a method of that name hides the built-in from the annotations below it.
+    def item_list(self, block: BulletList | OrderedList, parent: StructElem, index: int | None,
+                  indent: float) -> list[Flowable]:
         ordered = isinstance(block, OrderedList)
-        labels = [f"{block.start + n}." if ordered else "\u2022"
+        labels = [f"{block.start + n}." if isinstance(block, OrderedList) else "\u2022"
                   for n in range(len(block.items))]
         size = self.styles.size
         label_width = max(stringWidth(label, self.styles.text.regular, size) for label in labels)
@@ -408,7 +410,7 @@ class StoryWriter:
                 out += self.block(block, elem, None, 0)
         return out
 
-    def footnotes(self, block: Footnotes, parent: StructElem, index: int) -> list[Flowable]:
+    def footnotes(self, block: Footnotes, parent: StructElem, index: int | None) -> list[Flowable]:
         if not block.notes:
             return []
         heading = notes_heading(self.doc)

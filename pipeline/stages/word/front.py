@@ -11,7 +11,7 @@ from ...document import Block, Document, Heading, Text
 # statement_id is re-exported: the stage asks front for the heading id it bookmarks.
 from ...sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
                          statement_heading, statement_id, title_lines)  # noqa: F401
-from .ooxml import PPR_ORDER, el, put, run_properties, text_run, twips, w
+from .ooxml import PPR_ORDER, el, find_child, put, run_properties, text_run, twips, w
 from .styles import NORMAL, SUBTITLE, TITLE, TOC_LEVELS, heading_style, toc_style
 from .writer import BlockContext, Writer
 
@@ -77,17 +77,17 @@ def write_contents(writer: Writer, statement_heading_id: str) -> list[ContentsEn
             link.append(run)
         children: list[etree._Element] = []
         if number == 0:
-            toc_open, _ = _field_runs('TOC \\o "1-%d" \\h \\z \\u' % TOC_LEVELS, None)
+            toc_open, _ = _field_runs(f'TOC \\o "1-{TOC_LEVELS}" \\h \\z \\u', None)
             children += toc_open
         children.append(link)
         if number == len(entries) - 1:
             children.append(el("w:r", None, w("fldChar", fldCharType="end")))
         paragraph = writer.add_paragraph(writer.body, children,
                                          toc_style(min(entry.level - top + 1, TOC_LEVELS)))
-        ppr = paragraph.find(w("pPr").tag)
+        ppr = find_child(paragraph, w("pPr").tag)
         put(ppr, el("w:tabs", None, w("tab", val="right", leader="dot", pos=right_tab)),
             PPR_ORDER)
-        out.append(ContentsEntryRuns(entry.text, bookmark, page.find(w("t").tag)))
+        out.append(ContentsEntryRuns(entry.text, bookmark, find_child(page, w("t").tag)))
     return out
 
 

@@ -38,6 +38,14 @@ def w(tag: str, **attrs: object) -> etree._Element:
     return el(f"w:{tag}", {k: str(v) for k, v in attrs.items()})
 
 
+def find_child(parent: etree._Element, tag: str) -> etree._Element:
+    """The child that the writer (or python-docx's template) has already put there."""
+    child = parent.find(tag)
+    if child is None:
+        raise LookupError(f"<{etree.QName(parent).localname}> has no {tag} child")
+    return child
+
+
 def put(parent: etree._Element, child: etree._Element, order: list[str]) -> etree._Element:
     """Insert child into parent at its schema position, replacing one of the same tag."""
     name = etree.QName(child).localname
@@ -85,15 +93,15 @@ def run_properties(*, style: str = "", font: str = "", size: float | None = None
 
 
 def half_points(size: float) -> int:
-    return int(round(size * 2))
+    return round(size * 2)
 
 
 def twips(points: float) -> int:
-    return int(round(points * 20))
+    return round(points * 20)
 
 
 def emu(points: float) -> int:
-    return int(round(points * 12700))
+    return round(points * 12700)
 
 
 def text_run(text: str, rpr: etree._Element | None = None) -> etree._Element:

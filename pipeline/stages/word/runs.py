@@ -40,8 +40,8 @@ class RunWriter:
              base: RunStyle = RunStyle()) -> list[etree._Element]:
         """Elements for a run sequence; consecutive runs of one link share a w:hyperlink."""
         out: list[etree._Element] = []
-        for link, group in groupby(runs, key=lambda run: run.link):
-            group = list(group)
+        for link, grouped in groupby(runs, key=lambda run: run.link):
+            group = list(grouped)
             elements = [e for run in group for e in self._run(run, notes, base)]
             if link is None:
                 out.extend(elements)

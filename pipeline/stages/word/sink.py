@@ -12,7 +12,7 @@ from typing import Protocol
 from docx.opc.part import Part
 from lxml import etree
 
-from ...document import Block, Inline
+from ...document import Block, Document, Inline
 from .layout import Layout
 from .runs import NoteWriter, RunStyle, RunWriter
 from .styles import NORMAL
@@ -50,6 +50,7 @@ class BlockWriter(Protocol):
 
     layout: Layout
     runs: RunWriter
+    model: Document
 
     def style_id(self, name: str) -> str: ...
 

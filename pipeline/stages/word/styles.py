@@ -16,7 +16,7 @@ from docx.shared import Pt
 from lxml import etree
 
 from .layout import Layout
-from .ooxml import PPR_ORDER, el, put, run_properties, text_run, twips, w
+from .ooxml import PPR_ORDER, el, find_child, put, run_properties, text_run, twips, w
 
 # Style names the writer uses (Word's built-in names, so Word recognises them as such).
 TITLE, SUBTITLE, NORMAL, QUOTE, CAPTION = "Title", "Subtitle", "Normal", "Quote", "Caption"
@@ -79,7 +79,7 @@ def _document_defaults(document: DocxDocument, layout: Layout, language: str) ->
     rpr_default.clear()
     rpr = run_properties(font=layout.font_family, size=layout.body_size,
                          colour=layout.text_colour, lang=language)
-    rpr.find(qn("w:lang")).set(qn("w:bidi"), "ar-SA")
+    find_child(rpr, qn("w:lang")).set(qn("w:bidi"), "ar-SA")
     rpr_default.append(rpr)
     ppr_default = defaults.find(qn("w:pPrDefault"))
     ppr_default.clear()
@@ -97,7 +97,7 @@ def _document_defaults(document: DocxDocument, layout: Layout, language: str) ->
 
 def _spacing(layout: Layout, *, after: float, before: float = 0) -> etree._Element:
     return w("spacing", before=twips(before), after=twips(after),
-             line=int(round(240 * layout.line_spacing)), lineRule="auto")
+             line=round(240 * layout.line_spacing), lineRule="auto")
 
 
 def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: str | None,

@@ -13,7 +13,7 @@ from ...document import Paragraph, Table, TableCell, inline_text
 from ...i18n import words_for
 from ...sections import table_label
 from .layout import CELL_PADDING_PT, Layout, average_character_width, word_width
-from .ooxml import PPR_ORDER, put, text_run, twips, w
+from .ooxml import PPR_ORDER, find_child, put, text_run, twips, w
 from .runs import RunStyle
 from .sink import BlockContext, BlockWriter, Sink
 from .styles import CAPTION
@@ -187,7 +187,7 @@ def _write_rows_as_blocks(writer: BlockWriter, table: Table, sink: Sink) -> None
         for index, line in enumerate(lines):
             last = index == len(lines) - 1
             paragraph = writer.add_paragraph(sink, line, "Normal", keep_next=not last)
-            ppr = paragraph.find(w("pPr").tag)
+            ppr = find_child(paragraph, w("pPr").tag)
             # One block per row: the gap goes between rows, lines of a row sit together.
             put(ppr, w("spacing", before=twips(layout.paragraph_gap) if index == 0 else 0,
                        after=0), PPR_ORDER)

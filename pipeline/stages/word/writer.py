@@ -25,7 +25,7 @@ from ...sections import image_label
 from .footnotes import FootnotesPart
 from .layout import Layout
 from .numbering import Numbering
-from .ooxml import PPR_ORDER, el, emu, put, run_properties, text_run, twips, w
+from .ooxml import PPR_ORDER, el, emu, find_child, put, run_properties, text_run, twips, w
 from .runs import RunStyle, RunWriter
 from .styles import (CAPTION, FOOTNOTE_REFERENCE, FOOTNOTE_TEXT, HYPERLINK, LIST_PARAGRAPH,
                      NORMAL, QUOTE, heading_style)
@@ -189,7 +189,8 @@ class Writer:
     def _list(self, block: BulletList | OrderedList, sink: Sink, context: BlockContext) -> None:
         level = min(context.list_level + 1, 8)
         ordered = isinstance(block, OrderedList)
-        num_id = self.numbering.new_list(ordered, level, block.start if ordered else 1)
+        num_id = self.numbering.new_list(ordered, level,
+                                         block.start if isinstance(block, OrderedList) else 1)
         inner = replace(context, list_level=level)
         for item in block.items:
             rest = item
@@ -211,7 +212,7 @@ class Writer:
             return
         paragraphs = sink.element.findall(qn("w:p"))
         if paragraphs:
-            ppr = paragraphs[-1].find(qn("w:pPr"))
+            ppr = find_child(paragraphs[-1], qn("w:pPr"))
             put(ppr, el("w:pBdr", None, w("bottom", val="single", sz=12, space=12,
                                            color=self.layout.text_colour)), PPR_ORDER)
 
@@ -232,7 +233,7 @@ class Writer:
         paragraph = self.add_paragraph(sink, [drawing], NORMAL, keep_next=bool(caption))
         if caption:
             # keepNext on the picture keeps it on the caption's page (never split from it).
-            put(paragraph.find(qn("w:pPr")), w("spacing", after=0), PPR_ORDER)
+            put(find_child(paragraph, qn("w:pPr")), w("spacing", after=0), PPR_ORDER)
             self.add_paragraph(sink, caption, CAPTION)
 
     def _picture(self, figure: Figure, available: float) -> etree._Element:
@@ -253,7 +254,7 @@ class Writer:
         if width * aspect > max_height:
             width = max_height / aspect
         inline = self.docx.part.new_pic_inline(str(path), emu(width), emu(width * aspect))
-        doc_pr = inline.find(qn("wp:docPr"))
+        doc_pr = find_child(inline, qn("wp:docPr"))
         title = inline_text(figure.caption).strip()
         if figure.decorative:
             doc_pr.set("descr", "")
