@@ -7,6 +7,7 @@ and with --workers processes), then times espeak-ng writing one WAV of the stage
 plus lame encoding it at the same constant bit rate, and prints the ratio stage / floor.
 The target is 1.3 or less. The floor has no pauses, chapters, tags or section files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,13 @@ def time_stage(doc, slug: str, workers: int, out: Path) -> tuple[float, Path]:
 def time_floor(script: Path, work: Path, options: AudioOptions) -> float:
     wav, mp3 = work / "floor.wav", work / "floor.mp3"
     started = time.perf_counter()
-    subprocess.run(["espeak-ng", "-v", options.voice, "-s", str(options.rate), "-w", str(wav),
-                    "-f", str(script)], check=True)
-    subprocess.run(["lame", "--quiet", "--cbr", "-b", str(options.bitrate), "-m", "m",
-                    str(wav), str(mp3)], check=True)
+    subprocess.run(
+        ["espeak-ng", "-v", options.voice, "-s", str(options.rate), "-w", str(wav), "-f", str(script)],
+        check=True,
+    )
+    subprocess.run(
+        ["lame", "--quiet", "--cbr", "-b", str(options.bitrate), "-m", "m", str(wav), str(mp3)], check=True
+    )
     return time.perf_counter() - started
 
 
@@ -50,8 +54,9 @@ def bench(label: str, doc, workers: int, work: Path) -> list[tuple]:
     for count in sorted({1, workers}):
         seconds, script = time_stage(doc, "bench", count, work / f"{label}-{count}")
         floor = time_floor(script, work / f"{label}-{count}", options)
-        rows.append((label, len(words(script.read_text(encoding="utf-8"))), count, seconds,
-                     floor, seconds / floor))
+        rows.append(
+            (label, len(words(script.read_text(encoding="utf-8"))), count, seconds, floor, seconds / floor)
+        )
     return rows
 
 
@@ -70,8 +75,7 @@ def main() -> int:
     print(f"{'report':<14} {'words':>7} {'workers':>7} {'stage s':>8} {'floor s':>8} {'ratio':>6}")
     for label, count, workers, seconds, floor, ratio in rows:
         flag = "" if ratio <= 1.3 else "  (over 1.3)"
-        print(f"{label:<14} {count:>7} {workers:>7} {seconds:>8.2f} {floor:>8.2f} "
-              f"{ratio:>6.2f}{flag}")
+        print(f"{label:<14} {count:>7} {workers:>7} {seconds:>8.2f} {floor:>8.2f} {ratio:>6.2f}{flag}")
     return 0
 
 

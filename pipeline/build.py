@@ -5,6 +5,7 @@ that built and passed its read-back check has its files renamed into place (atom
 system), and the manifest is rewritten after each stage, so the manifest never points at a file
 that is not there and a crash leaves the previous outputs and manifest intact.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,8 @@ from typing import Any
 from . import __version__, manifest, stages
 from .document import Document, figures
 from .errors import OptionsError, PipelineError
-from .i18n import words_for
 from .hashing import relative_key, sha256_file, source_files
+from .i18n import words_for
 from .manifest import LanguageRecord, Manifest, PipelineRecord, SourceRecord, StageEntry
 from .progress import quiet, stderr_bar
 from .readers import read_source
@@ -32,7 +33,7 @@ from .stage_api import NARRATION, PAGE_MAP, BuildContext, CheckResult, Finding, 
 
 @dataclass
 class BuildResult:
-    manifest: dict[str, Any]      # the manifest as written (its JSON form)
+    manifest: dict[str, Any]  # the manifest as written (its JSON form)
     failed: list[str] = field(default_factory=list)
     outputs: dict[str, list[Path]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -41,6 +42,7 @@ class BuildResult:
 @dataclass(frozen=True)
 class StageJob:
     """One stage to run: everything a worker process needs, all picklable."""
+
     name: str
     options: Any
     key: str
@@ -53,8 +55,9 @@ class StageJob:
 @dataclass(frozen=True)
 class StageRun:
     """What a worker sends back: the files it wrote (in its temp folder) and their check."""
+
     name: str
-    temp_dir: Path | None         # None when the worker died before reporting its folder
+    temp_dir: Path | None  # None when the worker died before reporting its folder
     files: tuple[Path, ...] = ()
     check: dict[str, Any] | None = None
     seconds: float = 0.0
@@ -78,9 +81,15 @@ def default_formats() -> list[str]:
     return names
 
 
-def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
-                 options: dict[str, dict[str, str]] | None = None, *, workers: int = 2,
-                 show_progress: bool = True) -> BuildResult:
+def build_report(
+    source: Path,
+    out_dir: Path,
+    formats: list[str] | None = None,
+    options: dict[str, dict[str, str]] | None = None,
+    *,
+    workers: int = 2,
+    show_progress: bool = True,
+) -> BuildResult:
     """Build `formats` (default: all) of one report into out_dir; see the module docstring.
 
     Raises SourceError when the source has problems, and OptionsError when a format or an option
@@ -92,7 +101,7 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
     slug = report_slug(source)
     names = _with_required_providers(list(formats) if formats else default_formats())
     if any(_narration_use(name) == "needs" for name in names) and "audio" not in names:
-        names.append("audio")               # the talking book speaks the audio's narration
+        names.append("audio")  # the talking book speaks the audio's narration
     result = BuildResult(manifest={})
     jobs, problems = _plan_jobs(doc, source, names, options or {})
     if problems:
@@ -105,11 +114,10 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
                 _record_source(current, doc, source)
                 if current.language.warning:
                     say(f"{slug}: warning: {current.language.warning}")
-                _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers,
-                          show_progress)
+                _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
                 manifest.write(out_dir, current)
             finally:
-                _remove_stale_temp(out_dir)     # an interrupted or failed stage's folder too
+                _remove_stale_temp(out_dir)  # an interrupted or failed stage's folder too
     except OSError as error:
         raise PipelineError(unwritable(out_dir, error)) from None
     result.manifest = current.to_json()
@@ -119,21 +127,31 @@ def build_report(source: Path, out_dir: Path, formats: list[str] | None = None,
 def unwritable(folder: Path, error: OSError) -> str:
     """One clear line for a folder the build cannot write: which folder, why, what to do."""
     import errno
+
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return (f"cannot write to {_display_path(folder)}: the disk is full; free some space "
-                f"(or build into another folder with --outputs) and build again")
+        return (
+            f"cannot write to {_display_path(folder)}: the disk is full; free some space "
+            f"(or build into another folder with --outputs) and build again"
+        )
     if error.errno == errno.EROFS:
-        return (f"cannot write to {_display_path(folder)}: the file system is read-only; build "
-                f"into another folder with --outputs")
+        return (
+            f"cannot write to {_display_path(folder)}: the file system is read-only; build "
+            f"into another folder with --outputs"
+        )
     if error.errno in (errno.EACCES, errno.EPERM):
-        return (f"cannot write to {_display_path(folder)}: permission denied; make the folder "
-                f"writable (chmod u+w) or build into another folder with --outputs")
-    return (f"cannot write to {_display_path(folder)}: {error.strerror or error}"
-            f"{' (' + error.filename + ')' if error.filename else ''}")
+        return (
+            f"cannot write to {_display_path(folder)}: permission denied; make the folder "
+            f"writable (chmod u+w) or build into another folder with --outputs"
+        )
+    return (
+        f"cannot write to {_display_path(folder)}: {error.strerror or error}"
+        f"{' (' + error.filename + ')' if error.filename else ''}"
+    )
 
 
-def current_outputs(source: Path, out_dir: Path, name: str,
-                    options: dict[str, str] | None = None) -> list[Path] | None:
+def current_outputs(
+    source: Path, out_dir: Path, name: str, options: dict[str, str] | None = None
+) -> list[Path] | None:
     """The outputs of stage `name` in out_dir when they are exactly what a build of `source`
     with these options would make now (same key: source, images, stage version, options,
     tools, page map; files intact; checks passed), else None. For request emails, which reuse
@@ -155,21 +173,29 @@ def current_outputs(source: Path, out_dir: Path, name: str,
     return [out_dir / record.path for record in entry.outputs]
 
 
-def _plan_jobs(doc: Document, source: Path, names: list[str],
-               options: dict[str, dict[str, str]]) -> tuple[list[StageJob], list[str]]:
+def _plan_jobs(
+    doc: Document, source: Path, names: list[str], options: dict[str, dict[str, str]]
+) -> tuple[list[StageJob], list[str]]:
     """The stages to run with their keys, and every problem with the formats or options asked
     for (a wrong command line is reported before anything is written)."""
     source_sha256, files = sha256_file(source), source_files(doc, source)
     image_paths = {relative_key(f.src, source.parent) for f in figures(doc)}
-    digests = {True: manifest.source_digest(source_sha256, files),
-               False: manifest.source_digest(source_sha256, {k: v for k, v in files.items()
-                                                             if k not in image_paths})}
+    digests = {
+        True: manifest.source_digest(source_sha256, files),
+        False: manifest.source_digest(
+            source_sha256, {k: v for k, v in files.items() if k not in image_paths}
+        ),
+    }
     jobs: list[StageJob] = []
-    problems = [f"unknown format '{name}'. Formats: {', '.join(stages.available())}"
-                for name in names if name not in stages.available()]
-    problems += [f"options were given for '{name}', which is not being built"
-                 for name in options if name not in names]
-    for name in stages.available():            # registry order (artefact order: _run_jobs)
+    problems = [
+        f"unknown format '{name}'. Formats: {', '.join(stages.available())}"
+        for name in names
+        if name not in stages.available()
+    ]
+    problems += [
+        f"options were given for '{name}', which is not being built" for name in options if name not in names
+    ]
+    for name in stages.available():  # registry order (artefact order: _run_jobs)
         if name not in names:
             continue
         try:
@@ -179,8 +205,9 @@ def _plan_jobs(doc: Document, source: Path, names: list[str],
             problems.append(str(error))
             continue
         tools = stage.tool_versions()
-        key = manifest.stage_key(digests[stage.uses_images], name, stage.version,
-                                 _options_json(stage_options), tools)
+        key = manifest.stage_key(
+            digests[stage.uses_images], name, stage.version, _options_json(stage_options), tools
+        )
         jobs.append(StageJob(name, stage_options, key, tools))
     return jobs, problems
 
@@ -197,8 +224,7 @@ def _options_json(options: Any) -> dict[str, Any]:
 
 
 def _record_source(current: Manifest, doc: Document, source: Path) -> None:
-    current.source = SourceRecord(_display_path(source), sha256_file(source),
-                                  source_files(doc, source))
+    current.source = SourceRecord(_display_path(source), sha256_file(source), source_files(doc, source))
     tools = dict(current.pipeline.tools)
     tools["python"] = sys.version.split()[0]
     current.pipeline = PipelineRecord(__version__, tools)
@@ -211,10 +237,12 @@ def _language_record(doc: Document) -> LanguageRecord:
     words = words_for(doc.meta.language)
     warning = ""
     if words.fallback:
-        warning = (f"no catalogue for '{doc.meta.language}': the words the pipeline adds "
-                   f"(contents, page labels, the accessibility statement...) are in English. "
-                   f"Add pipeline/locale/{words.tag.split('-')[0].lower()}/LC_MESSAGES/"
-                   f"accessible_formats.po to translate them")
+        warning = (
+            f"no catalogue for '{doc.meta.language}': the words the pipeline adds "
+            f"(contents, page labels, the accessibility statement...) are in English. "
+            f"Add pipeline/locale/{words.tag.split('-')[0].lower()}/LC_MESSAGES/"
+            f"accessible_formats.po to translate them"
+        )
     return LanguageRecord(doc.meta.language, words.language, warning)
 
 
@@ -237,23 +265,32 @@ def _die_with_parent() -> None:
     process dies (PR_SET_PDEATHSIG), so a `kill -9` of the build leaves no orphaned workers."""
     import ctypes
     import signal
+
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):     # not Linux: workers end when their pipe closes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their pipe closes
         pass
 
 
-def _run_jobs(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
-              current: Manifest, result: BuildResult, workers: int,
-              show_progress: bool) -> None:
+def _run_jobs(
+    doc: Document,
+    source: Path,
+    slug: str,
+    out_dir: Path,
+    jobs: list[StageJob],
+    current: Manifest,
+    result: BuildResult,
+    workers: int,
+    show_progress: bool,
+) -> None:
     """Reuse what is current; run the rest in phases, each stage after the stages of this build
     that provide an artefact it needs (a page map before the stages that need it)."""
     remaining = list(jobs)
     while remaining:
-        still_to_provide = {artefact for job in remaining
-                            for artefact in stages.get(job.name).provides}
-        phase = [job for job in remaining
-                 if not set(stages.get(job.name).needs) & still_to_provide] or remaining
+        still_to_provide = {artefact for job in remaining for artefact in stages.get(job.name).provides}
+        phase = [
+            job for job in remaining if not set(stages.get(job.name).needs) & still_to_provide
+        ] or remaining
         built = {job.name for job in jobs if job not in remaining}
         files = _artefact_files(out_dir, current, _all_needs(phase), providers=built)
         phase = [_with_artefacts(job, files) for job in phase]
@@ -269,7 +306,7 @@ def _with_required_providers(names: list[str]) -> list[str]:
         try:
             required = stages.get(name).requires
         except PipelineError:
-            continue            # an unknown format is reported by the plan, with the others
+            continue  # an unknown format is reported by the plan, with the others
         for artefact in required:
             provider = providers.get(artefact, ("", ""))[0]
             if provider and provider not in names:
@@ -294,8 +331,9 @@ def _providers() -> dict[str, tuple[str, str]]:
     return found
 
 
-def _artefact_files(out_dir: Path, current: Manifest, wanted: set[str],
-                    providers: set[str] | None = None) -> dict[str, tuple[Path, str]]:
+def _artefact_files(
+    out_dir: Path, current: Manifest, wanted: set[str], providers: set[str] | None = None
+) -> dict[str, tuple[Path, str]]:
     """Artefact -> (its file, its sha256), for the wanted artefacts whose providing stage has
     passing outputs in place (and, when `providers` is given, is one of those stages)."""
     files: dict[str, tuple[Path, str]] = {}
@@ -318,20 +356,38 @@ def _with_artefacts(job: StageJob, files: dict[str, tuple[Path, str]]) -> StageJ
         return job
     digests = {name: sha for name, (_, sha) in sorted(given.items())}
     key = manifest.stage_key(job.key, job.name, "", {}, {}, extra=",".join(digests.values()))
-    return replace(job, key=key, artefacts={name: str(path) for name, (path, _) in given.items()},
-                   artefact_sha256=digests)
+    return replace(
+        job,
+        key=key,
+        artefacts={name: str(path) for name, (path, _) in given.items()},
+        artefact_sha256=digests,
+    )
 
 
 def _context(job: StageJob, ctx_args: dict[str, Any], show_progress: bool = False) -> BuildContext:
     artefacts = {name: Path(path) for name, path in job.artefacts.items()}
     page_map = PageMap.read(artefacts[PAGE_MAP]) if PAGE_MAP in artefacts else None
     progress = stderr_bar(job.name) if show_progress else quiet
-    return BuildContext(progress=progress, page_map=page_map, narration=artefacts.get(NARRATION),
-                        artefacts=artefacts, **ctx_args)
+    return BuildContext(
+        progress=progress,
+        page_map=page_map,
+        narration=artefacts.get(NARRATION),
+        artefacts=artefacts,
+        **ctx_args,
+    )
 
 
-def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list[StageJob],
-               current: Manifest, result: BuildResult, workers: int, show_progress: bool) -> None:
+def _run_phase(
+    doc: Document,
+    source: Path,
+    slug: str,
+    out_dir: Path,
+    jobs: list[StageJob],
+    current: Manifest,
+    result: BuildResult,
+    workers: int,
+    show_progress: bool,
+) -> None:
     to_run = []
     for job in jobs:
         entry = current.stages.get(job.name)
@@ -350,25 +406,25 @@ def _run_phase(doc: Document, source: Path, slug: str, out_dir: Path, jobs: list
             run = run_stage(job, doc, out_dir, ctx_args, show_progress)
             _install(run, job, out_dir, current, result)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(to_run)),
-                             initializer=_die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(to_run)), initializer=_die_with_parent) as pool:
         pending: dict[Future[StageRun], StageJob] = {
-            pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job
-            for job in to_run}
+            pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job for job in to_run
+        }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 job = pending.pop(future)
                 try:
                     run = future.result()
-                except Exception as error:       # the worker process itself died
+                except Exception as error:  # the worker process itself died
                     # Its temp folder is unknown here; the next build clears .tmp-* folders.
                     run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
                 _install(run, job, out_dir, current, result)
 
 
-def run_stage(job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, Any],
-              show_progress: bool) -> StageRun:
+def run_stage(
+    job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, Any], show_progress: bool
+) -> StageRun:
     """Build and check one stage in a fresh temp folder inside out_dir (same file system)."""
     stage = stages.get(job.name)
     temp_dir = Path(tempfile.mkdtemp(prefix=f".tmp-{job.name}-", dir=out_dir))
@@ -381,18 +437,22 @@ def run_stage(job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, A
             check = stage.check(doc, job.options, files, ctx)
     except PipelineError as error:
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=str(error))
-    except OSError as error:                     # disk full, permissions: one clear line
-        return StageRun(job.name, temp_dir, seconds=time.monotonic() - started,
-                        error=unwritable(Path(error.filename).parent if error.filename
-                                         else out_dir, error))
-    except Exception as error:                   # a bug: say so plainly, details on request
+    except OSError as error:  # disk full, permissions: one clear line
+        return StageRun(
+            job.name,
+            temp_dir,
+            seconds=time.monotonic() - started,
+            error=unwritable(Path(error.filename).parent if error.filename else out_dir, error),
+        )
+    except Exception as error:  # a bug: say so plainly, details on request
         if os.environ.get("ACCESSIBLE_FORMATS_DEBUG"):
             traceback.print_exc()
-        message = (f"internal error in the {job.name} stage ({type(error).__name__}: {error}); "
-                   f"set ACCESSIBLE_FORMATS_DEBUG=1 for the traceback and report it")
+        message = (
+            f"internal error in the {job.name} stage ({type(error).__name__}: {error}); "
+            f"set ACCESSIBLE_FORMATS_DEBUG=1 for the traceback and report it"
+        )
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=message)
-    return StageRun(job.name, temp_dir, tuple(files), check.to_json(),
-                    time.monotonic() - started)
+    return StageRun(job.name, temp_dir, tuple(files), check.to_json(), time.monotonic() - started)
 
 
 class _stage_temp:
@@ -418,18 +478,23 @@ class _stage_temp:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _install(run: StageRun, job: StageJob, out_dir: Path, current: Manifest,
-             result: BuildResult) -> None:
+def _install(run: StageRun, job: StageJob, out_dir: Path, current: Manifest, result: BuildResult) -> None:
     """Move a passing stage's files into place and record it; record a failure otherwise."""
     stage = stages.get(job.name)
     previous = current.stages.get(job.name)
     if run.error is None and run.check is not None and not run.check["passed"]:
         errors = [f["message"] for f in run.check["findings"] if f["severity"] == "error"]
         kept = _keep_failed(run, out_dir)
-        run = StageRun(run.name, run.temp_dir, run.files, run.check, run.seconds,
-                       error=f"its read-back check failed: {'; '.join(errors[:3])}"
-                             f"{' (and more)' if len(errors) > 3 else ''}; the failing files "
-                             f"are in {kept} for inspection")
+        run = StageRun(
+            run.name,
+            run.temp_dir,
+            run.files,
+            run.check,
+            run.seconds,
+            error=f"its read-back check failed: {'; '.join(errors[:3])}"
+            f"{' (and more)' if len(errors) > 3 else ''}; the failing files "
+            f"are in {kept} for inspection",
+        )
     if run.error is not None:
         _record_failure(run, job, previous, current, result)
     else:
@@ -454,8 +519,9 @@ def _keep_failed(run: StageRun, out_dir: Path) -> Path:
     return kept
 
 
-def _record_failure(run: StageRun, job: StageJob, previous: StageEntry | None,
-                    current: Manifest, result: BuildResult) -> None:
+def _record_failure(
+    run: StageRun, job: StageJob, previous: StageEntry | None, current: Manifest, result: BuildResult
+) -> None:
     # The previous outputs stay in place and stay described by their previous key, so the
     # manifest still tells the truth about every file it lists.
     entry = replace(previous) if previous else StageEntry(checks={"passed": False})
@@ -468,7 +534,7 @@ def _record_failure(run: StageRun, job: StageJob, previous: StageEntry | None,
 
 
 def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) -> StageEntry:
-    assert run.temp_dir is not None               # a run with files reported its folder
+    assert run.temp_dir is not None  # a run with files reported its folder
     records = []
     for path in sorted(run.files):
         relative = Path(path).resolve().relative_to(run.temp_dir.resolve())
@@ -477,11 +543,19 @@ def _move_into_place(run: StageRun, job: StageJob, stage: Stage, out_dir: Path) 
         os.replace(path, destination)
         media_type = _media_type(stage, destination)
         records.append(manifest.output_record(out_dir, destination, media_type))
-    return StageEntry(key=job.key, version=stage.version, options=_options_json(job.options),
-                      tools=job.tools, artefacts=dict(job.artefact_sha256), outputs=records,
-                      status="built", seconds=round(run.seconds, 3), error=None,
-                      checks=run.check,
-                      built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    return StageEntry(
+        key=job.key,
+        version=stage.version,
+        options=_options_json(job.options),
+        tools=job.tools,
+        artefacts=dict(job.artefact_sha256),
+        outputs=records,
+        status="built",
+        seconds=round(run.seconds, 3),
+        error=None,
+        checks=run.check,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
 
 
 def _media_type(stage: Stage, path: Path) -> str:
@@ -521,16 +595,29 @@ def check_outputs(out_dir: Path, formats: list[str] | None = None) -> dict[str, 
     return results
 
 
-def _recheck(doc: Document, source: Path, out_dir: Path, name: str,
-             entry: StageEntry, current: Manifest) -> CheckResult:
+def _recheck(
+    doc: Document, source: Path, out_dir: Path, name: str, entry: StageEntry, current: Manifest
+) -> CheckResult:
     if not manifest.outputs_intact(out_dir, entry):
-        return CheckResult((Finding("error", "an output is missing or was changed since it was "
-                                    "built: run `make all` to rebuild it", str(out_dir)),))
+        return CheckResult(
+            (
+                Finding(
+                    "error",
+                    "an output is missing or was changed since it was built: run `make all` to rebuild it",
+                    str(out_dir),
+                ),
+            )
+        )
     stage = stages.get(name)
     options = stages.make_options(stage, entry.options or {})
     files = _artefact_files(out_dir, current, set(entry.artefacts))
-    job = StageJob(name, options, entry.key or "", entry.tools,
-                   artefacts={artefact: str(path) for artefact, (path, _) in files.items()})
+    job = StageJob(
+        name,
+        options,
+        entry.key or "",
+        entry.tools,
+        artefacts={artefact: str(path) for artefact, (path, _) in files.items()},
+    )
     ctx = _context(job, dict(slug=out_dir.name, source=source, thorough=True))
     paths = [out_dir / r.path for r in entry.outputs]
     try:

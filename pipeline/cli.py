@@ -3,6 +3,7 @@
 Errors and progress go to stderr; `--json` results go to stdout. Exit codes: 0 all good,
 1 a stage or check failed, 2 the input (a source, an option, the command line) is wrong.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,12 +46,28 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(metavar="COMMAND")
 
     build = sub.add_parser("build", help="build formats of reports (default: every report, every format)")
-    build.add_argument("reports", nargs="*", type=Path,
-                       help="source files or report slugs (default: every report in --sources)")
-    build.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT",
-                       help=f"a format to build (repeatable): {', '.join(stages.available())}")
-    build.add_argument("--option", "-o", action="append", default=[], metavar="FORMAT.NAME=VALUE",
-                       help="a stage option, e.g. large-print.font_size=24 (repeatable)")
+    build.add_argument(
+        "reports",
+        nargs="*",
+        type=Path,
+        help="source files or report slugs (default: every report in --sources)",
+    )
+    build.add_argument(
+        "--format",
+        "-f",
+        action="append",
+        dest="formats",
+        metavar="FORMAT",
+        help=f"a format to build (repeatable): {', '.join(stages.available())}",
+    )
+    build.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        default=[],
+        metavar="FORMAT.NAME=VALUE",
+        help="a stage option, e.g. large-print.font_size=24 (repeatable)",
+    )
     _common(build)
     build.add_argument("--workers", type=int, default=2, help="processes for stages (default 2)")
     build.set_defaults(func=cmd_build)
@@ -71,7 +88,7 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         return parser
     try:
         from .requests import commands as request_commands
-    except ImportError as error:                       # the request module is optional
+    except ImportError as error:  # the request module is optional
         print(f"note: request commands unavailable: {error}", file=sys.stderr)
     else:
         request_commands.register(sub)
@@ -86,10 +103,16 @@ def _command_of(argv: list[str] | None) -> str | None:
 
 
 def _common(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--sources", type=Path, default=Path("sources"), dest="sources_dir",
-                         help="folder of source reports (default: sources)")
-    command.add_argument("--outputs", type=Path, default=Path("outputs"),
-                         help="folder for outputs (default: outputs)")
+    command.add_argument(
+        "--sources",
+        type=Path,
+        default=Path("sources"),
+        dest="sources_dir",
+        help="folder of source reports (default: sources)",
+    )
+    command.add_argument(
+        "--outputs", type=Path, default=Path("outputs"), help="folder for outputs (default: outputs)"
+    )
     command.add_argument("--json", action="store_true", help="machine-readable result on stdout")
 
 
@@ -100,8 +123,9 @@ def parse_options(pairs: list[str]) -> dict[str, dict[str, str]]:
         name, _, value = pair.partition("=")
         stage, _, key = name.partition(".")
         if not _ or not stage or not key:
-            raise PipelineError(f"--option '{pair}' must look like FORMAT.NAME=VALUE, "
-                                f"e.g. large-print.font_size=24")
+            raise PipelineError(
+                f"--option '{pair}' must look like FORMAT.NAME=VALUE, e.g. large-print.font_size=24"
+            )
         options.setdefault(stage, {})[key] = value
     return options
 
@@ -117,8 +141,10 @@ def _resolve_sources(args: argparse.Namespace) -> list[Path]:
         elif str(item) in catalogue:
             resolved.append(catalogue[str(item)])
         else:
-            raise PipelineError(f"no report '{item}': give a source file or one of "
-                                f"{', '.join(catalogue) or '(no reports in ' + str(args.sources_dir) + ')'}")
+            raise PipelineError(
+                f"no report '{item}': give a source file or one of "
+                f"{', '.join(catalogue) or '(no reports in ' + str(args.sources_dir) + ')'}"
+            )
     return resolved
 
 
@@ -134,18 +160,21 @@ def cmd_build(args: argparse.Namespace) -> int:
         slug = report_slug(source)
         print(f"== {slug} ({source})", file=sys.stderr)
         try:
-            result = build_report(source, args.outputs / slug, args.formats, options,
-                                  workers=args.workers, show_progress=True)
+            result = build_report(
+                source, args.outputs / slug, args.formats, options, workers=args.workers, show_progress=True
+            )
         except SourceError as error:
-            print(f"{slug}: the source has {len(error.problems)} problem(s); nothing was built:",
-                  file=sys.stderr)
+            print(
+                f"{slug}: the source has {len(error.problems)} problem(s); nothing was built:",
+                file=sys.stderr,
+            )
             for problem in error.problems:
                 print(f"  {problem}", file=sys.stderr)
             status = max(status, 2)
             continue
-        except OptionsError:                 # a wrong command line: the same for every report
+        except OptionsError:  # a wrong command line: the same for every report
             raise
-        except PipelineError as error:       # per-source isolation: e.g. an unwritable folder
+        except PipelineError as error:  # per-source isolation: e.g. an unwritable folder
             print(f"{slug}: nothing was built: {error}", file=sys.stderr)
             status = max(status, 2)
             continue
@@ -162,11 +191,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    slugs = args.reports or sorted(p.parent.name for p in args.outputs.glob("*/manifest.json")
-                                   if p.parent.name != "requests")
+    slugs = args.reports or sorted(
+        p.parent.name for p in args.outputs.glob("*/manifest.json") if p.parent.name != "requests"
+    )
     if not slugs:
-        print(f"error: nothing has been built in {args.outputs}/ yet: run `make all` first",
-              file=sys.stderr)
+        print(f"error: nothing has been built in {args.outputs}/ yet: run `make all` first", file=sys.stderr)
         return 2
     rows = []
     for slug in slugs:
@@ -175,9 +204,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"error: {out_dir} has no manifest: build it first (make all)", file=sys.stderr)
             return 2
         for name, result in check_outputs(out_dir, args.formats).items():
-            rows.append({"report": slug, "format": name, "passed": result.passed,
-                         "findings": [f.__dict__ for f in result.findings],
-                         "metrics": result.metrics})
+            rows.append(
+                {
+                    "report": slug,
+                    "format": name,
+                    "passed": result.passed,
+                    "findings": [f.__dict__ for f in result.findings],
+                    "metrics": result.metrics,
+                }
+            )
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
@@ -193,8 +228,11 @@ def _print_check_table(rows: list[dict[str, Any]]) -> None:
         errors = [f for f in findings if f["severity"] == "error"]
         summary = "; ".join(f"{f['severity']}: {f['message']}" for f in (errors or findings)[:2])
         extra = f" (+{len(findings) - 2} more)" if len(findings) > 2 else ""
-        print(f"{row['report']:<24} {row['format']:<12} {'yes' if row['passed'] else 'NO':<7} "
-              f"{summary or '-'}{extra}", file=out)
+        print(
+            f"{row['report']:<24} {row['format']:<12} {'yes' if row['passed'] else 'NO':<7} "
+            f"{summary or '-'}{extra}",
+            file=out,
+        )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -202,11 +240,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     for source in find_reports(args.sources_dir):
         try:
             meta = read_source(source).meta
-            reports.append({"slug": report_slug(source), "source": str(source),
-                            "title": meta.title, "aliases": list(meta.aliases)})
+            reports.append(
+                {
+                    "slug": report_slug(source),
+                    "source": str(source),
+                    "title": meta.title,
+                    "aliases": list(meta.aliases),
+                }
+            )
         except SourceError as error:
-            reports.append({"slug": report_slug(source), "source": str(source),
-                            "error": str(error)})
+            reports.append({"slug": report_slug(source), "source": str(source), "error": str(error)})
     formats = []
     for name in stages.available():
         try:
@@ -231,24 +274,34 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _register_site(sub: argparse._SubParsersAction) -> None:
-    site = sub.add_parser("site", help="make outputs/site/: the accessible-versions pages and "
-                                       "the staff's build reports, from what has been built")
-    site.add_argument("--outputs", type=Path, default=Path("outputs"),
-                      help="folder the reports were built into (default: outputs)")
-    site.add_argument("--site", type=Path, default=None, dest="site_dir",
-                      help="folder for the site (default: OUTPUTS/site)")
-    site.add_argument("--request-address", default=None,
-                      help="where readers ask for another format (default: "
-                           "$ACCESSIBLE_FORMATS_FROM)")
+    site = sub.add_parser(
+        "site",
+        help="make outputs/site/: the accessible-versions pages and "
+        "the staff's build reports, from what has been built",
+    )
+    site.add_argument(
+        "--outputs",
+        type=Path,
+        default=Path("outputs"),
+        help="folder the reports were built into (default: outputs)",
+    )
+    site.add_argument(
+        "--site", type=Path, default=None, dest="site_dir", help="folder for the site (default: OUTPUTS/site)"
+    )
+    site.add_argument(
+        "--request-address",
+        default=None,
+        help="where readers ask for another format (default: $ACCESSIBLE_FORMATS_FROM)",
+    )
     site.add_argument("--json", action="store_true", help="what was made and reused, on stdout")
     site.set_defaults(func=cmd_site)
 
 
 def cmd_site(args: argparse.Namespace) -> int:
     from .site import build_site
+
     if not any(args.outputs.glob("*/manifest.json")):
-        print(f"error: nothing has been built in {args.outputs}/ yet: run `make all` first",
-              file=sys.stderr)
+        print(f"error: nothing has been built in {args.outputs}/ yet: run `make all` first", file=sys.stderr)
         return 2
     result = build_site(args.outputs, args.site_dir, address=args.request_address)
     if args.json:

@@ -6,11 +6,12 @@ All nodes are frozen dataclasses; sequences are tuples so documents are hashable
 `line` (the source line or Word paragraph number) is kept for error messages only and takes no part
 in equality.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 # ---------------------------------------------------------------- inlines
 
@@ -22,18 +23,18 @@ class Text:
 
 @dataclass(frozen=True)
 class Emphasis:
-    inlines: tuple["Inline", ...]
+    inlines: tuple[Inline, ...]
 
 
 @dataclass(frozen=True)
 class Strong:
-    inlines: tuple["Inline", ...]
+    inlines: tuple[Inline, ...]
 
 
 @dataclass(frozen=True)
 class Link:
-    url: str                      # external URL, mailto:, or "#heading-id" for an internal link
-    inlines: tuple["Inline", ...]
+    url: str  # external URL, mailto:, or "#heading-id" for an internal link
+    inlines: tuple[Inline, ...]
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,14 @@ class LineBreak:
 
 @dataclass(frozen=True)
 class NoteRef:
-    note_id: str                  # matches Footnote.note_id
-    number: int                   # 1-based, in order of first reference
+    note_id: str  # matches Footnote.note_id
+    number: int  # 1-based, in order of first reference
 
 
 @dataclass(frozen=True)
 class Span:
-    inlines: tuple["Inline", ...]
-    lang: str                     # BCP 47, e.g. "cy"
+    inlines: tuple[Inline, ...]
+    lang: str  # BCP 47, e.g. "cy"
 
 
 Inline = Text | Emphasis | Strong | Link | Code | LineBreak | NoteRef | Span
@@ -66,9 +67,9 @@ INLINE_KINDS = (Text, Emphasis, Strong, Link, Code, LineBreak, NoteRef, Span)
 
 @dataclass(frozen=True)
 class Heading:
-    level: int                    # 1..6
+    level: int  # 1..6
     inlines: tuple[Inline, ...]
-    id: str                       # unique within the document, usable as an anchor
+    id: str  # unique within the document, usable as an anchor
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 
@@ -80,20 +81,20 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class BulletList:
-    items: tuple[tuple["Block", ...], ...]   # each item is a block sequence, so lists nest
+    items: tuple[tuple[Block, ...], ...]  # each item is a block sequence, so lists nest
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 
 @dataclass(frozen=True)
 class OrderedList:
-    items: tuple[tuple["Block", ...], ...]
+    items: tuple[tuple[Block, ...], ...]
     start: int = 1
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 
 @dataclass(frozen=True)
 class TableCell:
-    blocks: tuple["Block", ...]   # usually one Paragraph; Word cells may hold lists
+    blocks: tuple[Block, ...]  # usually one Paragraph; Word cells may hold lists
     colspan: int = 1
     rowspan: int = 1
 
@@ -106,14 +107,14 @@ class Table:
     caption: tuple[Inline, ...]
     header_rows: tuple[TableRow, ...]
     body_rows: tuple[TableRow, ...]
-    row_headers: bool = False     # the first cell of each body row heads that row (th scope=row)
+    row_headers: bool = False  # the first cell of each body row heads that row (th scope=row)
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 
 @dataclass(frozen=True)
 class Figure:
-    src: Path                     # absolute path to the image file
-    alt: str                      # empty only when decorative
+    src: Path  # absolute path to the image file
+    alt: str  # empty only when decorative
     caption: tuple[Inline, ...]
     decorative: bool = False
     large_src: Path | None = None  # a version for large print (bigger text), from {large=...}
@@ -122,7 +123,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class Quote:
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
     attribution: tuple[Inline, ...] = ()
     line: int | None = field(default=None, compare=False, kw_only=True)
 
@@ -141,20 +142,41 @@ class PageBreak:
 class Footnote:
     note_id: str
     number: int
-    blocks: tuple["Block", ...]
+    blocks: tuple[Block, ...]
 
 
 @dataclass(frozen=True)
 class Footnotes:
     """All notes of the document, collected in order of first reference (at most one, last)."""
+
     notes: tuple[Footnote, ...]
     line: int | None = field(default=None, compare=False, kw_only=True)
 
 
-Block = (Heading | Paragraph | BulletList | OrderedList | Table | Figure | Quote
-         | ThematicBreak | PageBreak | Footnotes)
-BLOCK_KINDS = (Heading, Paragraph, BulletList, OrderedList, Table, Figure, Quote,
-               ThematicBreak, PageBreak, Footnotes)
+Block = (
+    Heading
+    | Paragraph
+    | BulletList
+    | OrderedList
+    | Table
+    | Figure
+    | Quote
+    | ThematicBreak
+    | PageBreak
+    | Footnotes
+)
+BLOCK_KINDS = (
+    Heading,
+    Paragraph,
+    BulletList,
+    OrderedList,
+    Table,
+    Figure,
+    Quote,
+    ThematicBreak,
+    PageBreak,
+    Footnotes,
+)
 
 # ---------------------------------------------------------------- document
 
@@ -165,15 +187,15 @@ class Metadata:
     subtitle: str = ""
     authors: tuple[str, ...] = ()
     publisher: str = ""
-    date: str = ""                # ISO 8601 (YYYY or YYYY-MM-DD) as written in the source
-    language: str = "en-GB"       # BCP 47
+    date: str = ""  # ISO 8601 (YYYY or YYYY-MM-DD) as written in the source
+    language: str = "en-GB"  # BCP 47
     description: str = ""
-    contact: str = ""             # how to ask for another format, for accessibility statements
+    contact: str = ""  # how to ask for another format, for accessibility statements
     version: str = ""
-    aliases: tuple[str, ...] = ()           # other names people use for the report (requests)
+    aliases: tuple[str, ...] = ()  # other names people use for the report (requests)
     keywords: tuple[str, ...] = ()
-    pronunciations: tuple[tuple[str, str], ...] = ()   # (word, how to say it), for speech
-    identifier: str = ""          # an ISBN or URN from the source; empty -> stages derive one
+    pronunciations: tuple[tuple[str, str], ...] = ()  # (word, how to say it), for speech
+    identifier: str = ""  # an ISBN or URN from the source; empty -> stages derive one
     # Added for braille running heads (issue 15): front matter `short_title`, empty if none.
     short_title: str = ""
 
@@ -182,13 +204,16 @@ class Metadata:
 class Document:
     meta: Metadata
     blocks: tuple[Block, ...]
-    source: Path | None = field(default=None, compare=False)   # the file it was read from
+    source: Path | None = field(default=None, compare=False)  # the file it was read from
 
     @property
     def footnotes(self) -> dict[str, Footnote]:
-        return {note.note_id: note
-                for block in self.blocks if isinstance(block, Footnotes)
-                for note in block.notes}
+        return {
+            note.note_id: note
+            for block in self.blocks
+            if isinstance(block, Footnotes)
+            for note in block.notes
+        }
 
 
 # ---------------------------------------------------------------- small shared helpers

@@ -2,6 +2,7 @@
 
 The CLI prints these without a traceback; anything else escaping is a bug.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,9 +12,9 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Problem:
     path: Path | str
-    line: int | None              # 1-based line (Markdown) or paragraph number (Word); None: whole file
-    message: str                  # what is wrong
-    fix: str                      # what to do about it
+    line: int | None  # 1-based line (Markdown) or paragraph number (Word); None: whole file
+    message: str  # what is wrong
+    fix: str  # what to do about it
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"

@@ -18,14 +18,15 @@ A language without a catalogue falls back to English; `Words.fallback` says so, 
 records it as a warning in the manifest. English is the source language: its catalogue may be
 empty, every message id is its own English text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import gettext
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -48,7 +49,7 @@ def catalogue_languages() -> list[str]:
     return sorted(found | {SOURCE_LANGUAGE})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(language: str) -> tuple[dict[str, str | tuple[str, ...]], Callable[[int], int]]:
     """The catalogue's translations, and its Plural-Forms rule (n -> index of the plural form)."""
     path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -90,9 +91,10 @@ def _babel_locale(tag: str) -> Locale:
 @dataclass(frozen=True)
 class Words:
     """gettext for one report's language, with Babel's dates and numbers for its locale."""
-    tag: str                                   # the report's BCP 47 tag, e.g. "cy" or "en-GB"
-    language: str                              # the catalogue used: "cy", or "en"
-    fallback: bool                             # True: no catalogue for `tag`, English used
+
+    tag: str  # the report's BCP 47 tag, e.g. "cy" or "en-GB"
+    language: str  # the catalogue used: "cy", or "en"
+    fallback: bool  # True: no catalogue for `tag`, English used
     _locale: Locale = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def __call__(self, message: str, **values: object) -> str:
@@ -124,9 +126,13 @@ class Words:
         return format_decimal(value, locale=self._locale)
 
 
-@lru_cache(maxsize=None)
+@cache
 def words_for(tag: str) -> Words:
     language = primary_language(tag)
     has_catalogue = language in catalogue_languages()
-    return Words(tag=tag, language=language if has_catalogue else SOURCE_LANGUAGE,
-                 fallback=not has_catalogue, _locale=_babel_locale(tag if has_catalogue else "en-GB"))
+    return Words(
+        tag=tag,
+        language=language if has_catalogue else SOURCE_LANGUAGE,
+        fallback=not has_catalogue,
+        _locale=_babel_locale(tag if has_catalogue else "en-GB"),
+    )

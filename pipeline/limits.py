@@ -4,6 +4,7 @@ Each one exists so a careless or hostile source is refused early with a clear me
 file, instead of filling memory or time on a shared machine. They are generous for real reports:
 a 300-page annual report is about 1 MB of Markdown and a few thousand pixels per picture side.
 """
+
 from __future__ import annotations
 
 # The largest source file read (Markdown text or a whole .docx). A 100,000-word book is about
@@ -45,5 +46,5 @@ def link_is_allowed(url: str) -> bool:
         return True
     scheme, colon, rest = cleaned.partition(":")
     if not colon or "/" in scheme or "?" in scheme or "#" in scheme:
-        return False      # relative links (chapter2.html) lead nowhere once the file is moved
+        return False  # relative links (chapter2.html) lead nowhere once the file is moved
     return scheme in LINK_SCHEMES and bool(rest.strip("/"))

@@ -8,6 +8,7 @@ under a lock, so a crash or a second build never leaves a torn manifest.
 The records are typed dataclasses (Manifest, StageEntry, OutputRecord...); `to_json` and
 `from_json` are the only places that know the file's field names.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,14 +32,14 @@ Json = dict[str, Any]
 @dataclass(frozen=True)
 class OutputRecord:
     """One file a stage wrote, relative to the report's outputs folder."""
+
     path: str
     sha256: str
     bytes: int
     media_type: str
 
     def to_json(self) -> Json:
-        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes,
-                "media_type": self.media_type}
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "media_type": self.media_type}
 
     @classmethod
     def from_json(cls, data: Json) -> OutputRecord:
@@ -49,49 +50,65 @@ class OutputRecord:
 class StageEntry:
     """What the manifest says about one stage: the outputs in place, the key they were built
     with, and (after a failed attempt) what went wrong; the previous outputs stay described."""
+
     key: str | None = None
     version: str | None = None
     options: Json | None = None
     tools: dict[str, str] = field(default_factory=dict)
     artefacts: dict[str, str] = field(default_factory=dict)  # artefact needed -> its sha256
     outputs: list[OutputRecord] = field(default_factory=list)
-    status: str = "failed"                # "built", "reused" or "failed"
+    status: str = "failed"  # "built", "reused" or "failed"
     seconds: float = 0.0
     error: str | None = None
-    checks: Json | None = None            # CheckResult.to_json()
+    checks: Json | None = None  # CheckResult.to_json()
     built_at: str | None = None
-    attempt: Json | None = None           # the failed attempt's key, options and checks
+    attempt: Json | None = None  # the failed attempt's key, options and checks
 
     @property
     def passed(self) -> bool:
         return bool((self.checks or {}).get("passed"))
 
     def to_json(self) -> Json:
-        data: Json = {"key": self.key, "version": self.version, "options": self.options,
-                      "tools": self.tools, "artefacts": self.artefacts,
-                      "outputs": [record.to_json() for record in self.outputs],
-                      "status": self.status, "seconds": self.seconds, "error": self.error,
-                      "checks": self.checks, "built_at": self.built_at}
+        data: Json = {
+            "key": self.key,
+            "version": self.version,
+            "options": self.options,
+            "tools": self.tools,
+            "artefacts": self.artefacts,
+            "outputs": [record.to_json() for record in self.outputs],
+            "status": self.status,
+            "seconds": self.seconds,
+            "error": self.error,
+            "checks": self.checks,
+            "built_at": self.built_at,
+        }
         if self.attempt is not None:
             data["attempt"] = self.attempt
         return data
 
     @classmethod
     def from_json(cls, data: Json) -> StageEntry:
-        return cls(key=data.get("key"), version=data.get("version"), options=data.get("options"),
-                   tools=dict(data.get("tools") or {}),
-                   artefacts=dict(data.get("artefacts") or {}),
-                   outputs=[OutputRecord.from_json(r) for r in data.get("outputs") or []],
-                   status=data.get("status", "failed"), seconds=data.get("seconds", 0.0),
-                   error=data.get("error"), checks=data.get("checks"),
-                   built_at=data.get("built_at"), attempt=data.get("attempt"))
+        return cls(
+            key=data.get("key"),
+            version=data.get("version"),
+            options=data.get("options"),
+            tools=dict(data.get("tools") or {}),
+            artefacts=dict(data.get("artefacts") or {}),
+            outputs=[OutputRecord.from_json(r) for r in data.get("outputs") or []],
+            status=data.get("status", "failed"),
+            seconds=data.get("seconds", 0.0),
+            error=data.get("error"),
+            checks=data.get("checks"),
+            built_at=data.get("built_at"),
+            attempt=data.get("attempt"),
+        )
 
 
 @dataclass
 class SourceRecord:
     path: str = ""
     sha256: str = ""
-    files: dict[str, str] = field(default_factory=dict)   # images and sidecar -> sha256
+    files: dict[str, str] = field(default_factory=dict)  # images and sidecar -> sha256
 
     def to_json(self) -> Json:
         if not self.path:
@@ -106,7 +123,7 @@ class SourceRecord:
 @dataclass
 class PipelineRecord:
     version: str = ""
-    tools: dict[str, str] = field(default_factory=dict)   # every tool any stage reported
+    tools: dict[str, str] = field(default_factory=dict)  # every tool any stage reported
 
     def to_json(self) -> Json:
         return {"version": self.version, "tools": self.tools} if self.version else {}
@@ -118,9 +135,9 @@ class PipelineRecord:
 
 @dataclass
 class LanguageRecord:
-    tag: str = ""                          # the report's BCP 47 language
-    catalogue: str = ""                    # the catalogue the pipeline's own words came from
-    warning: str = ""                      # set when there was none and English was used
+    tag: str = ""  # the report's BCP 47 language
+    catalogue: str = ""  # the catalogue the pipeline's own words came from
+    warning: str = ""  # set when there was none and English was used
 
     def to_json(self) -> Json:
         data: Json = {"tag": self.tag, "catalogue": self.catalogue}
@@ -142,18 +159,24 @@ class Manifest:
     language: LanguageRecord = field(default_factory=LanguageRecord)
 
     def to_json(self) -> Json:
-        return {"schema": SCHEMA, "report": self.report, "source": self.source.to_json(),
-                "pipeline": self.pipeline.to_json(), "language": self.language.to_json(),
-                "stages": {name: entry.to_json() for name, entry in self.stages.items()}}
+        return {
+            "schema": SCHEMA,
+            "report": self.report,
+            "source": self.source.to_json(),
+            "pipeline": self.pipeline.to_json(),
+            "language": self.language.to_json(),
+            "stages": {name: entry.to_json() for name, entry in self.stages.items()},
+        }
 
     @classmethod
     def from_json(cls, data: Json) -> Manifest:
-        return cls(report=data.get("report", ""),
-                   source=SourceRecord.from_json(data.get("source") or {}),
-                   pipeline=PipelineRecord.from_json(data.get("pipeline") or {}),
-                   language=LanguageRecord.from_json(data.get("language") or {}),
-                   stages={name: StageEntry.from_json(entry)
-                           for name, entry in (data.get("stages") or {}).items()})
+        return cls(
+            report=data.get("report", ""),
+            source=SourceRecord.from_json(data.get("source") or {}),
+            pipeline=PipelineRecord.from_json(data.get("pipeline") or {}),
+            language=LanguageRecord.from_json(data.get("language") or {}),
+            stages={name: StageEntry.from_json(entry) for name, entry in (data.get("stages") or {}).items()},
+        )
 
 
 def manifest_path(out_dir: Path) -> Path:
@@ -203,13 +226,27 @@ def write(out_dir: Path, manifest: Manifest) -> None:
     write_atomic(manifest_path(out_dir), text.encode("utf-8"))
 
 
-def stage_key(source_digest: str, stage_name: str, stage_version: str,
-              options: Json, tools: dict[str, str], extra: str = "") -> str:
+def stage_key(
+    source_digest: str,
+    stage_name: str,
+    stage_version: str,
+    options: Json,
+    tools: dict[str, str],
+    extra: str = "",
+) -> str:
     """What a stage's output depends on: the source and its files, the stage's code version,
     its options, the tools it uses, and (for some stages) the artefacts other stages made."""
-    material = json.dumps({"source": source_digest, "stage": stage_name,
-                           "version": stage_version, "options": options, "tools": tools,
-                           "extra": extra}, sort_keys=True)
+    material = json.dumps(
+        {
+            "source": source_digest,
+            "stage": stage_name,
+            "version": stage_version,
+            "options": options,
+            "tools": tools,
+            "extra": extra,
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -219,8 +256,9 @@ def source_digest(source_sha256: str, files: dict[str, str]) -> str:
 
 
 def output_record(out_dir: Path, path: Path, media_type: str) -> OutputRecord:
-    return OutputRecord(path.relative_to(out_dir).as_posix(), sha256_file(path),
-                        path.stat().st_size, media_type)
+    return OutputRecord(
+        path.relative_to(out_dir).as_posix(), sha256_file(path), path.stat().st_size, media_type
+    )
 
 
 def outputs_intact(out_dir: Path, entry: StageEntry | Json) -> bool:
@@ -240,5 +278,4 @@ def outputs_intact(out_dir: Path, entry: StageEntry | Json) -> bool:
 
 
 def is_reusable(out_dir: Path, entry: StageEntry | None, key: str) -> bool:
-    return entry is not None and entry.key == key and entry.passed and \
-        outputs_intact(out_dir, entry)
+    return entry is not None and entry.key == key and entry.passed and outputs_intact(out_dir, entry)

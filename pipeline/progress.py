@@ -1,9 +1,10 @@
 """Progress on stderr, so stdout stays clean for --json."""
+
 from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 ProgressFn = Callable[[int, int, str], None]
 

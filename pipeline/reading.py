@@ -5,27 +5,53 @@ paragraph, list item 2 of 3, a table row read as "header: value" pairs, an image
 a note. Both the audio and braille stages walk `reading_order(doc)` and decide only how each unit
 sounds or is laid out, so the two formats cannot disagree about what the document says.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Literal
+from typing import Literal
 
-from .document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnotes, Heading,
-                       Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak, Paragraph, Quote,
-                       Span, Strong, Table, TableCell, TableRow, Text, ThematicBreak, inline_text,
-                       iter_blocks)
+from .document import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    Emphasis,
+    Figure,
+    Footnotes,
+    Heading,
+    Inline,
+    LineBreak,
+    Link,
+    NoteRef,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    TableCell,
+    TableRow,
+    Text,
+    ThematicBreak,
+    inline_text,
+    iter_blocks,
+)
 
 
 @dataclass(frozen=True)
 class Run:
     """A stretch of text with one set of attributes."""
+
     text: str
     emphasis: bool = False
     strong: bool = False
     code: bool = False
-    lang: str | None = None       # None: the document's language
-    link: str | None = None       # the URL when the run is (part of) a link's text
-    note: int | None = None       # set on a note reference marker: the note's number; text is ""
+    lang: str | None = None  # None: the document's language
+    link: str | None = None  # the URL when the run is (part of) a link's text
+    note: int | None = None  # set on a note reference marker: the note's number; text is ""
 
 
 Runs = tuple[Run, ...]
@@ -33,30 +59,42 @@ Runs = tuple[Run, ...]
 
 @dataclass(frozen=True)
 class Cell:
-    header: str                   # the column header's text ("" when the table has none)
+    header: str  # the column header's text ("" when the table has none)
     runs: Runs
 
 
-UnitKind = Literal["heading", "paragraph", "list-item", "quote-start", "quote-end",
-                   "attribution", "figure", "table-start", "table-row", "table-end",
-                   "rule", "page-break", "note"]
+UnitKind = Literal[
+    "heading",
+    "paragraph",
+    "list-item",
+    "quote-start",
+    "quote-end",
+    "attribution",
+    "figure",
+    "table-start",
+    "table-row",
+    "table-end",
+    "rule",
+    "page-break",
+    "note",
+]
 
 
 @dataclass(frozen=True)
 class Unit:
     kind: UnitKind
-    block_index: int              # index of the top-level block it comes from (page map, chapters)
-    runs: Runs = ()               # heading/paragraph/list item/attribution/note text; figure caption;
-                                  # table-start caption
-    level: int = 0                # heading level; list depth (1 outermost); quote depth
-    label: str = ""               # list item label ("3." or "•"); note number; heading id
-    position: tuple[int, int] = (0, 0)    # list item: (number in list, items in list)
-    alt: str = ""                 # figure: the alt text
-    row_header: Runs = ()         # table-row: the row's own header cell, when the table has one
+    block_index: int  # index of the top-level block it comes from (page map, chapters)
+    runs: Runs = ()  # heading/paragraph/list item/attribution/note text; figure caption;
+    # table-start caption
+    level: int = 0  # heading level; list depth (1 outermost); quote depth
+    label: str = ""  # list item label ("3." or "•"); note number; heading id
+    position: tuple[int, int] = (0, 0)  # list item: (number in list, items in list)
+    alt: str = ""  # figure: the alt text
+    row_header: Runs = ()  # table-row: the row's own header cell, when the table has one
     cells: tuple[Cell, ...] = ()  # table-row: the other cells with their column headers
-    table: Table | None = field(default=None, compare=False)   # table-start: the whole table,
-                                  # for formats that can lay out a grid when it fits
-    in_quote: int = 0             # quote depth the unit sits in (0: not quoted)
+    table: Table | None = field(default=None, compare=False)  # table-start: the whole table,
+    # for formats that can lay out a grid when it fits
+    in_quote: int = 0  # quote depth the unit sits in (0: not quoted)
 
 
 NotePlacement = Literal["paragraph", "section", "end"]
@@ -101,8 +139,7 @@ def note_numbers(runs: Runs) -> list[int]:
     return [run.note for run in runs if run.note is not None]
 
 
-def reading_order(doc: Document, notes: NotePlacement = "paragraph",
-                  section_level: int = 1) -> list[Unit]:
+def reading_order(doc: Document, notes: NotePlacement = "paragraph", section_level: int = 1) -> list[Unit]:
     """The document as a line of units, decorative images left out.
 
     notes: "paragraph" puts each note right after the unit that first refers to it (speech);
@@ -111,7 +148,7 @@ def reading_order(doc: Document, notes: NotePlacement = "paragraph",
     """
     all_notes = doc.footnotes
     units: list[Unit] = []
-    pending: list[int] = []       # note numbers waiting for the end of their section
+    pending: list[int] = []  # note numbers waiting for the end of their section
     emitted: set[int] = set()
     by_number = {note.number: note for note in all_notes.values()}
 
@@ -134,8 +171,11 @@ def reading_order(doc: Document, notes: NotePlacement = "paragraph",
             pending.clear()
         for unit in _block_units(block, index, depth=0, quote_depth=0):
             units.append(unit)
-            numbers = note_numbers(unit.runs) + note_numbers(unit.row_header) + \
-                [n for c in unit.cells for n in note_numbers(c.runs)]
+            numbers = (
+                note_numbers(unit.runs)
+                + note_numbers(unit.row_header)
+                + [n for c in unit.cells for n in note_numbers(c.runs)]
+            )
             if notes == "paragraph":
                 units.extend(note_units(numbers, index))
             else:
@@ -146,8 +186,9 @@ def reading_order(doc: Document, notes: NotePlacement = "paragraph",
 
 def _block_units(block: Block, index: int, depth: int, quote_depth: int) -> Iterator[Unit]:
     if isinstance(block, Heading):
-        yield Unit("heading", index, runs_of(block.inlines), level=block.level, label=block.id,
-                   in_quote=quote_depth)
+        yield Unit(
+            "heading", index, runs_of(block.inlines), level=block.level, label=block.id, in_quote=quote_depth
+        )
     elif isinstance(block, Paragraph):
         yield Unit("paragraph", index, runs_of(block.inlines), in_quote=quote_depth)
     elif isinstance(block, (BulletList, OrderedList)):
@@ -170,8 +211,7 @@ def _block_units(block: Block, index: int, depth: int, quote_depth: int) -> Iter
         yield Unit("page-break", index, in_quote=quote_depth)
 
 
-def _list_units(block: BulletList | OrderedList, index: int, depth: int,
-                quote_depth: int) -> Iterator[Unit]:
+def _list_units(block: BulletList | OrderedList, index: int, depth: int, quote_depth: int) -> Iterator[Unit]:
     count = len(block.items)
     for number, item in enumerate(block.items, start=1):
         if isinstance(block, OrderedList):
@@ -181,15 +221,21 @@ def _list_units(block: BulletList | OrderedList, index: int, depth: int,
         # The item's first paragraph is the item's text; anything after it (more paragraphs,
         # a nested list) follows at the same or a deeper level.
         first, rest = _split_first_paragraph(item)
-        yield Unit("list-item", index, first, level=depth, label=label,
-                   position=(number, count), in_quote=quote_depth)
+        yield Unit(
+            "list-item",
+            index,
+            first,
+            level=depth,
+            label=label,
+            position=(number, count),
+            in_quote=quote_depth,
+        )
         for inner in rest:
             if isinstance(inner, (BulletList, OrderedList)):
                 yield from _list_units(inner, index, depth + 1, quote_depth)
             else:
                 for unit in _block_units(inner, index, depth, quote_depth):
-                    yield replace(unit, level=unit.level or depth) if unit.kind == "paragraph" \
-                        else unit
+                    yield replace(unit, level=unit.level or depth) if unit.kind == "paragraph" else unit
 
 
 def _split_first_paragraph(item: tuple[Block, ...]) -> tuple[Runs, tuple[Block, ...]]:
@@ -207,8 +253,10 @@ def _table_units(table: Table, index: int, quote_depth: int) -> Iterator[Unit]:
         start = 0
         if table.row_headers and cells:
             row_header, start = cell_runs(cells[0]), 1
-        pairs = tuple(Cell(headers[i] if i < len(headers) else "", cell_runs(cells[i]))
-                      for i in range(start, len(cells)))
+        pairs = tuple(
+            Cell(headers[i] if i < len(headers) else "", cell_runs(cells[i]))
+            for i in range(start, len(cells))
+        )
         yield Unit("table-row", index, row_header=row_header, cells=pairs, in_quote=quote_depth)
     yield Unit("table-end", index, in_quote=quote_depth)
 

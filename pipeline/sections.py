@@ -11,16 +11,29 @@ with its own block renderer: tagged list and link in the PDF, Word's numbering a
 <ul> and <a> in HTML. Only two things differ between formats, and the stage passes them in: what
 the edition is, and the features that edition has (English message ids, translated here).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from babel.lists import format_list
 
-from .document import (Block, BulletList, Document, Footnotes, Heading, Inline, Link, Paragraph,
-                       Text, figures, inline_text, iter_blocks)
+from .document import (
+    Block,
+    BulletList,
+    Document,
+    Footnotes,
+    Heading,
+    Inline,
+    Link,
+    Paragraph,
+    Text,
+    figures,
+    inline_text,
+    iter_blocks,
+)
 from .i18n import Words, words_for
 
 # English message ids of the headings the pipeline adds; translate with added_heading().
@@ -78,6 +91,7 @@ def statement_id(doc: Document) -> str:
 class AddedIds:
     """The ids of everything the visual formats add: none is an id of the report's headings,
     nor another's. Chosen in a fixed order, so every format picks the same ones."""
+
     statement: str
     title: str
     contents: str
@@ -85,7 +99,7 @@ class AddedIds:
     main: str
 
     @classmethod
-    def for_document(cls, doc: Document) -> "AddedIds":
+    def for_document(cls, doc: Document) -> AddedIds:
         chosen: list[str] = []
         for base in (STATEMENT_ID, "title-page", "contents", "notes", "main"):
             chosen.append(unique_id(doc, base, chosen))
@@ -97,22 +111,22 @@ class AddedIds:
 
 @dataclass(frozen=True)
 class ContentsEntry:
-    level: int                    # the heading's level (1 = top)
+    level: int  # the heading's level (1 = top)
     text: str
-    target: str                   # the id of the heading it leads to
-    added: bool = False           # a heading the pipeline adds (notes, statement)
+    target: str  # the id of the heading it leads to
+    added: bool = False  # a heading the pipeline adds (notes, statement)
 
 
-def contents_entries(doc: Document, ids: AddedIds, *, max_level: int = 6,
-                     notes: bool = True, statement: bool = True) -> list[ContentsEntry]:
+def contents_entries(
+    doc: Document, ids: AddedIds, *, max_level: int = 6, notes: bool = True, statement: bool = True
+) -> list[ContentsEntry]:
     """Every heading of the report up to max_level, the notes where the notes are, and the
     accessibility statement last: the contents of every paged format, and their bookmarks."""
     top = min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
     out: list[ContentsEntry] = []
     for block in doc.blocks:
         if isinstance(block, Heading) and block.level <= max_level:
-            out.append(ContentsEntry(block.level, " ".join(inline_text(block.inlines).split()),
-                                     block.id))
+            out.append(ContentsEntry(block.level, " ".join(inline_text(block.inlines).split()), block.id))
         elif isinstance(block, Footnotes) and block.notes and notes:
             out.append(ContentsEntry(top, notes_heading(doc), ids.notes, added=True))
     if statement:
@@ -140,10 +154,10 @@ def page_label(doc: Document, page: int, pages: int | None = None) -> str:
 class TitleLines:
     title: str
     subtitle: str
-    byline: str                   # "By A and B", or ""
-    publisher: str                # "Published by X", or "" when X is also the author
-    date: str                     # in words: "15 March 2024"
-    version: str                  # "Version 1.0", or ""
+    byline: str  # "By A and B", or ""
+    publisher: str  # "Published by X", or "" when X is also the author
+    date: str  # in words: "15 March 2024"
+    version: str  # "Version 1.0", or ""
 
 
 def date_in_words(doc: Document) -> str:
@@ -151,7 +165,7 @@ def date_in_words(doc: Document) -> str:
 
 
 def authors_in_words(doc: Document) -> str:
-    """"A, B and C" in the report's language (Babel's list patterns: "A a B" in Welsh)."""
+    """ "A, B and C" in the report's language (Babel's list patterns: "A a B" in Welsh)."""
     authors = [a for a in doc.meta.authors if a.strip()]
     if not authors:
         return ""
@@ -173,11 +187,13 @@ def title_lines(doc: Document) -> TitleLines:
     if publisher and publisher.casefold() in {a.strip().casefold() for a in meta.authors}:
         publisher = ""
     return TitleLines(
-        title=meta.title, subtitle=meta.subtitle,
+        title=meta.title,
+        subtitle=meta.subtitle,
         byline=_("By {authors}", authors=authors) if authors else "",
         publisher=_("Published by {publisher}", publisher=publisher) if publisher else "",
         date=date_in_words(doc),
-        version=_("Version {version}", version=meta.version) if meta.version else "")
+        version=_("Version {version}", version=meta.version) if meta.version else "",
+    )
 
 
 # ---------------------------------------------------------------- notes, tables, figures
@@ -218,23 +234,27 @@ def contact_inlines(contact: str) -> tuple[Inline, ...]:
 
 def opening_sentence(doc: Document, what: str) -> str:
     _ = words(doc)
-    return _("This is the {what} version of {title}. It was made to work with screen "
-             "readers, braille displays, magnification and the reader's own font, size and "
-             "colour settings.", what=_(what), title=doc.meta.title)
+    return _(
+        "This is the {what} version of {title}. It was made to work with screen "
+        "readers, braille displays, magnification and the reader's own font, size and "
+        "colour settings.",
+        what=_(what),
+        title=doc.meta.title,
+    )
 
 
 def formats_sentence(doc: Document) -> str:
     _ = words(doc)
-    return _("The same report is also available as {formats}.",
-             formats=_("accessible PDF, Word, large print, audio (MP3), EPUB, braille and a "
-                       "web page"))
+    return _(
+        "The same report is also available as {formats}.",
+        formats=_("accessible PDF, Word, large print, audio (MP3), EPUB, braille and a web page"),
+    )
 
 
 def contact_sentence_start(doc: Document) -> str:
     """The words before the contact; the contact itself follows, then a full stop."""
     _ = words(doc)
-    return _("If something does not work for you, or you need another format, please "
-             "contact ")
+    return _("If something does not work for you, or you need another format, please contact ")
 
 
 def images_sentence(doc: Document) -> str:
@@ -243,16 +263,20 @@ def images_sentence(doc: Document) -> str:
     if not meaningful:
         return ""
     if not all(f.alt.strip() for f in meaningful):
-        return _("Some images do not have a text description yet; please tell us if you "
-                 "need one.")
+        return _("Some images do not have a text description yet; please tell us if you need one.")
     if len(meaningful) == 1:
-        return _("The image that carries meaning has a text description; decorative images "
-                 "are marked so that screen readers skip them.")
-    return _("All {n} images that carry meaning have a text description; decorative images "
-             "are marked so that screen readers skip them.", n=len(meaningful))
+        return _(
+            "The image that carries meaning has a text description; decorative images "
+            "are marked so that screen readers skip them."
+        )
+    return _(
+        "All {n} images that carry meaning have a text description; decorative images "
+        "are marked so that screen readers skip them.",
+        n=len(meaningful),
+    )
 
 
-Feature = "str | tuple[str, dict[str, object]]"   # a message id, or one with its values
+Feature = "str | tuple[str, dict[str, object]]"  # a message id, or one with its values
 
 
 def accessibility_statement(doc: Document, what: str, features: list) -> list[Block]:
@@ -271,8 +295,7 @@ def accessibility_statement(doc: Document, what: str, features: list) -> list[Bl
 
     lines: list[Block] = [Paragraph((Text(opening_sentence(doc, what)),))]
     if features:
-        lines.append(BulletList(tuple((Paragraph((Text(feature_text(feature)),)),)
-                                      for feature in features)))
+        lines.append(BulletList(tuple((Paragraph((Text(feature_text(feature)),)),) for feature in features)))
     images = images_sentence(doc)
     if images:
         lines.append(Paragraph((Text(images),)))
@@ -280,6 +303,5 @@ def accessibility_statement(doc: Document, what: str, features: list) -> list[Bl
     # Without a contact, the publisher is still someone a reader can ask.
     contact = doc.meta.contact.strip() or doc.meta.publisher.strip()
     if contact:
-        lines.append(Paragraph((Text(contact_sentence_start(doc)), *contact_inlines(contact),
-                                Text("."))))
+        lines.append(Paragraph((Text(contact_sentence_start(doc)), *contact_inlines(contact), Text("."))))
     return lines

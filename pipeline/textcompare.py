@@ -1,4 +1,5 @@
 """Do an output's words contain the source's words, in order? Shared by every read-back check."""
+
 from __future__ import annotations
 
 import bisect
@@ -6,8 +7,8 @@ import re
 
 from rapidfuzz.distance import LCSseq
 
-from .document import Document
 from . import reading
+from .document import Document
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -73,8 +74,9 @@ def common_in_order(expected: list[str], actual: list[str]) -> int:
     return total
 
 
-def _anchors(expected: list[str], a0: int, a1: int, actual: list[str], b0: int,
-             b1: int) -> list[tuple[int, int]]:
+def _anchors(
+    expected: list[str], a0: int, a1: int, actual: list[str], b0: int, b1: int
+) -> list[tuple[int, int]]:
     """(i, j) for words unique in both sections, in the longest run increasing in both."""
     seen_a: dict[str, int] = {}
     for index in range(a0, a1):
@@ -91,7 +93,7 @@ def _anchors(expected: list[str], a0: int, a1: int, actual: list[str], b0: int,
 
 def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest subsequence of pairs (sorted by first) whose seconds increase: O(n log n)."""
-    tails: list[int] = []           # tails[k]: second of the smallest tail of a run of k+1
+    tails: list[int] = []  # tails[k]: second of the smallest tail of a run of k+1
     tail_index: list[int] = []
     parents = [-1] * len(pairs)
     for index, (_, second) in enumerate(pairs):
@@ -121,7 +123,7 @@ def _banded(expected: list[str], actual: list[str]) -> int:
     for start in range(0, len(expected), piece):
         lo = int(start * ratio)
         hi = min(len(actual), int((start + piece) * ratio) + piece)
-        total += int(LCSseq.similarity(expected[start:start + piece], actual[lo:hi]))
+        total += int(LCSseq.similarity(expected[start : start + piece], actual[lo:hi]))
     return min(total, len(expected), len(actual))
 
 

@@ -17,18 +17,41 @@ Markup choices, each for a reason a reader meets:
 - a quote with an attribution is a figure holding the blockquote and a figcaption (the pattern the
   HTML standard gives for attributions).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from lxml import etree
 
-from .document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnote, Footnotes,
-                       Heading, Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak,
-                       Paragraph, Quote, Span, Strong, Table, TableCell, Text,
-                       ThematicBreak, inline_text, iter_blocks)
+from .document import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    Emphasis,
+    Figure,
+    Footnote,
+    Footnotes,
+    Heading,
+    Inline,
+    LineBreak,
+    Link,
+    NoteRef,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+    iter_blocks,
+)
 from .i18n import words_for
 from .sections import back_to_reference, note_label, notes_heading, table_label
 
@@ -40,6 +63,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 @dataclass(frozen=True)
 class Flavour:
     """What differs between the web page (HTML syntax) and the e-book (XHTML)."""
+
     xhtml: bool
 
     def tag(self, name: str) -> str:
@@ -65,9 +89,10 @@ def page_id(page: int) -> str:
 @dataclass
 class NoteState:
     """Which notes were referenced where: notes follow the part that first refers to them."""
-    occurrences: dict[int, int] = field(default_factory=dict)   # number -> references so far
-    pending: list[int] = field(default_factory=list)            # referenced, not yet written
-    home: dict[int, str] = field(default_factory=dict)          # number -> file it was written in
+
+    occurrences: dict[int, int] = field(default_factory=dict)  # number -> references so far
+    pending: list[int] = field(default_factory=list)  # referenced, not yet written
+    home: dict[int, str] = field(default_factory=dict)  # number -> file it was written in
 
 
 class Renderer:
@@ -80,12 +105,18 @@ class Renderer:
     pages that start there (EPUB page-list markers).
     """
 
-    def __init__(self, doc: Document, flavour: Flavour, *,
-                 image_src: Callable[[Figure], str],
-                 link_href: Callable[[str], str] = lambda url: url,
-                 page_starts: Mapping[int, tuple[int, ...]] | None = None,
-                 heading_offset: int = 0, table_regions: bool = False,
-                 taken_ids: Iterable[str] = ()):
+    def __init__(
+        self,
+        doc: Document,
+        flavour: Flavour,
+        *,
+        image_src: Callable[[Figure], str],
+        link_href: Callable[[str], str] = lambda url: url,
+        page_starts: Mapping[int, tuple[int, ...]] | None = None,
+        heading_offset: int = 0,
+        table_regions: bool = False,
+        taken_ids: Iterable[str] = (),
+    ):
         self.doc = doc
         # The web page's title is its one h1, so its report headings go one level down
         # (heading_offset=1); the e-book keeps the author's levels.
@@ -106,14 +137,22 @@ class Renderer:
 
     # ------------------------------------------------------------ element helpers
 
-    def el(self, parent: etree._Element | None, tag_name: str, text: str | None = None, /, *,
-           epub_type: str | None = None, **attrs: str | None) -> etree._Element:
+    def el(
+        self,
+        parent: etree._Element | None,
+        tag_name: str,
+        text: str | None = None,
+        /,
+        *,
+        epub_type: str | None = None,
+        **attrs: str | None,
+    ) -> etree._Element:
         """A new element; attribute names use _ for - (aria_label -> aria-label)."""
         tag = self.flavour.tag(tag_name)
-        clean = {key.rstrip("_").replace("_", "-"): value for key, value in attrs.items()
-                 if value is not None}
-        element = etree.Element(tag, clean) if parent is None else \
-            etree.SubElement(parent, tag, clean)
+        clean = {
+            key.rstrip("_").replace("_", "-"): value for key, value in attrs.items() if value is not None
+        }
+        element = etree.Element(tag, clean) if parent is None else etree.SubElement(parent, tag, clean)
         if text:
             element.text = text
         if epub_type and self.flavour.xhtml:
@@ -127,8 +166,9 @@ class Renderer:
 
     # ------------------------------------------------------------ top-level blocks with sections
 
-    def body_blocks(self, parent: etree._Element, indices: Iterable[int], *,
-                    chapter_role: bool = True) -> None:
+    def body_blocks(
+        self, parent: etree._Element, indices: Iterable[int], *, chapter_role: bool = True
+    ) -> None:
         """Top-level blocks, each heading opening a section that nests by level.
 
         Page-break markers for printed pages that start at a block go just before it (inside
@@ -147,9 +187,13 @@ class Renderer:
                 while stack[-1][0] >= block.level:
                     stack.pop()
                 is_chapter = chapter_role and block.level == top_level
-                section = self.el(stack[-1][1], "section", aria_labelledby=block.id,
-                                  role="doc-chapter" if is_chapter else None,
-                                  epub_type="chapter" if is_chapter else None)
+                section = self.el(
+                    stack[-1][1],
+                    "section",
+                    aria_labelledby=block.id,
+                    role="doc-chapter" if is_chapter else None,
+                    epub_type="chapter" if is_chapter else None,
+                )
                 stack.append((block.level, section))
             self.page_markers(stack[-1][1], index)
             self.block(stack[-1][1], block)
@@ -159,8 +203,15 @@ class Renderer:
             # A labelled marker screen readers announce as page 3, the page-list's target. An
             # <hr>, not the usual empty <span>: axe-core counts aria-label on an empty span
             # as a prohibited attribute (serious), and accepts it on hr; CSS makes it invisible.
-            self.el(parent, "hr", epub_type="pagebreak", role="doc-pagebreak",
-                    id=page_id(page), aria_label=str(page), class_="pagebreak")
+            self.el(
+                parent,
+                "hr",
+                epub_type="pagebreak",
+                role="doc-pagebreak",
+                id=page_id(page),
+                aria_label=str(page),
+                class_="pagebreak",
+            )
 
     # ------------------------------------------------------------ blocks
 
@@ -191,8 +242,8 @@ class Renderer:
             # The source's own page break: print styles break the page here; nothing to read.
             self.el(parent, "div", class_="page-break")
         elif isinstance(block, Footnotes):
-            pass   # written by notes_section, where the stage places notes
-        else:   # pragma: no cover - the model is closed; this guards a new kind
+            pass  # written by notes_section, where the stage places notes
+        else:  # pragma: no cover - the model is closed; this guards a new kind
             raise TypeError(f"no HTML for block {type(block).__name__}")
 
     def heading_level(self, level: int) -> int:
@@ -224,12 +275,16 @@ class Renderer:
         self.table_count += 1
         caption_id = None
         if self.table_regions:
-            caption_id = self.new_id(f"table-{self.table_count}-caption") if table.caption \
-                else None
-            parent = self.el(parent, "div", class_="table-region", role="region", tabindex="0",
-                             aria_labelledby=caption_id,
-                             aria_label=None if caption_id else table_label(self.doc,
-                                                                            self.table_count))
+            caption_id = self.new_id(f"table-{self.table_count}-caption") if table.caption else None
+            parent = self.el(
+                parent,
+                "div",
+                class_="table-region",
+                role="region",
+                tabindex="0",
+                aria_labelledby=caption_id,
+                aria_label=None if caption_id else table_label(self.doc, self.table_count),
+            )
         element = self.el(parent, "table")
         if table.caption:
             self.inlines(self.el(element, "caption", id=caption_id), table.caption)
@@ -250,9 +305,13 @@ class Renderer:
                     self.cell(tr, "td", cell, None)
 
     def cell(self, tr: etree._Element, name: str, cell: TableCell, scope: str | None) -> None:
-        element = self.el(tr, name, scope=scope,
-                          colspan=str(cell.colspan) if cell.colspan > 1 else None,
-                          rowspan=str(cell.rowspan) if cell.rowspan > 1 else None)
+        element = self.el(
+            tr,
+            name,
+            scope=scope,
+            colspan=str(cell.colspan) if cell.colspan > 1 else None,
+            rowspan=str(cell.rowspan) if cell.rowspan > 1 else None,
+        )
         self.compact_blocks(element, cell.blocks)
 
     def figure(self, parent: etree._Element, figure: Figure) -> None:
@@ -275,22 +334,34 @@ class Renderer:
 
     # ------------------------------------------------------------ notes
 
-    def notes_section(self, parent: etree._Element, numbers: list[int], *, heading_level: int,
-                      heading_id: str) -> etree._Element | None:
+    def notes_section(
+        self, parent: etree._Element, numbers: list[int], *, heading_level: int, heading_id: str
+    ) -> etree._Element | None:
         """A doc-endnotes section holding the given notes (those not written yet)."""
-        todo = [n for n in dict.fromkeys(numbers)
-                if n in self.notes_by_number and n not in self.notes.home]
+        todo = [n for n in dict.fromkeys(numbers) if n in self.notes_by_number and n not in self.notes.home]
         if not todo:
             return None
-        section = self.el(parent, "section", epub_type="endnotes", role="doc-endnotes",
-                          aria_labelledby=heading_id, class_="notes")
+        section = self.el(
+            parent,
+            "section",
+            epub_type="endnotes",
+            role="doc-endnotes",
+            aria_labelledby=heading_id,
+            class_="notes",
+        )
         self.el(section, f"h{heading_level}", notes_heading(self.doc), id=heading_id)
         for number in todo:
             self.notes.home[number] = self.current_file
             note = self.notes_by_number[number]
             # A label of its own: several unnamed asides read as identical landmarks.
-            aside = self.el(section, "aside", epub_type="footnote", role="doc-footnote",
-                            id=note_id(number), aria_label=note_label(self.doc, number))
+            aside = self.el(
+                section,
+                "aside",
+                epub_type="footnote",
+                role="doc-footnote",
+                id=note_id(number),
+                aria_label=note_label(self.doc, number),
+            )
             self.note_body(aside, note)
         self.notes.pending = [n for n in self.notes.pending if n not in todo]
         return section
@@ -304,8 +375,13 @@ class Renderer:
             blocks = blocks[1:]
         self.blocks(aside, blocks)
         back = self.el(aside, "p", class_="backlink")
-        self.el(back, "a", back_to_reference(self.doc, note.number), role="doc-backlink",
-                href=f"#{noteref_id(note.number)}")
+        self.el(
+            back,
+            "a",
+            back_to_reference(self.doc, note.number),
+            role="doc-backlink",
+            href=f"#{noteref_id(note.number)}",
+        )
 
     # ------------------------------------------------------------ inlines
 
@@ -332,21 +408,31 @@ class Renderer:
             self.inlines(span, node.inlines)
         elif isinstance(node, NoteRef):
             self.noteref(parent, node)
-        else:   # pragma: no cover
+        else:  # pragma: no cover
             raise TypeError(f"no HTML for inline {type(node).__name__}")
 
     def noteref(self, parent: etree._Element, node: NoteRef) -> None:
         occurrence = self.notes.occurrences.get(node.number, 0) + 1
         self.notes.occurrences[node.number] = occurrence
         home = self.notes.home.get(node.number)
-        target = f"#{note_id(node.number)}" if home in (None, self.current_file) \
+        target = (
+            f"#{note_id(node.number)}"
+            if home in (None, self.current_file)
             else f"{home}#{note_id(node.number)}"
+        )
         if home is None and node.number not in self.notes.pending:
             self.notes.pending.append(node.number)
         sup = self.el(parent, "sup")
-        self.el(sup, "a", str(node.number), epub_type="noteref", role="doc-noteref",
-                href=target, id=noteref_id(node.number, occurrence),
-                aria_label=note_label(self.doc, node.number))
+        self.el(
+            sup,
+            "a",
+            str(node.number),
+            epub_type="noteref",
+            role="doc-noteref",
+            href=target,
+            id=noteref_id(node.number, occurrence),
+            aria_label=note_label(self.doc, node.number),
+        )
 
 
 def append_text(parent: etree._Element, text: str) -> None:
@@ -364,14 +450,16 @@ def append_text(parent: etree._Element, text: str) -> None:
 @dataclass(frozen=True)
 class TocEntry:
     """A heading in the contents: its text, level, target (href) and the entries below it."""
+
     title: str
     level: int
     href: str
-    children: tuple["TocEntry", ...] = ()
+    children: tuple[TocEntry, ...] = ()
 
 
 def nest_toc(flat: list[tuple[str, int, str]]) -> tuple[TocEntry, ...]:
     """Nest (title, level, href) triples by level, as the outline of the headings."""
+
     def build(start: int, level_floor: int) -> tuple[list[TocEntry], int]:
         out: list[TocEntry] = []
         i = start
@@ -382,6 +470,7 @@ def nest_toc(flat: list[tuple[str, int, str]]) -> tuple[TocEntry, ...]:
             children, i = build(i + 1, level)
             out.append(TocEntry(title, level, href, tuple(children)))
         return out, i
+
     entries, _ = build(0, 0)
     return tuple(entries)
 
@@ -396,7 +485,7 @@ def toc_list(renderer: Renderer, parent: etree._Element, entries: tuple[TocEntry
 
 
 def human_date(iso: str, language: str = "en-GB") -> str:
-    """"2024-03-01" -> "1 March 2024" in the report's language; a bare year or anything else
+    """ "2024-03-01" -> "1 March 2024" in the report's language; a bare year or anything else
     stays as written (pipeline/i18n.py's Babel dates)."""
     return words_for(language).date(iso)
 
@@ -408,6 +497,11 @@ def title_line(doc: Document) -> str:
 
 def image_media_type(path: Path) -> str:
     suffix = path.suffix.lower()
-    return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-            ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}.get(
-        suffix, "application/octet-stream")
+    return {
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".gif": "image/gif",
+        ".svg": "image/svg+xml",
+        ".webp": "image/webp",
+    }.get(suffix, "application/octet-stream")

@@ -6,6 +6,7 @@ what Word has no place for (publisher, date, contact, aliases, pronunciations, v
 Run it again after editing the Markdown sample; commit both files. The tests build every format
 from this Word file and compare the outputs' text with the Markdown build's.
 """
+
 from __future__ import annotations
 
 import sys
@@ -29,12 +30,19 @@ def main() -> None:
     TARGET.mkdir(parents=True, exist_ok=True)
     write_docx(doc, WordOptions(), TARGET / f"{slug}.docx", author_copy=True)
     meta = doc.meta
-    sidecar = {"publisher": meta.publisher, "date": meta.date, "contact": meta.contact,
-               "version": meta.version, "aliases": list(meta.aliases),
-               "pronunciations": dict(meta.pronunciations)}
+    sidecar = {
+        "publisher": meta.publisher,
+        "date": meta.date,
+        "contact": meta.contact,
+        "version": meta.version,
+        "aliases": list(meta.aliases),
+        "pronunciations": dict(meta.pronunciations),
+    }
     (TARGET / f"{slug}.yaml").write_text(
         "# What Word has no place for; read beside the .docx by pipeline/readers/docx.\n"
-        + yaml.safe_dump(sidecar, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        + yaml.safe_dump(sidecar, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
     print(f"wrote {TARGET / (slug + '.docx')} and its sidecar", file=sys.stderr)
 
 

@@ -4,6 +4,7 @@
 `text` writes the document's plain text and reads no image files; `gallery` writes the sha256 of
 every image it shows, so it must be rebuilt when an image changes. `behaviour` provokes failures.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,7 @@ from pipeline.textcompare import in_order_recall, source_words, words
 
 @dataclass(frozen=True)
 class TestOptions:
-    behaviour: str = "ok"         # ok | raise | kill | fail-check | bug | slow
+    behaviour: str = "ok"  # ok | raise | kill | fail-check | bug | slow
     suffix: str = "txt"
 
 
@@ -64,7 +65,6 @@ def check_gallery(doc, options, paths, ctx) -> CheckResult:
 
 
 STAGES = [
-    Stage("text", "1", TestOptions, build_text, check_text, {".txt": "text/plain"},
-          uses_images=False),
+    Stage("text", "1", TestOptions, build_text, check_text, {".txt": "text/plain"}, uses_images=False),
     Stage("gallery", "1", TestOptions, build_gallery, check_gallery, {".txt": "text/plain"}),
 ]

@@ -7,9 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fixture_document import fixture_document  # noqa: E402
+from fixture_document import fixture_document
 
-from pipeline.stage_api import BuildContext  # noqa: E402
+from pipeline.stage_api import BuildContext
 
 ROOT = Path(__file__).resolve().parent.parent
 

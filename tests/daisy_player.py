@@ -6,6 +6,7 @@ device becomes a `file` plugin over the `null` device, piping each stream it pla
 WAV file. It runs inside a detached tmux session (it is a curses program); the screen is read with
 `tmux capture-pane`. Nothing here is committed as a binary: the shim is compiled per session.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -55,8 +56,9 @@ class Player:
         return self.work / "clips"
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session],
-                              capture_output=True, text=True, timeout=10).stdout
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True, text=True, timeout=10
+        ).stdout
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True, timeout=10)
@@ -85,28 +87,33 @@ class Player:
         return out
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True,
-                       timeout=10)
+        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True, timeout=10)
 
 
 def open_book(book: Path, work: Path) -> Player:
     """Start daisy-player on `book` (a folder with ncc.html) in a tmux session of its own."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "shim.c").write_text(SHIM_C)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(work / "shim.so"),
-                    str(work / "shim.c"), "-ldl"], check=True, timeout=60)
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-O2", "-o", str(work / "shim.so"), str(work / "shim.c"), "-ldl"],
+        check=True,
+        timeout=60,
+    )
     (work / "clips").mkdir(exist_ok=True)
     recorder = work / "record.sh"
     recorder.write_text(RECORDER.format(clips=work / "clips"))
     recorder.chmod(0o755)
     (work / "asound.conf").write_text(ALSA_CONF.format(recorder=recorder))
     session = f"daisy-test-{work.name}-{time.monotonic_ns()}"
-    command = (f"env LD_PRELOAD={work / 'shim.so'} "
-               f"ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:{work / 'asound.conf'} "
-               f"HOME={work} daisy-player {book} -i -T -d default:alsa 2>{work / 'stderr.txt'}; "
-               f"echo PLAYER-EXITED $?; sleep 120")
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "110", "-y", "60",
-                    command], check=True, timeout=10)
+    command = (
+        f"env LD_PRELOAD={work / 'shim.so'} "
+        f"ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:{work / 'asound.conf'} "
+        f"HOME={work} daisy-player {book} -i -T -d default:alsa 2>{work / 'stderr.txt'}; "
+        f"echo PLAYER-EXITED $?; sleep 120"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "110", "-y", "60", command], check=True, timeout=10
+    )
     return Player(work, session)
 
 

@@ -3,16 +3,37 @@
 Stage tests use it so that they do not depend on the Markdown reader; reader tests compare
 against the real sample report instead.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from pipeline.document import (BulletList, Code, Document, Emphasis, Figure, Footnote, Footnotes,
-                               Heading, LineBreak, Link, Metadata, NoteRef, OrderedList,
-                               PageBreak, Paragraph, Quote, Span, Strong, Table, TableCell, Text,
-                               ThematicBreak)
+from pipeline.document import (
+    BulletList,
+    Code,
+    Document,
+    Emphasis,
+    Figure,
+    Footnote,
+    Footnotes,
+    Heading,
+    LineBreak,
+    Link,
+    Metadata,
+    NoteRef,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+)
 
 
 def _cell(text: str) -> TableCell:
@@ -36,43 +57,82 @@ def make_images(folder: Path) -> tuple[Path, Path]:
 def fixture_document(folder: Path) -> Document:
     chart, border = make_images(folder)
     meta = Metadata(
-        title="Listening Together", subtitle="A test report", authors=("Test Author", "Second Author"),
-        publisher="Example Co-production Charity", date="2024-03-01", language="en-GB",
-        description="A short report used by the tests.", contact="formats@example.org",
-        version="1.0", aliases=("the listening report",), keywords=("co-production",),
-        pronunciations=(("NHS", "N H S"),))
+        title="Listening Together",
+        subtitle="A test report",
+        authors=("Test Author", "Second Author"),
+        publisher="Example Co-production Charity",
+        date="2024-03-01",
+        language="en-GB",
+        description="A short report used by the tests.",
+        contact="formats@example.org",
+        version="1.0",
+        aliases=("the listening report",),
+        keywords=("co-production",),
+        pronunciations=(("NHS", "N H S"),),
+    )
     blocks = (
         Heading(1, (Text("Introduction"),), "introduction"),
-        Paragraph((Text("We ran "), Strong((Text("21 sessions"),)), Text(" for "),
-                   Emphasis((Text("502 people"),)), Text(" and raised £1,179,818.54."),
-                   NoteRef("n1", 1))),
-        Paragraph((Text("Read more at "),
-                   Link("https://example.org/impact", (Text("our impact page"),)),
-                   Text(". The Welsh for thank you is "), Span((Text("diolch"),), "cy"),
-                   Text("."), LineBreak(), Text("Use "), Code("make all"), Text(" to build."))),
+        Paragraph(
+            (
+                Text("We ran "),
+                Strong((Text("21 sessions"),)),
+                Text(" for "),
+                Emphasis((Text("502 people"),)),
+                Text(" and raised £1,179,818.54."),
+                NoteRef("n1", 1),
+            )
+        ),
+        Paragraph(
+            (
+                Text("Read more at "),
+                Link("https://example.org/impact", (Text("our impact page"),)),
+                Text(". The Welsh for thank you is "),
+                Span((Text("diolch"),), "cy"),
+                Text("."),
+                LineBreak(),
+                Text("Use "),
+                Code("make all"),
+                Text(" to build."),
+            )
+        ),
         Heading(2, (Text("What we did"),), "what-we-did"),
-        BulletList((
-            (Paragraph((Text("Training sessions"),)),
-             OrderedList(((Paragraph((Text("Planning"),)),),
-                          (Paragraph((Text("Delivery"),)),)))),
-            (Paragraph((Text("Talks and events"),)),),
-        )),
-        Table((Text("Table 1: Sessions by kind"),),
-              header_rows=((_cell("Kind"), _cell("Sessions"), _cell("People")),),
-              body_rows=((_cell("Training"), _cell("21"), _cell("502")),
-                         (_cell("Talks"), _cell("19"), _cell("1,482"))),
-              row_headers=True),
+        BulletList(
+            (
+                (
+                    Paragraph((Text("Training sessions"),)),
+                    OrderedList(((Paragraph((Text("Planning"),)),), (Paragraph((Text("Delivery"),)),))),
+                ),
+                (Paragraph((Text("Talks and events"),)),),
+            )
+        ),
+        Table(
+            (Text("Table 1: Sessions by kind"),),
+            header_rows=((_cell("Kind"), _cell("Sessions"), _cell("People")),),
+            body_rows=(
+                (_cell("Training"), _cell("21"), _cell("502")),
+                (_cell("Talks"), _cell("19"), _cell("1,482")),
+            ),
+            row_headers=True,
+        ),
         Heading(3, (Text("In pictures"),), "in-pictures"),
-        Figure(chart, "Bar chart: 21 training sessions, 19 talks and 11 co-creation sessions.",
-               (Text("Figure 1: Sessions in 2023"),)),
+        Figure(
+            chart,
+            "Bar chart: 21 training sessions, 19 talks and 11 co-creation sessions.",
+            (Text("Figure 1: Sessions in 2023"),),
+        ),
         Figure(border, "", (), decorative=True),
-        Quote((Paragraph((Text("Being asked made me feel I mattered."),)),),
-              (Text("A workshop participant"),)),
+        Quote(
+            (Paragraph((Text("Being asked made me feel I mattered."),)),), (Text("A workshop participant"),)
+        ),
         ThematicBreak(),
         PageBreak(),
         Heading(1, (Text("Money"),), "money"),
         Paragraph((Text("Bids won 35% more than last year."), NoteRef("n2", 2))),
-        Footnotes((Footnote("n1", 1, (Paragraph((Text("Across five research bids."),)),)),
-                   Footnote("n2", 2, (Paragraph((Text("Compared with 2022."),)),)))),
+        Footnotes(
+            (
+                Footnote("n1", 1, (Paragraph((Text("Across five research bids."),)),)),
+                Footnote("n2", 2, (Paragraph((Text("Compared with 2022."),)),)),
+            )
+        ),
     )
     return Document(meta, blocks, source=folder / "listening-together.md")

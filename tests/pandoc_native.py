@@ -6,29 +6,95 @@ lists, tuples, strings with Haskell escapes (`\\8217`, `\\&`), numbers, and one 
 constructors become `Con(name, args)`, lists become lists, tuples tuples, records dicts.
 Hand-written because no maintained Python package reads this format (pandoc's JSON needs pandoc).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.document import (BulletList, Code, Document, Emphasis, Figure, Footnotes, Heading,
-                               LineBreak, Link, NoteRef, OrderedList, PageBreak, Paragraph,
-                               Quote, Span, Strong, Table, Text, ThematicBreak)
+from pipeline.document import (
+    BulletList,
+    Code,
+    Document,
+    Emphasis,
+    Figure,
+    Footnotes,
+    Heading,
+    LineBreak,
+    Link,
+    NoteRef,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    Text,
+    ThematicBreak,
+)
 
-_TOKEN = re.compile(r'''
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<number>-?\d+(?:\.\d+)?(?:e-?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_']*)
   | (?P<punct>[\[\](){},=])
-''', re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a",
-            "b": "\b", "f": "\f", "v": "\v", "&": ""}
-_ASCII_NAMES = ["NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT",
-                "FF", "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB",
-                "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US", "SP", "DEL"]
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "&": "",
+}
+_ASCII_NAMES = [
+    "NUL",
+    "SOH",
+    "STX",
+    "ETX",
+    "EOT",
+    "ENQ",
+    "ACK",
+    "BEL",
+    "BS",
+    "HT",
+    "LF",
+    "VT",
+    "FF",
+    "CR",
+    "SO",
+    "SI",
+    "DLE",
+    "DC1",
+    "DC2",
+    "DC3",
+    "DC4",
+    "NAK",
+    "SYN",
+    "ETB",
+    "CAN",
+    "EM",
+    "SUB",
+    "ESC",
+    "FS",
+    "GS",
+    "RS",
+    "US",
+    "SP",
+    "DEL",
+]
 
 
 @dataclass(frozen=True)
@@ -41,7 +107,7 @@ def parse_native(text: str) -> Any:
     tokens = _tokenise(text)
     value, position = _expression(tokens, 0)
     if position != len(tokens):
-        raise ValueError(f"unparsed input from token {position}: {tokens[position:position + 5]}")
+        raise ValueError(f"unparsed input from token {position}: {tokens[position : position + 5]}")
     return value
 
 
@@ -51,7 +117,7 @@ def _tokenise(text: str) -> list[tuple[str, Any]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
-            raise ValueError(f"cannot read {text[position:position + 20]!r}")
+            raise ValueError(f"cannot read {text[position : position + 20]!r}")
         position = match.end()
         kind = match.lastgroup
         if kind == "space":
@@ -75,11 +141,10 @@ def _unescape(body: str) -> str:
             out.append(char)
             index += 1
             continue
-        rest = body[index + 1:]
+        rest = body[index + 1 :]
         digits = re.match(r"\d+", rest)
         hexa = re.match(r"x([0-9a-fA-F]+)", rest)
-        name = next((n for n in sorted(_ASCII_NAMES, key=len, reverse=True)
-                     if rest.startswith(n)), None)
+        name = next((n for n in sorted(_ASCII_NAMES, key=len, reverse=True) if rest.startswith(n)), None)
         if digits:
             out.append(chr(int(digits.group())))
             index += 1 + len(digits.group())
@@ -105,7 +170,7 @@ def _starts_atom(token: tuple[str, Any]) -> bool:
 def _expression(tokens, position):
     """A constructor (or function) applied to atoms, or one atom."""
     kind, value = tokens[position]
-    if kind == "name" and value[0].isupper() or kind == "name" and value == "fromList":
+    if (kind == "name" and value[0].isupper()) or (kind == "name" and value == "fromList"):
         position += 1
         args = []
         while position < len(tokens) and _starts_atom(tokens[position]):
@@ -147,7 +212,7 @@ def _sequence(tokens, position, close, build):
 
 def _record(tokens, position):
     fields = {}
-    position += 1                                   # "{"
+    position += 1  # "{"
     while tokens[position][1] != "}":
         name = tokens[position][1]
         assert tokens[position + 1][1] == "="
@@ -176,10 +241,11 @@ def _record(tokens, position):
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_NOTE = "\uE000"    # a private-use character standing for a note reference in flattened text
+_NOTE = "\ue000"  # a private-use character standing for a note reference in flattened text
 
 
 # ---------------------------------------------------------------- shared: flags -> word tokens
+
 
 def _tokens(chars: list[tuple[str, frozenset]]) -> tuple:
     text = "".join(c for c, _ in chars)
@@ -197,12 +263,18 @@ def _link_flag(url: str) -> str:
 
 # ---------------------------------------------------------------- ours
 
+
 def ours(doc: Document) -> dict:
-    return {"meta": (doc.meta.title, doc.meta.authors, doc.meta.description),
-            "blocks": _our_blocks(doc.blocks),
-            "notes": tuple(_our_blocks(note.blocks)
-                           for block in doc.blocks if isinstance(block, Footnotes)
-                           for note in block.notes)}
+    return {
+        "meta": (doc.meta.title, doc.meta.authors, doc.meta.description),
+        "blocks": _our_blocks(doc.blocks),
+        "notes": tuple(
+            _our_blocks(note.blocks)
+            for block in doc.blocks
+            if isinstance(block, Footnotes)
+            for note in block.notes
+        ),
+    }
 
 
 def _our_blocks(blocks) -> tuple:
@@ -221,11 +293,20 @@ def _our_blocks(blocks) -> tuple:
         elif isinstance(block, Quote):
             out.append(("quote", _our_blocks(block.blocks)))
         elif isinstance(block, Table):
-            out.append(("table", _our_tokens(block.caption),
-                        tuple(tuple((c.colspan, c.rowspan, _our_blocks(c.blocks)) for c in row)
-                              for row in block.header_rows),
-                        tuple(tuple((c.colspan, c.rowspan, _our_blocks(c.blocks)) for c in row)
-                              for row in block.body_rows)))
+            out.append(
+                (
+                    "table",
+                    _our_tokens(block.caption),
+                    tuple(
+                        tuple((c.colspan, c.rowspan, _our_blocks(c.blocks)) for c in row)
+                        for row in block.header_rows
+                    ),
+                    tuple(
+                        tuple((c.colspan, c.rowspan, _our_blocks(c.blocks)) for c in row)
+                        for row in block.body_rows
+                    ),
+                )
+            )
         elif isinstance(block, Figure):
             out.append(("figure", _our_tokens((Text(block.alt),))))
         elif isinstance(block, ThematicBreak):
@@ -258,14 +339,21 @@ def _our_tokens(inlines) -> tuple:
                 walk(node.inlines, flags | {_link_flag(node.url)})
             elif isinstance(node, Span):
                 walk(node.inlines, flags)
+
     walk(inlines, frozenset())
     return _tokens(chars)
 
 
 # ---------------------------------------------------------------- Pandoc's
 
-def theirs(native, *, drop_span_classes: frozenset = frozenset(),
-           flatten_definition_lists: bool = False, unlink_internal: bool = False) -> dict:
+
+def theirs(
+    native,
+    *,
+    drop_span_classes: frozenset = frozenset(),
+    flatten_definition_lists: bool = False,
+    unlink_internal: bool = False,
+) -> dict:
     """Pandoc's reading as a skeleton; the keyword options undo one named, known difference
     each, so a test can show that difference is the *only* one."""
     meta: dict = {}
@@ -277,9 +365,7 @@ def theirs(native, *, drop_span_classes: frozenset = frozenset(),
     reader = _PandocReader(drop_span_classes, flatten_definition_lists, unlink_internal)
     converted = reader.blocks(blocks)
     title = " ".join(w for w, *_ in _pandoc_meta_tokens(meta.get("title"), reader))
-    return {"meta": (meta, title),
-            "blocks": converted,
-            "notes": tuple(reader.notes)}
+    return {"meta": (meta, title), "blocks": converted, "notes": tuple(reader.notes)}
 
 
 def _pandoc_meta_tokens(value, reader) -> tuple:
@@ -293,8 +379,12 @@ def _pandoc_meta_tokens(value, reader) -> tuple:
 
 
 class _PandocReader:
-    def __init__(self, drop_span_classes: frozenset = frozenset(),
-                 flatten_definition_lists: bool = False, unlink_internal: bool = False):
+    def __init__(
+        self,
+        drop_span_classes: frozenset = frozenset(),
+        flatten_definition_lists: bool = False,
+        unlink_internal: bool = False,
+    ):
         self.notes: list[tuple] = []
         self.drop_span_classes = drop_span_classes
         self.flatten_definition_lists = flatten_definition_lists
@@ -336,9 +426,15 @@ class _PandocReader:
                     out.extend(self.blocks(definition))
             return out
         if name == "DefinitionList":
-            return [("definition-list", tuple((self.tokens(term)[0],
-                                               tuple(self.blocks(d) for d in definitions))
-                                              for term, definitions in args[0]))]
+            return [
+                (
+                    "definition-list",
+                    tuple(
+                        (self.tokens(term)[0], tuple(self.blocks(d) for d in definitions))
+                        for term, definitions in args[0]
+                    ),
+                )
+            ]
         if name == "Figure":
             return list(self.blocks(args[2]))
         raise ValueError(f"block {name} not handled")
@@ -348,9 +444,14 @@ class _PandocReader:
         caption_tokens = tuple(t for b in self.blocks(caption.args[1]) for t in b[-1])
 
         def rows(row_list):
-            return tuple(tuple((cell.args[3].args[0], cell.args[2].args[0],
-                                self.blocks(cell.args[4])) for cell in row.args[1])
-                         for row in row_list)
+            return tuple(
+                tuple(
+                    (cell.args[3].args[0], cell.args[2].args[0], self.blocks(cell.args[4]))
+                    for cell in row.args[1]
+                )
+                for row in row_list
+            )
+
         header = rows(head.args[1])
         body: tuple = ()
         for table_body in bodies:
@@ -381,8 +482,7 @@ class _PandocReader:
                     walk(args[1], flags)
                 elif name == "Link":
                     walk(args[1], flags | {_link_flag(args[2][0])})
-                elif name in ("Underline", "SmallCaps", "Strikeout", "Superscript",
-                              "Subscript"):
+                elif name in ("Underline", "SmallCaps", "Strikeout", "Superscript", "Subscript"):
                     walk(args[0], flags)
                 elif name == "Span":
                     if not set(args[0][1]) & self.drop_span_classes:
@@ -396,6 +496,7 @@ class _PandocReader:
                     self.notes.append(self.blocks(args[0]))
                 else:
                     raise ValueError(f"inline {name} not handled")
+
         walk(inlines, frozenset())
         return _tokens(chars), figures
 
@@ -410,8 +511,9 @@ def meta_agrees(our_meta: tuple, their_meta: tuple) -> bool:
 
     def words(value) -> list[str]:
         return [t[0] for t in _pandoc_meta_tokens(value, reader)]
-    return (words(meta.get("title")) == [w for w, *_ in _our_tokens((Text(title),))]
-            and words(meta.get("author")) == [w for w, *_ in _our_tokens(
-                (Text(" ".join(authors)),))]
-            and words(meta.get("abstract")) == [w for w, *_ in _our_tokens(
-                (Text(description),))])
+
+    return (
+        words(meta.get("title")) == [w for w, *_ in _our_tokens((Text(title),))]
+        and words(meta.get("author")) == [w for w, *_ in _our_tokens((Text(" ".join(authors)),))]
+        and words(meta.get("abstract")) == [w for w, *_ in _our_tokens((Text(description),))]
+    )

@@ -1,4 +1,5 @@
 """The audio stage: real synthesis of the fixture document, read back with independent tools."""
+
 from __future__ import annotations
 
 import json
@@ -43,16 +44,19 @@ def built(tmp_path_factory):
     out = root / "out"
     out.mkdir()
     calls: list[tuple[int, int, str]] = []
-    ctx = BuildContext(slug=SLUG, source=doc.source, workers=2,
-                       progress=lambda done, total, label: calls.append((done, total, label)))
+    ctx = BuildContext(
+        slug=SLUG,
+        source=doc.source,
+        workers=2,
+        progress=lambda done, total, label: calls.append((done, total, label)),
+    )
     options = AudioOptions()
     paths = build(doc, options, out, ctx)
     return doc, options, ctx, out, paths, calls
 
 
 def _by_name(paths: list[Path]) -> dict[str, Path]:
-    return {str(p.relative_to(p.parents[1] if p.parent.name == "audio" else p.parent)): p
-            for p in paths}
+    return {str(p.relative_to(p.parents[1] if p.parent.name == "audio" else p.parent)): p for p in paths}
 
 
 # ---------------------------------------------------------------- outputs and the check
@@ -61,9 +65,17 @@ def _by_name(paths: list[Path]) -> dict[str, Path]:
 def test_outputs_named_and_typed(built):
     *_, paths, _ = built
     names = sorted(_by_name(paths))
-    assert names == sorted([f"{SLUG}.mp3", f"{SLUG}-script.txt", "audio/01-opening.mp3",
-                            "audio/02-introduction.mp3", "audio/03-money.mp3",
-                            f"audio/{SLUG}.m3u8", f"{SLUG}.narration.json"])
+    assert names == sorted(
+        [
+            f"{SLUG}.mp3",
+            f"{SLUG}-script.txt",
+            "audio/01-opening.mp3",
+            "audio/02-introduction.mp3",
+            "audio/03-money.mp3",
+            f"audio/{SLUG}.m3u8",
+            f"{SLUG}.narration.json",
+        ]
+    )
     stage = get("audio")
     assert stage.version == "3"
     assert {p.suffix for p in paths} <= set(stage.media_types)
@@ -101,9 +113,12 @@ def test_mp3_is_cbr_mono_22050_and_tagged(built):
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (ffmpeg) not installed")
 def test_ffprobe_lists_chapters_in_order_with_titles(built):
     _, _, _, out, _, _ = built
-    report = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of",
-                             "json", str(out / f"{SLUG}.mp3")], capture_output=True, text=True,
-                            check=True)
+    report = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", str(out / f"{SLUG}.mp3")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     data = json.loads(report.stdout)
     chapters = data["chapters"]
     assert [c["tags"]["title"] for c in chapters] == CHAPTERS
@@ -124,7 +139,7 @@ def test_playlist_lists_sections_with_durations(built):
     assert [i.split(",", 1)[1] for i in infos] == ["Listening Together", "Introduction", "Money"]
     for info, entry in zip(infos, entries):
         decoded = miniaudio.mp3_get_file_info(str(out / "audio" / entry)).duration
-        assert abs(int(info[len("#EXTINF:"):].split(",")[0]) - decoded) <= 1
+        assert abs(int(info[len("#EXTINF:") :].split(",")[0]) - decoded) <= 1
         track = ID3(str(out / "audio" / entry))
         assert str(track["TALB"]) == "Listening Together" and "/3" in str(track["TRCK"])
 
@@ -141,28 +156,39 @@ def test_progress_reported_per_section(built):
 def test_speech_script(built):
     _, _, _, out, _, _ = built
     script = (out / f"{SLUG}-script.txt").read_text(encoding="utf-8")
-    opening = script[:script.index("Introduction.")]
-    for said in ("Listening Together.", "Published by Example Co-production Charity",
-                 "the first of March twenty twenty-four", "Running time: about two minutes",
-                 "5 chapters", "read by a synthetic voice, at 175 words a minute",
-                 "Written by Test Author and Second Author."):
+    opening = script[: script.index("Introduction.")]
+    for said in (
+        "Listening Together.",
+        "Published by Example Co-production Charity",
+        "the first of March twenty twenty-four",
+        "Running time: about two minutes",
+        "5 chapters",
+        "read by a synthetic voice, at 175 words a minute",
+        "Written by Test Author and Second Author.",
+    ):
         assert said in opening
     assert "\nIntroduction.\n" in script and "\nWhat we did.\n" in script
     assert "Table: Table 1: Sessions by kind. 2 rows and 3 columns, read row by row." in script
     assert "Training. Sessions: 21. People: 502." in script
     assert "Talks. Sessions: 19. People: 1,482." in script
-    assert ("Figure 1: Sessions in twenty twenty-three. Image: Bar chart: 21 training sessions, "
-            "19 talks and 11 co-creation sessions.") in script
+    assert (
+        "Figure 1: Sessions in twenty twenty-three. Image: Bar chart: 21 training sessions, "
+        "19 talks and 11 co-creation sessions."
+    ) in script
     assert "\nNote 1: Across five research bids.\n" in script
     # the note follows its paragraph, before the next one
-    assert script.index("fifty-four pence.") < script.index("Note 1: Across") < \
-        script.index("Read more at our impact page")
-    assert ("raised one million, one hundred and seventy-nine thousand, eight hundred and "
-            "eighteen pounds and fifty-four pence.") in script
+    assert (
+        script.index("fifty-four pence.")
+        < script.index("Note 1: Across")
+        < script.index("Read more at our impact page")
+    )
+    assert (
+        "raised one million, one hundred and seventy-nine thousand, eight hundred and "
+        "eighteen pounds and fifty-four pence."
+    ) in script
     assert "thirty-five per cent more" in script
     # a list announced once; an unordered list's items without numbers, an ordered list's with
-    assert "\nA list of 2 items.\n\nTraining sessions.\n\nA list of 2 items.\n\n1. Planning." \
-        in script
+    assert "\nA list of 2 items.\n\nTraining sessions.\n\nA list of 2 items.\n\n1. Planning." in script
     assert "Item" not in script and "Sub-item" not in script
     assert "Quote." in script and "End of quote." in script
     assert "Quote from: A workshop participant." in script
@@ -170,7 +196,7 @@ def test_speech_script(built):
     # the line break is a pause between lines, not words run together
     assert "[cy: diolch.]\n\nUse make all to build." in script
     assert script.rstrip().endswith("End of Listening Together.")
-    assert "border" not in script                            # decorative image skipped
+    assert "border" not in script  # decorative image skipped
 
 
 def test_nested_chapter_tree_read_back_with_mutagen(built):
@@ -186,8 +212,12 @@ def test_nested_chapter_tree_read_back_with_mutagen(built):
     def titled(ids):
         return [chaps.get(i) or ("toc:" + str(tocs[i].sub_frames["TIT2"])) for i in ids]
 
-    assert titled(top[0].child_element_ids) == ["Listening Together", "Introduction",
-                                                "toc:Introduction", "Money"]
+    assert titled(top[0].child_element_ids) == [
+        "Listening Together",
+        "Introduction",
+        "toc:Introduction",
+        "Money",
+    ]
     introduction = tocs[top[0].child_element_ids[2]]
     assert titled(introduction.child_element_ids) == ["What we did", "toc:What we did"]
     what_we_did = tocs[introduction.child_element_ids[1]]
@@ -237,8 +267,9 @@ def test_chapters_out_of_order_fail_the_check(built, tmp_path):
             start, end = second.start_time, second.end_time
         elif chapter is second:
             start, end = first.start_time, first.end_time
-        tag.add(CHAP(element_id=chapter.element_id, start_time=start, end_time=end,
-                     sub_frames=chapter.sub_frames))
+        tag.add(
+            CHAP(element_id=chapter.element_id, start_time=start, end_time=end, sub_frames=chapter.sub_frames)
+        )
     tag.save(str(broken), v2_version=3)
     findings, _ = check_book(doc, options.chapter_levels, broken)
     messages = " ".join(f.message for f in findings if f.severity == "error")
@@ -259,7 +290,7 @@ def test_silent_chapter_fails_the_check(built, tmp_path):
             raw.append(bytes(encoder.encode(bytes(2 * 22050 * 5)) + encoder.flush()))
         else:
             data = piece.read_bytes()
-            raw.append(data[ID3(str(piece)).size:])
+            raw.append(data[ID3(str(piece)).size :])
     book = tmp_path / "silent.mp3"
     book.write_bytes(b"".join(raw))
     starts, position = [], 0
@@ -270,8 +301,9 @@ def test_silent_chapter_fails_the_check(built, tmp_path):
         position += mp3_decoded_samples(scratch)
     times = [round(s * 1000 / 22050) for s in starts] + [round(position * 1000 / 22050)]
     titles = ["Listening Together", "Introduction", "Money"]
-    write_book_tags(book, doc.meta, [Chapter(t, times[i], times[i + 1])
-                                     for i, t in enumerate(titles)], times[-1])
+    write_book_tags(
+        book, doc.meta, [Chapter(t, times[i], times[i + 1]) for i, t in enumerate(titles)], times[-1]
+    )
     findings, _ = check_book(doc, 1, book)
     errors = [f.message for f in findings if f.severity == "error"]
     assert errors == [e for e in errors if "silent" in e] and len(errors) == 1
@@ -281,8 +313,11 @@ def test_silent_chapter_fails_the_check(built, tmp_path):
 def test_chap_frames_are_stored_in_time_order(built, tmp_path):
     """mutagen's own writer sorts CHAP frames by size; ours stores them by start time."""
     doc, _, _, out, _, _ = built
-    chapters = [Chapter("A much longer first chapter title", 0, 1000),
-                Chapter("Short", 1000, 2000), Chapter("Middling title", 2000, 3000)]
+    chapters = [
+        Chapter("A much longer first chapter title", 0, 1000),
+        Chapter("Short", 1000, 2000),
+        Chapter("Middling title", 2000, 3000),
+    ]
     ours = tmp_path / "ours.mp3"
     shutil.copyfile(out / "audio" / "03-money.mp3", ours)
     write_book_tags(ours, doc.meta, chapters, 3000)
@@ -294,11 +329,17 @@ def test_chap_frames_are_stored_in_time_order(built, tmp_path):
     shutil.copyfile(out / "audio" / "03-money.mp3", plain)
     tag = ID3()
     for index, chapter in enumerate(chapters):
-        tag.add(CHAP(element_id=f"chp{index}", start_time=chapter.start_ms,
-                     end_time=chapter.end_ms, sub_frames=[TIT2(text=[chapter.title])]))
+        tag.add(
+            CHAP(
+                element_id=f"chp{index}",
+                start_time=chapter.start_ms,
+                end_time=chapter.end_ms,
+                sub_frames=[TIT2(text=[chapter.title])],
+            )
+        )
     tag.save(str(plain), v2_version=3)
     stored_plain, _, _ = read_chapters(ID3(str(plain)))
-    assert [c.title for c in stored_plain] != [c.title for c in chapters]   # the bug we avoid
+    assert [c.title for c in stored_plain] != [c.title for c in chapters]  # the bug we avoid
 
 
 # ---------------------------------------------------------------- options
@@ -340,14 +381,17 @@ def _espeak_frames(text: str, tmp_path: Path) -> int:
 def test_unknown_voice_is_an_error_not_silence(speaker):
     with pytest.raises(SynthesisError, match=r"could not use voice 'en-gb'.*gmw/en"):
         speaker.pcm("Hello there.", "en-gb", 175)
-    assert speaker.pcm("Hello there.", "gmw/en", 175)      # the engine still works afterwards
+    assert speaker.pcm("Hello there.", "gmw/en", 175)  # the engine still works afterwards
 
 
 def test_each_utterance_is_complete_when_returned(speaker, tmp_path):
     """runAndWait returns before the WAV is written; pcm() waits for finished-utterance, and
     makes one save_to_file per runAndWait, so each of two texts gets all of its own audio."""
-    texts = ["Short.", "A much longer sentence, so that its audio lasts several seconds more "
-                       "than the first one does, even at this rate."]
+    texts = [
+        "Short.",
+        "A much longer sentence, so that its audio lasts several seconds more "
+        "than the first one does, even at this rate.",
+    ]
     for text in texts:
         samples = len(speaker.pcm(text, "gmw/en", 175)) // 2
         expected = _espeak_frames(text, tmp_path)
@@ -358,7 +402,7 @@ def test_driver_stdout_is_captured(speaker, capfd):
     speaker.pcm("Nothing on standard output.", "gmw/en", 175)
     captured = capfd.readouterr()
     assert "Audio saved" not in captured.out
-    assert "Audio saved" in speaker.last_stdout          # the driver did print; we caught it
+    assert "Audio saved" in speaker.last_stdout  # the driver did print; we caught it
 
 
 def test_driver_buffer_grows_in_place(speaker):
@@ -387,8 +431,7 @@ def test_rate_changes_duration_every_time(speaker):
 
 def level_two_document(folder: Path) -> Document:
     """A report whose only level-1 heading is its title, with its chapters at level 2."""
-    meta = Metadata(title="Annual Review", publisher="Example Charity", date="2024-05",
-                    language="en-GB")
+    meta = Metadata(title="Annual Review", publisher="Example Charity", date="2024-05", language="en-GB")
     blocks = (
         Heading(1, (Text("Annual Review"),), "annual-review"),
         Paragraph((Text("A short review of our year."),)),
@@ -419,12 +462,22 @@ def test_level_two_chapters_get_a_track_and_a_chapter_each(level_two_built):
     assert names == ["01-opening.mp3", "02-projects.mp3", "03-money.mp3", "04-next-year.mp3"]
     tag = ID3(str(root / "annual-review.mp3"))
     chapters = sorted(tag.getall("CHAP"), key=lambda c: c.start_time)
-    assert [str(c.sub_frames["TIT2"]) for c in chapters] == \
-        ["Annual Review", "Projects", "Housing", "Money", "Next year"]
+    assert [str(c.sub_frames["TIT2"]) for c in chapters] == [
+        "Annual Review",
+        "Projects",
+        "Housing",
+        "Money",
+        "Next year",
+    ]
     top = next(t for t in tag.getall("CTOC") if t.flags & 0x02)
     ids = {c.element_id: str(c.sub_frames["TIT2"]) for c in chapters}
-    assert [ids.get(i, "toc") for i in top.child_element_ids] == \
-        ["Annual Review", "Projects", "toc", "Money", "Next year"]
+    assert [ids.get(i, "toc") for i in top.child_element_ids] == [
+        "Annual Review",
+        "Projects",
+        "toc",
+        "Money",
+        "Next year",
+    ]
     result = check(doc, AudioOptions(), paths, ctx)
     assert result.passed, result.findings
     script = (root / "annual-review-script.txt").read_text(encoding="utf-8")
@@ -436,9 +489,12 @@ def test_level_two_chapters_get_a_track_and_a_chapter_each(level_two_built):
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (ffmpeg) not installed")
 def test_ffprobe_lists_level_two_chapters(level_two_built):
     _, _, root, _ = level_two_built
-    report = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json",
-                             str(root / "annual-review.mp3")], capture_output=True, text=True,
-                            check=True)
+    report = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(root / "annual-review.mp3")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     titles = [c["tags"]["title"] for c in json.loads(report.stdout)["chapters"]]
     assert titles == ["Annual Review", "Projects", "Housing", "Money", "Next year"]
 
@@ -448,13 +504,16 @@ def test_ffprobe_lists_level_two_chapters(level_two_built):
 
 def test_script_check_finds_what_a_listener_must_not_hear(doc, tmp_path):
     bad = tmp_path / "bad-script.txt"
-    bad.write_text("Listening Together. Introduction. We ran 21 sessions in 2023. "
-                   "Item 1 of 2. Training sessions. Reference K C C dash E T H. "
-                   "Read two zero two four. Diolch.\n", encoding="utf-8")
+    bad.write_text(
+        "Listening Together. Introduction. We ran 21 sessions in 2023. "
+        "Item 1 of 2. Training sessions. Reference K C C dash E T H. "
+        "Read two zero two four. Diolch.\n",
+        encoding="utf-8",
+    )
     problems = " ".join(script_problems(doc, bad.read_text(encoding="utf-8")))
     assert "dash" in problems
     assert "announces list items by position" in problems
-    assert "diolch" in problems                    # the Welsh passage lost its language
+    assert "diolch" in problems  # the Welsh passage lost its language
     year_doc = replace(doc, blocks=doc.blocks + (Paragraph((Text("Since 2023 and 2024."),)),))
     problems = " ".join(script_problems(year_doc, bad.read_text(encoding="utf-8")))
     assert "leaves the year 2023 in digits" in problems
@@ -465,11 +524,15 @@ def test_script_check_finds_what_a_listener_must_not_hear(doc, tmp_path):
 
 def test_playlist_is_read_as_the_standard_says(tmp_path):
     playlist = tmp_path / "p.m3u8"
-    playlist.write_text("#EXTM3U\n#PLAYLIST:x\n#EXTINF:12.5,Opening\n01-opening.mp3\n"
-                        "# a comment\n#EXTINF:3,\n02-a.mp3\n", encoding="utf-8")
+    playlist.write_text(
+        "#EXTM3U\n#PLAYLIST:x\n#EXTINF:12.5,Opening\n01-opening.mp3\n# a comment\n#EXTINF:3,\n02-a.mp3\n",
+        encoding="utf-8",
+    )
     entries = read_m3u8(playlist)
-    assert [(e.seconds, e.title, e.location) for e in entries] == \
-        [(12.5, "Opening", "01-opening.mp3"), (3.0, "", "02-a.mp3")]
+    assert [(e.seconds, e.title, e.location) for e in entries] == [
+        (12.5, "Opening", "01-opening.mp3"),
+        (3.0, "", "02-a.mp3"),
+    ]
     playlist.write_text("#EXTM3U\n02-a.mp3\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"line 2: '02-a\.mp3' has no #EXTINF"):
         read_m3u8(playlist)
@@ -486,8 +549,11 @@ def test_notes_at_the_end_of_the_section(doc):
     script = _script(doc, notes="section")
     # note 1 is referred to in Introduction's first paragraph; read at the end of its part,
     # after the paragraph that follows it
-    assert script.index("Read more at our impact page") < script.index("Note 1: Across") < \
-        script.index("What we did.")
+    assert (
+        script.index("Read more at our impact page")
+        < script.index("Note 1: Across")
+        < script.index("What we did.")
+    )
     assert _script(doc).index("Note 1: Across") < _script(doc).index("Read more at")
 
 
@@ -501,10 +567,18 @@ def test_a_figure_that_repeats_the_text_is_not_read_twice(doc):
 
 
 def test_address_lines_are_separate_with_a_pause(doc):
-    address = Paragraph((Text("Unit 4, The Old Chapel"), LineBreak(), Text("Riverside Lane"),
-                         LineBreak(), Text("Cardiff CF10 3AT")))
-    tracks = _tracks(replace(doc, blocks=doc.blocks[:1] + (address,) + doc.blocks[1:]),
-                     AudioOptions(), "about two minutes")
+    address = Paragraph(
+        (
+            Text("Unit 4, The Old Chapel"),
+            LineBreak(),
+            Text("Riverside Lane"),
+            LineBreak(),
+            Text("Cardiff CF10 3AT"),
+        )
+    )
+    tracks = _tracks(
+        replace(doc, blocks=doc.blocks[:1] + (address,) + doc.blocks[1:]), AudioOptions(), "about two minutes"
+    )
     segments = [s for p in tracks[1].parts for s in p.segments]
     lines = [s for s in segments if s.pause_kind == "line"][:2]
     assert [s.text for s in lines] == ["Unit 4, The Old Chapel.", "Riverside Lane."]
@@ -515,8 +589,9 @@ def test_address_lines_are_separate_with_a_pause(doc):
 
 def test_pauses_after_headings_are_longer_for_higher_levels(doc):
     tracks = _tracks(doc, AudioOptions(), "about two minutes")
-    pauses = {s.pause_kind: s.pause_ms for t in tracks for p in t.parts for s in p.segments
-              if s.kind == "heading"}
+    pauses = {
+        s.pause_kind: s.pause_ms for t in tracks for p in t.parts for s in p.segments if s.kind == "heading"
+    }
     assert pauses["heading-1"] > pauses["heading-2"] > pauses["heading-3"] >= 500
 
 
@@ -524,9 +599,15 @@ def test_a_welsh_report_is_spoken_in_welsh_with_welsh_words_added(doc):
     welsh = replace(doc, meta=replace(doc.meta, language="cy", title="Gwrando Gyda'n Gilydd"))
     tracks = _tracks(welsh, AudioOptions(), "tua dau funud")
     script = script_text(tracks)
-    for said in ("Llais synthetig sy'n darllen y fersiwn sain hon, ar 175 gair y funud.",
-                 "Rhestr o 2 eitem.", "Dyfyniad.", "Diwedd y dyfyniad.", "Nodyn 1:",
-                 "Diwedd Gwrando Gyda'n Gilydd.", "35 y cant"):
+    for said in (
+        "Llais synthetig sy'n darllen y fersiwn sain hon, ar 175 gair y funud.",
+        "Rhestr o 2 eitem.",
+        "Dyfyniad.",
+        "Diwedd y dyfyniad.",
+        "Nodyn 1:",
+        "Diwedd Gwrando Gyda'n Gilydd.",
+        "35 y cant",
+    ):
         assert said in script, said
     for english in ("A list of", "End of", "Quote.", "Note 1", "per cent", "Running time"):
         assert english not in script, english
@@ -546,6 +627,7 @@ def test_every_word_the_audio_adds_has_a_welsh_translation():
     from babel.messages.pofile import read_po
 
     from pipeline.stages.audio import script as script_module
+
     source = Path(script_module.__file__).read_text(encoding="utf-8")
     used = set(regex.findall(r'_\("((?:[^"\\]|\\.)+)"', source)) | {script_module.SKIP_CHAPTERS}
     assert len(used) > 30
@@ -568,6 +650,5 @@ def test_recognition_fails_for_speech_of_another_text(built, level_two_built):
     findings, metrics = check_recognition(doc, sections[1:3], out / f"{SLUG}-script.txt")
     assert len([f for f in findings if "heard little of the script" in f.message]) == 2
     assert metrics["asr_precision_min"] < 0.45
-    right, right_metrics = check_recognition(
-        doc, sections[1:3], root / "annual-review-script.txt")
+    right, right_metrics = check_recognition(doc, sections[1:3], root / "annual-review-script.txt")
     assert not right and right_metrics["asr_precision_min"] >= 0.45

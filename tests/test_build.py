@@ -1,9 +1,9 @@
 """The build and the manifest: reuse and rebuild rules, atomic installs, failures, crashes,
 concurrent builds. Uses the small real stages in build_test_stages.py."""
+
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -93,10 +93,11 @@ def test_changing_the_source_or_an_option_rebuilds(report, tmp_path):
     out = tmp_path / "out"
     build_report(report, out, workers=1, show_progress=False)
     report.write_text(SOURCE + "\nOne more sentence.\n", encoding="utf-8")
-    assert statuses(build_report(report, out, workers=1, show_progress=False)) == \
-        {"text": "built", "gallery": "built"}
-    result = build_report(report, out, ["text"], {"text": {"suffix": "text"}}, workers=1,
-                          show_progress=False)
+    assert statuses(build_report(report, out, workers=1, show_progress=False)) == {
+        "text": "built",
+        "gallery": "built",
+    }
+    result = build_report(report, out, ["text"], {"text": {"suffix": "text"}}, workers=1, show_progress=False)
     assert result.manifest["stages"]["text"]["status"] == "built"
     assert (out / "build-test.text").is_file()
     assert not (out / "build-test.txt").exists(), "the old output is removed once replaced"
@@ -116,8 +117,7 @@ def test_a_failing_stage_does_not_stop_the_others_and_keeps_its_previous_outputs
     build_report(report, out, workers=1, show_progress=False)
     before = (out / "build-test.txt").read_bytes()
     report.write_text(SOURCE + "\nA change.\n", encoding="utf-8")
-    result = build_report(report, out, None, {"text": {"behaviour": "raise"}}, workers=2,
-                          show_progress=False)
+    result = build_report(report, out, None, {"text": {"behaviour": "raise"}}, workers=2, show_progress=False)
     assert result.failed == ["text"]
     assert "told to fail" in result.errors["text"]
     assert result.manifest["stages"]["gallery"]["status"] == "built"
@@ -129,8 +129,9 @@ def test_a_failing_stage_does_not_stop_the_others_and_keeps_its_previous_outputs
 
 def test_a_failing_check_keeps_the_new_files_out_of_place(report, tmp_path):
     out = tmp_path / "out"
-    result = build_report(report, out, ["text"], {"text": {"behaviour": "fail-check"}},
-                          workers=1, show_progress=False)
+    result = build_report(
+        report, out, ["text"], {"text": {"behaviour": "fail-check"}}, workers=1, show_progress=False
+    )
     assert result.failed == ["text"]
     assert not (out / "build-test.txt").exists()
     assert (out / ".failed" / "text" / "build-test.txt").is_file()
@@ -139,8 +140,9 @@ def test_a_failing_check_keeps_the_new_files_out_of_place(report, tmp_path):
 
 def test_a_bug_in_a_stage_is_reported_without_a_traceback(report, tmp_path):
     out = tmp_path / "out"
-    result = build_report(report, out, ["text"], {"text": {"behaviour": "bug"}}, workers=1,
-                          show_progress=False)
+    result = build_report(
+        report, out, ["text"], {"text": {"behaviour": "bug"}}, workers=1, show_progress=False
+    )
     assert "internal error in the text stage (ZeroDivisionError" in result.errors["text"]
 
 
@@ -156,8 +158,9 @@ def _run_build_subprocess(report: Path, out: Path, options: str = "{}") -> subpr
                               json.loads({options!r}), workers=1, show_progress=False)
         sys.exit(1 if result.failed else 0)
     """)
-    return subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_a_killed_build_leaves_previous_outputs_and_manifest_intact(report, tmp_path):
@@ -171,7 +174,7 @@ def test_a_killed_build_leaves_previous_outputs_and_manifest_intact(report, tmp_
     assert process.returncode == -9
     assert (out / "build-test.txt").read_bytes() == saved_text
     current = json.loads((out / "manifest.json").read_text())
-    for entry in current["stages"].values():          # never points at a missing or torn file
+    for entry in current["stages"].values():  # never points at a missing or torn file
         assert manifest.outputs_intact(out, entry)
     assert json.loads(saved_manifest)["stages"]["text"] == current["stages"]["text"]
     result = build_report(report, out, workers=1, show_progress=False)
@@ -201,35 +204,90 @@ def test_cli_build_json_prints_the_manifest_and_exits_nonzero_on_failure(report,
         sys.exit(main(sys.argv[1:]))
     """)
     out = tmp_path / "outputs"
-    ok = subprocess.run([sys.executable, "-c", script, "build", "--sources",
-                         str(report.parent.parent), "--outputs", str(out), "--json"],
-                        capture_output=True, text=True, cwd=ROOT)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "build",
+            "--sources",
+            str(report.parent.parent),
+            "--outputs",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["stages"]["text"]["status"] == "built"
-    bad = subprocess.run([sys.executable, "-c", script, "build", str(report), "--outputs",
-                          str(out), "--option", "text.behaviour=raise", "-f", "text"],
-                         capture_output=True, text=True, cwd=ROOT)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "build",
+            str(report),
+            "--outputs",
+            str(out),
+            "--option",
+            "text.behaviour=raise",
+            "-f",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert bad.returncode == 1
     assert "text: the test stage was told to fail" in bad.stderr.replace(str(report) + ": ", "")
     assert "Traceback" not in bad.stderr
-    wrong = subprocess.run([sys.executable, "-c", script, "build", str(report), "--outputs",
-                            str(out), "--option", "text.colour=red"],
-                           capture_output=True, text=True, cwd=ROOT)
+    wrong = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "build",
+            str(report),
+            "--outputs",
+            str(out),
+            "--option",
+            "text.colour=red",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert wrong.returncode == 2 and "error: 'text' has no option 'colour'" in wrong.stderr
-    empty = subprocess.run([sys.executable, "-c", script, "check", "--outputs",
-                            str(tmp_path / "nothing")], capture_output=True, text=True, cwd=ROOT)
+    empty = subprocess.run(
+        [sys.executable, "-c", script, "check", "--outputs", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert empty.returncode == 2 and "nothing has been built" in empty.stderr
 
 
-@pytest.mark.parametrize("formats, options, message", [
-    (["text"], {"text": {"colour": "red"}},
-     "'text' has no option 'colour'. Its options: behaviour, suffix"),
-    (["text", "mobi"], {}, "unknown format 'mobi'. Formats: text, gallery"),
-    (["text"], {"gallery": {"suffix": "md"}},
-     "options were given for 'gallery', which is not being built"),
-])
-def test_a_wrong_format_or_option_is_a_clear_error_and_writes_nothing(report, tmp_path, formats,
-                                                                       options, message):
+@pytest.mark.parametrize(
+    "formats, options, message",
+    [
+        (
+            ["text"],
+            {"text": {"colour": "red"}},
+            "'text' has no option 'colour'. Its options: behaviour, suffix",
+        ),
+        (["text", "mobi"], {}, "unknown format 'mobi'. Formats: text, gallery"),
+        (
+            ["text"],
+            {"gallery": {"suffix": "md"}},
+            "options were given for 'gallery', which is not being built",
+        ),
+    ],
+)
+def test_a_wrong_format_or_option_is_a_clear_error_and_writes_nothing(
+    report, tmp_path, formats, options, message
+):
     with pytest.raises(OptionsError) as raised:
         build_report(report, tmp_path / "out", formats, options, workers=1, show_progress=False)
     assert str(raised.value) == message
@@ -238,13 +296,14 @@ def test_a_wrong_format_or_option_is_a_clear_error_and_writes_nothing(report, tm
 
 def test_current_outputs_names_files_only_while_they_match_a_fresh_build(report, tmp_path):
     from pipeline.build import current_outputs
+
     out = tmp_path / "out"
     assert current_outputs(report, out, "text") is None
     build_report(report, out, workers=1, show_progress=False)
     assert current_outputs(report, out, "text") == [out / "build-test.txt"]
-    assert current_outputs(report, out, "text", {"suffix": "text"}) is None   # other options
+    assert current_outputs(report, out, "text", {"suffix": "text"}) is None  # other options
     report.write_text(SOURCE + "\nEdited.\n", encoding="utf-8")
-    assert current_outputs(report, out, "text") is None                      # stale source
+    assert current_outputs(report, out, "text") is None  # stale source
 
 
 def test_a_worker_process_that_dies_fails_its_stage_and_keeps_every_output(report, tmp_path):
@@ -252,8 +311,7 @@ def test_a_worker_process_that_dies_fails_its_stage_and_keeps_every_output(repor
     build_report(report, out, workers=1, show_progress=False)
     before = (out / "build-test.txt").read_bytes()
     report.write_text(SOURCE + "\nChanged.\n", encoding="utf-8")
-    result = build_report(report, out, None, {"text": {"behaviour": "kill"}}, workers=2,
-                          show_progress=False)
+    result = build_report(report, out, None, {"text": {"behaviour": "kill"}}, workers=2, show_progress=False)
     assert "text" in result.failed and "worker died" in result.errors["text"]
     assert (out / "build-test.txt").read_bytes() == before
     current = json.loads((out / "manifest.json").read_text())

@@ -1,6 +1,7 @@
 """The DAISY talking book, built for real (pdf + audio + daisy) and read back with tools we did not
 write: lxml on the files, ffprobe for MP3 durations and chapters, and daisy-player, a real DAISY
 player, driven headless in tmux."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import daisy_player
 import pytest
 from lxml import etree
 
-import daisy_player
 from pipeline.build import build_report
 from pipeline.checks.daisy import read_book
 
@@ -33,7 +34,8 @@ LONG_SENTENCE = (
     "without asking, that the same faces were there from one month to the next, and that, "
     "above all, they were asked back, which for many of them was the clearest sign that what "
     "they had said was worth hearing and that the people running the project meant to go on "
-    "hearing it for as long as the work lasted.")
+    "hearing it for as long as the work lasted."
+)
 SOURCE = textwrap.dedent(f"""\
     ---
     title: Talking Together
@@ -94,9 +96,13 @@ def parse(path: Path) -> etree._ElementTree:
 
 
 def ffprobe_seconds(path: Path) -> float:
-    result = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
-                             "-of", "json", str(path)], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return float(json.loads(result.stdout)["format"]["duration"])
 
 
@@ -111,16 +117,30 @@ def smil_clips(folder: Path) -> list[dict]:
     clips = []
     for name in order:
         smil = parse(folder / name)
-        elapsed = next(float(re.sub(r"^(\d+):(\d+):([\d.]+)$",
-                                    lambda m: str(int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])),
-                                    meta.get("content")))
-                       for meta in smil.iter("meta") if meta.get("name") == "ncc:totalElapsedTime")
+        elapsed = next(
+            float(
+                re.sub(
+                    r"^(\d+):(\d+):([\d.]+)$",
+                    lambda m: str(int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])),
+                    meta.get("content"),
+                )
+            )
+            for meta in smil.iter("meta")
+            if meta.get("name") == "ncc:totalElapsedTime"
+        )
         for par in smil.iter("par"):
             text, audio = par.find("text"), par.find("audio")
-            clips.append({"smil": name, "text_id": text.get("id"), "src": text.get("src"),
-                          "audio": audio.get("src"), "elapsed": elapsed,
-                          "begin": float(audio.get("clip-begin")[4:-1]),
-                          "end": float(audio.get("clip-end")[4:-1])})
+            clips.append(
+                {
+                    "smil": name,
+                    "text_id": text.get("id"),
+                    "src": text.get("src"),
+                    "audio": audio.get("src"),
+                    "elapsed": elapsed,
+                    "begin": float(audio.get("clip-begin")[4:-1]),
+                    "end": float(audio.get("clip-end")[4:-1]),
+                }
+            )
     return clips
 
 
@@ -142,22 +162,21 @@ def book(tmp_path_factory):
 
 def test_audio_was_added_and_files_are_in_place(book):
     out, result = book
-    assert set(result.outputs) == {"pdf", "epub", "audio", "daisy"}   # daisy brings audio
+    assert set(result.outputs) == {"pdf", "epub", "audio", "daisy"}  # daisy brings audio
     folder = out / "daisy"
     names = sorted(p.name for p in folder.iterdir())
     assert "ncc.html" in names and "content.html" in names
     smils = [n for n in names if n.endswith(".smil")]
     mp3s = [n for n in names if n.endswith(".mp3")]
-    assert len(smils) == len(mp3s) == 3          # the opening and the two level-1 sections
+    assert len(smils) == len(mp3s) == 3  # the opening and the two level-1 sections
     assert [Path(n).stem for n in smils] == [Path(n).stem for n in mp3s]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["stages"]["daisy"]["artefacts"]["narration"]   # its key depends on it
+    assert manifest["stages"]["daisy"]["artefacts"]["narration"]  # its key depends on it
 
 
 def test_ncc_metadata(book):
     out, _ = book
-    meta = {m.get("name"): m.get("content") for m in parse(ncc_path(out)).iter("{*}meta")
-            if m.get("name")}
+    meta = {m.get("name"): m.get("content") for m in parse(ncc_path(out)).iter("{*}meta") if m.get("name")}
     assert meta["dc:title"] == "Talking Together"
     assert meta["dc:creator"] == "Carys Morgan"
     assert meta["dc:date"] == "2024-05-20"
@@ -179,16 +198,24 @@ def test_ncc_metadata(book):
 def test_headings_at_their_levels_and_pages_from_the_pdf(book):
     out, _ = book
     body = parse(ncc_path(out)).find("{*}body")
-    headings = [(int(etree.QName(e).localname[1]), "".join(e.itertext()).strip())
-                for e in body if re.fullmatch(r"h[1-6]", etree.QName(e).localname)]
-    assert headings == [(1, "Talking Together. A short report for the DAISY tests."),
-                        (1, "Why we listen"), (2, "What people said"), (3, "Numbers"),
-                        (1, "What happens next")]
+    headings = [
+        (int(etree.QName(e).localname[1]), "".join(e.itertext()).strip())
+        for e in body
+        if re.fullmatch(r"h[1-6]", etree.QName(e).localname)
+    ]
+    assert headings == [
+        (1, "Talking Together. A short report for the DAISY tests."),
+        (1, "Why we listen"),
+        (2, "What people said"),
+        (3, "Numbers"),
+        (1, "What happens next"),
+    ]
     pages = [e for e in body if e.get("class") == "page-normal"]
     page_map = json.loads(next(out.glob("*.pagemap.json")).read_text())
     body_pages = [p["page"] for p in page_map["pages"]]
-    assert [int("".join(p.itertext())) for p in pages] == \
-        [n for n in body_pages if n >= min(int("".join(p.itertext())) for p in pages)]
+    assert [int("".join(p.itertext())) for p in pages] == [
+        n for n in body_pages if n >= min(int("".join(p.itertext())) for p in pages)
+    ]
 
 
 def test_every_reference_resolves_and_every_clip_is_inside_its_audio(book):
@@ -228,10 +255,14 @@ def test_content_is_covered_by_synchronised_sentences(book):
     assert parsed.coverage >= 0.95
     content = parse(out / "daisy" / "content.html")
     text = " ".join(content.find("{*}body").itertext())
-    for words in ("nobody asked them first", "The tea mattered more than the slides",
-                  "Barry", "We will meet again in the spring"):
-        assert words in text                     # the source's words, as written
-    assert "64 people" in text                   # numbers shown as digits, not spelt out
+    for words in (
+        "nobody asked them first",
+        "The tea mattered more than the slides",
+        "Barry",
+        "We will meet again in the spring",
+    ):
+        assert words in text  # the source's words, as written
+    assert "64 people" in text  # numbers shown as digits, not spelt out
 
 
 def test_sentences_have_their_own_ids(book):
@@ -257,9 +288,13 @@ def test_a_sentence_over_a_minute_is_split_at_clauses(book):
     out, _ = book
     narration = json.loads(next(out.glob("*.narration.json")).read_text())
     items = [i for s in narration["sections"] for i in s["items"]]
-    long_items = [i for i in items if "they told us many things at once" in i["display"]
-                  or i["display"] and i["display"] in LONG_SENTENCE and len(i["display"]) > 80]
-    assert len(long_items) >= 2                  # 270 words: more than a minute at 175 wpm
+    long_items = [
+        i
+        for i in items
+        if "they told us many things at once" in i["display"]
+        or (i["display"] and i["display"] in LONG_SENTENCE and len(i["display"]) > 80)
+    ]
+    assert len(long_items) >= 2  # 270 words: more than a minute at 175 wpm
     for item in items:
         assert item["end"] - item["begin"] <= 60, item["id"]
     pieces = " ".join(i["display"] for i in long_items)
@@ -282,8 +317,7 @@ def _epub_overlays(out: Path) -> dict:
     """The read-along EPUB's overlays, parsed here with lxml from the zip."""
     with zipfile.ZipFile(out / f"{SLUG}-read-along.epub") as archive:
         files = {n: archive.read(n) for n in archive.namelist()}
-    opf_name = etree.fromstring(files["META-INF/container.xml"]).find(".//{*}rootfile").get(
-        "full-path")
+    opf_name = etree.fromstring(files["META-INF/container.xml"]).find(".//{*}rootfile").get("full-path")
     base = opf_name.rsplit("/", 1)[0]
     opf = etree.fromstring(files[opf_name])
     meta = [(m.get("property"), m.get("refines"), m.text) for m in opf.iter("{*}meta")]
@@ -292,10 +326,16 @@ def _epub_overlays(out: Path) -> dict:
         folder = smil_name.rsplit("/", 1)[0]
         for par in etree.fromstring(files[smil_name]).iter("{*}par"):
             text, audio = par.find("{*}text"), par.find("{*}audio")
-            clips.append({"smil": smil_name, "text": text.get("src"),
-                          "audio": audio.get("src").rsplit("/", 1)[-1],
-                          "begin": float(audio.get("clipBegin")[:-1]),
-                          "end": float(audio.get("clipEnd")[:-1]), "folder": folder})
+            clips.append(
+                {
+                    "smil": smil_name,
+                    "text": text.get("src"),
+                    "audio": audio.get("src").rsplit("/", 1)[-1],
+                    "begin": float(audio.get("clipBegin")[:-1]),
+                    "end": float(audio.get("clipEnd")[:-1]),
+                    "folder": folder,
+                }
+            )
     return {"files": files, "base": base, "meta": meta, "clips": clips}
 
 
@@ -304,6 +344,7 @@ def test_read_along_epub_passes_epubcheck(book):
     names = {p.name for p in result.outputs["epub"]}
     assert names == {f"{SLUG}.epub", f"{SLUG}-read-along.epub"}
     from pipeline.checks.epub import run_epubcheck
+
     messages = run_epubcheck(out / f"{SLUG}-read-along.epub")
     assert [m for m in messages if m.severity in ("FATAL", "ERROR", "WARNING")] == []
     # the plain EPUB stays small: no audio in it
@@ -347,12 +388,18 @@ def test_read_along_metadata_and_clips(book, tmp_path):
 def test_read_along_covers_the_chapters(book):
     out, _ = book
     from pipeline.checks.read_along import read_overlays
+
     found, findings = read_overlays(out / f"{SLUG}-read-along.epub")
     assert not findings, findings
     assert found.coverage >= 0.95
     overlays = _epub_overlays(out)
-    welsh = [e for name, data in overlays["files"].items() if name.endswith(".xhtml")
-             for e in etree.fromstring(data).iter() if e.get("lang") == "cy"]
+    welsh = [
+        e
+        for name, data in overlays["files"].items()
+        if name.endswith(".xhtml")
+        for e in etree.fromstring(data).iter()
+        if e.get("lang") == "cy"
+    ]
     assert welsh and any(e.get("id") for e in welsh for e in [e, *e.iterancestors()])
 
 
@@ -361,11 +408,14 @@ def test_read_along_covers_the_chapters(book):
 
 def test_mp3_chapters_start_where_the_daisy_headings_start(book):
     out, _ = book
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json",
-                            str(out / f"{SLUG}.mp3")], capture_output=True, text=True,
-                           timeout=60, check=True)
-    chapters = {c["tags"]["title"]: float(c["start_time"])
-                for c in json.loads(probe.stdout)["chapters"]}
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(out / f"{SLUG}.mp3")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    chapters = {c["tags"]["title"]: float(c["start_time"]) for c in json.loads(probe.stdout)["chapters"]}
     ncc = parse(ncc_path(out))
     by_text_id = {c["text_id"]: c for c in smil_clips(out / "daisy")}
     compared = 0
@@ -386,16 +436,25 @@ def test_mp3_chapters_start_where_the_daisy_headings_start(book):
     for name, data in overlays["files"].items():
         if name.endswith(".xhtml"):
             for element in etree.fromstring(data).iter():
-                if isinstance(element.tag, str) and re.fullmatch(r"h[12]", etree.QName(element).localname) \
-                        and element.get("id"):
+                if (
+                    isinstance(element.tag, str)
+                    and re.fullmatch(r"h[12]", etree.QName(element).localname)
+                    and element.get("id")
+                ):
                     heading_texts[element.get("id")] = "".join(element.itertext()).strip()
                 # the spoken title reads the whole title page: its section is the clip's text
-                if isinstance(element.tag, str) and etree.QName(element).localname == "section" \
-                        and "titlepage" in (element.get("{http://www.idpf.org/2007/ops}type") or "") \
-                        and element.get("id"):
+                if (
+                    isinstance(element.tag, str)
+                    and etree.QName(element).localname == "section"
+                    and "titlepage" in (element.get("{http://www.idpf.org/2007/ops}type") or "")
+                    and element.get("id")
+                ):
                     heading_texts[element.get("id")] = "".join(element.find("{*}h1").itertext()).strip()
-    epub_starts = {heading_texts[c["text"].split("#")[1]]: section_start[c["audio"]] + c["begin"]
-                   for c in overlays["clips"] if c["text"].split("#")[1] in heading_texts}
+    epub_starts = {
+        heading_texts[c["text"].split("#")[1]]: section_start[c["audio"]] + c["begin"]
+        for c in overlays["clips"]
+        if c["text"].split("#")[1] in heading_texts
+    }
     for title in ("Why we listen", "What people said", "What happens next"):
         assert abs(epub_starts[title] - chapters[title]) <= 0.0015, title
     assert abs(epub_starts["Talking Together"] - chapters["Talking Together"]) <= 0.0015
@@ -404,8 +463,10 @@ def test_mp3_chapters_start_where_the_daisy_headings_start(book):
 # ---------------------------------------------------------------- a real player
 
 
-@pytest.mark.skipif(bool(daisy_player.missing_tools()),
-                    reason=f"needs {', '.join(daisy_player.missing_tools())} (make setup-test)")
+@pytest.mark.skipif(
+    bool(daisy_player.missing_tools()),
+    reason=f"needs {', '.join(daisy_player.missing_tools())} (make setup-test)",
+)
 def test_daisy_player_lists_headings_and_plays_every_clip(book, tmp_path):
     out, _ = book
     player = daisy_player.open_book(out / "daisy", tmp_path / "player")
@@ -413,9 +474,13 @@ def test_daisy_player_lists_headings_and_plays_every_clip(book, tmp_path):
         screen = player.wait_for("total length", timeout=30)
         assert "pages" in screen
         listed = daisy_player.listed_items(player.wait_for("What happens next", timeout=10))
-        assert listed == [(1, "Talking Together. A short report for the DAISY tests"),
-                          (1, "Why we listen"), (2, "What people said"), (3, "Numbers"),
-                          (1, "What happens next")], screen
+        assert listed == [
+            (1, "Talking Together. A short report for the DAISY tests"),
+            (1, "Why we listen"),
+            (2, "What people said"),
+            (3, "Numbers"),
+            (1, "What happens next"),
+        ], screen
         player.keys("Enter")
         player.wait_for("PLAYER-EXITED", timeout=120)
         played = player.played_seconds()
@@ -457,8 +522,9 @@ def test_without_a_narration_no_book_is_written(tmp_path):
     source.write_text(NO_HEADINGS, encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
-    result = build_report(source, out, ["daisy"], {"audio": {"split": "false"}}, workers=1,
-                          show_progress=False)
+    result = build_report(
+        source, out, ["daisy"], {"audio": {"split": "false"}}, workers=1, show_progress=False
+    )
     assert "daisy" in result.failed
     assert "narration" in result.errors["daisy"] and "split" in result.errors["daisy"]
     assert not (out / "daisy").exists()
@@ -472,35 +538,44 @@ def test_without_a_narration_no_book_is_written(tmp_path):
 def test_daisy3_from_the_same_narration(book, tmp_path):
     out, _ = book
     source = next(out.parent.parent.glob(f"{SLUG}/{SLUG}.md"))
-    result = build_report(source, out, ["pdf", "daisy"], {"daisy": {"daisy3": "true"}},
-                          workers=2, show_progress=False)
+    result = build_report(
+        source, out, ["pdf", "daisy"], {"daisy": {"daisy3": "true"}}, workers=2, show_progress=False
+    )
     assert not result.failed, result.errors
-    assert json.loads((out / "manifest.json").read_text())["stages"]["audio"]["status"] == \
-        "reused"                                  # no second synthesis
+    assert (
+        json.loads((out / "manifest.json").read_text())["stages"]["audio"]["status"] == "reused"
+    )  # no second synthesis
     folder = out / "daisy3"
     opf = parse(folder / "book.opf")
     meta = {m.get("name"): m.get("content") for m in opf.iter("{*}meta")}
     assert meta["dtb:multimediaType"] == "audioFullText"
-    assert [e.text for e in opf.iter("{http://purl.org/dc/elements/1.1/}Format")] == \
-        ["ANSI/NISO Z39.86-2005"]
+    assert [e.text for e in opf.iter("{http://purl.org/dc/elements/1.1/}Format")] == ["ANSI/NISO Z39.86-2005"]
     ncx = parse(folder / "navigation.ncx")
     labels = [(p.get("class"), p.find("{*}navLabel/{*}text").text) for p in ncx.iter("{*}navPoint")]
-    assert labels[1:] == [("level1", "Why we listen"), ("level2", "What people said"),
-                          ("level3", "Numbers"), ("level1", "What happens next")]
+    assert labels[1:] == [
+        ("level1", "Why we listen"),
+        ("level2", "What people said"),
+        ("level3", "Numbers"),
+        ("level1", "What happens next"),
+    ]
     book_xml = parse(folder / "book.xml")
     sents = {s.get("id"): s for s in book_xml.iter("{*}sent")}
     for par in (p for smil in folder.glob("*.smil") for p in parse(smil).iter("{*}par")):
         assert par.find("{*}text").get("src").split("#")[1] in sents
     # the same clips as the DAISY 2.02 book
-    clips2 = sorted((c["audio"], round(c["begin"], 3), round(c["end"], 3))
-                    for c in smil_clips(out / "daisy"))
+    clips2 = sorted((c["audio"], round(c["begin"], 3), round(c["end"], 3)) for c in smil_clips(out / "daisy"))
     clips3 = []
     for smil in folder.glob("*.smil"):
         for audio in parse(smil).iter("{*}audio"):
             h, m, s = audio.get("clipBegin").split(":")
             h2, m2, s2 = audio.get("clipEnd").split(":")
-            clips3.append((audio.get("src"), round(int(h) * 3600 + int(m) * 60 + float(s), 3),
-                           round(int(h2) * 3600 + int(m2) * 60 + float(s2), 3)))
+            clips3.append(
+                (
+                    audio.get("src"),
+                    round(int(h) * 3600 + int(m) * 60 + float(s), 3),
+                    round(int(h2) * 3600 + int(m2) * 60 + float(s2), 3),
+                )
+            )
     assert sorted(clips3) == clips2
     if not daisy_player.missing_tools():
         player = daisy_player.open_book(folder, tmp_path / "player3")

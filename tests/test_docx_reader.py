@@ -3,6 +3,7 @@
 Small documents are made here with python-docx (and a little raw WordprocessingML where
 python-docx has no API, e.g. tracked changes), so no binary fixtures are committed.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -13,12 +14,26 @@ import pytest
 from docx.enum.text import WD_BREAK
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
+from pandoc_native import meta_agrees, ours, parse_native, theirs
 from PIL import Image
 
-from pandoc_native import meta_agrees, ours, parse_native, theirs
-from pipeline.document import (BulletList, Figure, Footnotes, Heading, Link, OrderedList,
-                               PageBreak, Paragraph, Quote, Span, Strong, Table, Text,
-                               inline_text, iter_blocks)
+from pipeline.document import (
+    BulletList,
+    Figure,
+    Footnotes,
+    Heading,
+    Link,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    Text,
+    inline_text,
+    iter_blocks,
+)
 from pipeline.errors import SourceError
 from pipeline.readers.docx import parse_docx, read_docx
 from pipeline.readers.docx.images import cache_folder
@@ -33,21 +48,27 @@ CORPUS_FILES = sorted(CORPUS.glob("*.docx"))
 # Pandoc's side that undoes exactly that difference (the test checks both: that the difference is
 # real, and that nothing else differs).
 KNOWN_DIFFERENCES = {
-    "comments": ("Pandoc's reading keeps comment text (comment-start spans); comments are "
-                 "notes to co-authors, not the report, so we ignore them",
-                 {"drop_span_classes": frozenset({"comment-start"})}),
+    "comments": (
+        "Pandoc's reading keeps comment text (comment-start spans); comments are "
+        "notes to co-authors, not the report, so we ignore them",
+        {"drop_span_classes": frozenset({"comment-start"})},
+    ),
     "track_changes_scrubbed_metadata": (
         "Pandoc's expected reading shows every tracked change (--track-changes=all) and the "
         "comment; we read the document as if all changes were accepted",
-        {"drop_span_classes": frozenset({"deletion", "comment-start"})}),
-    "definition_list": ("our model has no definition list: Word's Definition Term / "
-                        "Definition paragraphs are read as plain paragraphs in order",
-                        {"flatten_definition_lists": True}),
+        {"drop_span_classes": frozenset({"deletion", "comment-start"})},
+    ),
+    "definition_list": (
+        "our model has no definition list: Word's Definition Term / "
+        "Definition paragraphs are read as plain paragraphs in order",
+        {"flatten_definition_lists": True},
+    ),
     "table_captions_with_field": (
         "'See Table 1' links to a bookmark on a table caption; our internal links point at "
         "headings, and no heading comes before these tables, so the words stay and the link "
         "goes (a link that leads nowhere is worse than plain text)",
-        {"unlink_internal": True}),
+        {"unlink_internal": True},
+    ),
 }
 
 
@@ -60,8 +81,11 @@ def _read_corpus(name: str):
 
 def _agrees(document, native, **adjust) -> bool:
     mine, pandoc = ours(document), theirs(native, **adjust)
-    return (mine["blocks"] == pandoc["blocks"] and mine["notes"] == pandoc["notes"]
-            and meta_agrees(mine["meta"], pandoc["meta"]))
+    return (
+        mine["blocks"] == pandoc["blocks"]
+        and mine["notes"] == pandoc["notes"]
+        and meta_agrees(mine["meta"], pandoc["meta"])
+    )
 
 
 # ---------------------------------------------------------------- the corpus
@@ -78,8 +102,9 @@ def test_corpus_file_agrees_with_pandoc_or_differs_as_named(name):
     if name in KNOWN_DIFFERENCES:
         _why, adjustment = KNOWN_DIFFERENCES[name]
         assert not _agrees(reading.document, native), f"{name} now agrees: drop its entry"
-        assert _agrees(reading.document, native, **adjustment), \
+        assert _agrees(reading.document, native, **adjustment), (
             f"{name} differs from Pandoc by more than the named difference"
+        )
     else:
         mine, pandoc = ours(reading.document), theirs(native)
         assert mine["blocks"] == pandoc["blocks"]
@@ -103,8 +128,7 @@ def test_corpus_structure_is_really_compared():
     assert isinstance(nested, BulletList)
     inner = nested.items[1][1]
     assert isinstance(inner, BulletList) and isinstance(inner.items[0][1], BulletList)
-    assert [inline_text(p.inlines) for p in inner.items[0][1].items[0]] == \
-        ["four", "Sub paragraph"]
+    assert [inline_text(p.inlines) for p in inner.items[0][1].items[0]] == ["four", "Sub paragraph"]
     continuing, _ = _read_corpus("lists_continuing")
     assert [b.start for b in continuing.document.blocks if isinstance(b, OrderedList)] == [1, 4]
     restarting, _ = _read_corpus("lists_restarting")
@@ -121,14 +145,25 @@ def test_corpus_notes_links_metadata_and_pictures():
     footnotes = notes.document.blocks[-1]
     assert isinstance(footnotes, Footnotes)
     assert [inline_text(n.blocks[0].inlines) for n in footnotes.notes] == [
-        "My note.", "This is an endnote at the end of the document."]
+        "My note.",
+        "This is an endnote at the end of the document.",
+    ]
     assert [n.note_id[:2] for n in footnotes.notes] == ["fn", "en"]
 
     links, _ = _read_corpus("links")
-    urls = [node.url for block in links.document.blocks if isinstance(block, Paragraph)
-            for node in block.inlines if isinstance(node, Link)]
-    assert urls == ["http://google.com", "http://pandoc.org/README.html#synopsis",
-                    "#a-section-for-testing-link-targets", "#a-section-for-testing-link-targets"]
+    urls = [
+        node.url
+        for block in links.document.blocks
+        if isinstance(block, Paragraph)
+        for node in block.inlines
+        if isinstance(node, Link)
+    ]
+    assert urls == [
+        "http://google.com",
+        "http://pandoc.org/README.html#synopsis",
+        "#a-section-for-testing-link-targets",
+        "#a-section-for-testing-link-targets",
+    ]
     heading_ids = {b.id for b in links.document.blocks if isinstance(b, Heading)}
     assert "a-section-for-testing-link-targets" in heading_ids
 
@@ -142,7 +177,8 @@ def test_corpus_notes_links_metadata_and_pictures():
     figures = [b for b in iter_blocks(images.document.blocks) if isinstance(b, Figure)]
     assert [f.alt for f in figures] == [
         "This one is green and looks like Sideshow Bob.",
-        "This one is reddish, and looks like a heart that has leaked out."]
+        "This one is reddish, and looks like a heart that has leaked out.",
+    ]
     for figure in figures:
         assert figure.src.is_absolute() and figure.src.is_file()
         assert figure.src.parent.parent == cache_folder("x").parent
@@ -187,19 +223,21 @@ def _problems(path: Path) -> list:
     return raised.value.problems
 
 
-def _set_alt(run, *, descr: str | None = None, title: str | None = None,
-             decorative: bool = False) -> None:
+def _set_alt(run, *, descr: str | None = None, title: str | None = None, decorative: bool = False) -> None:
     doc_pr = run._r.xpath(".//wp:docPr")[0]
     if descr is not None:
         doc_pr.set("descr", descr)
     if title is not None:
         doc_pr.set("title", title)
     if decorative:
-        doc_pr.append(parse_xml(
-            '<a:extLst xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
-            '<a:ext uri="{C183D7F6-B498-43B3-948B-1728B52AA6E4}">'
-            '<adec:decorative xmlns:adec="http://schemas.microsoft.com/office/drawing/2017/'
-            'decorative" val="1"/></a:ext></a:extLst>'))
+        doc_pr.append(
+            parse_xml(
+                '<a:extLst xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+                '<a:ext uri="{C183D7F6-B498-43B3-948B-1728B52AA6E4}">'
+                '<adec:decorative xmlns:adec="http://schemas.microsoft.com/office/drawing/2017/'
+                'decorative" val="1"/></a:ext></a:extLst>'
+            )
+        )
 
 
 def _no_header_row(table) -> None:
@@ -218,8 +256,7 @@ def _valid_document(tmp_path: Path) -> Path:
     document.add_paragraph("Figure 1: Sessions in 2023", style="Caption")
     document.add_heading("Money", level=2)
     table = document.add_table(rows=2, cols=2)
-    for cell, text in zip(table.rows[0].cells + table.rows[1].cells,
-                          ["Kind", "Sessions", "Training", "21"]):
+    for cell, text in zip(table.rows[0].cells + table.rows[1].cells, ["Kind", "Sessions", "Training", "21"]):
         cell.text = text
     return _save(document, tmp_path)
 
@@ -227,7 +264,7 @@ def _valid_document(tmp_path: Path) -> Path:
 def test_a_clean_document_reads_without_problems(tmp_path):
     doc = read_docx(_valid_document(tmp_path))
     assert doc.meta.title == "Listening Together"
-    assert doc.meta.language == "en-US"      # python-docx's template: docDefaults w:lang en-US
+    assert doc.meta.language == "en-US"  # python-docx's template: docDefaults w:lang en-US
     figure = next(b for b in doc.blocks if isinstance(b, Figure))
     assert figure.alt == "Bar chart: 21 training sessions and 19 talks."
     assert inline_text(figure.caption) == "Figure 1: Sessions in 2023"
@@ -247,7 +284,7 @@ def test_picture_without_alt_text_names_paragraph_and_words(tmp_path):
     problems = _problems(_save(document, tmp_path))
     assert len(problems) == 1
     problem = problems[0]
-    assert problem.line == 4          # Title, heading, text, then the picture's paragraph
+    assert problem.line == 4  # Title, heading, text, then the picture's paragraph
     assert problem.message == "the picture after 'Figure 1 shows the number...' has no alt text"
     assert problem.fix.startswith("right-click the picture > Edit Alt Text")
     assert "Mark as decorative" in problem.fix
@@ -280,8 +317,10 @@ def test_bold_normal_paragraph_that_looks_like_a_heading(tmp_path):
     problems = _problems(_save(document, tmp_path))
     assert len(problems) == 1
     assert problems[0].line == 4
-    assert problems[0].message == ("the paragraph 'Our partners' looks like a heading (bold "
-                                   "text on a line of its own) but uses the Normal style")
+    assert problems[0].message == (
+        "the paragraph 'Our partners' looks like a heading (bold "
+        "text on a line of its own) but uses the Normal style"
+    )
     assert "Home > Styles" in problems[0].fix and "Heading 2" in problems[0].fix
 
 
@@ -293,9 +332,11 @@ def test_skipped_heading_level(tmp_path):
     problems = _problems(_save(document, tmp_path))
     assert len(problems) == 1
     assert problems[0].line == 3
-    assert problems[0].message == ("the heading 'Method in detail' is Heading 3, but the heading "
-                                   "before it, 'Introduction', is Heading 1, so a level is "
-                                   "skipped")
+    assert problems[0].message == (
+        "the heading 'Method in detail' is Heading 3, but the heading "
+        "before it, 'Introduction', is Heading 1, so a level is "
+        "skipped"
+    )
     assert "make it Heading 2" in problems[0].fix
 
 
@@ -309,9 +350,8 @@ def test_table_without_header_row(tmp_path):
     _no_header_row(table)
     problems = _problems(_save(document, tmp_path))
     assert len(problems) == 1
-    assert problems[0].line == 4        # the table's first paragraph
-    assert problems[0].message == ("the table after 'The table below shows income...' has no "
-                                   "header row")
+    assert problems[0].line == 4  # the table's first paragraph
+    assert problems[0].message == ("the table after 'The table below shows income...' has no header row")
     assert "Header Row" in problems[0].fix and "Repeat Header Rows" in problems[0].fix
 
 
@@ -355,7 +395,7 @@ def test_lists_nest_restart_and_sit_in_cells(tmp_path):
     document.add_paragraph("First", style="List Number")
     document.add_paragraph("Second", style="List Number")
     point = document.add_paragraph("A point", style="List Bullet")
-    point._p.get_or_add_pPr().get_or_add_numPr().get_or_add_ilvl().val = 1   # Tab in Word
+    point._p.get_or_add_pPr().get_or_add_numPr().get_or_add_ilvl().val = 1  # Tab in Word
     document.add_paragraph("Third", style="List Number")
     table = document.add_table(rows=2, cols=1)
     table.rows[0].cells[0].text = "Header"
@@ -365,8 +405,7 @@ def test_lists_nest_restart_and_sit_in_cells(tmp_path):
     cell.add_paragraph("Cell item two", style="List Bullet")
     doc = read_docx(_save(document, tmp_path))
     numbered = next(b for b in doc.blocks if isinstance(b, OrderedList))
-    assert [inline_text(item[0].inlines) for item in numbered.items] == \
-        ["First", "Second", "Third"]
+    assert [inline_text(item[0].inlines) for item in numbered.items] == ["First", "Second", "Third"]
     assert isinstance(numbered.items[1][1], BulletList)
     table = next(b for b in doc.blocks if isinstance(b, Table))
     cell_list = table.body_rows[0][0].blocks[0]
@@ -380,8 +419,8 @@ def test_merged_cells_become_spans(tmp_path):
     for row_index, row in enumerate(table.rows):
         for column, cell in enumerate(row.cells):
             cell.text = f"r{row_index}c{column}"
-    table.cell(0, 0).merge(table.cell(0, 1))          # gridSpan 2
-    table.cell(1, 0).merge(table.cell(2, 0))          # vMerge restart/continue
+    table.cell(0, 0).merge(table.cell(0, 1))  # gridSpan 2
+    table.cell(1, 0).merge(table.cell(2, 0))  # vMerge restart/continue
     doc = read_docx(_save(document, tmp_path))
     table = next(b for b in doc.blocks if isinstance(b, Table))
     assert [(c.colspan, c.rowspan) for c in table.header_rows[0]] == [(2, 1), (1, 1)]
@@ -398,26 +437,35 @@ def test_tracked_changes_fields_controls_and_languages(tmp_path):
     document = _new()
     document.add_heading("Words", level=1)
     changed = document.add_paragraph()
-    _append_xml(changed, '<w:r><w:t xml:space="preserve">We ran </w:t></w:r>'
-                         '<w:del w:id="1" w:author="A"><w:r><w:delText>twenty</w:delText></w:r>'
-                         '</w:del><w:ins w:id="2" w:author="A"><w:r><w:t>21</w:t></w:r></w:ins>'
-                         '<w:r><w:t xml:space="preserve"> sessions</w:t></w:r>'
-                         '<w:commentRangeStart w:id="3"/><w:r><w:commentReference w:id="3"/>'
-                         '</w:r>')
+    _append_xml(
+        changed,
+        '<w:r><w:t xml:space="preserve">We ran </w:t></w:r>'
+        '<w:del w:id="1" w:author="A"><w:r><w:delText>twenty</w:delText></w:r>'
+        '</w:del><w:ins w:id="2" w:author="A"><w:r><w:t>21</w:t></w:r></w:ins>'
+        '<w:r><w:t xml:space="preserve"> sessions</w:t></w:r>'
+        '<w:commentRangeStart w:id="3"/><w:r><w:commentReference w:id="3"/>'
+        "</w:r>",
+    )
     field = document.add_paragraph()
-    _append_xml(field, '<w:r><w:t xml:space="preserve">See </w:t></w:r>'
-                       '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
-                       '<w:r><w:instrText xml:space="preserve"> HYPERLINK "https://example.org/'
-                       'impact" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/>'
-                       '</w:r><w:r><w:t>our impact page</w:t></w:r>'
-                       '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-                       '<w:sdt><w:sdtContent><w:r><w:t xml:space="preserve"> today</w:t></w:r>'
-                       '</w:sdtContent></w:sdt>')
+    _append_xml(
+        field,
+        '<w:r><w:t xml:space="preserve">See </w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> HYPERLINK "https://example.org/'
+        'impact" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/>'
+        "</w:r><w:r><w:t>our impact page</w:t></w:r>"
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:sdt><w:sdtContent><w:r><w:t xml:space="preserve"> today</w:t></w:r>'
+        "</w:sdtContent></w:sdt>",
+    )
     welsh = document.add_paragraph()
-    _append_xml(welsh, '<w:r><w:t xml:space="preserve">Thank you is </w:t></w:r>'
-                       '<w:r><w:rPr><w:lang w:val="cy-GB"/></w:rPr><w:t>diolch</w:t></w:r>'
-                       '<w:r><w:rPr><w:lang w:val="en-GB"/></w:rPr><w:t xml:space="preserve">'
-                       ' and colour</w:t></w:r>')
+    _append_xml(
+        welsh,
+        '<w:r><w:t xml:space="preserve">Thank you is </w:t></w:r>'
+        '<w:r><w:rPr><w:lang w:val="cy-GB"/></w:rPr><w:t>diolch</w:t></w:r>'
+        '<w:r><w:rPr><w:lang w:val="en-GB"/></w:rPr><w:t xml:space="preserve">'
+        " and colour</w:t></w:r>",
+    )
     broken = document.add_paragraph("Before the break")
     broken.runs[0].add_break(WD_BREAK.PAGE)
     broken.add_run("after the break")
@@ -425,17 +473,19 @@ def test_tracked_changes_fields_controls_and_languages(tmp_path):
     texts = [inline_text(b.inlines) for b in doc.blocks if isinstance(b, Paragraph)]
     assert texts[0] == "We ran 21 sessions"
     link_paragraph = [b for b in doc.blocks if isinstance(b, Paragraph)][1]
-    assert Link("https://example.org/impact", (Text("our impact page"),)) in \
-        link_paragraph.inlines
+    assert Link("https://example.org/impact", (Text("our impact page"),)) in link_paragraph.inlines
     assert texts[1] == "See our impact page today"
     welsh_paragraph = [b for b in doc.blocks if isinstance(b, Paragraph)][2]
     assert Span((Text("diolch"),), "cy-GB") in welsh_paragraph.inlines
-    assert not any(isinstance(i, Span) and i.lang.startswith("en")
-                   for i in welsh_paragraph.inlines)   # en-GB in an en-US document: no switch
+    assert not any(
+        isinstance(i, Span) and i.lang.startswith("en") for i in welsh_paragraph.inlines
+    )  # en-GB in an en-US document: no switch
     tail = list(doc.blocks[-3:])
     assert isinstance(tail[1], PageBreak)
-    assert [inline_text(tail[0].inlines), inline_text(tail[2].inlines)] == \
-        ["Before the break", "after the break"]
+    assert [inline_text(tail[0].inlines), inline_text(tail[2].inlines)] == [
+        "Before the break",
+        "after the break",
+    ]
 
 
 def test_quotes_bold_and_italic(tmp_path):
@@ -464,7 +514,9 @@ def test_sidecar_wins_over_core_properties(tmp_path):
     (tmp_path / "impact-2023.yaml").write_text(
         "title: Listening Together\nauthors: [Test Author]\naliases: [the listening report]\n"
         "contact: formats@example.org\nlanguage: cy\ndate: 2024-03-01\n"
-        "pronunciations:\n  NHS: N H S\n", encoding="utf-8")
+        "pronunciations:\n  NHS: N H S\n",
+        encoding="utf-8",
+    )
     meta = read_docx(path).meta
     assert meta.title == "Listening Together"
     assert meta.authors == ("Test Author",)
@@ -473,13 +525,14 @@ def test_sidecar_wins_over_core_properties(tmp_path):
     assert meta.language == "cy"
     assert meta.date == "2024-03-01"
     assert meta.pronunciations == (("NHS", "N H S"),)
-    assert meta.keywords == ("co-production", "listening")     # from core properties
+    assert meta.keywords == ("co-production", "listening")  # from core properties
 
 
 def test_sidecar_mistakes_are_problems(tmp_path):
     path = _valid_document(tmp_path)
-    (tmp_path / "report.yaml").write_text("contcat: x@example.org\nlanguage: not a language\n",
-                                          encoding="utf-8")
+    (tmp_path / "report.yaml").write_text(
+        "contcat: x@example.org\nlanguage: not a language\n", encoding="utf-8"
+    )
     messages = [p.message for p in _problems(path)]
     assert "unknown metadata key 'contcat'" in messages
     assert "'not a language' is not a language tag" in messages
@@ -491,8 +544,9 @@ def test_pictures_are_content_addressed_and_reused(tmp_path):
     second = next(b for b in read_docx(path).blocks if isinstance(b, Figure)).src
     assert first == second and first.is_file()
     import hashlib
+
     assert first.parent.name == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert tmp_path not in first.parents           # nothing written beside the source
+    assert tmp_path not in first.parents  # nothing written beside the source
 
 
 # ---------------------------------------------------------------- hostile and broken files
@@ -521,8 +575,10 @@ def test_renamed_zip_of_something_else(tmp_path):
 
     workbook = tmp_path / "budget.docx"
     with zipfile.ZipFile(workbook, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/content-types"/>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         archive.writestr("xl/workbook.xml", "<workbook/>")
     assert "an Excel workbook, not a Word document" in _single_problem(workbook)
 
@@ -534,8 +590,10 @@ def test_renamed_zip_of_something_else(tmp_path):
 def test_zip_bomb_is_refused_before_reading(tmp_path):
     bomb = tmp_path / "bomb.docx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/content-types"/>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         with archive.open("word/document.xml", "w") as member:
             chunk = b"\0" * (1 << 20)
             for _ in range(16):
@@ -548,6 +606,7 @@ def test_zip_bomb_is_refused_before_reading(tmp_path):
 
 def test_declared_size_over_the_cap_is_refused(tmp_path, monkeypatch):
     from pipeline.readers.docx import package
+
     monkeypatch.setattr(package, "MAX_MEMBER_BYTES", 1000)
     assert "zip bomb" in _single_problem(_valid_document(tmp_path))
 
@@ -579,12 +638,15 @@ def test_a_picture_too_large_to_decode_safely_is_unusable_not_a_crash():
     import io
     import struct
     import zlib
+
     from PIL import Image as PILImage
+
     from pipeline.readers.docx.images import ImageStore, PictureUnusable
+
     buffer = io.BytesIO()
     PILImage.new("RGB", (1, 1)).save(buffer, "PNG")
     png = bytearray(buffer.getvalue())
-    header = b"IHDR" + struct.pack(">II", 30000, 30000) + bytes(png[24:29])   # claims 30000²
+    header = b"IHDR" + struct.pack(">II", 30000, 30000) + bytes(png[24:29])  # claims 30000²
     png[12:29] = header
     png[29:33] = struct.pack(">I", zlib.crc32(header))
     with pytest.raises(PictureUnusable):

@@ -3,6 +3,7 @@
 Each build must pass every stage's read-back check, and each format's text from the Word source
 must match the Markdown build's (the .docx was made by scripts/make_sample_docx.py).
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -11,7 +12,8 @@ from pathlib import Path
 import docx
 import louis
 import pytest
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 from pdfminer.high_level import extract_text
 
 from pipeline.build import build_report, default_formats
@@ -77,9 +79,15 @@ def _text_audio(paths: list[Path]) -> str:
     return next(p for p in paths if p.name.endswith("-script.txt")).read_text(encoding="utf-8")
 
 
-READERS = {"html": _text_html, "pdf": _text_pdf, "word": _text_docx,
-           "large-print": _text_docx, "epub": _text_epub, "braille": _text_braille,
-           "audio": _text_audio}
+READERS = {
+    "html": _text_html,
+    "pdf": _text_pdf,
+    "word": _text_docx,
+    "large-print": _text_docx,
+    "epub": _text_epub,
+    "braille": _text_braille,
+    "audio": _text_audio,
+}
 
 
 @pytest.mark.parametrize("name", list(READERS))
@@ -102,7 +110,9 @@ def test_word_source_gives_the_same_text_as_markdown_source(builds, name):
 def test_editing_an_image_rebuilds_only_the_formats_that_show_images(tmp_path):
     """With the real stages: braille and audio read figures as alt text, so they are reused."""
     import shutil
+
     from PIL import Image
+
     folder = tmp_path / "impact-report-2023"
     shutil.copytree(SOURCES["markdown"].parent, folder)
     source = folder / SOURCES["markdown"].name
@@ -111,7 +121,7 @@ def test_editing_an_image_rebuilds_only_the_formats_that_show_images(tmp_path):
     build_report(source, out, formats, workers=2, show_progress=False)
     chart = next(p for p in folder.glob("*.png") if "divider" not in p.name)
     with Image.open(chart) as image:
-        image.convert("L").convert("RGB").save(chart)     # the same chart, now in grey
+        image.convert("L").convert("RGB").save(chart)  # the same chart, now in grey
     result = build_report(source, out, formats, workers=2, show_progress=False)
     statuses = {name: entry["status"] for name, entry in result.manifest["stages"].items()}
     assert statuses == {"html": "built", "pdf": "built", "braille": "reused"}

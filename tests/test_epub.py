@@ -1,6 +1,7 @@
 """The `epub` stage: real builds of the fixture document checked by EPUBCheck and the stage's own
 read-back, broken books (edited zips of real builds) that the check must catch, the page-list
 that exists only with a PDF page map, DAISY Ace, and the first chapter rendered in Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixture_document import fixture_document
 from lxml import etree
 
-from fixture_document import fixture_document
 from pipeline.document import Figure
 from pipeline.stage_api import BuildContext, PageMap, PageStart
 from pipeline.stages import get
@@ -114,8 +115,13 @@ def test_package_metadata_tells_the_truth(unpaged):
     assert dc["date"] == "2024-03-01" and dc["identifier"].startswith("urn:uuid:")
     props = properties(path)
     features = {v for k, v in props if k == "schema:accessibilityFeature"}
-    assert {"structuralNavigation", "tableOfContents", "readingOrder", "alternativeText",
-            "displayTransformability"} <= features
+    assert {
+        "structuralNavigation",
+        "tableOfContents",
+        "readingOrder",
+        "alternativeText",
+        "displayTransformability",
+    } <= features
     assert not features & {"pageNavigation", "pageBreakMarkers", "printPageNumbers"}
     assert {v for k, v in props if k == "schema:accessMode"} == {"textual", "visual"}
     assert ("schema:accessModeSufficient", "textual") in props
@@ -129,16 +135,14 @@ def test_identifier_is_stable_for_the_same_report(fixture_doc, tmp_path):
     _, first = build_book(fixture_doc, tmp_path / "a")
     _, second = build_book(fixture_doc, tmp_path / "b")
     identifier = re.compile(r"<dc:identifier[^>]*>([^<]+)<")
-    assert identifier.search(read(first, OPF)).group(1) == \
-        identifier.search(read(second, OPF)).group(1)
+    assert identifier.search(read(first, OPF)).group(1) == identifier.search(read(second, OPF)).group(1)
 
 
 def test_content_documents_are_semantic(unpaged):
     _, path, _ = unpaged
     chapter = read(path, CHAPTER)
     assert 'lang="en-GB" xml:lang="en-GB"' in chapter
-    assert '<section aria-labelledby="introduction" role="doc-chapter" epub:type="chapter">' \
-        in chapter
+    assert '<section aria-labelledby="introduction" role="doc-chapter" epub:type="chapter">' in chapter
     assert '<th scope="row">Training</th>' in chapter and '<th scope="col">Kind</th>' in chapter
     assert 'alt="" role="presentation"' in chapter
     assert '<span lang="cy" xml:lang="cy">diolch</span>' in chapter
@@ -148,8 +152,9 @@ def test_content_documents_are_semantic(unpaged):
     assert "justify" not in css and not re.search(r"\d(px|pt)\b", css)
     assert "color" not in css and "font-size" not in css
     names = zipfile.ZipFile(path).namelist()
-    assert {"EPUB/title.xhtml", "EPUB/accessibility.xhtml", "EPUB/toc.ncx",
-            "EPUB/chapter-02.xhtml"} <= set(names)
+    assert {"EPUB/title.xhtml", "EPUB/accessibility.xhtml", "EPUB/toc.ncx", "EPUB/chapter-02.xhtml"} <= set(
+        names
+    )
     nav = read(path, NAV)
     for landmark in ("titlepage", "toc", "bodymatter", "backmatter"):
         assert f'epub:type="{landmark}"' in nav
@@ -163,14 +168,16 @@ def test_page_list_only_with_a_pdf_page_map(paged, unpaged):
     nav = read(with_pages, NAV)
     assert 'epub:type="page-list"' in nav
     assert re.findall(r'<a href="(chapter-\d+\.xhtml#page-\d+)">(\d+)</a>', nav) == [
-        ("chapter-01.xhtml#page-1", "1"), ("chapter-01.xhtml#page-2", "2"),
-        ("chapter-02.xhtml#page-3", "3")]
-    assert '<hr role="doc-pagebreak" id="page-3" aria-label="3"' in read(
-        with_pages, "EPUB/chapter-02.xhtml")
+        ("chapter-01.xhtml#page-1", "1"),
+        ("chapter-01.xhtml#page-2", "2"),
+        ("chapter-02.xhtml#page-3", "3"),
+    ]
+    assert '<hr role="doc-pagebreak" id="page-3" aria-label="3"' in read(with_pages, "EPUB/chapter-02.xhtml")
     props = properties(with_pages)
     assert ("pageBreakSource", f"{SLUG}.pdf") in props
-    assert {"pageNavigation", "pageBreakMarkers"} <= {v for k, v in props
-                                                      if k == "schema:accessibilityFeature"}
+    assert {"pageNavigation", "pageBreakMarkers"} <= {
+        v for k, v in props if k == "schema:accessibilityFeature"
+    }
     assert result.metrics["pages"] == 3
     _, without_pages, result = unpaged
     assert "page-list" not in read(without_pages, NAV)
@@ -184,52 +191,61 @@ def test_page_list_only_with_a_pdf_page_map(paged, unpaged):
 def failing(doc, ctx, path, expected: str) -> None:
     result = check_book(doc, ctx, path)
     assert not result.passed
-    assert any(expected in f.message for f in result.findings), \
-        [f.message for f in result.findings]
+    assert any(expected in f.message for f in result.findings), [f.message for f in result.findings]
     # a book that fails its checks must not keep a conformance claim
     assert any("claim would be false" in f.message for f in result.findings)
 
 
 @pytest.mark.slow
-def test_check_catches_an_image_without_alt_while_alternative_text_is_claimed(
-        fixture_doc, unpaged, tmp_path):
+def test_check_catches_an_image_without_alt_while_alternative_text_is_claimed(fixture_doc, unpaged, tmp_path):
     ctx, path, _ = unpaged
-    broken = edited(path, tmp_path / "no-alt.epub", CHAPTER,
-                    lambda s: re.sub(r' alt="Bar chart[^"]*"', "", s))
+    broken = edited(
+        path, tmp_path / "no-alt.epub", CHAPTER, lambda s: re.sub(r' alt="Bar chart[^"]*"', "", s)
+    )
     failing(fixture_doc, ctx, broken, "claims alternativeText but an image has no text")
 
 
 @pytest.mark.slow
 def test_check_catches_a_missing_package_language(fixture_doc, unpaged, tmp_path):
     ctx, path, _ = unpaged
-    broken = edited(path, tmp_path / "no-lang.epub", OPF,
-                    lambda s: s.replace(' xml:lang="en-GB"', ""))
+    broken = edited(path, tmp_path / "no-lang.epub", OPF, lambda s: s.replace(' xml:lang="en-GB"', ""))
     failing(fixture_doc, ctx, broken, "<package> has xml:lang 'None'")
 
 
 @pytest.mark.slow
 def test_check_catches_a_heading_missing_from_the_nav(fixture_doc, unpaged, tmp_path):
     ctx, path, _ = unpaged
-    broken = edited(path, tmp_path / "no-heading.epub", NAV, lambda s: re.sub(
-        r'\s*<li>\s*<a href="chapter-01.xhtml#in-pictures">In pictures</a>\s*</li>', "", s))
+    broken = edited(
+        path,
+        tmp_path / "no-heading.epub",
+        NAV,
+        lambda s: re.sub(r'\s*<li>\s*<a href="chapter-01.xhtml#in-pictures">In pictures</a>\s*</li>', "", s),
+    )
     failing(fixture_doc, ctx, broken, "heading 'In pictures' is missing from the navigation")
 
 
 @pytest.mark.slow
 def test_check_catches_a_broken_page_list_link(fixture_doc, paged, tmp_path):
     ctx, path, _ = paged
-    broken = edited(path, tmp_path / "bad-page.epub", NAV,
-                    lambda s: s.replace('href="chapter-02.xhtml#page-3"',
-                                        'href="chapter-02.xhtml#page-30"'))
+    broken = edited(
+        path,
+        tmp_path / "bad-page.epub",
+        NAV,
+        lambda s: s.replace('href="chapter-02.xhtml#page-3"', 'href="chapter-02.xhtml#page-30"'),
+    )
     failing(fixture_doc, ctx, broken, "page-list link 'chapter-02.xhtml#page-30'")
 
 
 def test_no_alternative_text_claim_when_an_image_lacks_alt(fixture_doc, tmp_path):
     """The build derives its claims from the document: an undescribed image drops
     alternativeText and the conformance claim (and the check then fails the build)."""
-    undescribed = replace(fixture_doc, blocks=tuple(
-        replace(b, alt="") if isinstance(b, Figure) and not b.decorative else b
-        for b in fixture_doc.blocks))
+    undescribed = replace(
+        fixture_doc,
+        blocks=tuple(
+            replace(b, alt="") if isinstance(b, Figure) and not b.decorative else b
+            for b in fixture_doc.blocks
+        ),
+    )
     _, path = build_book(undescribed, tmp_path)
     props = properties(path)
     assert "alternativeText" not in {v for k, v in props if k == "schema:accessibilityFeature"}
@@ -246,26 +262,40 @@ def ace_ready() -> str:
     if not Path("/usr/bin/chromium").exists():
         return "chromium is not installed (/usr/bin/chromium)"
     if not (ACE_DIR / "node_modules" / ".bin" / "ace-cli").exists():
-        return ("DAISY Ace is not installed: run "
-                "`PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tools/ace`")
+        return "DAISY Ace is not installed: run `PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tools/ace`"
     return ""
 
 
 def run_ace(path: Path, report_dir: Path) -> dict:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(report_dir),
-           "PUPPETEER_EXECUTABLE_PATH": str(ACE_DIR / "chromium-headless")}
-    out = subprocess.run([str(ACE_DIR / "node_modules" / ".bin" / "ace-cli"), "--silent",
-                          "--outdir", str(report_dir / "ace"), str(path)],
-                         capture_output=True, text=True, timeout=180, env=env)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(report_dir),
+        "PUPPETEER_EXECUTABLE_PATH": str(ACE_DIR / "chromium-headless"),
+    }
+    out = subprocess.run(
+        [
+            str(ACE_DIR / "node_modules" / ".bin" / "ace-cli"),
+            "--silent",
+            "--outdir",
+            str(report_dir / "ace"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     report = report_dir / "ace" / "report.json"
     assert report.exists(), out.stdout + out.stderr
     return json.loads(report.read_text(encoding="utf-8"))
 
 
 def ace_violations(report: dict) -> list[tuple[str, str, str]]:
-    return [(b["earl:test"]["earl:impact"], b["earl:test"]["dct:title"],
-             b["earl:test"]["dct:description"])
-            for a in report["assertions"] for b in a.get("assertions", [])]
+    return [
+        (b["earl:test"]["earl:impact"], b["earl:test"]["dct:title"], b["earl:test"]["dct:description"])
+        for a in report["assertions"]
+        for b in a.get("assertions", [])
+    ]
 
 
 @pytest.mark.slow
@@ -275,28 +305,38 @@ def test_daisy_ace_finds_nothing_serious(paged, unpaged, tmp_path):
         report = run_ace(path, tmp_path / name)
         violations = ace_violations(report)
         assert not [v for v in violations if v[0] in ("serious", "critical")], violations
-        assert violations == [], violations   # today not even minor ones
+        assert violations == [], violations  # today not even minor ones
         assert report["properties"]["hasPageBreaks"] is (name == "paged")
-        assert not report["a11y-metadata"]["missing"] or set(
-            report["a11y-metadata"]["missing"]) <= {"a11y:certifierCredential",
-                                                    "a11y:certifierReport"}
+        assert not report["a11y-metadata"]["missing"] or set(report["a11y-metadata"]["missing"]) <= {
+            "a11y:certifierCredential",
+            "a11y:certifierReport",
+        }
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (AXE_DIR / "node_modules" / "playwright-core").is_dir()
-                    or not Path("/usr/bin/chromium").exists(),
-                    reason="playwright-core (npm ci --prefix tools/axe) or chromium missing")
+@pytest.mark.skipif(
+    not (AXE_DIR / "node_modules" / "playwright-core").is_dir() or not Path("/usr/bin/chromium").exists(),
+    reason="playwright-core (npm ci --prefix tools/axe) or chromium missing",
+)
 def test_content_documents_render_in_chromium_without_errors(paged, tmp_path):
     """Chromium parses each XHTML document as XML (a <parsererror> page otherwise) and axe-core
     checks the rendered document, in light and dark colour schemes."""
     _, path, _ = paged
     with zipfile.ZipFile(path) as archive:
         archive.extractall(tmp_path)
-    files = [tmp_path / "EPUB" / name for name in
-             ("title.xhtml", "nav.xhtml", "chapter-01.xhtml", "chapter-02.xhtml",
-              "accessibility.xhtml")]
-    out = subprocess.run(["node", str(AXE_DIR / "run-axe.js"), *map(str, files)],
-                         capture_output=True, text=True, timeout=120)
+    files = [
+        tmp_path / "EPUB" / name
+        for name in (
+            "title.xhtml",
+            "nav.xhtml",
+            "chapter-01.xhtml",
+            "chapter-02.xhtml",
+            "accessibility.xhtml",
+        )
+    ]
+    out = subprocess.run(
+        ["node", str(AXE_DIR / "run-axe.js"), *map(str, files)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert len(results) == 10

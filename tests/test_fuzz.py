@@ -5,6 +5,7 @@ exception, and never text silently lost (every word the source shows reaches the
 problem says where it did not). Examples are few and unhurried (max_examples modest,
 deadline=None) so the suite stays economical on a shared machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,11 @@ from pipeline.readers.markdown import read_markdown
 from pipeline.requests.parse import MAX_BODY_CHARS, ParsedMessage, parse_bytes
 from pipeline.requests.safety import reason_to_ignore
 
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 FRONT = "---\ntitle: Fuzzed Report\nauthor: Readers Trust\n---\n"
 FOLDER = Path(tempfile.mkdtemp(prefix="fuzz-markdown-"))
 
@@ -48,10 +52,56 @@ def assert_located(problems, text: str) -> None:
 # ------------------------------------------------------------------ Markdown: anything at all
 
 MARKDOWN_PIECES = st.sampled_from(
-    ["#", "##", "###", "-", "*", "+", "1.", ">", "`", "```", "~~~", "|", "---", "***", "[", "]",
-     "(", ")", "!", "{", "}", "#id", ".cls", "^", "[^1]", "[^1]: ", "<b>", "<!-- c -->", "\\",
-     "&amp;", "&#0;", "  ", "    ", "\t", "\n", "\n\n", "word", "Llanelli", "ŵ", "日本",
-     "\x00", "\x07", "\u200b", "javascript:x", "https://x.org", "{lang=cy}", "\\newpage"])
+    [
+        "#",
+        "##",
+        "###",
+        "-",
+        "*",
+        "+",
+        "1.",
+        ">",
+        "`",
+        "```",
+        "~~~",
+        "|",
+        "---",
+        "***",
+        "[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "{",
+        "}",
+        "#id",
+        ".cls",
+        "^",
+        "[^1]",
+        "[^1]: ",
+        "<b>",
+        "<!-- c -->",
+        "\\",
+        "&amp;",
+        "&#0;",
+        "  ",
+        "    ",
+        "\t",
+        "\n",
+        "\n\n",
+        "word",
+        "Llanelli",
+        "ŵ",
+        "日本",
+        "\x00",
+        "\x07",
+        "\u200b",
+        "javascript:x",
+        "https://x.org",
+        "{lang=cy}",
+        "\\newpage",
+    ]
+)
 
 
 @FUZZ
@@ -66,6 +116,7 @@ def test_any_markdown_gives_a_document_or_located_problems(pieces):
 
 # ------------------------------------------------------------------ Markdown: no lost words
 
+
 def _marker(n: int) -> str:
     return f"zq{n}x"
 
@@ -74,11 +125,11 @@ def _marker(n: int) -> str:
 def report(draw):
     """A report of headings, paragraphs, nested lists and quotes, code and tables whose every
     text word is a unique marker (zq<n>x), so a lost word can be named."""
-    counter = iter(range(10 ** 6))
+    counter = iter(range(10**6))
     lines = [FRONT, "# " + _marker(next(counter)), ""]
     for _ in range(draw(st.integers(1, 8))):
         kind = draw(st.sampled_from(["para", "list", "quote", "code", "table", "heading"]))
-        words = lambda k=3: " ".join(_marker(next(counter)) for _ in range(k))  # noqa: E731
+        words = lambda k=3: " ".join(_marker(next(counter)) for _ in range(k))
         if kind == "para":
             lines += [words(), ""]
         elif kind == "heading":
@@ -92,8 +143,7 @@ def report(draw):
         elif kind == "code":
             lines += ["```", words(), "```", ""]
         else:
-            lines += [f"| {words(1)} | {words(1)} |", "|---|---|", f"| {words(1)} | {words(1)} |",
-                      ""]
+            lines += [f"| {words(1)} | {words(1)} |", "|---|---|", f"| {words(1)} | {words(1)} |", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -104,16 +154,29 @@ def test_no_word_of_a_report_is_silently_lost(text):
     written = re.findall(r"zq\d+x", text)
     if document is None:
         assert_located(problems, text)
-        return                                      # the source is refused, with places
+        return  # the source is refused, with places
     shown = re.findall(r"zq\d+x", reading.plain_text(document))
     assert sorted(shown) == sorted(written), set(written) - set(shown)
 
 
 # ------------------------------------------------------------------ the request parser
 
-HEADER_NAMES = st.sampled_from(["From", "Reply-To", "Subject", "Message-ID", "Content-Type",
-                                "Content-Transfer-Encoding", "Auto-Submitted", "Precedence",
-                                "References", "X-Loop", "Return-Path", "MIME-Version"])
+HEADER_NAMES = st.sampled_from(
+    [
+        "From",
+        "Reply-To",
+        "Subject",
+        "Message-ID",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "Auto-Submitted",
+        "Precedence",
+        "References",
+        "X-Loop",
+        "Return-Path",
+        "MIME-Version",
+    ]
+)
 
 
 @FUZZ
@@ -123,11 +186,11 @@ def test_any_bytes_parse_without_an_exception(raw):
 
 
 @FUZZ
-@given(st.lists(st.tuples(HEADER_NAMES, st.text(max_size=60)), max_size=12),
-       st.text(max_size=400))
+@given(st.lists(st.tuples(HEADER_NAMES, st.text(max_size=60)), max_size=12), st.text(max_size=400))
 def test_any_headers_and_body_parse_without_an_exception(headers, body):
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers
-                   if "\n" not in value and "\r" not in value)
+    head = "".join(
+        f"{name}: {value}\r\n" for name, value in headers if "\n" not in value and "\r" not in value
+    )
     raw = (head + "\r\n" + body).encode("utf-8", "surrogatepass")
     _parses_and_survives_the_ledger(raw)
 
@@ -147,10 +210,14 @@ WORDS = st.lists(st.from_regex(r"[A-Za-zÀ-ÿŵŷ]{2,10}", fullmatch=True), min_
 
 
 @FUZZ
-@given(WORDS, st.sampled_from(["utf-8", "iso-8859-1", "iso-8859-15"]),
-       st.sampled_from(["7bit", "quoted-printable", "base64"]))
+@given(
+    WORDS,
+    st.sampled_from(["utf-8", "iso-8859-1", "iso-8859-15"]),
+    st.sampled_from(["7bit", "quoted-printable", "base64"]),
+)
 def test_a_plain_request_keeps_every_word(words, charset, encoding):
     from email.message import EmailMessage
+
     text = " ".join(words)
     if charset != "utf-8" and not _encodable(text, charset):
         charset = "utf-8"
@@ -158,8 +225,7 @@ def test_a_plain_request_keeps_every_word(words, charset, encoding):
     message["From"] = "Anne <anne@example.com>"
     message["Subject"] = "A request"
     message["Message-ID"] = "<fuzz@example.com>"
-    message.set_content(text, charset=charset,
-                        cte=None if encoding == "7bit" else encoding)
+    message.set_content(text, charset=charset, cte=None if encoding == "7bit" else encoding)
     parsed = _parses_and_survives_the_ledger(bytes(message))
     assert parsed.body.split() == text.split()
 

@@ -1,5 +1,6 @@
 """The `html` stage: a real build of the fixture document, read back by its check, by lxml, and by
 axe-core in headless Chromium; and the check catching each defect it exists for."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixture_document import fixture_document
 from lxml import html as lxml_html
 
-from fixture_document import fixture_document
 from pipeline.document import Figure, Table
+from pipeline.errors import OptionsError
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
-from pipeline.errors import OptionsError
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE_DIR = ROOT / "tools" / "axe"
@@ -68,8 +69,12 @@ def test_page_markup_is_what_readers_rely_on(built):
     assert [" ".join(h.text_content().split()) for h in tree.iter("h1")] == ["Listening Together"]
     assert header.find("h1") is not None
     levels = [(h.tag, h.get("id")) for h in tree.find(".//main").iter("h1", "h2", "h3", "h4")]
-    assert levels[:4] == [("h2", "introduction"), ("h3", "what-we-did"), ("h4", "in-pictures"),
-                          ("h2", "money")]
+    assert levels[:4] == [
+        ("h2", "introduction"),
+        ("h3", "what-we-did"),
+        ("h4", "in-pictures"),
+        ("h2", "money"),
+    ]
     assert tree.xpath("//section[@aria-labelledby='what-we-did']/h3")
     # the contents come first, named by their own h2
     assert tree.find(".//nav/h2").text == "Contents"
@@ -102,21 +107,28 @@ def _tampered(paths, tmp_path, edit):
     return [page]
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda s: s.replace('alt="Bar chart', 'data-x="Bar chart'), "no alt attribute"),
-    (lambda s: s.replace('<html lang="en-GB">', '<html>'), "<html lang>"),
-    (lambda s: s.replace('<h4 id="in-pictures">In pictures</h4>', ""), "headings differ"),
-    (lambda s: s.replace('<header><h1 class="title"', '<header><p class="title"').replace(
-        'Together</h1>', 'Together</p>', 1), "one h1"),
-    (lambda s: s.replace('role="region" tabindex="0"', ""), "scroll region"),
-    (lambda s: s.replace('<span lang="cy">', "<span>"), "language 'cy'"),
-    (lambda s: s.replace('href="#note-2"', 'href="#note-9"'), "goes nowhere"),
-    (lambda s: s.replace("</main>", "<p><b>unclosed</main>"), "parse error"),
-    (lambda s: s.replace("max-width: 42rem", "max-width: 672px"), "absolute unit"),
-    (lambda s: s.replace("text-align: start;", "text-align: justify;", 1), "justifies"),
-    (lambda s: s.replace("prefers-color-scheme: dark", "prefers-contrast: more"), "dark"),
-    (lambda s: s.replace("The Welsh for thank you is", "The Welsh is"), "words in order"),
-])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda s: s.replace('alt="Bar chart', 'data-x="Bar chart'), "no alt attribute"),
+        (lambda s: s.replace('<html lang="en-GB">', "<html>"), "<html lang>"),
+        (lambda s: s.replace('<h4 id="in-pictures">In pictures</h4>', ""), "headings differ"),
+        (
+            lambda s: s.replace('<header><h1 class="title"', '<header><p class="title"').replace(
+                "Together</h1>", "Together</p>", 1
+            ),
+            "one h1",
+        ),
+        (lambda s: s.replace('role="region" tabindex="0"', ""), "scroll region"),
+        (lambda s: s.replace('<span lang="cy">', "<span>"), "language 'cy'"),
+        (lambda s: s.replace('href="#note-2"', 'href="#note-9"'), "goes nowhere"),
+        (lambda s: s.replace("</main>", "<p><b>unclosed</main>"), "parse error"),
+        (lambda s: s.replace("max-width: 42rem", "max-width: 672px"), "absolute unit"),
+        (lambda s: s.replace("text-align: start;", "text-align: justify;", 1), "justifies"),
+        (lambda s: s.replace("prefers-color-scheme: dark", "prefers-contrast: more"), "dark"),
+        (lambda s: s.replace("The Welsh for thank you is", "The Welsh is"), "words in order"),
+    ],
+)
 def test_check_catches_each_defect(built, tmp_path, edit, expected):
     doc, ctx, paths = built
     result = run_check(doc, ctx, _tampered(paths, tmp_path, edit))
@@ -127,8 +139,7 @@ def test_check_catches_each_defect(built, tmp_path, edit, expected):
 def test_the_words_check_is_strict_enough(built, tmp_path):
     """Dropping three source words out of 82 must fail the 0.99 similarity bar."""
     doc, ctx, paths = built
-    result = run_check(doc, ctx, _tampered(
-        paths, tmp_path, lambda s: s.replace("Bids won 35% more", "Bids")))
+    result = run_check(doc, ctx, _tampered(paths, tmp_path, lambda s: s.replace("Bids won 35% more", "Bids")))
     assert result.metrics["similarity"] < 0.99 and not result.passed
 
 
@@ -147,9 +158,13 @@ def test_images_can_be_copied_beside_the_page(tmp_path, doc, ctx):
 
 def test_a_missing_image_is_a_clear_failure(tmp_path, doc, ctx):
     from pipeline.errors import StageFailed
-    broken = replace(doc, blocks=tuple(
-        replace(b, src=tmp_path / "gone.png") if isinstance(b, Figure) else b
-        for b in doc.blocks))
+
+    broken = replace(
+        doc,
+        blocks=tuple(
+            replace(b, src=tmp_path / "gone.png") if isinstance(b, Figure) else b for b in doc.blocks
+        ),
+    )
     with pytest.raises(StageFailed, match="gone.png"):
         get("html").build(broken, get("html").options(), tmp_path, ctx)
 
@@ -166,8 +181,9 @@ def axe_ready() -> str:
 
 
 def run_axe(files: list[Path]) -> list[dict]:
-    out = subprocess.run(["node", str(AXE_DIR / "run-axe.js"), *map(str, files)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        ["node", str(AXE_DIR / "run-axe.js"), *map(str, files)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -185,12 +201,12 @@ def test_axe_finds_no_violations_in_light_or_dark(built):
 
 # ---------------------------------------------------------------- the sample at phone width
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sources" / "impact-report-2023" / \
-    "impact-report-2023.md"
+SAMPLE = Path(__file__).resolve().parent.parent / "sources" / "impact-report-2023" / "impact-report-2023.md"
 
 
 def sample_page(tmp_path: Path, extra_blocks: tuple = ()) -> tuple[object, Path]:
     from pipeline.sources import read_source
+
     doc = read_source(SAMPLE)
     if extra_blocks:
         doc = replace(doc, blocks=doc.blocks[:-1] + extra_blocks + doc.blocks[-1:])
@@ -203,16 +219,22 @@ def sample_page(tmp_path: Path, extra_blocks: tuple = ()) -> tuple[object, Path]
 
 
 def wide_table(columns: int) -> Table:
-    from pipeline.document import Paragraph as P, TableCell as C, Text as T
+    from pipeline.document import Paragraph as P
+    from pipeline.document import TableCell as C
+    from pipeline.document import Text as T
+
     header = (tuple(C((P((T(f"Region heading {n}"),)),)) for n in range(columns)),)
-    body = tuple(tuple(C((P((T(f"{row * n:,} people"),)),)) for n in range(columns))
-                 for row in range(1, 4))
+    body = tuple(tuple(C((P((T(f"{row * n:,} people"),)),)) for n in range(columns)) for row in range(1, 4))
     return Table((T(f"A table of {columns} columns"),), header, body)
 
 
 def viewport(path: Path, *widths: int) -> list[dict]:
-    out = subprocess.run(["node", str(AXE_DIR / "viewport.js"), str(path), *map(str, widths),
-                          "--dark"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        ["node", str(AXE_DIR / "viewport.js"), str(path), *map(str, widths), "--dark"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -244,9 +266,9 @@ def test_sample_page_title_regions_dark_images_and_print_links(tmp_path):
     assert regions[0].get("aria-labelledby") == caption.get("id")
     assert caption.text == "Our activity in 2023 at a glance"
     css = tree.find(".//style").text
-    dark = css[css.index("prefers-color-scheme: dark"):css.index("html {")]
+    dark = css[css.index("prefers-color-scheme: dark") : css.index("html {")]
     assert "figure img" in dark and "background: #ffffff" in dark and "border" in dark
-    printed = css[css.index("@media print"):]
+    printed = css[css.index("@media print") :]
     assert 'a[href^="http"]::after' in printed and 'a[href^="mailto:"]::after' in printed
     assert "attr(href)" in printed
     header = tree.find(".//header")

@@ -1,11 +1,12 @@
 """pipeline/i18n.py: catalogue lookups, plural forms by the catalogue's own rule, Babel dates."""
+
 from __future__ import annotations
 
 import pytest
 
 from pipeline import i18n
 
-WELSH_PLURALS = '''msgid ""
+WELSH_PLURALS = """msgid ""
 msgstr ""
 "Language: cy\\n"
 "Content-Type: text/plain; charset=UTF-8\\n"
@@ -17,7 +18,7 @@ msgstr[0] "{n} dudalen"
 msgstr[1] "{n} dudalen (deuol)"
 msgstr[2] "{n} tudalen"
 msgstr[3] "{n} tudalen (wyth)"
-'''
+"""
 
 
 @pytest.fixture
@@ -49,4 +50,4 @@ def test_english_plurals_and_a_language_without_a_catalogue(catalogues):
 def test_dates_in_words_in_the_reports_locale():
     assert i18n.words_for("en-GB").date("2024-03-15") == "15 March 2024"
     assert i18n.words_for("cy").date("2024-03-15") == "15 Mawrth 2024"
-    assert i18n.words_for("cy").date("Gwanwyn 2024") == "Gwanwyn 2024"   # the author's words
+    assert i18n.words_for("cy").date("Gwanwyn 2024") == "Gwanwyn 2024"  # the author's words

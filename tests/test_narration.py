@@ -1,14 +1,21 @@
 """The shared narration: sentences, ids tied to blocks, long sentences, languages, clip times,
 and a failed synthesis that names the sentence's place."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 
 from pipeline import narration
 from pipeline.document import Document, Heading, Metadata, Paragraph, Span, Text
-from pipeline.narration import (NarratedSection, Narration, TimedItem, plan_sections,
-                                section_clips, split_long, split_sentences)
+from pipeline.narration import (
+    NarratedSection,
+    Narration,
+    TimedItem,
+    plan_sections,
+    section_clips,
+    split_long,
+    split_sentences,
+)
 from pipeline.stages.audio import AudioOptions, _tracks, voice_chooser
 from pipeline.stages.audio.assemble import TrackJob, render_tracks
 from pipeline.stages.audio.synth import SynthesisError
@@ -17,19 +24,23 @@ from pipeline.stages.audio.synth import SynthesisError
 def test_split_sentences_keeps_every_word_and_respects_abbreviations():
     text = "We met Dr. Jones in May. She said: “Yes!” Then we left… Costs were £1.5m, e.g. rent."
     sentences = split_sentences(text)
-    assert sentences == ["We met Dr. Jones in May.", "She said: “Yes!”", "Then we left…",
-                         "Costs were £1.5m, e.g. rent."]
+    assert sentences == [
+        "We met Dr. Jones in May.",
+        "She said: “Yes!”",
+        "Then we left…",
+        "Costs were £1.5m, e.g. rent.",
+    ]
     assert " ".join(sentences) == text
 
 
 def test_split_long_cuts_at_clauses_under_the_limit():
     clause = "we asked the people who came what they wanted from the day"
-    sentence = ", ".join([clause] * 30) + "."            # 360 words: about two minutes
+    sentence = ", ".join([clause] * 30) + "."  # 360 words: about two minutes
     pieces = split_long(sentence, rate=175)
     assert len(pieces) >= 3
     assert all(narration.spoken_seconds(p, 175) <= 60 for p in pieces)
     assert " ".join(pieces) == sentence
-    assert all(p.endswith(",") or p.endswith(".") for p in pieces)   # at clause boundaries
+    assert all(p.endswith(",") or p.endswith(".") for p in pieces)  # at clause boundaries
     assert split_long("A short one.", rate=175) == ["A short one."]
 
 
@@ -44,26 +55,33 @@ def _plans(doc: Document):
 
 
 def test_ids_are_tied_to_blocks_and_sentences():
-    doc = _doc([Heading(1, (Text("Start"),), "start"),
-                Paragraph((Text("First we met. Then we talked."),)),
-                Paragraph((Text("We paid 12 people £40 each."),))])
+    doc = _doc(
+        [
+            Heading(1, (Text("Start"),), "start"),
+            Paragraph((Text("First we met. Then we talked."),)),
+            Paragraph((Text("We paid 12 people £40 each."),)),
+        ]
+    )
     items = [item for plan in _plans(doc) for item in plan.items()]
     by_id = {item.id: item for item in items}
     assert by_id["open-1"].kind == "title"
-    assert (by_id["s0-1"].kind, by_id["s0-1"].display, by_id["s0-1"].anchor) == \
-        ("heading", "Start", "start")
+    assert (by_id["s0-1"].kind, by_id["s0-1"].display, by_id["s0-1"].anchor) == ("heading", "Start", "start")
     assert by_id["s1-1"].display == "First we met." and by_id["s1-2"].display == "Then we talked."
     assert not by_id["s1-2"].unit_start and by_id["s1-1"].unit_start
     # shown as written, spoken as words
     assert by_id["s2-1"].display == "We paid 12 people £40 each."
     assert "forty pounds" in by_id["s2-1"].spoken[0].text
-    assert _plans(doc) == _plans(doc)            # the same ids every build
+    assert _plans(doc) == _plans(doc)  # the same ids every build
 
 
 def test_another_language_is_spoken_in_its_voice_and_carries_its_lang():
-    doc = _doc([Heading(1, (Text("Croeso"),), "croeso"),
-                Paragraph((Span((Text("Diolch yn fawr iawn. Mae hi'n braf."),), "cy"),)),
-                Paragraph((Text("Back in English."),))])
+    doc = _doc(
+        [
+            Heading(1, (Text("Croeso"),), "croeso"),
+            Paragraph((Span((Text("Diolch yn fawr iawn. Mae hi'n braf."),), "cy"),)),
+            Paragraph((Text("Back in English."),)),
+        ]
+    )
     items = {item.id: item for plan in _plans(doc) for item in plan.items()}
     welsh = [items["s1-1"], items["s1-2"]]
     assert all(item.lang == "cy" for item in welsh)
@@ -72,9 +90,11 @@ def test_another_language_is_spoken_in_its_voice_and_carries_its_lang():
 
 
 def test_clips_are_contiguous_and_inside_the_section():
-    items = (TimedItem("a", 0, "heading", 1, "A", "en", 0.0, 1.0),
-             TimedItem("b", 1, "paragraph", 0, "B", "en", 1.8, 4.0),
-             TimedItem("c", 1, "paragraph", 0, "C", "en", 4.2, 6.0))
+    items = (
+        TimedItem("a", 0, "heading", 1, "A", "en", 0.0, 1.0),
+        TimedItem("b", 1, "paragraph", 0, "B", "en", 1.8, 4.0),
+        TimedItem("c", 1, "paragraph", 0, "C", "en", 4.2, 6.0),
+    )
     section = NarratedSection(1, "A", "audio/01-a.mp3", 7.5, 0.0, items)
     clips = section_clips(section)
     assert [(c.begin, c.end) for c in clips] == [(0.0, 1.8), (1.8, 4.2), (4.2, 7.5)]
@@ -83,8 +103,14 @@ def test_clips_are_contiguous_and_inside_the_section():
 
 def test_narration_round_trips(tmp_path):
     item = TimedItem("s0-1", 0, "heading", 1, "Start", "en-GB", 0.0, 1.2, 3, "start")
-    original = Narration("T", "en-GB", "espeak-ng", "gmw/en", 175,
-                         (NarratedSection(1, "T", "audio/01-t.mp3", 2.0, 0.0, (item,)),))
+    original = Narration(
+        "T",
+        "en-GB",
+        "espeak-ng",
+        "gmw/en",
+        175,
+        (NarratedSection(1, "T", "audio/01-t.mp3", 2.0, 0.0, (item,)),),
+    )
     path = tmp_path / "t.narration.json"
     original.write(path)
     read = Narration.read(path)
@@ -94,23 +120,52 @@ def test_narration_round_trips(tmp_path):
 
 
 def test_failed_synthesis_names_the_sentence_and_its_place(tmp_path):
-    doc = _doc([Heading(1, (Text("Start"),), "start", line=7),
-                Paragraph((Text("This one cannot be said."),), line=9)])
+    doc = _doc(
+        [
+            Heading(1, (Text("Start"),), "start", line=7),
+            Paragraph((Text("This one cannot be said."),), line=9),
+        ]
+    )
     plans = _plans(doc)
     options = AudioOptions()
     tracks = _tracks(doc, options, "about one minute")
     broken = narration.SectionPlan(
-        plans[1].number, plans[1].title, plans[1].slug,
-        tuple(narration.PlanPart(part.title, part.level, part.chapter, tuple(
-            narration.PlanSegment(tuple(
-                narration.Item(i.id, i.block, i.kind, i.level, i.display, i.lang,
-                               tuple(narration.Spoken(p.text, "zz/no-such-voice")
-                                     if i.block == 1 else p for p in i.spoken), i.line)
-                for i in segment.items), segment.pause_ms)
-            for segment in part.segments)) for part in plans[1].parts))
-    job = TrackJob(tracks[1], options.rate, options.bitrate, str(tmp_path / "t.mp3"), broken,
-                   "report.md")
+        plans[1].number,
+        plans[1].title,
+        plans[1].slug,
+        tuple(
+            narration.PlanPart(
+                part.title,
+                part.level,
+                part.chapter,
+                tuple(
+                    narration.PlanSegment(
+                        tuple(
+                            narration.Item(
+                                i.id,
+                                i.block,
+                                i.kind,
+                                i.level,
+                                i.display,
+                                i.lang,
+                                tuple(
+                                    narration.Spoken(p.text, "zz/no-such-voice") if i.block == 1 else p
+                                    for p in i.spoken
+                                ),
+                                i.line,
+                            )
+                            for i in segment.items
+                        ),
+                        segment.pause_ms,
+                    )
+                    for segment in part.segments
+                ),
+            )
+            for part in plans[1].parts
+        ),
+    )
+    job = TrackJob(tracks[1], options.rate, options.bitrate, str(tmp_path / "t.mp3"), broken, "report.md")
     with pytest.raises(SynthesisError) as caught:
-        render_tracks([job], workers=1)       # in a speech worker process, as in a build
+        render_tracks([job], workers=1)  # in a speech worker process, as in a build
     message = str(caught.value)
     assert "report.md line 9" in message and "s1-1" in message and "zz/no-such-voice" in message

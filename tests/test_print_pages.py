@@ -5,6 +5,7 @@ The contents' page numbers (the PAGEREF results in the .docx) must be the pages 
 puts the headings on; no page may hold a single row of a table that has more; the contents is a
 live TOC field Word can update.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,25 +36,45 @@ def squash(text: str) -> str:
 def render(docx_path: Path, out: Path) -> list[str]:
     """LibreOffice's PDF of the document, as the text of each page (pdftotext -layout)."""
     profile = out / "profile"
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(out), str(docx_path)],
-                   capture_output=True, timeout=180, check=True)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(docx_path),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
     pdf = out / f"{docx_path.stem}.pdf"
-    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
-        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
-    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout
-            for n in range(1, pages + 1)]
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout,
+        ).group(1)
+    )
+    return [
+        subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for n in range(1, pages + 1)
+    ]
 
 
 def build(doc, stage_name: str, out: Path, **settings) -> Path:
     stage = get(stage_name)
     out.mkdir(parents=True, exist_ok=True)
     options = stage.options(**settings)
-    paths = stage.build(doc, options, out, BuildContext(slug="impact-report-2023",
-                                                         source=SAMPLE))
-    result = stage.check(doc, options, paths, BuildContext(slug="impact-report-2023",
-                                                            source=SAMPLE))
+    paths = stage.build(doc, options, out, BuildContext(slug="impact-report-2023", source=SAMPLE))
+    result = stage.check(doc, options, paths, BuildContext(slug="impact-report-2023", source=SAMPLE))
     assert result.passed, [f for f in result.findings if f.severity == "error"]
     return paths[0]
 
@@ -61,6 +82,7 @@ def build(doc, stage_name: str, out: Path, **settings) -> Path:
 @pytest.fixture(scope="module")
 def sample_doc():
     from pipeline.sources import read_source
+
     return read_source(SAMPLE)
 
 
@@ -103,8 +125,11 @@ def test_contents_page_numbers_are_the_pages_libreoffice_puts_the_headings_on(la
     name, path, pages = laid_out
     entries = contents_entries(path)
     assert len(entries) >= 10
-    contents_page = next(i for i, text in enumerate(pages) if "Contents" in text.splitlines()
-                         or any(squash(l) == "Contents" for l in text.splitlines()))
+    contents_page = next(
+        i
+        for i, text in enumerate(pages)
+        if "Contents" in text.splitlines() or any(squash(l) == "Contents" for l in text.splitlines())
+    )
     for text, shown in entries:
         assert shown.isdigit(), f"{name}: '{text}' has no page number ({shown!r})"
         # The first page after the contents' own entries where the heading is a line alone.
@@ -112,17 +137,18 @@ def test_contents_page_numbers_are_the_pages_libreoffice_puts_the_headings_on(la
         for number, page in enumerate(pages, start=1):
             lines = [squash(l) for l in page.splitlines()]
             if number - 1 == contents_page:
-                lines = lines[next(i for i, l in enumerate(lines) if l.startswith(
-                    entries[-1][0])) + 1:] if any(l.startswith(entries[-1][0] + ".")
-                                                  for l in lines) else lines
+                lines = (
+                    lines[next(i for i, l in enumerate(lines) if l.startswith(entries[-1][0])) + 1 :]
+                    if any(l.startswith(entries[-1][0] + ".") for l in lines)
+                    else lines
+                )
             if text in lines:
                 found = number
                 break
         assert found == int(shown), f"{name}: '{text}' is on page {found}, contents says {shown}"
 
 
-def _body_row_pages(pages: list[str], rows: list[tuple[str, str]],
-                    header: str) -> dict[int, int]:
+def _body_row_pages(pages: list[str], rows: list[tuple[str, str]], header: str) -> dict[int, int]:
     """page -> how many of the rows (first word of the first cell, and the second cell's words
     on the same line) it holds, on the pages that show the table's header row."""
     counts: dict[int, int] = {}
@@ -130,8 +156,9 @@ def _body_row_pages(pages: list[str], rows: list[tuple[str, str]],
         lines = [squash(l) for l in page.splitlines()]
         if not any(l.startswith(header) for l in lines):
             continue
-        here = sum(1 for first, second in rows
-                   if any(l.startswith(first) and f" {second}" in l for l in lines))
+        here = sum(
+            1 for first, second in rows if any(l.startswith(first) and f" {second}" in l for l in lines)
+        )
         if here:
             counts[number] = here
     return counts
@@ -140,9 +167,10 @@ def _body_row_pages(pages: list[str], rows: list[tuple[str, str]],
 def test_no_page_holds_a_single_row_of_the_sample_table(laid_out, sample_doc):
     name, _, pages = laid_out
     for table in (b for b in sample_doc.blocks if isinstance(b, Table)):
+
         def words(cell):
-            return squash(" ".join(t.text for p in cell.blocks for t in p.inlines
-                                   if isinstance(t, Text)))
+            return squash(" ".join(t.text for p in cell.blocks for t in p.inlines if isinstance(t, Text)))
+
         rows = [(words(row[0]).split()[0], words(row[1])) for row in table.body_rows]
         header = " ".join(words(cell) for cell in table.header_rows[0])
         counts = _body_row_pages(pages, rows, header)
@@ -150,25 +178,31 @@ def test_no_page_holds_a_single_row_of_the_sample_table(laid_out, sample_doc):
         assert all(n > 1 for n in counts.values()), f"{name}: {counts}"
 
 
-@pytest.mark.parametrize("lead_in", [1, 10])   # 10: the first row fell alone on a page
+@pytest.mark.parametrize("lead_in", [1, 10])  # 10: the first row fell alone on a page
 def test_a_long_table_never_leaves_one_row_alone(sample_doc, tmp_path, lead_in):
     """A 30-row table after a lead-in of varying length: wherever the page breaks, each page
     carries at least two of its rows (the last row never alone under a repeated header)."""
-    rows = tuple((TableCell((Paragraph((Text(f"Row{n:02d} place"),)),)),
-                  TableCell((Paragraph((Text(str(n * 7)),)),)))
-                 for n in range(1, 31))
-    header = ((TableCell((Paragraph((Text("Place"),)),)),
-               TableCell((Paragraph((Text("People"),)),))),)
+    rows = tuple(
+        (TableCell((Paragraph((Text(f"Row{n:02d} place"),)),)), TableCell((Paragraph((Text(str(n * 7)),)),)))
+        for n in range(1, 31)
+    )
+    header = ((TableCell((Paragraph((Text("Place"),)),)), TableCell((Paragraph((Text("People"),)),))),)
     table = Table((Text("Places we visited"),), header, rows)
-    lead = tuple(Paragraph((Text("A paragraph of lead-in text that fills a line or two of the "
-                                 "page before the table starts, so that the break moves."),))
-                 for _ in range(lead_in))
-    doc = dataclasses.replace(sample_doc, blocks=(Heading(1, (Text("Places"),), "places"),
-                                                  *lead, table))
+    lead = tuple(
+        Paragraph(
+            (
+                Text(
+                    "A paragraph of lead-in text that fills a line or two of the "
+                    "page before the table starts, so that the break moves."
+                ),
+            )
+        )
+        for _ in range(lead_in)
+    )
+    doc = dataclasses.replace(sample_doc, blocks=(Heading(1, (Text("Places"),), "places"), *lead, table))
     path = build(doc, "large-print", tmp_path / "out")
     pages = render(path, tmp_path / "lo")
-    counts = _body_row_pages(pages, [(f"Row{n:02d}", str(n * 7)) for n in range(1, 31)],
-                             "Place People")
+    counts = _body_row_pages(pages, [(f"Row{n:02d}", str(n * 7)) for n in range(1, 31)], "Place People")
     assert sum(counts.values()) == 30
     assert len(counts) >= 2, "the table spans pages (else the test shows nothing)"
     assert all(n > 1 for n in counts.values()), counts
@@ -184,31 +218,36 @@ def test_large_print_spacing_lists_code_face_and_link_addresses(sample_doc, tmp_
     assert int(after) == 18 * 20, "about one line (18 pt) between paragraphs, not 27 pt"
     listing = by_name["List Paragraph"].find(f"{W}pPr")
     assert listing.find(f"{W}contextualSpacing") is not None, "list items sit together"
-    code = [r for r in body.iter(f"{W}r") if "KCC-ETH-2023-01" in "".join(
-        t.text or "" for t in r.iter(f"{W}t"))]
+    code = [
+        r for r in body.iter(f"{W}r") if "KCC-ETH-2023-01" in "".join(t.text or "" for t in r.iter(f"{W}t"))
+    ]
     assert code[0].find(f"{W}rPr/{W}rFonts").get(f"{W}ascii") == "Consolas"
     pages = render(path, tmp_path / "lo")
     # the text as a reader follows it across pages: footers left out
     text = squash(" ".join(re.sub(r"Page \d+ of \d+", " ", page) for page in pages))
-    assert ("read it on our ethics guidance page "
-            "(https://www.example.org/kettle-and-compass/ethics-guidance).") in text
+    assert (
+        "read it on our ethics guidance page (https://www.example.org/kettle-and-compass/ethics-guidance)."
+    ) in text
     # the mail link's words are its address: not printed twice
     assert "(formats@kettleandcompass.example.org)" not in text
-    fonts = subprocess.run(["pdffonts", str(next((tmp_path / "lo").glob("*.pdf")))],
-                           capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(next((tmp_path / "lo").glob("*.pdf")))], capture_output=True, text=True, check=True
+    ).stdout
     assert "Mono" in fonts and "Courier" not in fonts and "Serif" not in fonts
 
 
 def test_clear_print_word_keeps_links_as_words_only(sample_doc, tmp_path):
     path = build(sample_doc, "word", tmp_path / "out")
     with zipfile.ZipFile(path) as package:
-        text = "".join(t.text or "" for t in etree.fromstring(
-            package.read("word/document.xml")).iter(f"{W}t"))
+        text = "".join(
+            t.text or "" for t in etree.fromstring(package.read("word/document.xml")).iter(f"{W}t")
+        )
     assert "(https://www.example.org" not in text
     path = build(sample_doc, "word", tmp_path / "on", link_addresses=True)
     with zipfile.ZipFile(path) as package:
-        text = "".join(t.text or "" for t in etree.fromstring(
-            package.read("word/document.xml")).iter(f"{W}t"))
+        text = "".join(
+            t.text or "" for t in etree.fromstring(package.read("word/document.xml")).iter(f"{W}t")
+        )
     assert "(https://www.example.org/kettle-and-compass/ethics-guidance)" in text
 
 
@@ -217,17 +256,26 @@ def test_footnotes_keep_a_line_of_space_above_the_footer(laid_out):
     above the top of the footer's "Page N of M"."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LTTextContainer, LTTextLine
+
     name, path, _ = laid_out
     pdf = next(path.parent.joinpath("lo").glob("*.pdf"))
     body = 18 if name == "large-print" else 14
     checked = 0
     for page in extract_pages(str(pdf)):
-        lines = [line for box in page if isinstance(box, LTTextContainer) for line in box
-                 if isinstance(line, LTTextLine)]
+        lines = [
+            line
+            for box in page
+            if isinstance(box, LTTextContainer)
+            for line in box
+            if isinstance(line, LTTextLine)
+        ]
         footer = [l for l in lines if re.match(r"Page \d+ of \d+", l.get_text().strip())]
-        notes = [l for l in lines if re.match(r"\d+ ", l.get_text().strip())
-                 and any(words in l.get_text() for words in
-                         ("PPI stands", "Several funders", "The guidance was"))]
+        notes = [
+            l
+            for l in lines
+            if re.match(r"\d+ ", l.get_text().strip())
+            and any(words in l.get_text() for words in ("PPI stands", "Several funders", "The guidance was"))
+        ]
         if footer and notes:
             top = max(f.y1 for f in footer)
             # the notes' lines: from the first note's first line down to the footer
@@ -240,26 +288,30 @@ def test_footnotes_keep_a_line_of_space_above_the_footer(laid_out):
 
 def _big_text_chart(path: Path, labels: list[str]) -> None:
     from PIL import Image, ImageDraw, ImageFont
-    font = ImageFont.truetype("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
-                              110)
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf", 110)
     picture = Image.new("RGB", (1400, 160 * len(labels) + 40), "white")
     draw = ImageDraw.Draw(picture)
     for row, label in enumerate(labels):
         draw.text((40, 40 + row * 160), label, fill="black", font=font)
-        draw.rectangle((700, 50 + row * 160, 700 + 500 // (row + 1), 130 + row * 160),
-                       fill=(20, 60, 140))
+        draw.rectangle((700, 50 + row * 160, 700 + 500 // (row + 1), 130 + row * 160), fill=(20, 60, 140))
     picture.save(path)
 
 
 def test_large_print_warns_of_small_text_in_images_and_uses_the_large_version(tmp_path):
     from pipeline.sources import read_source
+
     stage = get("large-print")
     ctx = BuildContext(slug="impact-report-2023", source=SAMPLE)
     doc = read_source(SAMPLE)
-    paths = stage.build(doc, stage.options(), tmp_path / "plain", ctx) \
-        if (tmp_path / "plain").mkdir() is None else None
-    warnings = [f for f in stage.check(doc, stage.options(), paths, ctx).findings
-                if "smaller than 18 pt" in f.message]
+    paths = (
+        stage.build(doc, stage.options(), tmp_path / "plain", ctx)
+        if (tmp_path / "plain").mkdir() is None
+        else None
+    )
+    warnings = [
+        f for f in stage.check(doc, stage.options(), paths, ctx).findings if "smaller than 18 pt" in f.message
+    ]
     assert len(warnings) == 1 and "(2 places)" in warnings[0].message
     assert "people reached" in warnings[0].where and "money won" in warnings[0].where
     # the author adds large-print versions of the charts: no warning, and they are the ones used
@@ -274,7 +326,9 @@ def test_large_print_warns_of_small_text_in_images_and_uses_the_large_version(tm
     source.write_text(text, encoding="utf-8")
     doc = read_source(source)
     assert [f.large_src.name for f in doc.blocks if getattr(f, "large_src", None)] == [
-        "people-large.png", "funding-large.png"]
+        "people-large.png",
+        "funding-large.png",
+    ]
     out = tmp_path / "large"
     out.mkdir()
     paths = stage.build(doc, stage.options(), out, ctx)
@@ -296,11 +350,16 @@ def test_large_print_warns_of_small_text_in_images_and_uses_the_large_version(tm
 def test_a_missing_large_print_image_is_a_source_problem_with_its_line(tmp_path):
     from pipeline.errors import SourceError
     from pipeline.sources import read_source
+
     folder = tmp_path / "report"
     shutil.copytree(SAMPLE.parent, folder)
     source = folder / SAMPLE.name
-    source.write_text(source.read_text(encoding="utf-8").replace(
-        'kind of activity")', 'kind of activity"){large=no-such-chart.png}'), encoding="utf-8")
+    source.write_text(
+        source.read_text(encoding="utf-8").replace(
+            'kind of activity")', 'kind of activity"){large=no-such-chart.png}'
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(SourceError, match=r"impact-report-2023.md:88: .*no-such-chart.png"):
         read_source(source)
 
@@ -317,11 +376,11 @@ def test_word_check_catches_a_contents_without_page_numbers(laid_out, sample_doc
                     if any("PAGEREF" in (i.text or "") for i in paragraph.iter(f"{W}instrText")):
                         list(paragraph.iter(f"{W}t"))[-1].text = ""
                         break
-                data = etree.tostring(body, xml_declaration=True, encoding="UTF-8",
-                                      standalone=True)
+                data = etree.tostring(body, xml_declaration=True, encoding="UTF-8", standalone=True)
             target.writestr(item, data)
     stage = get(name)
-    result = stage.check(sample_doc, stage.options(), [broken],
-                         BuildContext(slug="impact-report-2023", source=SAMPLE))
+    result = stage.check(
+        sample_doc, stage.options(), [broken], BuildContext(slug="impact-report-2023", source=SAMPLE)
+    )
     assert not result.passed
     assert any("shows no page number" in f.message for f in result.findings)

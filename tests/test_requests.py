@@ -1,6 +1,7 @@
 """Request-a-format emails end to end: real messages, a real SMTP server on loopback (aiosmtpd),
 a real Maildir, real one-off builds. Conversions use the fast html stage except the option tests.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -70,10 +71,17 @@ def make_library(root: Path) -> Path:
     return sources
 
 
-def make_message(body: str = "", subject: str = "A request", *, sender: str = READER,
-                 message_id: str | None = "<req-1@example.com>", headers: dict | None = None,
-                 html: str | None = None, charset: str = "utf-8",
-                 attachment: tuple[str, str, bytes] | None = None) -> bytes:
+def make_message(
+    body: str = "",
+    subject: str = "A request",
+    *,
+    sender: str = READER,
+    message_id: str | None = "<req-1@example.com>",
+    headers: dict | None = None,
+    html: str | None = None,
+    charset: str = "utf-8",
+    attachment: tuple[str, str, bytes] | None = None,
+) -> bytes:
     message = EmailMessage()
     message["From"] = f"Anne Reader <{sender}>"
     message["To"] = US
@@ -85,8 +93,7 @@ def make_message(body: str = "", subject: str = "A request", *, sender: str = RE
     if html is not None:
         message.set_content(html, subtype="html", charset=charset)
     else:
-        message.set_content(body, charset=charset,
-                            cte="quoted-printable" if charset != "utf-8" else None)
+        message.set_content(body, charset=charset, cte="quoted-printable" if charset != "utf-8" else None)
     if attachment:
         name, media_type, data = attachment
         main, _, sub = media_type.partition("/")
@@ -106,10 +113,10 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
-        self.refuse_data = ""          # e.g. "451 4.3.0 try later"; "" accepts
+        self.refuse_data = ""  # e.g. "451 4.3.0 try later"; "" accepts
         self.refuse_rcpt: set[str] = set()
         self.rcpt_refusal = "550 5.1.1 mailbox unavailable"
-        self.hang_up_after_data = False   # take the message, then drop the line before "250"
+        self.hang_up_after_data = False  # take the message, then drop the line before "250"
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -143,9 +150,13 @@ def smtp():
 
 
 def settings_for(root: Path, transport, **overrides) -> Settings:
-    values = dict(sources_dir=root / "sources", outputs_dir=root / "outputs",
-                  reply=ReplySettings(from_address=US, staff_address=STAFF),
-                  transport=transport, backoff_seconds=0)
+    values = dict(
+        sources_dir=root / "sources",
+        outputs_dir=root / "outputs",
+        reply=ReplySettings(from_address=US, staff_address=STAFF),
+        transport=transport,
+        backoff_seconds=0,
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -166,8 +177,10 @@ def service(library, smtp):
 
 
 def attachments(message: EmailMessage) -> dict[str, tuple[str, bytes]]:
-    return {part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
-            for part in message.iter_attachments()}
+    return {
+        part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+        for part in message.iter_attachments()
+    }
 
 
 def plain_text(message: EmailMessage) -> str:
@@ -198,15 +211,17 @@ def assert_proper_reply(reply: EmailMessage, original: bytes) -> None:
 
 
 def test_plain_request_gets_the_report_as_a_web_page(service, smtp, library):
-    raw = make_message("Hello,\nCould I have the annual review as a web page please?\n\n"
-                       "-- \nAnne Reader\nBraille and large print fan")
+    raw = make_message(
+        "Hello,\nCould I have the annual review as a web page please?\n\n"
+        "-- \nAnne Reader\nBraille and large print fan"
+    )
     outcome = service.receive(raw, "test")
     assert outcome.state == "replied"
     [reply] = smtp.messages
     assert_proper_reply(reply, raw)
-    assert smtp.envelopes[0] == ("<>", [READER])      # RFC 3834: null return path
+    assert smtp.envelopes[0] == ("<>", [READER])  # RFC 3834: null return path
     files = attachments(reply)
-    assert list(files) == ["annual-review-2023.html"]   # the signature's "braille" was dropped
+    assert list(files) == ["annual-review-2023.html"]  # the signature's "braille" was dropped
     media_type, data = files["annual-review-2023.html"]
     assert media_type == "text/html"
     built = library / "outputs" / "requests" / outcome.request_id / "annual-review-2023.html"
@@ -217,18 +232,23 @@ def test_plain_request_gets_the_report_as_a_web_page(service, smtp, library):
 
 
 def test_html_only_mail_is_read_and_its_quoted_part_ignored(service, smtp):
-    raw = make_message(html="<html><body><p>Please send the <b>Impact Report 2022</b> as a "
-                            "web page.</p><blockquote type='cite'>Can I have the annual review "
-                            "in braille?</blockquote></body></html>")
+    raw = make_message(
+        html="<html><body><p>Please send the <b>Impact Report 2022</b> as a "
+        "web page.</p><blockquote type='cite'>Can I have the annual review "
+        "in braille?</blockquote></body></html>"
+    )
     assert service.receive(raw, "test").state == "replied"
     [reply] = smtp.messages
     assert list(attachments(reply)) == ["impact-report-2022.html"]
 
 
 def test_latin1_message_with_the_request_only_in_the_subject(service, smtp):
-    raw = make_message("Merci beaucoup, Andrée. Très gentil.", charset="iso-8859-1",
-                       subject="Annual Review as a web page, s'il vous plaît")
-    assert b"=E9" in raw and b"iso-8859-1" in raw       # really latin-1, quoted-printable
+    raw = make_message(
+        "Merci beaucoup, Andrée. Très gentil.",
+        charset="iso-8859-1",
+        subject="Annual Review as a web page, s'il vous plaît",
+    )
+    assert b"=E9" in raw and b"iso-8859-1" in raw  # really latin-1, quoted-printable
     message = parse_bytes(raw)
     assert "Andrée" in message.body
     assert service.receive(raw, "test").state == "replied"
@@ -253,12 +273,14 @@ def test_uncontracted_braille_request_gives_grade_1(service, smtp, library):
     outcome = service.receive(raw, "test")
     assert outcome.state == "replied"
     brf = attachments(smtp.messages[0])["annual-review-2023.brf"][1].decode("ascii").upper()
-    manifest = json.loads((library / "outputs" / "requests" / outcome.request_id /
-                           "manifest.json").read_text())
+    manifest = json.loads(
+        (library / "outputs" / "requests" / outcome.request_id / "manifest.json").read_text()
+    )
     assert manifest["stages"]["braille"]["options"]["table"] == "en-ueb-g1.ctb"
     # Grade 1 spells words out; grade 2 would contract "volunteer" to VOLUNT>R, "the" to "!".
     assert "VOLUNTEER" in brf and "THANK YOU" in brf
     import louis
+
     contracted = louis.translateString(["en-us-brf.dis", "en-ueb-g2.ctb"], "every volunteer")
     assert contracted.upper() not in brf
 
@@ -266,8 +288,10 @@ def test_uncontracted_braille_request_gives_grade_1(service, smtp, library):
 def test_24_point_request_gives_a_24_point_document(service, smtp, library):
     if not has_stage("large-print"):
         pytest.skip("the large-print stage is not available on this machine")
-    from docx import Document as WordDocument
     from io import BytesIO
+
+    from docx import Document as WordDocument
+
     raw = make_message("", subject="24 point large print of the annual review please")
     assert service.receive(raw, "test").state == "replied"
     files = attachments(smtp.messages[0])
@@ -276,17 +300,20 @@ def test_24_point_request_gives_a_24_point_document(service, smtp, library):
     paragraphs = [p for p in document.paragraphs if "volunteer" in p.text]
     assert paragraphs
     for paragraph in paragraphs:
-        size = next((r.font.size for r in paragraph.runs if r.font.size), None) \
-            or paragraph.style.font.size or document.styles["Normal"].font.size
+        size = (
+            next((r.font.size for r in paragraph.runs if r.font.size), None)
+            or paragraph.style.font.size
+            or document.styles["Normal"].font.size
+        )
         assert size.pt == 24
     assert "24 point" in plain_text(smtp.messages[0])
 
 
 def test_slower_audio_request_sets_the_rate():
-    catalogue = Catalogue((CatalogueEntry("annual-review-2023", "Annual Review 2023", (),
-                                          Path("/nowhere")),))
-    understood = understand("", "is there an audio version of the anual reveiw? a bit slower "
-                                "if possible", catalogue)
+    catalogue = Catalogue((CatalogueEntry("annual-review-2023", "Annual Review 2023", (), Path("/nowhere")),))
+    understood = understand(
+        "", "is there an audio version of the anual reveiw? a bit slower if possible", catalogue
+    )
     assert understood.kind == "ok"
     assert [r.slug for r in understood.reports] == ["annual-review-2023"]
     assert understood.formats[0].format == "audio"
@@ -313,18 +340,20 @@ def test_unknown_report_gets_the_list_of_reports(service, smtp):
     assert not attachments(reply)
 
 
-@pytest.mark.parametrize("headers, sender, reason", [
-    ({"Auto-Submitted": "auto-replied"}, READER, "Auto-Submitted"),
-    ({"X-Autoreply": "yes"}, READER, "x-autoreply"),
-    ({"Precedence": "bulk"}, READER, "Precedence"),
-    ({"List-Id": "<readers.lists.example.com>"}, READER, "mailing-list"),
-    ({"Return-Path": "<>"}, READER, "bounce"),
-    ({}, "MAILER-DAEMON@example.com", "machine sender"),
-    ({}, US, "ourselves"),
-])
+@pytest.mark.parametrize(
+    "headers, sender, reason",
+    [
+        ({"Auto-Submitted": "auto-replied"}, READER, "Auto-Submitted"),
+        ({"X-Autoreply": "yes"}, READER, "x-autoreply"),
+        ({"Precedence": "bulk"}, READER, "Precedence"),
+        ({"List-Id": "<readers.lists.example.com>"}, READER, "mailing-list"),
+        ({"Return-Path": "<>"}, READER, "bounce"),
+        ({}, "MAILER-DAEMON@example.com", "machine sender"),
+        ({}, US, "ourselves"),
+    ],
+)
 def test_machine_and_list_mail_gets_no_reply(service, smtp, headers, sender, reason):
-    raw = make_message("Out of office: the annual review as a web page", headers=headers,
-                       sender=sender)
+    raw = make_message("Out of office: the annual review as a web page", headers=headers, sender=sender)
     outcome = service.receive(raw, "test")
     assert outcome.state == "ignored" and reason in outcome.reason
     assert smtp.messages == []
@@ -350,15 +379,20 @@ def test_a_path_in_the_body_never_selects_a_file(service, smtp, library):
     assert not attachments(reply)
     assert "couldn't find the report" in plain_text(reply)
     assert b"SECRET-PAYROLL" not in bytes(reply)
-    built = [p for p in (library / "outputs").rglob("*") if p.is_file()
-             and p.suffix not in (".eml", ".sqlite3", ".lock", ".sqlite3-wal", ".sqlite3-shm")]
+    built = [
+        p
+        for p in (library / "outputs").rglob("*")
+        if p.is_file() and p.suffix not in (".eml", ".sqlite3", ".lock", ".sqlite3-wal", ".sqlite3-shm")
+    ]
     assert built == []
 
 
 def test_an_executable_attachment_is_never_saved_or_opened(service, smtp, library):
     payload = b"MZ\x90\x00 EVIL-PAYLOAD-7f3a " * 50
-    raw = make_message("The annual review as a web page please",
-                       attachment=("setup.exe", "application/x-msdownload", payload))
+    raw = make_message(
+        "The annual review as a web page please",
+        attachment=("setup.exe", "application/x-msdownload", payload),
+    )
     assert service.receive(raw, "test").state == "replied"
     [reply] = smtp.messages
     assert list(attachments(reply)) == ["annual-review-2023.html"]
@@ -370,11 +404,15 @@ def test_an_executable_attachment_is_never_saved_or_opened(service, smtp, librar
 
 def test_rate_limit_per_sender(library, smtp):
     with Ledger(library / "ledger.sqlite3") as ledger:
-        processor = Processor(settings_for(library, SmtpTransport("127.0.0.1", smtp.port),
-                                           rate_limit=2), ledger)
-        states = [processor.receive(make_message("the annual review as a web page",
-                                                 message_id=f"<rate-{n}@example.com>"),
-                                    "test").state for n in range(3)]
+        processor = Processor(
+            settings_for(library, SmtpTransport("127.0.0.1", smtp.port), rate_limit=2), ledger
+        )
+        states = [
+            processor.receive(
+                make_message("the annual review as a web page", message_id=f"<rate-{n}@example.com>"), "test"
+            ).state
+            for n in range(3)
+        ]
     assert states == ["replied", "replied", "ignored"]
     assert len(smtp.messages) == 2
 
@@ -402,11 +440,12 @@ def test_a_format_not_available_yet_offers_the_nearest(service, smtp, monkeypatc
 
 def test_files_above_the_size_limit_are_collected_not_attached(library, smtp):
     with Ledger(library / "ledger.sqlite3") as ledger:
-        settings = settings_for(library, SmtpTransport("127.0.0.1", smtp.port),
-                                reply=ReplySettings(US, STAFF, size_limit=100,
-                                                    collect_url="https://example.org/r/"))
-        outcome = Processor(settings, ledger).receive(
-            make_message("the annual review as a web page"), "test")
+        settings = settings_for(
+            library,
+            SmtpTransport("127.0.0.1", smtp.port),
+            reply=ReplySettings(US, STAFF, size_limit=100, collect_url="https://example.org/r/"),
+        )
+        outcome = Processor(settings, ledger).receive(make_message("the annual review as a web page"), "test")
     [reply] = smtp.to(READER)
     assert not attachments(reply)
     assert f"https://example.org/r/{outcome.request_id}/" in plain_text(reply)
@@ -414,19 +453,17 @@ def test_files_above_the_size_limit_are_collected_not_attached(library, smtp):
 
 def test_default_options_reuse_the_standard_output_without_touching_it(service, smtp, library):
     from pipeline.build import build_report
+
     standard = library / "outputs" / "annual-review-2023"
-    build_report(library / "sources" / "annual-review-2023.md", standard, ["html"],
-                 show_progress=False)
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in standard.iterdir()
-              if p.is_file()}
+    build_report(library / "sources" / "annual-review-2023.md", standard, ["html"], show_progress=False)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in standard.iterdir() if p.is_file()}
     outcome = service.receive(make_message("the annual review as a web page"), "test")
     request_dir = library / "outputs" / "requests" / outcome.request_id
-    assert not (request_dir / "manifest.json").exists()      # copied, not rebuilt
+    assert not (request_dir / "manifest.json").exists()  # copied, not rebuilt
     copied = (request_dir / "annual-review-2023.html").read_bytes()
     recorded = json.loads((standard / "manifest.json").read_text())["stages"]["html"]["outputs"]
     assert hashlib.sha256(copied).hexdigest() == recorded[0]["sha256"]
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in standard.iterdir()
-             if p.is_file()}
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in standard.iterdir() if p.is_file()}
     assert after == before
 
 
@@ -439,7 +476,7 @@ def test_smtp_refusal_is_retried_and_answered_when_back(service, smtp, refusal):
     raw = make_message("the annual review as a web page")
     outcome = service.receive(raw, "test")
     assert outcome.state == "ready" and refusal.split()[0] in outcome.reason
-    assert [o.state for o in service.resume_pending()] == ["ready"]     # still refusing
+    assert [o.state for o in service.resume_pending()] == ["ready"]  # still refusing
     smtp.refuse_data = ""
     assert [o.state for o in service.resume_pending()] == ["replied"]
     assert [o.state for o in service.resume_pending()] == []
@@ -451,8 +488,7 @@ def test_smtp_refusal_is_retried_and_answered_when_back(service, smtp, refusal):
 def test_smtp_down_then_back(library):
     port = free_port()
     with Ledger(library / "ledger.sqlite3") as ledger:
-        processor = Processor(settings_for(library, SmtpTransport("127.0.0.1", port,
-                                                                  timeout=5)), ledger)
+        processor = Processor(settings_for(library, SmtpTransport("127.0.0.1", port, timeout=5)), ledger)
         outcome = processor.receive(make_message("the annual review as a web page"), "test")
         assert outcome.state == "ready" and "Connection refused" in outcome.reason
         sink = Sink()
@@ -468,8 +504,9 @@ def test_smtp_down_then_back(library):
 def test_back_off_waits_between_attempts(library, smtp):
     smtp.refuse_data = "451 later"
     with Ledger(library / "ledger.sqlite3") as ledger:
-        processor = Processor(settings_for(library, SmtpTransport("127.0.0.1", smtp.port),
-                                           backoff_seconds=3600), ledger)
+        processor = Processor(
+            settings_for(library, SmtpTransport("127.0.0.1", smtp.port), backoff_seconds=3600), ledger
+        )
         processor.receive(make_message("the annual review as a web page"), "test")
         smtp.refuse_data = ""
         # not due for an hour: nothing is sent yet
@@ -483,8 +520,9 @@ def test_giving_up_tells_staff(library, smtp):
     smtp.refuse_rcpt = {READER}
     smtp.rcpt_refusal = "450 4.2.1 mailbox busy, try later"
     with Ledger(library / "ledger.sqlite3") as ledger:
-        processor = Processor(settings_for(library, SmtpTransport("127.0.0.1", smtp.port),
-                                           max_attempts=2), ledger)
+        processor = Processor(
+            settings_for(library, SmtpTransport("127.0.0.1", smtp.port), max_attempts=2), ledger
+        )
         processor.receive(make_message("the annual review as a web page"), "test")
         [outcome] = processor.resume_pending()
     assert outcome.state == "failed" and "gave up after 2 attempts" in outcome.reason
@@ -497,13 +535,10 @@ def test_giving_up_tells_staff(library, smtp):
 
 
 def test_quoted_replies_and_signatures_are_dropped():
-    text = ("Large print please.\n\nOn Tue, 2 Jan 2024, Formats wrote:\n> braille\n"
-            "> audio\n")
+    text = "Large print please.\n\nOn Tue, 2 Jan 2024, Formats wrote:\n> braille\n> audio\n"
     assert clean_body(text) == "Large print please."
-    assert clean_body("Audio please\n> old braille\n--\u0020\nAnne\nBraille reader") == \
-        "Audio please"
-    assert html_to_text("<p>One</p><div class='gmail_quote'>braille</div><p>Two</p>") == \
-        "One\nTwo"
+    assert clean_body("Audio please\n> old braille\n--\u0020\nAnne\nBraille reader") == "Audio please"
+    assert html_to_text("<p>One</p><div class='gmail_quote'>braille</div><p>Two</p>") == "One\nTwo"
 
 
 def test_base64_and_an_unknown_charset_are_decoded():
@@ -512,8 +547,9 @@ def test_base64_and_an_unknown_charset_are_decoded():
     message["Subject"] = "x"
     message.set_content("Large print of the impact report, 20pt", cte="base64")
     assert "20pt" in parse_bytes(bytes(message)).body
-    weird = (b"From: a@example.com\nSubject: hi\nContent-Type: text/plain; charset=x-unknown\n\n"
-             b"braille please\n")
+    weird = (
+        b"From: a@example.com\nSubject: hi\nContent-Type: text/plain; charset=x-unknown\n\nbraille please\n"
+    )
     assert parse_bytes(weird).body == "braille please"
 
 
@@ -522,36 +558,57 @@ def test_bodies_and_subjects_are_capped():
     assert len(message.body) <= 20_000 and len(message.subject) <= 300
 
 
-CATALOGUE = Catalogue((
-    CatalogueEntry("annual-review-2023", "Annual Review 2023", ("the annual review",), Path("/a")),
-    CatalogueEntry("annual-review-2022", "Annual Review 2022", (), Path("/b")),
-    CatalogueEntry("impact-report-2022", "Impact Report 2022", (), Path("/c")),
-))
+CATALOGUE = Catalogue(
+    (
+        CatalogueEntry("annual-review-2023", "Annual Review 2023", ("the annual review",), Path("/a")),
+        CatalogueEntry("annual-review-2022", "Annual Review 2022", (), Path("/b")),
+        CatalogueEntry("impact-report-2022", "Impact Report 2022", (), Path("/c")),
+    )
+)
 
 
-@pytest.mark.parametrize("text, reports, formats", [
-    ("Could I have the annual review in braille?", ["annual-review-2023"], [("braille", {})]),
-    ("24 point large print please, impact report", ["impact-report-2022"],
-     [("large-print", {"font_size": "24"})]),
-    ("Impact report 2022 in big print, size 20, on cream paper", ["impact-report-2022"],
-     [("large-print", {"font_size": "20", "paper_colour": "cream"})]),
-    ("impact report: bigger text, 22pt, high contrast please", ["impact-report-2022"],
-     [("large-print", {"font_size": "22", "high_contrast": "true"})]),
-    ("uncontracted braille, I'm still learning. Impact report", ["impact-report-2022"],
-     [("braille", {"table": "en-ueb-g1.ctb"})]),
-    ("impact report in contracted braille on my embosser", ["impact-report-2022"],
-     [("braille", {"table": "en-ueb-g2.ctb"})]),
-    ("impact report in Welsh braille grade 1", ["impact-report-2022"],
-     [("braille", {"table": "cy-cy-g1.utb"})]),
-    ("Annual Review 2022 as an MP3, faster please", ["annual-review-2022"],
-     [("audio", {"rate": "210"})]),
-    ("the impact report for my screen reader", ["impact-report-2022"], [("word", {})]),
-    ("the impact report, not braille, an ebook please", ["impact-report-2022"], [("epub", {})]),
-    ("Impact report as a DAISY book", ["impact-report-2022"], [("daisy", {})]),
-    ("Impact report as a Word document and a PDF", ["impact-report-2022"],
-     [("word", {}), ("pdf", {})]),
-    ("IMPACT-REPORT-2022 in BRF", ["impact-report-2022"], [("braille", {})]),
-])
+@pytest.mark.parametrize(
+    "text, reports, formats",
+    [
+        ("Could I have the annual review in braille?", ["annual-review-2023"], [("braille", {})]),
+        (
+            "24 point large print please, impact report",
+            ["impact-report-2022"],
+            [("large-print", {"font_size": "24"})],
+        ),
+        (
+            "Impact report 2022 in big print, size 20, on cream paper",
+            ["impact-report-2022"],
+            [("large-print", {"font_size": "20", "paper_colour": "cream"})],
+        ),
+        (
+            "impact report: bigger text, 22pt, high contrast please",
+            ["impact-report-2022"],
+            [("large-print", {"font_size": "22", "high_contrast": "true"})],
+        ),
+        (
+            "uncontracted braille, I'm still learning. Impact report",
+            ["impact-report-2022"],
+            [("braille", {"table": "en-ueb-g1.ctb"})],
+        ),
+        (
+            "impact report in contracted braille on my embosser",
+            ["impact-report-2022"],
+            [("braille", {"table": "en-ueb-g2.ctb"})],
+        ),
+        (
+            "impact report in Welsh braille grade 1",
+            ["impact-report-2022"],
+            [("braille", {"table": "cy-cy-g1.utb"})],
+        ),
+        ("Annual Review 2022 as an MP3, faster please", ["annual-review-2022"], [("audio", {"rate": "210"})]),
+        ("the impact report for my screen reader", ["impact-report-2022"], [("word", {})]),
+        ("the impact report, not braille, an ebook please", ["impact-report-2022"], [("epub", {})]),
+        ("Impact report as a DAISY book", ["impact-report-2022"], [("daisy", {})]),
+        ("Impact report as a Word document and a PDF", ["impact-report-2022"], [("word", {}), ("pdf", {})]),
+        ("IMPACT-REPORT-2022 in BRF", ["impact-report-2022"], [("braille", {})]),
+    ],
+)
 def test_understanding_table(text, reports, formats):
     understood = understand("", text, CATALOGUE)
     assert [entry.slug for entry in understood.reports] == reports
@@ -559,10 +616,12 @@ def test_understanding_table(text, reports, formats):
 
 
 def test_years_pick_the_right_report_and_a_missing_year_picks_the_latest():
-    assert [e.slug for e in understand("", "annual review 2022 in braille", CATALOGUE).reports] \
-        == ["annual-review-2022"]
-    catalogue = Catalogue(CATALOGUE.entries[1:] + (CatalogueEntry(
-        "annual-review-2023", "Annual Review 2023", (), Path("/a")),))
+    assert [e.slug for e in understand("", "annual review 2022 in braille", CATALOGUE).reports] == [
+        "annual-review-2022"
+    ]
+    catalogue = Catalogue(
+        CATALOGUE.entries[1:] + (CatalogueEntry("annual-review-2023", "Annual Review 2023", (), Path("/a")),)
+    )
     understood = understand("", "the anual review in braille", catalogue)
     assert [e.slug for e in understood.reports] == ["annual-review-2023"]
     assert understood.newest_of_series == "Annual Review 2023"
@@ -570,10 +629,12 @@ def test_years_pick_the_right_report_and_a_missing_year_picks_the_latest():
 
 def test_the_report_means_the_only_report_and_welsh_is_understood():
     only = Catalogue((CatalogueEntry("impact-report-2023", "Doing It Together", (), Path("/a")),))
-    for text, format_name in [("a allwn i gael yr adroddiad mewn braille?", "braille"),
-                              ("print bras o'r adroddiad, os gwelwch yn dda", "large-print"),
-                              ("Oes fersiwn sain o'r adroddiad?", "audio"),
-                              ("Could I have the report read out to me?", "audio")]:
+    for text, format_name in [
+        ("a allwn i gael yr adroddiad mewn braille?", "braille"),
+        ("print bras o'r adroddiad, os gwelwch yn dda", "large-print"),
+        ("Oes fersiwn sain o'r adroddiad?", "audio"),
+        ("Could I have the report read out to me?", "audio"),
+    ]:
         understood = understand("", text, only)
         assert [e.slug for e in understood.reports] == ["impact-report-2023"], text
         assert [f.format for f in understood.formats] == [format_name], text
@@ -597,25 +658,37 @@ def test_catalogue_reads_titles_and_aliases(library):
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None):
-    code = ("import argparse, sys\n"
-            "from pipeline.requests import commands\n"
-            "parser = argparse.ArgumentParser(prog='accessible-formats')\n"
-            "commands.register(parser.add_subparsers())\n"
-            "args = parser.parse_args(sys.argv[1:])\n"
-            "raise SystemExit(args.func(args))\n")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT),
-                                                # a developer's own settings file stays out
-                                                "ACCESSIBLE_FORMATS_CONFIG": os.devnull,
-                                                **(env or {})}, timeout=300)
+    code = (
+        "import argparse, sys\n"
+        "from pipeline.requests import commands\n"
+        "parser = argparse.ArgumentParser(prog='accessible-formats')\n"
+        "commands.register(parser.add_subparsers())\n"
+        "args = parser.parse_args(sys.argv[1:])\n"
+        "raise SystemExit(args.func(args))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            # a developer's own settings file stays out
+            "ACCESSIBLE_FORMATS_CONFIG": os.devnull,
+            **(env or {}),
+        },
+        timeout=300,
+    )
 
 
 def test_request_command_with_outbox_and_ledger_listing(library):
     message = library / "one.eml"
     message.write_bytes(make_message("the annual review as a web page"))
     common = ["--sources", str(library / "sources"), "--outputs", str(library / "outputs")]
-    result = run_cli("request", str(message), *common, "--outbox", str(library / "outbox"),
-                     "--from", US, "--json")
+    result = run_cli(
+        "request", str(message), *common, "--outbox", str(library / "outbox"), "--from", US, "--json"
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"] == {"answered": 1}
     [eml] = (library / "outbox").glob("[!.]*.eml")
@@ -623,8 +696,7 @@ def test_request_command_with_outbox_and_ledger_listing(library):
     listing = run_cli("requests", *common, "--json")
     [row] = json.loads(listing.stdout)
     assert row["state"] == "replied" and row["sender"] == READER
-    again = run_cli("request", str(message), *common, "--outbox", str(library / "outbox"),
-                    "--from", US)
+    again = run_cli("request", str(message), *common, "--outbox", str(library / "outbox"), "--from", US)
     assert "duplicates" in again.stderr and len(list((library / "outbox").glob("*.eml"))) == 1
 
 
@@ -633,8 +705,18 @@ def test_commands_fail_clearly_without_a_traceback(library):
     assert missing.returncode == 2 and "no such message file" in missing.stderr
     no_route = run_cli("serve", "--maildir", str(library), "--once", "--from", US)
     assert no_route.returncode == 2 and "--outbox DIR, or --smtp-host" in no_route.stderr
-    not_maildir = run_cli("serve", "--maildir", str(library), "--once", "--from", US,
-                          "--outbox", str(library / "o"), "--outputs", str(library / "outputs"))
+    not_maildir = run_cli(
+        "serve",
+        "--maildir",
+        str(library),
+        "--once",
+        "--from",
+        US,
+        "--outbox",
+        str(library / "o"),
+        "--outputs",
+        str(library / "outputs"),
+    )
     assert not_maildir.returncode == 2 and "is not a Maildir" in not_maildir.stderr
     for result in (missing, no_route, not_maildir):
         assert "Traceback" not in result.stderr
@@ -643,28 +725,62 @@ def test_commands_fail_clearly_without_a_traceback(library):
 @pytest.mark.slow
 def test_serve_maildir_fifty_messages(library, smtp):
     box = mailbox.Maildir(str(library / "Maildir"), create=True)
-    kinds = [("the annual review as a web page", {}),
-             ("the impact report as a web page", {}),
-             ("Auto reply: I am away", {"Auto-Submitted": "auto-replied"}),
-             ("list digest", {"List-Id": "<x.example.com>"}),
-             ("hello, what do you have?", {})]
+    kinds = [
+        ("the annual review as a web page", {}),
+        ("the impact report as a web page", {}),
+        ("Auto reply: I am away", {"Auto-Submitted": "auto-replied"}),
+        ("list digest", {"List-Id": "<x.example.com>"}),
+        ("hello, what do you have?", {}),
+    ]
     for number in range(50):
         body, headers = kinds[number % len(kinds)]
-        box.add(make_message(body, message_id=f"<fifty-{number}@example.com>", headers=headers,
-                             sender=f"reader{number}@example.com"))
-    result = run_cli("serve", "--maildir", str(library / "Maildir"), "--once",
-                     "--sources", str(library / "sources"), "--outputs", str(library / "outputs"),
-                     "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port), "--from", US,
-                     "--json")
+        box.add(
+            make_message(
+                body,
+                message_id=f"<fifty-{number}@example.com>",
+                headers=headers,
+                sender=f"reader{number}@example.com",
+            )
+        )
+    result = run_cli(
+        "serve",
+        "--maildir",
+        str(library / "Maildir"),
+        "--once",
+        "--sources",
+        str(library / "sources"),
+        "--outputs",
+        str(library / "outputs"),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(smtp.port),
+        "--from",
+        US,
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     assert "[50/50]" in result.stderr and "[1/50]" in result.stderr
     assert "50 messages: 30 answered, 20 ignored, 0 failed" in result.stderr
     assert json.loads(result.stdout)["summary"] == {"answered": 30, "ignored": 20}
     assert len(smtp.messages) == 30
     assert all("S" in box.get_message(key).get_flags() for key in box.keys())
-    second = run_cli("serve", "--maildir", str(library / "Maildir"), "--once",
-                     "--sources", str(library / "sources"), "--outputs", str(library / "outputs"),
-                     "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port), "--from", US)
+    second = run_cli(
+        "serve",
+        "--maildir",
+        str(library / "Maildir"),
+        "--once",
+        "--sources",
+        str(library / "sources"),
+        "--outputs",
+        str(library / "outputs"),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(smtp.port),
+        "--from",
+        US,
+    )
     assert "0 messages" in second.stderr and len(smtp.messages) == 30
 
 
@@ -684,19 +800,20 @@ def test_a_non_ascii_address_fails_alone_and_the_next_message_is_answered(librar
     # Attack 1: a server without SMTPUTF8 cannot carry josé@: that request fails alone (staff
     # told, with the reason), the next message is answered, and later passes are not stopped.
     from pipeline.requests.intake import process_maildir
+
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
     controller.start()
     try:
         with Ledger(library / "ledger.sqlite3") as ledger:
-            service = Processor(settings_for(library, SmtpTransport("127.0.0.1",
-                                                                    controller.port)), ledger)
+            service = Processor(settings_for(library, SmtpTransport("127.0.0.1", controller.port)), ledger)
             odd = "josé@example.com"
-            bad = make_message("the annual review as a web page", message_id="<odd@example.com>",
-                               **({"headers": {"Reply-To": odd}} if where == "Reply-To"
-                                  else {"sender": odd}))
-            good = make_message("the impact report as a web page",
-                                message_id="<good@example.com>")
+            bad = make_message(
+                "the annual review as a web page",
+                message_id="<odd@example.com>",
+                **({"headers": {"Reply-To": odd}} if where == "Reply-To" else {"sender": odd}),
+            )
+            good = make_message("the impact report as a web page", message_id="<good@example.com>")
             _maildir_with(library, bad, good)
             summary = process_maildir(library / "Maildir", service)
             # (Maildir keys of messages added in the same second sort in no particular order.)
@@ -714,11 +831,10 @@ def test_a_non_ascii_address_fails_alone_and_the_next_message_is_answered(librar
 
 def test_a_non_ascii_address_is_answered_with_smtputf8_when_offered(service, smtp, library):
     odd = "josé@exämple.net"
-    outcome = service.receive(make_message("the annual review as a web page", sender=odd),
-                              "test")
+    outcome = service.receive(make_message("the annual review as a web page", sender=odd), "test")
     assert outcome.state == "replied", outcome.reason
     [(_, recipients)] = [e for e in smtp.envelopes if e[1] != [STAFF]]
-    assert recipients == ["josé@xn--exmple-cua.net"]    # the domain in IDNA, the local part UTF-8
+    assert recipients == ["josé@xn--exmple-cua.net"]  # the domain in IDNA, the local part UTF-8
 
 
 def test_a_non_ascii_domain_needs_no_smtputf8(library):
@@ -727,10 +843,10 @@ def test_a_non_ascii_domain_needs_no_smtputf8(library):
     controller.start()
     try:
         with Ledger(library / "ledger.sqlite3") as ledger:
-            service = Processor(settings_for(library, SmtpTransport("127.0.0.1",
-                                                                    controller.port)), ledger)
-            outcome = service.receive(make_message("the annual review as a web page",
-                                                   sender="anne@exämple.net"), "test")
+            service = Processor(settings_for(library, SmtpTransport("127.0.0.1", controller.port)), ledger)
+            outcome = service.receive(
+                make_message("the annual review as a web page", sender="anne@exämple.net"), "test"
+            )
         assert outcome.state == "replied", outcome.reason
         [reply] = sink.messages
         assert reply["To"] == "anne@xn--exmple-cua.net"
@@ -741,9 +857,10 @@ def test_a_non_ascii_domain_needs_no_smtputf8(library):
 def test_an_unexpected_error_fails_that_row_only_and_staff_are_told(service, smtp):
     # A row the processor cannot read (here: its saved message damaged in the ledger) used to
     # stop every pass, since each pass starts by resuming pending rows.
-    broken, fine = (parse_bytes(make_message(f"the {name} as a web page",
-                                             message_id=f"<{name.replace(' ', '-')}@x.org>"))
-                    for name in ("annual review", "impact report"))
+    broken, fine = (
+        parse_bytes(make_message(f"the {name} as a web page", message_id=f"<{name.replace(' ', '-')}@x.org>"))
+        for name in ("annual review", "impact report")
+    )
     service.ledger.claim(broken, "test")
     service.ledger.claim(fine, "test")
     service.ledger.db.execute("UPDATE requests SET parsed = '{}' WHERE key = ?", (broken.key,))
@@ -793,34 +910,35 @@ def test_a_connection_lost_before_the_250_is_sent_again_with_the_same_message_id
 
 def test_a_message_a_person_has_already_read_is_still_answered_once(service, smtp, library):
     from pipeline.requests.intake import process_maildir
+
     box = _maildir_with(library)
     read_by_staff = mailbox.MaildirMessage(make_message("the annual review as a web page"))
     read_by_staff.set_subdir("cur")
     read_by_staff.add_flag("S")
     box.add(read_by_staff)
-    assert [o.state for o in process_maildir(library / "Maildir", service).outcomes] == \
-        ["replied"]
+    assert [o.state for o in process_maildir(library / "Maildir", service).outcomes] == ["replied"]
     assert process_maildir(library / "Maildir", service).outcomes == []
     assert len(smtp.to(READER)) == 1
 
 
 def test_serve_keeps_running_after_a_failed_pass(service, smtp, library, capsys):
     from pipeline.requests.intake import process_maildir, serve
+
     passes = []
 
     def one_pass():
         passes.append(1)
-        if len(passes) == 2:            # the mail store appears (e.g. a mount comes back)
+        if len(passes) == 2:  # the mail store appears (e.g. a mount comes back)
             _maildir_with(library, make_message("the annual review as a web page"))
         if len(passes) == 3:
-            raise KeyboardInterrupt     # Ctrl-C: stop between passes
+            raise KeyboardInterrupt  # Ctrl-C: stop between passes
         return process_maildir(library / "Maildir", service)
 
     total = serve(one_pass, once=False, interval=0)
     assert len(passes) == 3
     assert "is not a Maildir" in capsys.readouterr().err
     assert [o.state for o in total.outcomes] == ["replied"]
-    with pytest.raises(Exception, match="is not a Maildir"):      # --once: cron sees the error
+    with pytest.raises(Exception, match="is not a Maildir"):  # --once: cron sees the error
         serve(lambda: process_maildir(library / "nowhere", service), once=True, interval=0)
 
 
@@ -831,15 +949,16 @@ def test_staff_notices_for_one_request_do_not_overwrite_each_other(library):
         row, _ = ledger.claim(parse_bytes(make_message("hello")), "test")
         processor._notify_staff(row, "first problem", ["one"])
         processor._notify_staff(row, "second problem", ["two"])
-    subjects = sorted(BytesParser(policy=policy.default).parsebytes(p.read_bytes())["Subject"]
-                      for p in outbox.glob(f"{row.request_id}.staff*.eml"))
-    assert [s.split("] ")[1].split(":")[0] for s in subjects] == ["first problem",
-                                                                 "second problem"]
+    subjects = sorted(
+        BytesParser(policy=policy.default).parsebytes(p.read_bytes())["Subject"]
+        for p in outbox.glob(f"{row.request_id}.staff*.eml")
+    )
+    assert [s.split("] ")[1].split(":")[0] for s in subjects] == ["first problem", "second problem"]
 
 
-def test_a_message_too_large_to_read_is_answered_and_staff_are_told(service, smtp,
-                                                                     monkeypatch):
+def test_a_message_too_large_to_read_is_answered_and_staff_are_told(service, smtp, monkeypatch):
     from pipeline.requests import parse
+
     monkeypatch.setattr(parse, "MAX_MESSAGE_BYTES", 2000)
     raw = make_message("the annual review as a web page\n" + "please " * 500)
     outcome = service.receive(raw, "test")
@@ -850,24 +969,29 @@ def test_a_message_too_large_to_read_is_answered_and_staff_are_told(service, smt
     assert "too large" in notice["Subject"]
 
 
-def test_a_standard_output_built_with_other_tool_versions_is_not_reused(service, smtp,
-                                                                         library, monkeypatch):
+def test_a_standard_output_built_with_other_tool_versions_is_not_reused(service, smtp, library, monkeypatch):
     import dataclasses
     import importlib
+
     from pipeline.build import build_report
+
     html_module = importlib.import_module(stages.STAGE_MODULES["html"])
     [html_stage] = [s for s in html_module.STAGES if s.name == "html"]
-    older = dataclasses.replace(html_stage, tool_versions=lambda: {
-        **html_stage.tool_versions(), "markdown-it-py": "0.0.1-older"})
-    with monkeypatch.context() as patch:      # the standard build ran with an older tool
-        patch.setattr(html_module, "STAGES", [older if s is html_stage else s
-                                              for s in html_module.STAGES])
-        build_report(library / "sources" / "annual-review-2023.md",
-                     library / "outputs" / "annual-review-2023", ["html"], show_progress=False)
+    older = dataclasses.replace(
+        html_stage, tool_versions=lambda: {**html_stage.tool_versions(), "markdown-it-py": "0.0.1-older"}
+    )
+    with monkeypatch.context() as patch:  # the standard build ran with an older tool
+        patch.setattr(html_module, "STAGES", [older if s is html_stage else s for s in html_module.STAGES])
+        build_report(
+            library / "sources" / "annual-review-2023.md",
+            library / "outputs" / "annual-review-2023",
+            ["html"],
+            show_progress=False,
+        )
     outcome = service.receive(make_message("the annual review as a web page"), "test")
     assert outcome.state == "replied"
     request_dir = library / "outputs" / "requests" / outcome.request_id
-    assert (request_dir / "manifest.json").is_file()         # built again, not copied
+    assert (request_dir / "manifest.json").is_file()  # built again, not copied
 
 
 # ------------------------------------------------------------------ the settings file
@@ -900,25 +1024,44 @@ def test_a_request_runs_from_the_settings_file_alone(library):
     [eml] = (library / "replies").glob("[!.]*.eml")
     reply = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
     assert reply["From"] == US and list(attachments(reply)) == ["annual-review-2023.html"]
-    assert plain_text(reply).replace("\r\n", "\n").rstrip().endswith(
-        "Best wishes,\nKettle and Compass")
+    assert plain_text(reply).replace("\r\n", "\n").rstrip().endswith("Best wishes,\nKettle and Compass")
     assert STAFF in plain_text(reply)
 
 
 def test_the_environment_overrides_the_file_and_options_override_both(library):
     write_settings(library, SETTINGS)
-    (library / "one.eml").write_bytes(make_message("the annual review as a web page",
-                                                   message_id="<env-1@example.com>"))
-    (library / "two.eml").write_bytes(make_message("the annual review as a web page",
-                                                   message_id="<env-2@example.com>"))
-    env = {"ACCESSIBLE_FORMATS_CONFIG": "", "ACCESSIBLE_FORMATS_FROM": "env@example.org",
-           "ACCESSIBLE_FORMATS_ORGANISATION": "Env Org"}
+    (library / "one.eml").write_bytes(
+        make_message("the annual review as a web page", message_id="<env-1@example.com>")
+    )
+    (library / "two.eml").write_bytes(
+        make_message("the annual review as a web page", message_id="<env-2@example.com>")
+    )
+    env = {
+        "ACCESSIBLE_FORMATS_CONFIG": "",
+        "ACCESSIBLE_FORMATS_FROM": "env@example.org",
+        "ACCESSIBLE_FORMATS_ORGANISATION": "Env Org",
+    }
     assert run_cli("request", "one.eml", cwd=library, env=env).returncode == 0
-    assert run_cli("request", "two.eml", "--from", "option@example.org", "--organisation",
-                   "Option Org", cwd=library, env=env).returncode == 0
-    replies = {m["In-Reply-To"]: m for m in (
-        BytesParser(policy=policy.default).parsebytes(p.read_bytes())
-        for p in (library / "replies").glob("[!.]*.eml"))}
+    assert (
+        run_cli(
+            "request",
+            "two.eml",
+            "--from",
+            "option@example.org",
+            "--organisation",
+            "Option Org",
+            cwd=library,
+            env=env,
+        ).returncode
+        == 0
+    )
+    replies = {
+        m["In-Reply-To"]: m
+        for m in (
+            BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+            for p in (library / "replies").glob("[!.]*.eml")
+        )
+    }
     assert replies["<env-1@example.com>"]["From"] == "env@example.org"
     assert plain_text(replies["<env-1@example.com>"]).rstrip().endswith("Env Org")
     assert replies["<env-2@example.com>"]["From"] == "option@example.org"
@@ -927,40 +1070,55 @@ def test_the_environment_overrides_the_file_and_options_override_both(library):
 
 def test_the_settings_file_gives_every_setting(library):
     import argparse
+
     from pipeline.requests import commands
-    path = write_settings(library, SETTINGS + '\n[smtp]\nhost = "mail.example.org"\nport = 587\n'
-                                              'starttls = true\n\n[imap]\n'
-                                              'url = "imaps://formats@mail.example.org/INBOX"\n')
+
+    path = write_settings(
+        library,
+        SETTINGS + '\n[smtp]\nhost = "mail.example.org"\nport = 587\n'
+        "starttls = true\n\n[imap]\n"
+        'url = "imaps://formats@mail.example.org/INBOX"\n',
+    )
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers())
     args = parser.parse_args(["request", "x.eml", "--config", str(path)])
     settings = commands.settings_from(args)
     assert settings.reply.from_address == US and settings.reply.staff_address == STAFF
     assert settings.reply.organisation == "Kettle and Compass"
-    assert settings.reply.size_limit == int(2.5 * 2 ** 20)
+    assert settings.reply.size_limit == int(2.5 * 2**20)
     assert settings.reply.collect_url == "https://example.org/collect/"
     assert settings.rate_limit == 3
-    assert isinstance(settings.transport, OutboxTransport)      # the outbox wins over SMTP
+    assert isinstance(settings.transport, OutboxTransport)  # the outbox wins over SMTP
     config = commands.service_config(args)
-    assert (config.smtp_host, config.smtp_port, config.smtp_starttls) == \
-        ("mail.example.org", 587, True)
+    assert (config.smtp_host, config.smtp_port, config.smtp_starttls) == ("mail.example.org", 587, True)
     assert config.imap_url == "imaps://formats@mail.example.org/INBOX"
     args = parser.parse_args(["request", "x.eml", "--config", str(path), "--outbox", ""])
     assert isinstance(commands.settings_from(args).transport, SmtpTransport)
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[service]\nfrom_address = "formats@example.org\n', "line 2"),
-    ('[service]\nfrom_adress = "formats@example.org"\n', "unknown setting [service] from_adress"),
-    ('[smtp]\npassword = "hunter2"\n', "passwords do not belong in this file"),
-    ('[service]\nrate_limit = "ten"\n', "[service] rate_limit: 'ten' is not a whole number"),
-    ('[smtp]\nport = 5.5\n', "is not a whole number"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[service]\nfrom_address = "formats@example.org\n', "line 2"),
+        ('[service]\nfrom_adress = "formats@example.org"\n', "unknown setting [service] from_adress"),
+        ('[smtp]\npassword = "hunter2"\n', "passwords do not belong in this file"),
+        ('[service]\nrate_limit = "ten"\n', "[service] rate_limit: 'ten' is not a whole number"),
+        ("[smtp]\nport = 5.5\n", "is not a whole number"),
+    ],
+)
 def test_a_wrong_settings_file_is_a_clear_error(library, text, message):
     path = write_settings(library, text)
     (library / "one.eml").write_bytes(make_message("the annual review as a web page"))
-    result = run_cli("request", "one.eml", "--outbox", "o", "--from", US, cwd=library,
-                     env={"ACCESSIBLE_FORMATS_CONFIG": str(path)})
+    result = run_cli(
+        "request",
+        "one.eml",
+        "--outbox",
+        "o",
+        "--from",
+        US,
+        cwd=library,
+        env={"ACCESSIBLE_FORMATS_CONFIG": str(path)},
+    )
     assert result.returncode == 2
     assert str(path) in result.stderr and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
@@ -978,6 +1136,7 @@ def test_a_missing_from_address_is_the_same_clear_error(library):
 
 def test_the_committed_example_settings_file_is_valid():
     from pipeline.requests.config import load_config
+
     config = load_config(ROOT / "accessible-formats.example.toml", environ={})
     assert "@" in config.from_address and config.smtp_host and config.imap_url
     assert config.size_limit_mb == 15 and config.rate_limit == 10

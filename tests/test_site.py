@@ -4,6 +4,7 @@ the site does not use to make them: html5lib (strict), ffprobe for the audio, a 
 expression over the PEF, the EPUB's zip, Pillow for the preview images, and axe-core in
 headless Chromium at 1280 and 320 px, light and dark.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,12 +80,16 @@ def built(tmp_path_factory):
     (sources / WELSH).mkdir(parents=True)
     (sources / WELSH / f"{WELSH}.md").write_text(WELSH_SOURCE, encoding="utf-8")
     for slug in (ENGLISH, WELSH):
-        result = build_report(sources / slug / f"{slug}.md", outputs / slug, workers=2,
-                              options=BRAILLE_FOR[slug], show_progress=False)
+        result = build_report(
+            sources / slug / f"{slug}.md",
+            outputs / slug,
+            workers=2,
+            options=BRAILLE_FOR[slug],
+            show_progress=False,
+        )
         assert not result.failed, result.errors
     first = build_site(outputs, address=ADDRESS)
-    return {"tmp": tmp, "sources": sources, "outputs": outputs, "site": outputs / "site",
-            "first": first}
+    return {"tmp": tmp, "sources": sources, "outputs": outputs, "site": outputs / "site", "first": first}
 
 
 def pages(site: Path) -> list[Path]:
@@ -96,23 +101,28 @@ def test_first_run_renders_every_preview_and_writes_every_page(built):
     first, site = built["first"], built["site"]
     assert first.previews.failed == {}
     for slug in (ENGLISH, WELSH):
-        assert {f"{slug}/{name}" for name in ("cover", "pdf-pages", "large-print-page",
-                                              "word-page", "braille-page")} \
-            <= set(first.previews.rendered)
+        assert {
+            f"{slug}/{name}"
+            for name in ("cover", "pdf-pages", "large-print-page", "word-page", "braille-page")
+        } <= set(first.previews.rendered)
     assert {p.relative_to(site).as_posix() for p in pages(site)} == {
-        "index.html", f"{ENGLISH}/index.html", f"{ENGLISH}/build-report.html",
-        f"{WELSH}/index.html", f"{WELSH}/build-report.html"}
+        "index.html",
+        f"{ENGLISH}/index.html",
+        f"{ENGLISH}/build-report.html",
+        f"{WELSH}/index.html",
+        f"{WELSH}/build-report.html",
+    }
 
 
 def test_index_lists_each_report_with_date_language_and_cover(built):
     site = built["site"]
     root = _reader_page(site / "index.html")
-    assert root.get("lang") == "en-GB"          # mixed languages: the index is in English
+    assert root.get("lang") == "en-GB"  # mixed languages: the index is in English
     items = root.xpath("//li[@class='report']")
-    assert [_text(i.xpath(".//h2")[0]) for i in items] == ["Gwneud Pethau Gyda'n Gilydd",
-                                                           "Doing It Together"] or \
-        [_text(i.xpath(".//h2")[0]) for i in items] == ["Doing It Together",
-                                                        "Gwneud Pethau Gyda'n Gilydd"]
+    assert [_text(i.xpath(".//h2")[0]) for i in items] == [
+        "Gwneud Pethau Gyda'n Gilydd",
+        "Doing It Together",
+    ] or [_text(i.xpath(".//h2")[0]) for i in items] == ["Doing It Together", "Gwneud Pethau Gyda'n Gilydd"]
     by_title = {_text(i.xpath(".//h2")[0]): i for i in items}
     english, welsh = by_title["Doing It Together"], by_title["Gwneud Pethau Gyda'n Gilydd"]
     assert "15 March 2024" in _text(english) and "English" in _text(english)
@@ -122,8 +132,8 @@ def test_index_lists_each_report_with_date_language_and_cover(built):
     for item in items:
         cover = site / item.xpath(".//img")[0].get("src")
         with Image.open(cover) as image:
-            assert image.width == 240 and image.height > 300      # A4 portrait
-            assert image.convert("L").getextrema()[0] < 100        # the title's dark text
+            assert image.width == 240 and image.height > 300  # A4 portrait
+            assert image.convert("L").getextrema()[0] < 100  # the title's dark text
 
 
 def test_accessible_versions_page_describes_every_format(built):
@@ -133,23 +143,41 @@ def test_accessible_versions_page_describes_every_format(built):
     assert root.get("lang") == "en-GB"
     assert _text(root.xpath("//h1")[0]) == "Doing It Together: accessible versions"
     headings = [_text(h) for h in root.xpath("//h3")]
-    assert headings == ["Screen reader friendly PDF", "Screen reader friendly Word document",
-                        "Large print Word document (18 point)", "Audio (MP3)",
-                        "DAISY talking book", "EPUB e-book", "Braille"]
+    assert headings == [
+        "Screen reader friendly PDF",
+        "Screen reader friendly Word document",
+        "Large print Word document (18 point)",
+        "Audio (MP3)",
+        "DAISY talking book",
+        "EPUB e-book",
+        "Braille",
+    ]
     # the report itself as a web page
     read = root.xpath("//a[starts-with(., 'Read Doing It Together as a web page')]")[0]
     assert (site / read.get("href")).read_bytes() == (out / f"{ENGLISH}.html").read_bytes()
     # audio length as ffprobe measures it, in words
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
-                            "-of", "json", str(out / f"{ENGLISH}.mp3")],
-                           capture_output=True, text=True, check=True, timeout=60)
+    probe = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "json",
+            str(out / f"{ENGLISH}.mp3"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     seconds = round(float(json.loads(probe.stdout)["format"]["duration"]))
     assert f"{seconds // 60} minutes {seconds % 60} seconds" in text
     # braille pages and volumes as the PEF has them
     pef = (out / f"{ENGLISH}.pef").read_text(encoding="utf-8")
     braille = root.xpath("//section[h3='Braille']")[0]
-    facts = dict(zip([_text(d) for d in braille.xpath(".//dt")],
-                     [_text(d) for d in braille.xpath(".//dd")]))
+    facts = dict(zip([_text(d) for d in braille.xpath(".//dt")], [_text(d) for d in braille.xpath(".//dd")]))
     assert facts["Braille pages"] == str(len(re.findall(r"<page[\s/>]", pef)))
     assert facts["Volumes"] == str(len(re.findall(r"<volume\b", pef)))
     # file sizes in kB / MB, each download byte-identical to its output
@@ -159,14 +187,19 @@ def test_accessible_versions_page_describes_every_format(built):
         href = link.get("href")
         assert href.startswith("files/"), href
         copy = site / unquote(href)
-        assert copy.read_bytes() == (out / href[len("files/"):]).read_bytes()
+        assert copy.read_bytes() == (out / href[len("files/") :]).read_bytes()
     assert "How to open it: Open it with Microsoft Word" in text
     # ask us: the address as a mailto link and what people can ask for
     ask = root.xpath("//section[h2='Ask us for another format']")[0]
     assert ask.xpath(".//a/@href") == [f"mailto:{ADDRESS}"]
     options = " ".join(_text(li) for li in ask.xpath(".//li"))
-    for wanted in ("16 to 48 point", "uncontracted", "Welsh braille", "140 words a minute",
-                   "210 words a minute"):
+    for wanted in (
+        "16 to 48 point",
+        "uncontracted",
+        "Welsh braille",
+        "140 words a minute",
+        "210 words a minute",
+    ):
         assert wanted in options
 
 
@@ -175,8 +208,13 @@ def test_the_welsh_report_speaks_welsh(built):
     text = _text(root)
     assert root.get("lang") == "cy"
     assert "Gwneud Pethau Gyda'n Gilydd: fersiynau hygyrch" in text
-    for welsh in ("Neidio i’r prif gynnwys", "Lawrlwytho fersiwn", "Gofynnwch i ni am fformat arall",
-                  "Cyhoeddwyd: 1 Mehefin 2024", "Braille Cymraeg, wedi’i gyfangu"):
+    for welsh in (
+        "Neidio i’r prif gynnwys",
+        "Lawrlwytho fersiwn",
+        "Gofynnwch i ni am fformat arall",
+        "Cyhoeddwyd: 1 Mehefin 2024",
+        "Braille Cymraeg, wedi’i gyfangu",
+    ):
         assert welsh in text, welsh
     for english in ("Download a version", "Ask us", "How to open it", "minutes"):
         assert english not in text, english
@@ -187,8 +225,11 @@ def test_the_welsh_report_speaks_welsh(built):
     # property (the Welsh source has none) points at the front matter.
     messages = staff.xpath("//ol[contains(@class, 'findings')]//span")
     assert messages and all(span.get("lang") == "en" for span in messages)
-    keywords = [li for li in staff.xpath("//ol[contains(@class, 'findings')]/li")
-                if "keywords property is empty" in _text(li)]
+    keywords = [
+        li
+        for li in staff.xpath("//ol[contains(@class, 'findings')]/li")
+        if "keywords property is empty" in _text(li)
+    ]
     assert keywords and "ychwanegwch keywords at y pennyn YAML" in _text(keywords[0])
 
 
@@ -212,20 +253,24 @@ def test_build_report_shows_checks_and_previews_from_the_real_files(built):
     large = root.xpath("//section[@aria-labelledby='format-large-print']")[0]
     assert "It begins: Doing It Together" in large.xpath(".//img")[0].get("alt")
     # braille: the PEF's first page, row for row, beside its back-translation
-    first_page = re.search(r"<page>(.*?)</page>", (out / f"{ENGLISH}.pef").read_text("utf-8"),
-                           re.S).group(1)
+    first_page = re.search(r"<page>(.*?)</page>", (out / f"{ENGLISH}.pef").read_text("utf-8"), re.S).group(1)
     pef_rows = [m.group(1) or "" for m in re.finditer(r"<row(?:/>|>([^<]*)</row>)", first_page)]
     table = root.xpath("//table[contains(@class, 'braille')]")[0]
-    shown = [(r.xpath("td")[0].text_content(), r.xpath("td")[1].text_content())
-             for r in table.xpath("tbody/tr")]
+    shown = [
+        (r.xpath("td")[0].text_content(), r.xpath("td")[1].text_content()) for r in table.xpath("tbody/tr")
+    ]
     assert [cells.replace("\u00a0", "") for cells, _ in shown] == pef_rows
     assert any(back.strip() == "Doing It Together" for _, back in shown)
     # audio: a player without script, and every chapter ffprobe lists, with its start time
     audio = root.xpath("//audio")[0]
     assert audio.get("controls") is not None and (site / audio.get("src")).is_file()
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json",
-                            str(out / f"{ENGLISH}.mp3")], capture_output=True, text=True,
-                           check=True, timeout=60)
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(out / f"{ENGLISH}.mp3")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     chapters = sorted(json.loads(probe.stdout)["chapters"], key=lambda c: float(c["start_time"]))
     links = root.xpath("//ol[@class='chapters']//a")
     assert [_text(a) for a in links] == [c["tags"]["title"] for c in chapters]
@@ -236,8 +281,9 @@ def test_build_report_shows_checks_and_previews_from_the_real_files(built):
     # the e-book's contents, as its nav document lists them
     with zipfile.ZipFile(out / f"{ENGLISH}.epub") as book:
         nav = next(n for n in book.namelist() if n.endswith("nav.xhtml"))
-        toc_nav = re.search(r'<nav[^>]*epub:type="toc".*?</nav>', book.read(nav).decode("utf-8"),
-                            re.S).group(0)
+        toc_nav = re.search(r'<nav[^>]*epub:type="toc".*?</nav>', book.read(nav).decode("utf-8"), re.S).group(
+            0
+        )
         nav_titles = re.findall(r"<a [^>]*>([^<]+)</a>", toc_nav)
     toc = [li.text.strip() for li in root.xpath("//ol[@class='toc']//li")]
     assert toc == nav_titles
@@ -271,7 +317,7 @@ def test_every_link_and_file_the_pages_name_exists(built):
             elif parts.fragment and target.suffix == ".html":
                 assert parts.fragment in set(_reader_page(target).xpath("//@id"))
             elif parts.fragment:
-                assert re.fullmatch(r"t=\d+(\.\d+)?", parts.fragment), url   # media fragment
+                assert re.fullmatch(r"t=\d+(\.\d+)?", parts.fragment), url  # media fragment
             checked += 1
     assert checked > 100
 
@@ -283,8 +329,7 @@ def test_an_unchanged_site_does_no_work(built):
     assert again.pages_written == [] and again.files_linked == []
 
 
-def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp_path,
-                                                                      monkeypatch):
+def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp_path, monkeypatch):
     """A DAISY stage (another branch) and any other new stage show once a manifest has them;
     a failed stage is shown to staff with its findings and kept from readers."""
     outputs = tmp_path / "outputs"
@@ -297,22 +342,46 @@ def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp
 
     def entry(path: str, media_type: str) -> dict:
         data = (out / path).read_bytes()
-        return {"key": "k", "status": "built", "options": {}, "built_at": "2026-12-02T04:00:00Z",
-                "seconds": 2.5, "outputs": [{"path": path, "sha256": hashlib.sha256(data)
-                                             .hexdigest(), "bytes": len(data),
-                                             "media_type": media_type}],
-                "checks": {"passed": True, "findings": [], "metrics": {}}}
+        return {
+            "key": "k",
+            "status": "built",
+            "options": {},
+            "built_at": "2026-12-02T04:00:00Z",
+            "seconds": 2.5,
+            "outputs": [
+                {
+                    "path": path,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "bytes": len(data),
+                    "media_type": media_type,
+                }
+            ],
+            "checks": {"passed": True, "findings": [], "metrics": {}},
+        }
+
     record["stages"]["daisy"] = entry(f"{ENGLISH}-daisy.zip", "application/zip")
     record["stages"]["tactile-graphics"] = entry(f"{ENGLISH}.tactile", "application/x-tactile")
     pdf = record["stages"]["pdf"]
-    pdf.update(status="failed", error="its read-back check failed: a heading is missing",
-               attempt={"checks": {"passed": False, "metrics": {}, "findings": [
-                   {"severity": "error", "message": "the heading 'Who we are' is not tagged "
-                    "as a heading", "where": f"{ENGLISH}.pdf page 3"}]}})
+    pdf.update(
+        status="failed",
+        error="its read-back check failed: a heading is missing",
+        attempt={
+            "checks": {
+                "passed": False,
+                "metrics": {},
+                "findings": [
+                    {
+                        "severity": "error",
+                        "message": "the heading 'Who we are' is not tagged as a heading",
+                        "where": f"{ENGLISH}.pdf page 3",
+                    }
+                ],
+            }
+        },
+    )
     # An e-book damaged in a way its recorded hash agrees with: the site reads what it can.
     (out / f"{ENGLISH}.epub").write_bytes(b"not a zip")
-    record["stages"]["epub"]["outputs"] = entry(f"{ENGLISH}.epub", "application/epub+zip")[
-        "outputs"]
+    record["stages"]["epub"]["outputs"] = entry(f"{ENGLISH}.epub", "application/epub+zip")["outputs"]
     (out / "manifest.json").write_text(json.dumps(record), encoding="utf-8")
     monkeypatch.delenv("ACCESSIBLE_FORMATS_FROM", raising=False)
     result = build_site(outputs)
@@ -320,8 +389,8 @@ def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp
     versions = _reader_page(outputs / "site" / ENGLISH / "index.html")
     labels = [_text(h) for h in versions.xpath("//h3")]
     assert "DAISY talking book" in labels and "Tactile graphics version" in labels
-    assert "Screen reader friendly PDF" not in labels          # failed: not offered
-    assert "EPUB e-book" not in labels                         # unreadable: not offered
+    assert "Screen reader friendly PDF" not in labels  # failed: not offered
+    assert "EPUB e-book" not in labels  # unreadable: not offered
     assert any("epub is not offered" in w and "BadZipFile" in w for w in result.warnings)
     daisy = versions.xpath("//section[h3='DAISY talking book']")[0]
     assert daisy.xpath(".//a[@download]/@href") == [f"files/{ENGLISH}-daisy.zip"]
@@ -336,23 +405,38 @@ def test_formats_the_site_does_not_know_yet_appear_with_generic_words(built, tmp
     source_lines = (built["sources"] / ENGLISH / f"{ENGLISH}.md").read_text("utf-8").splitlines()
     line = next(n for n, t in enumerate(source_lines, 1) if "Who we are" in t)
     assert f"line {line} (“Who we are”)" in text
-    assert not section.xpath(".//img")                          # no preview of a failed build
+    assert not section.xpath(".//img")  # no preview of a failed build
     epub = _text(staff.xpath("//section[@aria-labelledby='format-epub']")[0])
     assert "The site could not read a file: BadZipFile" in epub
 
 
 def test_the_site_command(built, tmp_path):
-    cli = [sys.executable, "-m", "pipeline", "site", "--outputs", str(built["outputs"]),
-           "--site", str(tmp_path / "copy"), "--request-address", ADDRESS, "--json"]
+    cli = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "site",
+        "--outputs",
+        str(built["outputs"]),
+        "--site",
+        str(tmp_path / "copy"),
+        "--request-address",
+        ADDRESS,
+        "--json",
+    ]
     done = subprocess.run(cli, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.lstrip().startswith("{"), (done.stdout[:1500], done.stderr[-1500:])
     summary = json.loads(done.stdout)
     assert sorted(summary["reports"]) == sorted([ENGLISH, WELSH])
     assert "site:" in done.stderr and "previews rendered" in done.stderr
-    empty = subprocess.run([sys.executable, "-m", "pipeline", "site", "--outputs",
-                            str(tmp_path / "nothing")], capture_output=True, text=True,
-                           cwd=ROOT, timeout=60)
+    empty = subprocess.run(
+        [sys.executable, "-m", "pipeline", "site", "--outputs", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert empty.returncode == 2 and "run `make all` first" in empty.stderr
 
 
@@ -363,14 +447,14 @@ def test_what_the_page_offers_is_what_the_pipeline_makes():
     from pipeline.stages import get, make_options
     from pipeline.stages.braille.translate import check_table
     from pipeline.stages.word.options import PAPER_COLOURS
+
     large = get("large-print")
     for size in (offer.LARGE_PRINT_SMALLEST, offer.MAX_FONT_SIZE):
         make_options(large, {"font_size": str(size)})
     for size in (offer.LARGE_PRINT_SMALLEST - 1, offer.MAX_FONT_SIZE + 1):
         with pytest.raises(OptionsError):
             make_options(large, {"font_size": str(size)})
-    assert {k: str(v) for k, v in offer.SPEECH_RATES.items() if k != "standard"} == \
-        understand.SPEECH_RATE
+    assert {k: str(v) for k, v in offer.SPEECH_RATES.items() if k != "standard"} == understand.SPEECH_RATE
     assert make_options(get("audio"), {}).rate == offer.SPEECH_RATES["standard"]
     for table in offer.BRAILLE_TABLES.values():
         check_table(table)
@@ -380,8 +464,13 @@ def test_what_the_page_offers_is_what_the_pipeline_makes():
 def test_every_site_message_is_in_both_catalogues():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
-    found = {message for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT / "pipeline" / "site"), method_map=[("**.py", "python")], keywords={"_": None})}
+
+    found = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / "pipeline" / "site"), method_map=[("**.py", "python")], keywords={"_": None}
+        )
+    }
     assert len(found) > 100
     for language in ("en", "cy"):
         path = ROOT / "pipeline" / "locale" / language / "LC_MESSAGES" / "accessible_formats.po"
@@ -389,8 +478,9 @@ def test_every_site_message_is_in_both_catalogues():
             catalogue = {m.id: m.string for m in read_po(handle) if m.id}
         assert found <= set(catalogue), sorted(found - set(catalogue))[:5]
         if language == "cy":
-            untranslated = [m for m in found if not catalogue[m] or
-                            (catalogue[m] == m and m not in ("Braille",))]
+            untranslated = [
+                m for m in found if not catalogue[m] or (catalogue[m] == m and m not in ("Braille",))
+            ]
             assert untranslated == []
 
 
@@ -408,24 +498,28 @@ def browser_ready() -> str:
 @pytest.mark.skipif(bool(browser_ready()), reason=browser_ready() or "ready")
 def test_axe_finds_nothing_on_any_page_light_or_dark_at_1280_and_320_px(built):
     files = pages(built["site"])
-    done = subprocess.run(["node", str(BROWSER_SCRIPT), *map(str, files)], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "NODE_PATH": str(AXE_MODULES)})
+    done = subprocess.run(
+        ["node", str(BROWSER_SCRIPT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NODE_PATH": str(AXE_MODULES)},
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert len(results) == len(files) * 4
     for result in results:
-        where = f"{Path(result['file']).relative_to(built['site'])} {result['scheme']} " \
-                f"{result['width']}px"
+        where = f"{Path(result['file']).relative_to(built['site'])} {result['scheme']} {result['width']}px"
         assert result["violations"] == [], (where, result["violations"])
         assert result["scrollWidth"] <= result["clientWidth"], f"{where} scrolls sideways"
         assert result["lang"] in ("en-GB", "cy") and result["h1"] == 1, where
         assert result["firstFocus"] == "#main" and result["afterSkip"] == "main", where
     # With script, a chapter link chosen from the keyboard moves the page's player there.
     seeks = [r["seek"] for r in results if r["seek"]]
-    assert len(seeks) == 2                       # one build report per report has audio
+    assert len(seeks) == 2  # one build report per report has audio
     for seek in seeks:
         assert seek["target"] > 0 and seek["target"] - 0.1 <= seek["at"] <= seek["target"] + 3
-        assert seek["focus"] == "AUDIO" and "t=" not in seek["url"]     # script, not navigation
+        assert seek["focus"] == "AUDIO" and "t=" not in seek["url"]  # script, not navigation
 
 
 def test_a_changed_source_re_renders_only_that_reports_previews(built):
@@ -435,14 +529,15 @@ def test_a_changed_source_re_renders_only_that_reports_previews(built):
     after = before.replace("thri deg o wirfoddolwyr", "phedwar deg o wirfoddolwyr")
     assert after != before
     source.write_text(after, encoding="utf-8")
-    result = build_report(source, built["outputs"] / WELSH, workers=2, options=BRAILLE_FOR[WELSH],
-                          show_progress=False)
+    result = build_report(
+        source, built["outputs"] / WELSH, workers=2, options=BRAILLE_FOR[WELSH], show_progress=False
+    )
     assert not result.failed
     site = build_site(built["outputs"], address=ADDRESS)
-    assert site.previews.rendered and all(r.startswith(f"{WELSH}/")
-                                          for r in site.previews.rendered)
-    assert {r for r in site.previews.reused if r.startswith(f"{ENGLISH}/")} == \
-        {r for r in built["first"].previews.rendered if r.startswith(f"{ENGLISH}/")}
+    assert site.previews.rendered and all(r.startswith(f"{WELSH}/") for r in site.previews.rendered)
+    assert {r for r in site.previews.reused if r.startswith(f"{ENGLISH}/")} == {
+        r for r in built["first"].previews.rendered if r.startswith(f"{ENGLISH}/")
+    }
     assert f"{ENGLISH}/index.html" in site.pages_unchanged
     assert f"{ENGLISH}/build-report.html" in site.pages_unchanged
     assert all(f.startswith(f"{WELSH}/") for f in site.files_linked)

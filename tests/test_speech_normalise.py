@@ -3,22 +3,26 @@
 Each expected text is written the way a good narrator reads the input aloud (RNIB / UKAAF
 guidance for audio production), not copied from the normaliser's output.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from pipeline.stages.audio.normalise import normalise, vocabulary_of
 
-PRONUNCIATIONS = (("NHS", "N H S"), ("Co-op", "co-op"), ("KCC", "K C C"),
-                  ("Caerdydd", "Kyre-deethe"))
+PRONUNCIATIONS = (("NHS", "N H S"), ("Co-op", "co-op"), ("KCC", "K C C"), ("Caerdydd", "Kyre-deethe"))
 # The words of a report that mentions Kettle and Compass, for splitting run-together addresses.
-VOCABULARY = vocabulary_of("Kettle and Compass is a charity. Our ethics guidance, formats and "
-                           "example pages. Read the report.")
+VOCABULARY = vocabulary_of(
+    "Kettle and Compass is a charity. Our ethics guidance, formats and example pages. Read the report."
+)
 
 CASES = [
     # money
-    ("£1,179,818.54", "one million, one hundred and seventy-nine thousand, eight hundred and "
-                      "eighteen pounds and fifty-four pence"),
+    (
+        "£1,179,818.54",
+        "one million, one hundred and seventy-nine thousand, eight hundred and "
+        "eighteen pounds and fifty-four pence",
+    ),
     ("£1", "one pound"),
     ("£0.54", "fifty-four pence"),
     ("£1.01", "one pound and one penny"),
@@ -53,7 +57,7 @@ CASES = [
     ("the 2023/24 financial year", "the twenty twenty-three to twenty-four financial year"),
     ("from 2019-20", "from twenty nineteen to twenty twenty"),
     ("Impact report 2023", "Impact report twenty twenty-three"),
-    ("1500 people", "1500 people"),            # a count, not a year
+    ("1500 people", "1500 people"),  # a count, not a year
     ("year's review", "year's review"),
     # dates, in British order
     ("2024-03-01", "the first of March twenty twenty-four"),
@@ -66,7 +70,7 @@ CASES = [
     ("4 Mar 2024", "the fourth of March twenty twenty-four"),
     ("March 15, 2024", "March the fifteenth, twenty twenty-four"),
     ("4-6 March 2024", "the fourth to the sixth of March twenty twenty-four"),
-    ("2023-13-45", "2023-13-45"),          # not a date: left alone
+    ("2023-13-45", "2023-13-45"),  # not a date: left alone
     # ranges
     ("from January to September 2024", "from January to September twenty twenty-four"),
     ("January–September 2024", "January to September twenty twenty-four"),
@@ -109,12 +113,13 @@ CASES = [
     ("the A48(M)", "the A forty-eight M"),
     # web and email addresses, read plainly
     ("kettleandcompass.org.uk/ethics", "kettle and compass dot org dot uk slash ethics"),
-    ("see https://www.example.org/kettle-and-compass/ethics-guidance.",
-     "see example dot org slash kettle and compass slash ethics guidance."),
+    (
+        "see https://www.example.org/kettle-and-compass/ethics-guidance.",
+        "see example dot org slash kettle and compass slash ethics guidance.",
+    ),
     ("www.kettleandcompass.org.uk", "kettle and compass dot org dot uk"),
     ("formats@example.org", "formats at example dot org"),
-    ("formats@kettleandcompass.example.org",
-     "formats at kettle and compass dot example dot org"),
+    ("formats@kettleandcompass.example.org", "formats at kettle and compass dot example dot org"),
     ("email info.desk@nhs.uk now", "email info dot desk at nhs dot uk now"),
     # pronunciations from the report (whole words, case-sensitive), before anything else
     ("NHS staff", "N H S staff"),
@@ -131,7 +136,7 @@ CASES = [
     ("tea, coffee etc.", "tea, coffee et cetera"),
     ("He said – quietly – no", "He said, quietly, no"),
     ("— A cuppa regular", "A cuppa regular"),
-    ("x < 5", "x less than 5"),                 # espeak reads markup aloud: no angle brackets
+    ("x < 5", "x less than 5"),  # espeak reads markup aloud: no angle brackets
     ("20°C", "20 degrees Celsius"),
     ("2½ hours", "2 and a half hours"),
     ("a 5km walk", "a 5 kilometres walk"),
@@ -186,8 +191,10 @@ def test_welsh(text: str, spoken: str) -> None:
 
 
 def test_every_symbol_espeak_mishandles_is_gone() -> None:
-    text = ("We raised £1,179,818.54 (35% more) between 2019-2023 & on 1 March 2024 "
-            "thanked the NHS; ref KCC-ETH-2023-01, www.kettleandcompass.org.uk.")
+    text = (
+        "We raised £1,179,818.54 (35% more) between 2019-2023 & on 1 March 2024 "
+        "thanked the NHS; ref KCC-ETH-2023-01, www.kettleandcompass.org.uk."
+    )
     spoken = normalise(text, PRONUNCIATIONS, vocabulary=VOCABULARY)
     for symbol in ("£", "%", "&", "–", "2019", "2023", "2024", "1 March", "-E", "www", "://"):
         assert symbol not in spoken, symbol

@@ -4,6 +4,7 @@ Each format is built from the fixture document by its real stage and read back w
 reader's software would use (pdfminer for the PDF, python-docx for Word, html5lib for the web
 page); the statement's sentences must be there exactly, and the contact must be a real link.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -16,21 +17,28 @@ import pytest
 from lxml import etree
 from pdfminer.high_level import extract_text
 
-from pipeline.stages import get
-from pipeline.sections import STATEMENT_HEADING
 from pipeline.checks.xhtml_text import block_text
+from pipeline.sections import STATEMENT_HEADING
+from pipeline.stages import get
 
-CONTACT_SENTENCE = ("If something does not work for you, or you need another format, please "
-                    "contact formats@example.org.")
-FORMATS_SENTENCE = ("The same report is also available as accessible PDF, Word, large print, "
-                    "audio (MP3), EPUB, braille and a web page.")
-IMAGES_SENTENCE = ("The image that carries meaning has a text description; decorative images "
-                   "are marked so that screen readers skip them.")
-OPENING = {"pdf": "This is the PDF version of Listening Together.",
-           "word": "This is the clear print Word version of Listening Together.",
-           "large-print": "This is the large print Word version of Listening Together.",
-           "html": "This is the web page version of Listening Together.",
-           "epub": "This is the e-book version of Listening Together."}
+CONTACT_SENTENCE = (
+    "If something does not work for you, or you need another format, please contact formats@example.org."
+)
+FORMATS_SENTENCE = (
+    "The same report is also available as accessible PDF, Word, large print, "
+    "audio (MP3), EPUB, braille and a web page."
+)
+IMAGES_SENTENCE = (
+    "The image that carries meaning has a text description; decorative images "
+    "are marked so that screen readers skip them."
+)
+OPENING = {
+    "pdf": "This is the PDF version of Listening Together.",
+    "word": "This is the clear print Word version of Listening Together.",
+    "large-print": "This is the large print Word version of Listening Together.",
+    "html": "This is the web page version of Listening Together.",
+    "epub": "This is the e-book version of Listening Together.",
+}
 
 
 def squash(text: str) -> str:
@@ -51,8 +59,12 @@ def pdf_text(path: Path) -> str:
 
 def pdf_link_targets(path: Path) -> set[str]:
     with pikepdf.open(path) as pdf:
-        return {str(annot.A.URI) for page in pdf.pages for annot in page.get("/Annots", [])
-                if "/A" in annot and "/URI" in annot.A}
+        return {
+            str(annot.A.URI)
+            for page in pdf.pages
+            for annot in page.get("/Annots", [])
+            if "/A" in annot and "/URI" in annot.A
+        }
 
 
 def word_text(path: Path) -> str:
@@ -60,8 +72,9 @@ def word_text(path: Path) -> str:
     # runs inside w:hyperlink in some versions, so read the XML it exposes).
     document = docx.Document(str(path))
     paragraphs = document.element.body.iter(docx.oxml.ns.qn("w:p"))
-    return "\n".join(squash("".join(t.text or "" for t in p.iter(docx.oxml.ns.qn("w:t"))))
-                     for p in paragraphs)
+    return "\n".join(
+        squash("".join(t.text or "" for t in p.iter(docx.oxml.ns.qn("w:t")))) for p in paragraphs
+    )
 
 
 def word_link_targets(path: Path) -> set[str]:
@@ -87,7 +100,7 @@ def test_statement_is_word_for_word_the_same_in_every_format(name, doc, ctx, tmp
         assert squash(section.findtext("h2")) == STATEMENT_HEADING
         text = squash(block_text(section))
         links = {a.get("href") for a in section.iter("a")}
-    statement = squash(text[text.rindex(STATEMENT_HEADING):])   # past the contents list
+    statement = squash(text[text.rindex(STATEMENT_HEADING) :])  # past the contents list
     for sentence in (OPENING[name], IMAGES_SENTENCE, FORMATS_SENTENCE, CONTACT_SENTENCE):
         assert sentence in statement, f"{name}: {sentence!r} not in {statement!r}"
     assert "mailto:formats@example.org" in links
@@ -106,34 +119,44 @@ def test_epub_statement_page_has_the_same_words(doc, ctx, tmp_path):
 
 # ---------------------------------------------------------------- ids the stages add
 
+
 def clashing_document(doc, with_main: bool = True):
     """The fixture plus report headings whose ids are the ones a stage would pick for itself
     ("Notes" is `notes`, "Accessibility" is `accessibility`...), and a link to the report's
     own "Notes" heading."""
     import dataclasses
+
     from pipeline.document import Heading, Link, PageBreak, Paragraph, Text
+
     extra = (
         Heading(1, (Text("Notes"),), "notes"),
         Paragraph((Text("Our own notes on the year ahead."),)),
         PageBreak(),
         Heading(1, (Text("Accessibility"),), "accessibility"),
-        Paragraph((Text("How we made our venues step free. Go to "),
-                   Link("#notes", (Text("our own notes"),)), Text("."))),
+        Paragraph(
+            (
+                Text("How we made our venues step free. Go to "),
+                Link("#notes", (Text("our own notes"),)),
+                Text("."),
+            )
+        ),
         Heading(1, (Text("Contents"),), "contents"),
         Paragraph((Text("What the boxes held."),)),
-        *((Heading(1, (Text("Main"),), "main"), Paragraph((Text("The main hall."),)))
-          if with_main else ()),
+        *((Heading(1, (Text("Main"),), "main"), Paragraph((Text("The main hall."),))) if with_main else ()),
         Heading(1, (Text("Title page"),), "title-page"),
         Paragraph((Text("About the cover."),)),
         Heading(1, (Text("Contents title"),), "contents-title"),
         Paragraph((Text("Naming things."),)),
     )
     # In the e-book the first chapter's notes share its file: "notes-chapter-01" would clash.
-    in_first_chapter = (Heading(2, (Text("Notes chapter 01"),), "notes-chapter-01"),
-                        Paragraph((Text("An id the e-book's notes would take."),)))
-    last = len(doc.blocks) - 1                  # the fixture ends with its Footnotes block
-    return dataclasses.replace(doc, blocks=doc.blocks[:3] + in_first_chapter
-                               + doc.blocks[3:last] + extra + doc.blocks[last:])
+    in_first_chapter = (
+        Heading(2, (Text("Notes chapter 01"),), "notes-chapter-01"),
+        Paragraph((Text("An id the e-book's notes would take."),)),
+    )
+    last = len(doc.blocks) - 1  # the fixture ends with its Footnotes block
+    return dataclasses.replace(
+        doc, blocks=doc.blocks[:3] + in_first_chapter + doc.blocks[3:last] + extra + doc.blocks[last:]
+    )
 
 
 @pytest.mark.parametrize("name", ["html", "pdf", "epub", "word", "large-print"])
@@ -150,8 +173,7 @@ def test_report_headings_named_like_the_stages_own_pass_every_check(name, doc, c
 def test_web_page_ids_stay_unique_with_a_report_heading_main(doc, ctx, tmp_path):
     [path] = build("html", clashing_document(doc), ctx, tmp_path)
     tree = html5lib.parse(path.read_bytes(), treebuilder="lxml", namespaceHTMLElements=False)
-    ids = [element.get("id") for element in tree.iter() if isinstance(element.tag, str)
-           and element.get("id")]
+    ids = [element.get("id") for element in tree.iter() if isinstance(element.tag, str) and element.get("id")]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     main = tree.find(".//main")
     skip = next(tree.iter("a"))
@@ -177,6 +199,7 @@ def _page_of_destination(pdf: pikepdf.Pdf, destination) -> int:
 
 def _page_with(path: Path, words: str) -> int:
     from pdfminer.high_level import extract_pages
+
     for number, page in enumerate(extract_pages(str(path))):
         text = squash("".join(getattr(item, "get_text", lambda: "")() for item in page))
         if words in text:
@@ -192,14 +215,21 @@ def test_pdf_bookmark_and_link_to_a_report_heading_notes_reach_that_heading(doc,
     with pikepdf.open(path) as pdf:
         with pdf.open_outline() as outline:
             notes = [item for item in outline.root if item.title == "Notes"]
-            pages = [_page_of_destination(pdf, item.destination if item.destination is not None
-                                          else item.action) for item in notes]
+            pages = [
+                _page_of_destination(pdf, item.destination if item.destination is not None else item.action)
+                for item in notes
+            ]
         assert pages == [own_notes, notes_section]
         link_page = _page_with(path, "How we made our venues step free.")
         # internal links on that page (the contents page's links live elsewhere)
-        to_own_notes = [annot for annot in pdf.pages[link_page].get("/Annots", [])
-                        if annot.get("/Subtype") == "/Link" and ("/Dest" in annot or "/A" in annot)
-                        and "/URI" not in annot.get("/A", {})]
+        to_own_notes = [
+            annot
+            for annot in pdf.pages[link_page].get("/Annots", [])
+            if annot.get("/Subtype") == "/Link"
+            and ("/Dest" in annot or "/A" in annot)
+            and "/URI" not in annot.get("/A", {})
+        ]
         assert to_own_notes, "the link to the report's Notes heading is missing"
-        assert {_page_of_destination(pdf, annot.get("/Dest", annot.get("/A")))
-                for annot in to_own_notes} == {own_notes}
+        assert {_page_of_destination(pdf, annot.get("/Dest", annot.get("/A"))) for annot in to_own_notes} == {
+            own_notes
+        }

@@ -44,5 +44,5 @@ def test_a_long_contents_list_before_the_body_does_not_hide_the_body():
         heading = ["chapter", str(chapter)]
         headings += heading
         body += heading + [rng.choice(vocabulary) for _ in range(60)]
-    output = ["contents"] + headings * 3 + body     # a contents list far longer than a page
+    output = ["contents"] + headings * 3 + body  # a contents list far longer than a page
     assert in_order_recall(body, output) >= 0.999

@@ -7,6 +7,7 @@ for the braille. What the tests look for comes from the catalogues themselves: e
 message id the pipeline can add must be absent from the Welsh outputs (unless the author wrote
 the same words), and the catalogues must hold every message the code asks for.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,8 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = ROOT / "pipeline"
@@ -50,7 +52,8 @@ def _messages_in_code() -> set[str]:
     found = set()
     keywords = {"_": None, "ngettext": (1, 2)}
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(PIPELINE), method_map=[("**.py", "python")], keywords=keywords):
+        str(PIPELINE), method_map=[("**.py", "python")], keywords=keywords
+    ):
         found.add(message[0] if isinstance(message, (list, tuple)) else message)
     return found
 
@@ -67,8 +70,7 @@ def test_every_message_the_code_asks_for_is_in_both_catalogues():
 def test_welsh_translations_keep_their_placeholders():
     for message, translation in _catalogue("cy").items():
         if translation:
-            assert set(re.findall(r"{\w+}", translation)) == set(re.findall(r"{\w+}", message)), \
-                message
+            assert set(re.findall(r"{\w+}", translation)) == set(re.findall(r"{\w+}", message)), message
 
 
 @pytest.fixture(scope="module")
@@ -88,20 +90,24 @@ def _manifest(folder: Path) -> dict:
 
 def _html_text(path: Path) -> str:
     root = lxml_html.parse(str(path)).getroot()
-    for element in root.xpath("//style | //script"):     # CSS is not read by anyone
+    for element in root.xpath("//style | //script"):  # CSS is not read by anyone
         element.drop_tree()
     return root.text_content()
 
 
 def _pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _docx_text(path: Path) -> str:
     with zipfile.ZipFile(path) as package:
-        parts = [n for n in package.namelist()
-                 if re.fullmatch(r"word/(document|footnotes|endnotes|header\d*|footer\d*)\.xml", n)]
+        parts = [
+            n
+            for n in package.namelist()
+            if re.fullmatch(r"word/(document|footnotes|endnotes|header\d*|footer\d*)\.xml", n)
+        ]
         texts = []
         for name in parts:
             root = etree.fromstring(package.read(name))
@@ -127,6 +133,7 @@ def _epub_text(path: Path) -> str:
 def _braille_text(folder: Path) -> str:
     """The BRF back-translated with the table the manifest says the braille was made with."""
     import louis
+
     entry = json.dumps(_manifest(folder)["stages"]["braille"])
     table = re.search(r"cy-cy-g[12]\.[cu]tb|en-ueb-g[12]\.ctb", entry).group(0)
     brf = (folder / f"{SLUG}.brf").read_text(encoding="ascii", errors="replace")
@@ -136,10 +143,10 @@ def _braille_text(folder: Path) -> str:
 
 def _audio_text(folder: Path) -> str:
     from mutagen.id3 import ID3
+
     script = (folder / f"{SLUG}-script.txt").read_text(encoding="utf-8")
     tags = ID3(folder / f"{SLUG}.mp3")
-    titles = [str(frame) for key, frame in tags.items()
-              if key.startswith(("TIT2", "CHAP", "COMM", "TALB"))]
+    titles = [str(frame) for key, frame in tags.items() if key.startswith(("TIT2", "CHAP", "COMM", "TALB"))]
     return script + "\n" + "\n".join(titles)
 
 
@@ -164,8 +171,7 @@ def _pattern(message: str) -> re.Pattern[str]:
 def test_no_english_word_the_pipeline_adds_is_in_any_welsh_format(welsh_build):
     welsh = _catalogue("cy")
     source = WELSH_SOURCE.read_text(encoding="utf-8")
-    english = [m for m in _catalogue("en") if welsh.get(m) and welsh[m] != m
-               and re.search(r"[A-Za-z]{3}", m)]
+    english = [m for m in _catalogue("en") if welsh.get(m) and welsh[m] != m and re.search(r"[A-Za-z]{3}", m)]
     assert english, "the English catalogue lists no messages"
     found = {}
     for name, text in _readers(welsh_build).items():
@@ -183,10 +189,14 @@ def test_every_format_says_it_is_welsh(welsh_build):
     assert page.xpath("//*[@lang='en-GB']"), "the English passage lost its language"
     # PDF: /Lang on the catalogue and on the English span's structure element
     import pikepdf
+
     with pikepdf.open(folder / f"{SLUG}.pdf") as pdf:
         assert str(pdf.Root.Lang) == "cy"
-        langs = {str(e.get("/Lang")) for e in _struct_elements(pdf.Root.StructTreeRoot)
-                 if e.get("/Lang") is not None}
+        langs = {
+            str(e.get("/Lang"))
+            for e in _struct_elements(pdf.Root.StructTreeRoot)
+            if e.get("/Lang") is not None
+        }
         assert "en-GB" in langs
     # Word and large print: the document default and the English run
     for name in (f"{SLUG}.docx", f"{SLUG}-large-print.docx"):
@@ -206,10 +216,12 @@ def test_every_format_says_it_is_welsh(welsh_build):
         for name in package.namelist():
             if name.endswith(".xhtml"):
                 root = etree.fromstring(package.read(name))
-                assert root.get("lang") == "cy" or \
-                    root.get("{http://www.w3.org/XML/1998/namespace}lang") == "cy", name
+                assert (
+                    root.get("lang") == "cy" or root.get("{http://www.w3.org/XML/1998/namespace}lang") == "cy"
+                ), name
     # MP3: ID3 TLAN (ISO 639-2: Welsh is "wel", or "cym")
     from mutagen.id3 import ID3
+
     assert str(ID3(folder / f"{SLUG}.mp3").get("TLAN")) in ("wel", "cym")
     # DAISY 2.02: the NCC's dc:language, the content document's lang, the English sentence's
     ncc = lxml_html.parse(str(folder / "daisy" / "ncc.html")).getroot()
@@ -225,6 +237,7 @@ def test_every_format_says_it_is_welsh(welsh_build):
 
 def _struct_elements(node, depth: int = 0):
     import pikepdf
+
     if depth > 60:
         return
     kids = node.get("/K")
@@ -252,22 +265,36 @@ def test_welsh_audio_is_spoken_by_the_welsh_voice(welsh_build):
     assert metrics["voice"] == "cel/cy"
     assert 60 <= metrics["pace_wpm_min"] <= metrics["pace_wpm_max"] <= 320
     from mutagen.mp3 import MP3
+
     path = welsh_build / f"{SLUG}.mp3"
     seconds = MP3(path).info.length
     words = len((welsh_build / f"{SLUG}-script.txt").read_text(encoding="utf-8").split())
     assert 60 <= words / (seconds / 60) <= 260, (words, seconds)
     narration = json.loads((welsh_build / f"{SLUG}.narration.json").read_text(encoding="utf-8"))
     langs = {item["lang"] for section in narration["sections"] for item in section["items"]}
-    assert {"cy", "en-GB"} <= langs      # the English passage keeps its language
+    assert {"cy", "en-GB"} <= langs  # the English passage keeps its language
 
 
 def test_a_language_without_a_catalogue_falls_back_to_english_with_a_warning(tmp_path):
     source = tmp_path / "rapport.md"
-    source.write_text("---\ntitle: Rapport\nlanguage: fr\n---\n\n# Bonjour\n\nUn texte.\n",
-                      encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "pipeline", "build", str(source), "--format",
-                             "html", "--outputs", str(tmp_path / "out")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    source.write_text("---\ntitle: Rapport\nlanguage: fr\n---\n\n# Bonjour\n\nUn texte.\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "build",
+            str(source),
+            "--format",
+            "html",
+            "--outputs",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "no catalogue for 'fr'" in result.stderr
     manifest = _manifest(tmp_path / "out" / "rapport")
@@ -280,9 +307,23 @@ def test_a_language_without_a_catalogue_falls_back_to_english_with_a_warning(tmp
 def test_an_unknown_language_tag_is_a_clear_error_with_file_and_line(tmp_path):
     source = tmp_path / "bad.md"
     source.write_text("---\ntitle: T\nlanguage: xx-YY\n---\n\n# H\n\nText.\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "pipeline", "build", str(source), "--format",
-                             "html", "--outputs", str(tmp_path / "out")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "build",
+            str(source),
+            "--format",
+            "html",
+            "--outputs",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0
     assert f"{source}:3:" in result.stderr and "xx-YY" in result.stderr
     assert "Traceback" not in result.stderr

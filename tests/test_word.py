@@ -1,30 +1,34 @@
 """The `word` (clear print) and `large-print` stages, read back with python-docx/lxml and
 converted by LibreOffice. Defect tests build a real document, break one thing in its XML and
 assert the read-back check catches it."""
+
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import docx
 import pytest
+from fixture_document import fixture_document
 from lxml import etree
 
-from fixture_document import fixture_document
 from pipeline.checks import word as word_check
-from pipeline.document import (BulletList, Document, Metadata, Paragraph, Table, TableCell, Text)
+from pipeline.document import BulletList, Document, Metadata, Paragraph, Table, TableCell, Text
 from pipeline.errors import OptionsError, StageFailed
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
 from pipeline.textcompare import in_order_recall, source_words, words
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-NS = {"w": W, "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
-      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+NS = {
+    "w": W,
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
 SLUG = "listening-together"
 
 
@@ -35,7 +39,7 @@ def q(tag: str) -> str:
 
 def build(doc: Document, stage_name: str, out_dir: Path, **settings: str):
     stage = get(stage_name)
-    options = make_options(stage, settings)     # the path `--option large-print.font_size=24` takes
+    options = make_options(stage, settings)  # the path `--option large-print.font_size=24` takes
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = BuildContext(slug=SLUG, source=doc.source or out_dir / "x.md")
     paths = stage.build(doc, options, out_dir, ctx)
@@ -72,8 +76,7 @@ def errors(result) -> list[str]:
 
 def paragraph_with(root: etree._Element, text: str, last: bool = False) -> etree._Element:
     """The first (or last: past the contents list) paragraph containing text."""
-    found = [p for p in root.iter(q("w:p"))
-             if text in "".join(t.text or "" for t in p.iter(q("w:t")))]
+    found = [p for p in root.iter(q("w:p")) if text in "".join(t.text or "" for t in p.iter(q("w:t")))]
     if not found:
         raise AssertionError(f"no paragraph containing {text!r}")
     return found[-1] if last else found[0]
@@ -100,6 +103,7 @@ def built(tmp_path_factory):
 
 # ---------------------------------------------------------------- registry and options
 
+
 def test_one_module_registers_both_stages_with_their_outputs(built):
     word, large = get("word"), get("large-print")
     assert word.build.__module__ == large.build.__module__ == "pipeline.stages.word"
@@ -108,23 +112,32 @@ def test_one_module_registers_both_stages_with_their_outputs(built):
     assert word.options().font_size == 14 and large.options().font_size == 18
     for stage in (word, large):
         fields = set(stage.options.__dataclass_fields__)
-        assert fields == {"font_size", "font_family", "line_spacing", "paper_colour", "high_contrast",
-                          "link_addresses"}
+        assert fields == {
+            "font_size",
+            "font_family",
+            "line_spacing",
+            "paper_colour",
+            "high_contrast",
+            "link_addresses",
+        }
         assert stage.options().link_addresses is (stage is large)
         assert stage.media_types[".docx"].endswith("wordprocessingml.document")
         assert "python-docx" in stage.tool_versions()
 
 
-@pytest.mark.parametrize("stage_name, settings, message", [
-    ("large-print", {"font_size": "12"}, "large print must be at least 16 pt; asked for 12"),
-    ("large-print", {"font_size": "49"}, "at most 48"),
-    ("word", {"font_size": "11"}, "clear print must be at least 12 pt; asked for 11"),
-    ("word", {"line_spacing": "1.0"}, "line_spacing must be between 1.15 and 3"),
-    ("word", {"paper_colour": "tartan"}, "paper colour 'tartan' is not one we know"),
-    ("word", {"paper_colour": "#333333"}, "too dark for black text"),
-    ("word", {"paper_colour": "cream", "high_contrast": "yes"}, "not both"),
-    ("word", {"font_family": ""}, "font_family must be a font name"),
-])
+@pytest.mark.parametrize(
+    "stage_name, settings, message",
+    [
+        ("large-print", {"font_size": "12"}, "large print must be at least 16 pt; asked for 12"),
+        ("large-print", {"font_size": "49"}, "at most 48"),
+        ("word", {"font_size": "11"}, "clear print must be at least 12 pt; asked for 11"),
+        ("word", {"line_spacing": "1.0"}, "line_spacing must be between 1.15 and 3"),
+        ("word", {"paper_colour": "tartan"}, "paper colour 'tartan' is not one we know"),
+        ("word", {"paper_colour": "#333333"}, "too dark for black text"),
+        ("word", {"paper_colour": "cream", "high_contrast": "yes"}, "not both"),
+        ("word", {"font_family": ""}, "font_family must be a font name"),
+    ],
+)
 def test_invalid_options_are_refused_with_a_clear_message(stage_name, settings, message):
     with pytest.raises(OptionsError, match=re.escape(message)):
         make_options(get(stage_name), settings)
@@ -141,6 +154,7 @@ def test_option_values_by_name_are_accepted():
 
 
 # ---------------------------------------------------------------- both documents pass
+
 
 @pytest.mark.parametrize("stage_name, minimum", [("word", 12), ("large-print", 18)])
 def test_both_documents_pass_the_read_back_check(built, stage_name, minimum):
@@ -159,10 +173,11 @@ def test_reading_order_text_holds_the_source_words(built):
     doc, path = built["word"]
     text = word_check.reading_text(part_xml(path, "word/document.xml").find(q("w:body")))
     assert in_order_recall(source_words(doc), words(text)) == 1.0
-    assert "Across five research bids" not in text       # notes are in footnotes.xml, not the body
+    assert "Across five research bids" not in text  # notes are in footnotes.xml, not the body
 
 
 # ---------------------------------------------------------------- every node kind, in the XML
+
 
 def test_structure_screen_readers_navigate_by(built):
     doc, path = built["word"]
@@ -177,8 +192,11 @@ def test_structure_screen_readers_navigate_by(built):
     assert ("Caption", "Figure 1: Sessions in 2023") in styles
     assert ("Caption", "Table 1: Sessions by kind") in styles
     core = document.core_properties
-    assert (core.title, core.language, core.author) == ("Listening Together", "en-GB",
-                                                             "Test Author; Second Author")
+    assert (core.title, core.language, core.author) == (
+        "Listening Together",
+        "en-GB",
+        "Test Author; Second Author",
+    )
     assert core.subject == "A short report used by the tests." and core.keywords == "co-production"
     body = part_xml(path, "word/document.xml")
     # Contents: links to bookmarks on the headings.
@@ -188,12 +206,17 @@ def test_structure_screen_readers_navigate_by(built):
     # Lists: real numbering with nesting levels, not typed bullets.
     # (the accessibility statement's feature list, after the report, is left out here)
     paragraphs = list(body.iter(q("w:p")))
-    statement = max(i for i, p in enumerate(paragraphs)      # the heading, not its contents entry
-                    if "".join(p.itertext()).strip() == "Accessibility")
-    levels = {p.findtext(".//w:t", namespaces=NS): p.find("w:pPr/w:numPr/w:ilvl", NS).get(q("w:val"))
-              for p in paragraphs[:statement] if p.find("w:pPr/w:numPr", NS) is not None}
-    assert levels == {"Training sessions": "0", "Planning": "1", "Delivery": "1",
-                      "Talks and events": "0"}
+    statement = max(
+        i
+        for i, p in enumerate(paragraphs)  # the heading, not its contents entry
+        if "".join(p.itertext()).strip() == "Accessibility"
+    )
+    levels = {
+        p.findtext(".//w:t", namespaces=NS): p.find("w:pPr/w:numPr/w:ilvl", NS).get(q("w:val"))
+        for p in paragraphs[:statement]
+        if p.find("w:pPr/w:numPr", NS) is not None
+    }
+    assert levels == {"Training sessions": "0", "Planning": "1", "Delivery": "1", "Talks and events": "0"}
     # External hyperlink with its text.
     link = next(h for h in body.iter(q("w:hyperlink")) if h.get(q("r:id")))
     assert "".join(link.itertext()) == "our impact page"
@@ -205,8 +228,11 @@ def test_footnotes_are_real_footnotes(built):
     body = part_xml(path, "word/document.xml")
     references = [r.get(q("w:id")) for r in body.iter(q("w:footnoteReference"))]
     notes = part_xml(path, "word/footnotes.xml")
-    texts = {n.get(q("w:id")): "".join(n.itertext()).strip() for n in notes.iter(q("w:footnote"))
-             if n.get(q("w:type")) is None}
+    texts = {
+        n.get(q("w:id")): "".join(n.itertext()).strip()
+        for n in notes.iter(q("w:footnote"))
+        if n.get(q("w:type")) is None
+    }
     assert [texts[i] for i in references] == ["Across five research bids.", "Compared with 2022."]
     for note in notes.iter(q("w:footnote")):
         if note.get(q("w:type")) is None:
@@ -257,11 +283,14 @@ def test_block_kinds(built):
     assert not list(body.iter(q("wp:anchor")))
     assert pictures[0].get("descr").startswith("Bar chart: 21 training sessions")
     assert pictures[0].get("title") == "Figure 1: Sessions in 2023"
-    decorative = pictures[1].find(".//{http://schemas.microsoft.com/office/drawing/2017/decorative}decorative")
+    decorative = pictures[1].find(
+        ".//{http://schemas.microsoft.com/office/drawing/2017/decorative}decorative"
+    )
     assert decorative is not None and decorative.get("val") == "1"
     # The picture keeps with its caption.
-    assert pictures[0].getparent().getparent().getparent().getparent().find(
-        "w:pPr/w:keepNext", NS) is not None
+    assert (
+        pictures[0].getparent().getparent().getparent().getparent().find("w:pPr/w:keepNext", NS) is not None
+    )
 
 
 def test_page_setup_footer_and_statement(built):
@@ -278,6 +307,7 @@ def test_page_setup_footer_and_statement(built):
 
 
 # ---------------------------------------------------------------- sizes and options
+
 
 @pytest.mark.parametrize("size", ["24", "36"])
 def test_large_print_at_24_and_36_pt_pass_the_check(tmp_path, doc, size):
@@ -304,20 +334,37 @@ def test_paper_colour_and_high_contrast(tmp_path, doc):
 
 
 def test_wide_table_becomes_one_block_per_row_in_large_print(tmp_path):
-    headers = ["Region", "Sessions", "Participants", "Volunteers", "Organisations",
-               "Satisfaction", "Recommendation"]
-    rows = [["Northumberland", "21", "502", "38", "12", "94%", "Definitely"],
-            ["Pembrokeshire", "19", "1,482", "41", "9", "91%", "Probably"]]
+    headers = [
+        "Region",
+        "Sessions",
+        "Participants",
+        "Volunteers",
+        "Organisations",
+        "Satisfaction",
+        "Recommendation",
+    ]
+    rows = [
+        ["Northumberland", "21", "502", "38", "12", "94%", "Definitely"],
+        ["Pembrokeshire", "19", "1,482", "41", "9", "91%", "Probably"],
+    ]
     cell = lambda text: TableCell((Paragraph((Text(text),)),))
-    list_cell = TableCell((Paragraph((Text("Notes"),)),
-                           BulletList(((Paragraph((Text("first point"),)),),
-                                       (Paragraph((Text("second point"),)),)))))
-    table = Table((Text("Table 2: Sessions by region"),),
-                  header_rows=(tuple(cell(h) for h in headers),),
-                  body_rows=tuple(tuple(cell(v) for v in row) for row in rows),
-                  row_headers=True)
-    small = Table((Text("Table 3: Notes"),), header_rows=((cell("Kind"), cell("Detail")),),
-                  body_rows=((cell("Workshop"), list_cell),))
+    list_cell = TableCell(
+        (
+            Paragraph((Text("Notes"),)),
+            BulletList(((Paragraph((Text("first point"),)),), (Paragraph((Text("second point"),)),))),
+        )
+    )
+    table = Table(
+        (Text("Table 2: Sessions by region"),),
+        header_rows=(tuple(cell(h) for h in headers),),
+        body_rows=tuple(tuple(cell(v) for v in row) for row in rows),
+        row_headers=True,
+    )
+    small = Table(
+        (Text("Table 3: Notes"),),
+        header_rows=((cell("Kind"), cell("Detail")),),
+        body_rows=((cell("Workshop"), list_cell),),
+    )
     doc = Document(Metadata(title="Wide tables"), (table, small))
     _, options, paths, ctx = build(doc, "large-print", tmp_path / "lp")
     result = get("large-print").check(doc, options, paths, ctx)
@@ -325,12 +372,12 @@ def test_wide_table_becomes_one_block_per_row_in_large_print(tmp_path):
     assert result.metrics["similarity"] == 1.0
     body = part_xml(paths[0], "word/document.xml")
     tables = body.findall(".//w:tbl", NS)
-    assert len(tables) == 1                       # the 7-column table is re-laid out, the 2 not
+    assert len(tables) == 1  # the 7-column table is re-laid out, the 2 not
     texts = ["".join(p.itertext()) for p in body.iter(q("w:p"))]
     assert "Region: Northumberland" in texts and "Recommendation: Definitely" in texts
     assert "Participants: 1,482" in texts
     first = paragraph_with(body, "Region: Northumberland")
-    assert first.find("w:pPr/w:keepNext", NS) is not None       # a row keeps together
+    assert first.find("w:pPr/w:keepNext", NS) is not None  # a row keeps together
     # A list inside a cell is real numbering inside the cell.
     assert tables[0].find(".//w:numPr", NS) is not None
     # Clear print keeps both as grids (screen readers navigate tables).
@@ -341,13 +388,16 @@ def test_wide_table_becomes_one_block_per_row_in_large_print(tmp_path):
 
 def test_missing_image_is_a_clear_stage_failure(tmp_path, doc):
     from dataclasses import replace
+
     from pipeline.document import Figure
+
     broken = replace(doc, blocks=(Figure(tmp_path / "nowhere.png", "A chart", ()),))
     with pytest.raises(StageFailed, match="image not found: .*nowhere.png"):
         build(broken, "word", tmp_path / "out")
 
 
 # ---------------------------------------------------------------- defects the check must catch
+
 
 def _remove_alt_text(root):
     picture = next(p for p in root.iter(q("wp:docPr")) if p.get("descr"))
@@ -435,7 +485,7 @@ def _split_picture_from_caption(root):
 
 
 def _heading_loses_its_style(root):
-    """"Introduction" as Normal text: the count of Heading paragraphs would still reach the
+    """ "Introduction" as Normal text: the count of Heading paragraphs would still reach the
     report's because the stage adds Contents and Accessibility headings."""
     paragraph = paragraph_with(root, "Introduction", last=True)
     style = paragraph.find("w:pPr/w:pStyle", NS)
@@ -454,25 +504,38 @@ def _report_item_loses_numbering(root):
 
 def _contact_link_unlinked(root):
     """The statement's contact as plain text: the report's own link count alone would pass."""
-    link = next(h for h in root.iter(q("w:hyperlink"))
-                if "formats@example.org" in "".join(t.text or "" for t in h.iter(q("w:t"))))
+    link = next(
+        h
+        for h in root.iter(q("w:hyperlink"))
+        if "formats@example.org" in "".join(t.text or "" for t in h.iter(q("w:t")))
+    )
     for run in list(link):
         link.addprevious(run)
     link.getparent().remove(link)
 
 
 DEFECTS = [
-    ("heading as Normal text", "word/document.xml", _heading_loses_its_style,
-     "not the report's headings"),
-    ("statement bullet without numbering", "word/document.xml",
-     _statement_bullet_loses_numbering, "accessibility statement's"),
-    ("report list item without numbering", "word/document.xml", _report_item_loses_numbering,
-     "use Word list numbering; the report has 4 list items"),
-    ("statement contact not a link", "word/document.xml", _contact_link_unlinked,
-     "external hyperlinks"),
+    ("heading as Normal text", "word/document.xml", _heading_loses_its_style, "not the report's headings"),
+    (
+        "statement bullet without numbering",
+        "word/document.xml",
+        _statement_bullet_loses_numbering,
+        "accessibility statement's",
+    ),
+    (
+        "report list item without numbering",
+        "word/document.xml",
+        _report_item_loses_numbering,
+        "use Word list numbering; the report has 4 list items",
+    ),
+    ("statement contact not a link", "word/document.xml", _contact_link_unlinked, "external hyperlinks"),
     ("picture narrower than the page", "word/document.xml", _shrink_picture, "narrower than the text width"),
-    ("picture split from caption", "word/document.xml", _split_picture_from_caption,
-     "split from its caption"),
+    (
+        "picture split from caption",
+        "word/document.xml",
+        _split_picture_from_caption,
+        "split from its caption",
+    ),
     ("picture without alt text", "word/document.xml", _remove_alt_text, "no alt text"),
     ("12 pt footnote run", "word/footnotes.xml", _footnote_at_12_pt, "smaller than 18 pt"),
     ("12 pt footnote style", "word/styles.xml", _footnote_style_at_12_pt, "smaller than 18 pt"),
@@ -480,8 +543,7 @@ DEFECTS = [
     ("underlined run", "word/document.xml", _underlined_run, "underlined text"),
     ("skipped heading level", "word/document.xml", _skip_heading_level, "skips a level"),
     ("table without header row", "word/document.xml", _drop_table_header, "without a header row"),
-    ("missing document language", "word/styles.xml", _drop_document_language,
-     "missing document language"),
+    ("missing document language", "word/styles.xml", _drop_document_language, "missing document language"),
     ("Welsh without w:lang", "word/document.xml", _drop_span_language, "not marked with w:lang"),
     ("justified paragraph", "word/document.xml", _justify, "justified"),
     ("empty spacer paragraph", "word/document.xml", _empty_spacer, "empty paragraph"),
@@ -494,8 +556,7 @@ def test_heading_check_compares_levels_and_words_exactly(built):
     doc, path = built["word"]
     headings = word_check.expected_headings(doc)
     assert headings[0] == (1, "Contents") and headings[-1] == (1, "Accessibility")
-    assert headings[1:-1] == [(1, "Introduction"), (2, "What we did"), (3, "In pictures"),
-                              (1, "Money")]
+    assert headings[1:-1] == [(1, "Introduction"), (2, "What we did"), (3, "In pictures"), (1, "Money")]
 
 
 @pytest.mark.parametrize("label, part, change, message", DEFECTS, ids=[d[0] for d in DEFECTS])
@@ -512,23 +573,38 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed here; "
-                                            "CI installs libreoffice-writer-nogui")
+@pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice (soffice) is not installed here; CI installs libreoffice-writer-nogui",
+)
 @pytest.mark.parametrize("stage_name", ["word", "large-print"])
 def test_libreoffice_converts_both_documents(built, tmp_path, stage_name):
     doc, path = built[stage_name]
     profile = tmp_path / "profile"
     done = subprocess.run(
-        [SOFFICE, "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(path)], capture_output=True, text=True, timeout=120)
+        [
+            SOFFICE,
+            "--headless",
+            f"-env:UserInstallation=file://{profile}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     pdf = tmp_path / (path.stem + ".pdf")
     assert done.returncode == 0 and pdf.exists(), done.stderr
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     # -layout keeps each table row on one line (plain mode reads a table column by column).
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert in_order_recall(source_words(doc), words(text)) >= 0.99
-    assert "Across five research bids" in text                 # the footnote made it too
+    assert "Across five research bids" in text  # the footnote made it too
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "A4" in info

@@ -19,6 +19,7 @@ independently, from the source document and the standards:
 - Speech recognition (PocketSphinx, with a language model built from the script) on the start
   of each section hears a stretch of the script, and the sections' stretches come in order.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,20 +40,33 @@ from ..reading import plain_text
 from ..stage_api import BuildContext, CheckResult, Finding
 from ..textcompare import in_order_recall, words
 
-TOP_LEVEL, ORDERED = 0x02, 0x01   # CTOC flag bits (ID3v2 chapter addendum, section 4.1)
-SILENCE_RMS = 200                 # int16 RMS; espeak speech is ~2,000-5,000, digital silence 0
-DURATION_TOLERANCE = 0.01         # book vs sum of sections
+TOP_LEVEL, ORDERED = 0x02, 0x01  # CTOC flag bits (ID3v2 chapter addendum, section 4.1)
+SILENCE_RMS = 200  # int16 RMS; espeak speech is ~2,000-5,000, digital silence 0
+DURATION_TOLERANCE = 0.01  # book vs sum of sections
 PLAYLIST_TOLERANCE_SECONDS = 1.0
-CHAPTER_EDGE_MS = 100             # slack for "inside the duration"
-MIN_SCRIPT_RECALL = 0.95          # share of the source's words (letters only) said in order
-RMS_STRIDE = 4                    # sample every 4th sample for RMS: plenty for a level check
-ASR_SECONDS = 25                  # recognised from the start of each section file
-ASR_SAMPLE_RATE = 16000           # what PocketSphinx's en-us model was trained on
-MIN_ASR_PRECISION = 0.45          # share of recognised words found in order in the script
-                                  # (espeak speech of the text: ~0.55-0.95; another text ~0.2,
-                                  # the same words in reverse order ~0.3)
-YEAR_CUES = ("in", "since", "from", "until", "by", "of", "to", "during", "before", "after",
-             "and", "report", "year")
+CHAPTER_EDGE_MS = 100  # slack for "inside the duration"
+MIN_SCRIPT_RECALL = 0.95  # share of the source's words (letters only) said in order
+RMS_STRIDE = 4  # sample every 4th sample for RMS: plenty for a level check
+ASR_SECONDS = 25  # recognised from the start of each section file
+ASR_SAMPLE_RATE = 16000  # what PocketSphinx's en-us model was trained on
+MIN_ASR_PRECISION = 0.45  # share of recognised words found in order in the script
+# (espeak speech of the text: ~0.55-0.95; another text ~0.2,
+# the same words in reverse order ~0.3)
+YEAR_CUES = (
+    "in",
+    "since",
+    "from",
+    "until",
+    "by",
+    "of",
+    "to",
+    "during",
+    "before",
+    "after",
+    "and",
+    "report",
+    "year",
+)
 
 
 @dataclass(frozen=True)
@@ -74,12 +88,12 @@ def decode_levels(path: Path, windows: list[tuple[int, int]]) -> tuple[int, int,
     position = 0
     for chunk in miniaudio.mp3_stream_file(str(path), frames_to_read=info.sample_rate):
         if info.nchannels > 1:
-            chunk = chunk[::info.nchannels]
+            chunk = chunk[:: info.nchannels]
         end = position + len(chunk)
         for index, (start, stop) in enumerate(windows):
             low, high = max(start, position), min(stop, end)
             if low < high:
-                piece = chunk[low - position:high - position:RMS_STRIDE]
+                piece = chunk[low - position : high - position : RMS_STRIDE]
                 sums[index] += sum(map(mul, piece, piece))
                 counts[index] += len(piece)
         position = end
@@ -92,10 +106,16 @@ def decode_levels(path: Path, windows: list[tuple[int, int]]) -> tuple[int, int,
 
 def read_chapters(tag: ID3) -> tuple[list[ChapterFrame], list[str], Any]:
     """CHAP frames in the order they are stored in the file, the top CTOC's child ids, the CTOC."""
-    chapters = [ChapterFrame(frame.element_id,
-                             str(frame.sub_frames["TIT2"]) if "TIT2" in frame.sub_frames else "",
-                             frame.start_time, frame.end_time)
-                for frame in tag.values() if frame.FrameID == "CHAP"]
+    chapters = [
+        ChapterFrame(
+            frame.element_id,
+            str(frame.sub_frames["TIT2"]) if "TIT2" in frame.sub_frames else "",
+            frame.start_time,
+            frame.end_time,
+        )
+        for frame in tag.values()
+        if frame.FrameID == "CHAP"
+    ]
     tocs = [frame for frame in tag.values() if frame.FrameID == "CTOC"]
     top = [frame for frame in tocs if frame.flags & TOP_LEVEL] or tocs
     toc = top[0] if top else None
@@ -129,8 +149,10 @@ def chapter_tree(tag: ID3) -> tuple[list[tuple[str, str, int]], list[str]]:
             elif child in tocs:
                 walk(tocs[child], depth + 1)
             else:
-                problems.append(f"the CTOC '{toc.element_id}' lists '{child}', which is neither "
-                                "a chapter nor a table of contents")
+                problems.append(
+                    f"the CTOC '{toc.element_id}' lists '{child}', which is neither "
+                    "a chapter nor a table of contents"
+                )
 
     seen.add(tops[0].element_id)
     walk(tops[0], 1)
@@ -156,7 +178,7 @@ def expected_chapters(doc: Document, chapter_levels: int) -> list[tuple[str, int
     for heading in headings(doc):
         text = inline_text(heading.inlines).replace("\n", " ").strip()
         if top == 2 and heading.level == 1:
-            continue                                 # the title: said in the opening
+            continue  # the title: said in the opening
         depth = heading.level - top + 1
         if 1 <= depth <= chapter_levels:
             out.append((text, depth))
@@ -171,8 +193,9 @@ def check_book(doc: Document, chapter_levels: int, book: Path) -> tuple[list[Fin
     except ID3NoHeaderError:
         return [Finding("error", "no ID3 tag: title and chapters are missing", name)], {}
     if tag.version[:2] != (2, 3):
-        findings.append(Finding("warning", f"ID3v2.{tag.version[1]}: v2.3 has the widest player "
-                                "support", name))
+        findings.append(
+            Finding("warning", f"ID3v2.{tag.version[1]}: v2.3 has the widest player support", name)
+        )
     if not str(tag.get("TIT2", "")).strip():
         findings.append(Finding("error", "the ID3 title (TIT2) is empty", name))
     chapters, _, toc = read_chapters(tag)
@@ -186,41 +209,74 @@ def check_book(doc: Document, chapter_levels: int, book: Path) -> tuple[list[Fin
     windows = [(round(c.start_ms * 22.05), round(c.end_ms * 22.05)) for c in chapters]
     samples, rate, levels = decode_levels(book, windows)
     duration_ms = samples * 1000 / rate
-    if rate != 22050:     # windows above assume 22,050 Hz: recompute for another rate
+    if rate != 22050:  # windows above assume 22,050 Hz: recompute for another rate
         windows = [(c.start_ms * rate // 1000, c.end_ms * rate // 1000) for c in chapters]
         _, _, levels = decode_levels(book, windows)
 
     starts = [c.start_ms for c in chapters]
     if starts != sorted(starts):
-        findings.append(Finding("error", "chapters are stored out of time order (players such "
-                                "as ffmpeg list them in stored order): "
-                                + ", ".join(f"{c.title} at {c.start_ms} ms" for c in chapters),
-                                name))
+        findings.append(
+            Finding(
+                "error",
+                "chapters are stored out of time order (players such "
+                "as ffmpeg list them in stored order): "
+                + ", ".join(f"{c.title} at {c.start_ms} ms" for c in chapters),
+                name,
+            )
+        )
     by_time = [c.element_id for c in sorted(chapters, key=lambda c: c.start_ms)]
     if tree and [element_id for element_id, _, _ in tree] != by_time:
-        findings.append(Finding("error", "the chapter tree lists chapters in a different order "
-                                "from their start times", name))
+        findings.append(
+            Finding(
+                "error", "the chapter tree lists chapters in a different order from their start times", name
+            )
+        )
     for chapter in chapters:
         if not (0 <= chapter.start_ms < chapter.end_ms <= duration_ms + CHAPTER_EDGE_MS):
-            findings.append(Finding("error", f"chapter '{chapter.title}' ({chapter.start_ms}-"
-                                    f"{chapter.end_ms} ms) is not inside the recording "
-                                    f"({duration_ms:.0f} ms)", name))
+            findings.append(
+                Finding(
+                    "error",
+                    f"chapter '{chapter.title}' ({chapter.start_ms}-"
+                    f"{chapter.end_ms} ms) is not inside the recording "
+                    f"({duration_ms:.0f} ms)",
+                    name,
+                )
+            )
     titles = [c.title for c in sorted(chapters, key=lambda c: c.start_ms)]
     expected = expected_chapters(doc, chapter_levels)
     if titles != [title for title, _ in expected]:
-        findings.append(Finding("error", f"chapter titles {titles} do not match the document "
-                                f"title and headings {[t for t, _ in expected]}", name))
+        findings.append(
+            Finding(
+                "error",
+                f"chapter titles {titles} do not match the document "
+                f"title and headings {[t for t, _ in expected]}",
+                name,
+            )
+        )
     elif tree and [(title, depth) for _, title, depth in tree] != expected:
-        findings.append(Finding("error", "the chapter tree's nesting does not follow the heading "
-                                f"levels: {[(t, d) for _, t, d in tree]}, expected {expected}",
-                                name))
+        findings.append(
+            Finding(
+                "error",
+                "the chapter tree's nesting does not follow the heading "
+                f"levels: {[(t, d) for _, t, d in tree]}, expected {expected}",
+                name,
+            )
+        )
     for chapter, level in zip(chapters, levels):
         if level < SILENCE_RMS:
-            findings.append(Finding("error", f"chapter '{chapter.title}' is silent (RMS "
-                                    f"{level:.0f}, floor {SILENCE_RMS})", name))
-    metrics = {"duration_seconds": round(duration_ms / 1000, 2), "chapters": len(chapters),
-               "chapter_depth": max((d for _, _, d in tree), default=0),
-               "quietest_chapter_rms": round(min(levels), 1) if levels else None}
+            findings.append(
+                Finding(
+                    "error",
+                    f"chapter '{chapter.title}' is silent (RMS {level:.0f}, floor {SILENCE_RMS})",
+                    name,
+                )
+            )
+    metrics = {
+        "duration_seconds": round(duration_ms / 1000, 2),
+        "chapters": len(chapters),
+        "chapter_depth": max((d for _, _, d in tree), default=0),
+        "quietest_chapter_rms": round(min(levels), 1) if levels else None,
+    }
     return findings, metrics
 
 
@@ -246,7 +302,7 @@ def read_m3u8(path: Path) -> list[PlaylistEntry]:
     for number, line in enumerate(lines[1:], start=2):
         line = line.strip()
         if line.startswith("#EXTINF:"):
-            duration, _, title = line[len("#EXTINF:"):].partition(",")
+            duration, _, title = line[len("#EXTINF:") :].partition(",")
             try:
                 pending = (float(duration), title.strip())
             except ValueError:
@@ -259,8 +315,9 @@ def read_m3u8(path: Path) -> list[PlaylistEntry]:
     return entries
 
 
-def check_sections(book_seconds: float, files: list[Path], playlist: Path | None
-                   ) -> tuple[list[Finding], dict]:
+def check_sections(
+    book_seconds: float, files: list[Path], playlist: Path | None
+) -> tuple[list[Finding], dict]:
     findings: list[Finding] = []
     durations: dict[str, float] = {}
     for path in files:
@@ -278,12 +335,16 @@ def check_sections(book_seconds: float, files: list[Path], playlist: Path | None
             findings.append(Finding("error", "no ID3 tag", path.name))
     names = [path.name for path in files]
     if names != sorted(names):
-        findings.append(Finding("error", f"the section files do not sort in reading order: "
-                                f"{names}"))
+        findings.append(Finding("error", f"the section files do not sort in reading order: {names}"))
     total = sum(durations.values())
     if book_seconds and abs(total - book_seconds) > DURATION_TOLERANCE * book_seconds:
-        findings.append(Finding("error", f"the section files last {total:.1f} s but the whole "
-                                f"recording {book_seconds:.1f} s (more than 1% apart)"))
+        findings.append(
+            Finding(
+                "error",
+                f"the section files last {total:.1f} s but the whole "
+                f"recording {book_seconds:.1f} s (more than 1% apart)",
+            )
+        )
     if playlist is None:
         findings.append(Finding("error", "no .m3u8 playlist for the section files"))
         return findings, {"sections": len(files)}
@@ -293,13 +354,23 @@ def check_sections(book_seconds: float, files: list[Path], playlist: Path | None
         return findings + [Finding("error", str(error), playlist.name)], {}
     listed = [entry.location for entry in entries]
     if listed != names:
-        findings.append(Finding("error", f"the playlist lists {listed}, expected the section "
-                                f"files in order {names}", playlist.name))
+        findings.append(
+            Finding(
+                "error",
+                f"the playlist lists {listed}, expected the section files in order {names}",
+                playlist.name,
+            )
+        )
     for entry in entries:
         actual = durations.get(entry.location)
         if actual is not None and abs(entry.seconds - actual) > PLAYLIST_TOLERANCE_SECONDS:
-            findings.append(Finding("error", f"{entry.location} is listed as {entry.seconds} s "
-                                    f"but lasts {actual:.1f} s", playlist.name))
+            findings.append(
+                Finding(
+                    "error",
+                    f"{entry.location} is listed as {entry.seconds} s but lasts {actual:.1f} s",
+                    playlist.name,
+                )
+            )
         if not entry.title:
             findings.append(Finding("error", f"{entry.location} has no title", playlist.name))
     return findings, {"sections": len(files), "sections_seconds": round(total, 2)}
@@ -327,32 +398,34 @@ def script_problems(doc: Document, script: str) -> list[str]:
     source = plain_text(doc)
     said = script.lower()
     if " dash " in f" {said} " and "dash" not in source.lower():
-        problems.append(f"says \"dash\" {said.count('dash')} times, which the source never does")
+        problems.append(f'says "dash" {said.count("dash")} times, which the source never does')
     announced = re.findall(r"\b(?:sub-)?item \d+ of \d+", said)
     if announced:
-        problems.append(f"announces list items by position ({len(announced)} times, e.g. "
-                        f"\"{announced[0]}\"): a list is announced once")
+        problems.append(
+            f"announces list items by position ({len(announced)} times, e.g. "
+            f'"{announced[0]}"): a list is announced once'
+        )
     if doc.meta.language.lower().startswith("en"):
         for year in sorted(_source_years(source)):
             cue = rf"\b(?:{'|'.join(YEAR_CUES)})\s+{year}\b"
             if re.search(cue, said):
-                problems.append(f"leaves the year {year} in digits (espeak says "
-                                f"\"{num2words(year, lang='en_GB')}\")")
+                problems.append(
+                    f'leaves the year {year} in digits (espeak says "{num2words(year, lang="en_GB")}")'
+                )
             digit_by_digit = " ".join(num2words(int(d), lang="en_GB") for d in str(year))
             oh = digit_by_digit.replace("zero", "oh")
             if digit_by_digit in said or oh in said:
                 problems.append(f"reads the year {year} digit by digit")
             if 2010 <= year <= 2099 and num2words(year, lang="en_GB") in said:
-                problems.append(f"reads the year {year} as a number "
-                                f"(\"{num2words(year, lang='en_GB')}\")")
+                problems.append(f'reads the year {year} as a number ("{num2words(year, lang="en_GB")}")')
     for block in iter_blocks(doc.blocks):
         for span in _spans(getattr(block, "inlines", ())):
             text = inline_text(span.inlines).strip()
-            marked = re.search(rf"\[{re.escape(span.lang)}: {re.escape(text)}", script,
-                               re.IGNORECASE)
+            marked = re.search(rf"\[{re.escape(span.lang)}: {re.escape(text)}", script, re.IGNORECASE)
             if text and not marked:
-                problems.append(f"the {span.lang} passage \"{text}\" is not marked with its "
-                                "language in the script")
+                problems.append(
+                    f'the {span.lang} passage "{text}" is not marked with its language in the script'
+                )
     return problems
 
 
@@ -372,15 +445,19 @@ def check_script(doc: Document, script: Path | None) -> tuple[list[Finding], dic
     text = script.read_text(encoding="utf-8")
     # Column headers are spoken with every cell ("Sessions: 21"), not once as a header row, so
     # the in-order comparison leaves header rows out; every body cell still counts.
-    without_headers = replace(doc, blocks=tuple(
-        replace(block, header_rows=()) if isinstance(block, Table) else block
-        for block in doc.blocks))
+    without_headers = replace(
+        doc,
+        blocks=tuple(
+            replace(block, header_rows=()) if isinstance(block, Table) else block for block in doc.blocks
+        ),
+    )
     expected = _letter_words(plain_text(without_headers), doc.meta.pronunciations)
     recall = in_order_recall(expected, words(text))
     findings = []
     if recall < MIN_SCRIPT_RECALL:
-        findings.append(Finding("error", f"the script says only {recall:.0%} of the source's "
-                                "words in order", script.name))
+        findings.append(
+            Finding("error", f"the script says only {recall:.0%} of the source's words in order", script.name)
+        )
     findings += [Finding("error", problem, script.name) for problem in script_problems(doc, text)]
     return findings, {"script_recall": round(recall, 4)}
 
@@ -391,6 +468,7 @@ def check_script(doc: Document, script: Path | None) -> tuple[list[Finding], dic
 def language_model(sentences: list[str], folder: Path) -> Path:
     """An ARPA trigram model of the given sentences (PocketSphinx's own builder)."""
     from pocketsphinx.lm import ArpaBoLM
+
     model = ArpaBoLM(text="\n".join(sentences), case="lower", add_start=True)
     model.compute()
     path = folder / "script.arpa"
@@ -399,20 +477,24 @@ def language_model(sentences: list[str], folder: Path) -> Path:
 
 
 def sentences_of(text: str) -> list[str]:
-    return [" ".join(w for w in words(piece) if w.isalpha())
-            for piece in re.split(r"[.!?:;\n]+", text) if any(c.isalpha() for c in piece)]
+    return [
+        " ".join(w for w in words(piece) if w.isalpha())
+        for piece in re.split(r"[.!?:;\n]+", text)
+        if any(c.isalpha() for c in piece)
+    ]
 
 
-def speech_chunks(samples: Any, rate: int, longest_seconds: float = 20.0,
-                  silence_ms: int = 200) -> list[tuple[int, int]]:
+def speech_chunks(
+    samples: Any, rate: int, longest_seconds: float = 20.0, silence_ms: int = 200
+) -> list[tuple[int, int]]:
     """[start, end) sample ranges of at most `longest_seconds`, cut in the middle of silences
     (the stage's pauses are digital silence), so that no word is cut in two."""
-    frame = rate // 100                               # 10 ms
+    frame = rate // 100  # 10 ms
     quiet_frames = silence_ms // 10
     cuts = [0]
     run = 0
     for index in range(len(samples) // frame):
-        piece = samples[index * frame:(index + 1) * frame]
+        piece = samples[index * frame : (index + 1) * frame]
         if max(piece, default=0) < 60 and -min(piece, default=0) < 60:
             run += 1
             continue
@@ -436,11 +518,13 @@ def recognise(mp3: Path, model: Path, seconds: float | None = None) -> list[str]
     """Words PocketSphinx hears in an MP3 (or its first `seconds`), one chunk between silences
     at a time."""
     from pocketsphinx import Decoder
-    decoded = miniaudio.decode_file(str(mp3), output_format=miniaudio.SampleFormat.SIGNED16,
-                                    nchannels=1, sample_rate=ASR_SAMPLE_RATE)
+
+    decoded = miniaudio.decode_file(
+        str(mp3), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=ASR_SAMPLE_RATE
+    )
     samples = decoded.samples
     if seconds is not None:
-        samples = samples[:int(seconds * ASR_SAMPLE_RATE)]
+        samples = samples[: int(seconds * ASR_SAMPLE_RATE)]
     decoder = Decoder(lm=str(model), samprate=ASR_SAMPLE_RATE, logfn="/dev/null")
     heard: list[str] = []
     for start, end in speech_chunks(samples, ASR_SAMPLE_RATE):
@@ -460,14 +544,13 @@ def best_stretch(heard: list[str], script_words: list[str], after: int) -> tuple
     width = 3 * len(heard)
     best = (0.0, after)
     for start in range(after, max(after + 1, len(script_words) - len(heard) // 2), 5):
-        score = in_order_recall(heard, script_words[start:start + width])
+        score = in_order_recall(heard, script_words[start : start + width])
         if score > best[0]:
             best = (score, start)
     return best
 
 
-def check_recognition(doc: Document, sections: list[Path], script: Path | None
-                      ) -> tuple[list[Finding], dict]:
+def check_recognition(doc: Document, sections: list[Path], script: Path | None) -> tuple[list[Finding], dict]:
     """The start of each section, recognised, is a stretch of the script, in reading order.
     English only: PocketSphinx has no Welsh model (the voice is checked in the manifest)."""
     if not doc.meta.language.lower().startswith("en") or script is None or not sections:
@@ -488,18 +571,26 @@ def check_recognition(doc: Document, sections: list[Path], script: Path | None
             score, start = best_stretch(heard, script_words, position)
             scores.append(score)
             if score < MIN_ASR_PRECISION:
-                findings.append(Finding("error", f"speech recognition heard little of the script "
-                                        f"at its place ({score:.0%} of {len(heard)} words): "
-                                        f"\"{' '.join(heard[:12])} ...\"", section.name))
+                findings.append(
+                    Finding(
+                        "error",
+                        f"speech recognition heard little of the script "
+                        f"at its place ({score:.0%} of {len(heard)} words): "
+                        f'"{" ".join(heard[:12])} ..."',
+                        section.name,
+                    )
+                )
             position = start
-    return findings, {"asr_precision_min": round(min(scores), 3),
-                      "asr_precision_mean": round(sum(scores) / len(scores), 3)}
+    return findings, {
+        "asr_precision_min": round(min(scores), 3),
+        "asr_precision_mean": round(sum(scores) / len(scores), 3),
+    }
 
 
 # Speaking rates a listener can follow, in words a minute: espeak's range at the rates the stage
 # allows (80-400) is wider, so a section outside this is text that was not spoken, or silence.
 PLAUSIBLE_PACE = (60, 320)
-MIN_WORDS_FOR_PACE = 25          # a short section's pace is mostly its pauses
+MIN_WORDS_FOR_PACE = 25  # a short section's pace is mostly its pauses
 
 
 def check_pace(narration: Path | None, sections: list[Path]) -> tuple[list[Finding], dict]:
@@ -509,6 +600,7 @@ def check_pace(narration: Path | None, sections: list[Path]) -> tuple[list[Findi
     if narration is None:
         return [], {}
     import json
+
     try:
         data = json.loads(narration.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -525,17 +617,23 @@ def check_pace(narration: Path | None, sections: list[Path]) -> tuple[list[Findi
         pace = count / (seconds / 60) if seconds else 0.0
         paces.append(pace)
         if not PLAUSIBLE_PACE[0] <= pace <= PLAUSIBLE_PACE[1]:
-            findings.append(Finding("error", f"{count} words in {seconds:.1f} s is {pace:.0f} "
-                                    f"words a minute: the speech does not fit the text",
-                                    audio.name))
-    metrics = {"voice": data.get("voice", ""),
-               "pace_wpm_min": round(min(paces), 1) if paces else None,
-               "pace_wpm_max": round(max(paces), 1) if paces else None}
+            findings.append(
+                Finding(
+                    "error",
+                    f"{count} words in {seconds:.1f} s is {pace:.0f} "
+                    f"words a minute: the speech does not fit the text",
+                    audio.name,
+                )
+            )
+    metrics = {
+        "voice": data.get("voice", ""),
+        "pace_wpm_min": round(min(paces), 1) if paces else None,
+        "pace_wpm_max": round(max(paces), 1) if paces else None,
+    }
     return findings, metrics
 
 
-def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContext
-                ) -> CheckResult:
+def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContext) -> CheckResult:
     by_name = {path.name: path for path in paths}
     book = by_name.get(f"{ctx.slug}.mp3")
     if book is None:
@@ -549,15 +647,14 @@ def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContex
     if options.split:
         playlist = next((p for p in paths if p.suffix == ".m3u8"), None)
         section_findings, section_metrics = check_sections(
-            metrics.get("duration_seconds", 0.0), sections, playlist)
+            metrics.get("duration_seconds", 0.0), sections, playlist
+        )
         findings += section_findings
         metrics.update(section_metrics)
-    pace_findings, pace_metrics = check_pace(by_name.get(f"{ctx.slug}.narration.json"),
-                                             sections)
+    pace_findings, pace_metrics = check_pace(by_name.get(f"{ctx.slug}.narration.json"), sections)
     findings += pace_findings
     metrics.update(pace_metrics)
     asr_findings, asr_metrics = check_recognition(doc, sections or [book], script)
     findings += asr_findings
     metrics.update(asr_metrics)
     return CheckResult(tuple(findings), metrics)
-

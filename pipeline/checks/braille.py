@@ -4,6 +4,7 @@ It knows the formats, not the stage's code: the BRF is decoded to dots with libl
 en-us-brf.dis display table, the PEF is parsed with lxml, and the body is back-translated with
 liblouis and compared with the source's words.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,10 +14,9 @@ from pathlib import Path
 import louis
 from lxml import etree
 
-from ..document import Document
-from ..stage_api import CheckResult, Finding
-from ..document import iter_blocks
+from ..document import Document, iter_blocks
 from ..reading import plain_text, runs_language, runs_of
+from ..stage_api import CheckResult, Finding
 from ..textcompare import in_order_recall, source_words, words
 
 PEF_NS = "http://www.daisy.org/ns/2008/pef"
@@ -34,15 +34,15 @@ BLANK, HYPHEN = "\u2800", "\u2824"
 class BrailleExpectations:
     cells: int
     lines: int
-    number_at_top: bool           # braille page number on line 1 (UKAAF) or the last line (BANA)
+    number_at_top: bool  # braille page number on line 1 (UKAAF) or the last line (BANA)
     duplex: bool
-    table: str                    # the liblouis table the body was translated with
-    min_recall: float             # back-translated words in order: below this is an error
+    table: str  # the liblouis table the body was translated with
+    min_recall: float  # back-translated words in order: below this is an error
     recall_is_error: bool = True  # False: below min_recall is only a warning (non-UEB codes)
     right_hand_only: bool = False  # interpoint: page information line on right-hand pages only
     uncontracted_table: str = ""  # addresses are uncontracted: they read back with this table
-    sheets_per_volume: int = 0    # 0: no limit checked
-    eight_dot: bool = False       # 8-dot braille: PEF only, no BRF
+    sheets_per_volume: int = 0  # 0: no limit checked
+    eight_dot: bool = False  # 8-dot braille: PEF only, no BRF
     # (language, table, min_recall, below-is-error) of parts brailled with another language's
     # table (a bilingual report's other half)
     part_tables: tuple[tuple[str, str, float, bool], ...] = ()
@@ -76,8 +76,13 @@ def source_addresses(doc: Document) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def check_braille(doc: Document, brf: Path | None, pef: Path, expect: BrailleExpectations,
-                  volume_brfs: list[Path] | None = None) -> CheckResult:
+def check_braille(
+    doc: Document,
+    brf: Path | None,
+    pef: Path,
+    expect: BrailleExpectations,
+    volume_brfs: list[Path] | None = None,
+) -> CheckResult:
     findings: list[Finding] = []
     metrics: dict[str, object] = {}
     volumes = _read_pef(pef, expect, findings)
@@ -94,25 +99,35 @@ def check_braille(doc: Document, brf: Path | None, pef: Path, expect: BrailleExp
         if number <= len(volumes):
             _compare(path, _read_brf(path, expect, findings), volumes[number - 1], findings)
     if volume_brfs is not None and len(volumes) > 1 and len(volume_brfs) != len(volumes):
-        findings.append(Finding("error", f"{len(volumes)} volumes in the PEF but "
-                                         f"{len(volume_brfs)} volume BRF files", pef.name))
+        findings.append(
+            Finding(
+                "error",
+                f"{len(volumes)} volumes in the PEF but {len(volume_brfs)} volume BRF files",
+                pef.name,
+            )
+        )
     body_lines: list[str] = []
     previous_body = 0
     prelim_counts = []
     for number, volume in enumerate(volumes, start=1):
         where = f"{pef.name} volume {number}"
         if expect.duplex and len(volume) % 2:
-            findings.append(Finding("error", f"an interpoint volume of {len(volume)} pages: it "
-                                             "must be an even number (whole sheets)", where))
+            findings.append(
+                Finding(
+                    "error",
+                    f"an interpoint volume of {len(volume)} pages: it must be an even number (whole sheets)",
+                    where,
+                )
+            )
         if expect.sheets_per_volume and len(volume) > expect.pages_per_volume:
-            findings.append(Finding("error", f"{len(volume)} pages, more than "
-                                             f"{expect.sheets_per_volume} sheets", where))
+            findings.append(
+                Finding("error", f"{len(volume)} pages, more than {expect.sheets_per_volume} sheets", where)
+            )
         ascii_pages = [[_to_ascii(row) for row in page] for page in volume]
         numbers = _check_page_numbers(where, ascii_pages, expect, findings, previous_body)
         prelim_counts.append(sum(1 for prelim, _ in numbers if prelim))
         if not numbers or numbers[0] != (True, 1):
-            findings.append(Finding("error", "the volume does not start with its title page "
-                                             "(p1)", where))
+            findings.append(Finding("error", "the volume does not start with its title page (p1)", where))
         body = [value for prelim, value in numbers if not prelim and value > 0]
         previous_body = body[-1] if body else previous_body
         for index, ((prelim, _), page) in enumerate(zip(numbers, volume)):
@@ -123,28 +138,32 @@ def check_braille(doc: Document, brf: Path | None, pef: Path, expect: BrailleExp
     parts = _recall_by_part(doc, _join_lines(body_lines), expect)
     total = sum(count for *_, count in parts)
     metrics["back_translation_recall"] = round(
-        sum(recall * count for _, _, recall, _, _, count in parts) / total if total else 1.0, 4)
+        sum(recall * count for _, _, recall, _, _, count in parts) / total if total else 1.0, 4
+    )
     for part, table, recall, least, is_error, _ in parts:
         if len(parts) > 1:
             metrics[f"back_translation_recall_{part or 'main'}"] = round(recall, 4)
         if recall < least:
             what = f"the {part} part" if part else "the body"
-            findings.append(Finding(
-                "error" if is_error else "warning",
-                f"{what} back-translated with {table} recovers only {recall:.3f} of the "
-                f"source's words in order (need {least}): text is missing or garbled",
-                pef.name))
+            findings.append(
+                Finding(
+                    "error" if is_error else "warning",
+                    f"{what} back-translated with {table} recovers only {recall:.3f} of the "
+                    f"source's words in order (need {least}): text is missing or garbled",
+                    pef.name,
+                )
+            )
     _check_addresses(doc, body_lines, expect, pef, findings, metrics)
     return CheckResult(tuple(findings[:MAX_FINDINGS]), metrics)
 
 
-def _recall_by_part(doc: Document, body: str, expect: BrailleExpectations
-                    ) -> list[tuple[str, str, float, float, bool, int]]:
+def _recall_by_part(
+    doc: Document, body: str, expect: BrailleExpectations
+) -> list[tuple[str, str, float, float, bool, int]]:
     """Words read back in order, each language's parts with its own table. The whole body is
     read with each table: the other language's lines read with it are extra words, which cost
     the in-order measure nothing, while every source word of that language must be there."""
-    tables = {language: (table, least, is_error)
-              for language, table, least, is_error in expect.part_tables}
+    tables = {language: (table, least, is_error) for language, table, least, is_error in expect.part_tables}
     main = (expect.table, expect.min_recall, expect.recall_is_error)
     expected: dict[str, list[str]] = {"": []}
     for block in doc.blocks:
@@ -153,7 +172,7 @@ def _recall_by_part(doc: Document, body: str, expect: BrailleExpectations
         part = language if language in tables else ""
         expected.setdefault(part, []).extend(text)
     if len(expected) == 1:
-        expected = {"": source_words(doc)}        # notes' and figures' words placed as in print
+        expected = {"": source_words(doc)}  # notes' and figures' words placed as in print
     out = []
     for part, expected_words in expected.items():
         table, least, is_error = tables.get(part, main)
@@ -181,70 +200,96 @@ def _back_translate(cells: str, table: str) -> str:
     return louis.backTranslateString([table], louis.dotsToChar([table], cells)) if cells else ""
 
 
-def _check_addresses(doc: Document, body_lines: list[str], expect: BrailleExpectations,
-                     pef: Path, findings: list[Finding], metrics: dict[str, object]) -> None:
+def _check_addresses(
+    doc: Document,
+    body_lines: list[str],
+    expect: BrailleExpectations,
+    pef: Path,
+    findings: list[Finding],
+    metrics: dict[str, object],
+) -> None:
     """Every web and email address reads back exactly: lines back-translated one by one and
     joined with nothing between them (an address divided across lines has no hyphen added and
     no space), with the code's table or its uncontracted partner (addresses are uncontracted)."""
     addresses = source_addresses(doc)
     if not addresses:
         return
-    tables = [expect.table] + ([expect.uncontracted_table]
-                               if expect.uncontracted_table not in ("", expect.table) else [])
-    joined = ["".join(_back_translate(line.strip("\u2800"), table) for line in body_lines
-                      if line.strip("\u2800")) for table in tables]
+    tables = [expect.table] + (
+        [expect.uncontracted_table] if expect.uncontracted_table not in ("", expect.table) else []
+    )
+    joined = [
+        "".join(_back_translate(line.strip("\u2800"), table) for line in body_lines if line.strip("\u2800"))
+        for table in tables
+    ]
     exact = [address for address in addresses if any(address in text for text in joined)]
     metrics["addresses_exact"] = f"{len(exact)}/{len(addresses)}"
     for address in addresses:
         if address not in exact:
-            findings.append(Finding(
-                "error" if expect.recall_is_error else "warning",
-                f"the address {address} does not read back exactly: a reader could not type "
-                "it in", pef.name))
+            findings.append(
+                Finding(
+                    "error" if expect.recall_is_error else "warning",
+                    f"the address {address} does not read back exactly: a reader could not type it in",
+                    pef.name,
+                )
+            )
 
 
 # ---------------------------------------------------------------- BRF
 
 
-def _read_brf(path: Path, expect: BrailleExpectations, findings: list[Finding]
-              ) -> list[list[str]]:
+def _read_brf(path: Path, expect: BrailleExpectations, findings: list[Finding]) -> list[list[str]]:
     data = path.read_bytes()
     bad = [i for i, byte in enumerate(data) if not (0x20 <= byte <= 0x5F or byte in b"\r\n\f")]
     for offset in bad[:5]:
-        findings.append(Finding("error", f"byte 0x{data[offset]:02X} is not Braille ASCII "
-                                         "(0x20-0x5F): embossers print it wrongly",
-                                f"{path.name} byte {offset}"))
+        findings.append(
+            Finding(
+                "error",
+                f"byte 0x{data[offset]:02X} is not Braille ASCII (0x20-0x5F): embossers print it wrongly",
+                f"{path.name} byte {offset}",
+            )
+        )
     text = data.decode("latin-1")
     chunks = text.split("\f")
     if chunks[-1] != "":
-        findings.append(Finding("error", "the file does not end with a form feed after the last "
-                                         "page", path.name))
+        findings.append(
+            Finding("error", "the file does not end with a form feed after the last page", path.name)
+        )
     pages: list[list[str]] = []
     for number, chunk in enumerate(chunks[:-1] if chunks[-1] == "" else chunks, start=1):
         where = f"{path.name} page {number}"
         if chunk and not chunk.endswith("\r\n"):
-            findings.append(Finding("error", "the page's last line does not end with CR LF",
-                                    where))
+            findings.append(Finding("error", "the page's last line does not end with CR LF", where))
         lines = chunk.split("\r\n")
         if lines and lines[-1] == "":
             lines.pop()
         for row, line in enumerate(lines, start=1):
             if "\r" in line or "\n" in line:
-                findings.append(Finding("error", "a line ends with a bare CR or LF, not CR LF",
-                                        f"{where} line {row}"))
+                findings.append(
+                    Finding("error", "a line ends with a bare CR or LF, not CR LF", f"{where} line {row}")
+                )
             if len(line) > expect.cells:
-                findings.append(Finding("error", f"line of {len(line)} cells is longer than "
-                                                 f"{expect.cells}", f"{where} line {row}"))
+                findings.append(
+                    Finding(
+                        "error",
+                        f"line of {len(line)} cells is longer than {expect.cells}",
+                        f"{where} line {row}",
+                    )
+                )
         if len(lines) > expect.lines:
-            findings.append(Finding("error", f"page of {len(lines)} lines is longer than "
-                                             f"{expect.lines}", where))
+            findings.append(
+                Finding("error", f"page of {len(lines)} lines is longer than {expect.lines}", where)
+            )
         pages.append(lines)
     return pages
 
 
-def _check_page_numbers(where_prefix: str, pages: list[list[str]],
-                        expect: BrailleExpectations, findings: list[Finding],
-                        previous_body: int = 0) -> list[tuple[bool, int]]:
+def _check_page_numbers(
+    where_prefix: str,
+    pages: list[list[str]],
+    expect: BrailleExpectations,
+    findings: list[Finding],
+    previous_body: int = 0,
+) -> list[tuple[bool, int]]:
     """(preliminary?, number) per page of one volume; p1, p2... first, then the body, numbered
     on from the volume before. A blank back, and in UKAAF interpoint a left-hand page, carries
     an implied number (-1 here)."""
@@ -264,8 +309,9 @@ def _check_page_numbers(where_prefix: str, pages: list[list[str]],
         line = page[row].rstrip() if row < len(page) else ""
         match = PAGE_NUMBER.search(line)
         if not match:
-            findings.append(Finding("error", "no braille page number where the layout puts it",
-                                    f"{where} line {row + 1}"))
+            findings.append(
+                Finding("error", "no braille page number where the layout puts it", f"{where} line {row + 1}")
+            )
             numbers.append((numbers[-1][0] if numbers else True, -1))
             continue
         value = int("".join(DIGITS[c] for c in match.group(2)))
@@ -274,8 +320,7 @@ def _check_page_numbers(where_prefix: str, pages: list[list[str]],
     for index, (prelim, value) in enumerate(numbers, start=1):
         where = f"{where_prefix} page {index}"
         if prelim and seen_body and value != -1:
-            findings.append(Finding("error", "a preliminary page (p number) after the body",
-                                    where))
+            findings.append(Finding("error", "a preliminary page (p number) after the body", where))
         if prelim:
             expected, expected_prelim = expected_prelim, expected_prelim + 1
         else:
@@ -283,8 +328,9 @@ def _check_page_numbers(where_prefix: str, pages: list[list[str]],
             expected, expected_body = expected_body, expected_body + 1
         if value != expected and value != -1:
             label = f"p{expected}" if prelim else str(expected)
-            findings.append(Finding("error", f"page numbers are not consecutive: expected "
-                                             f"{label}, found {value}", where))
+            findings.append(
+                Finding("error", f"page numbers are not consecutive: expected {label}, found {value}", where)
+            )
     # Implied numbers are filled in so callers see every page's number.
     filled, prelim_n, body_n = [], 1, previous_body + 1
     for prelim, _value in numbers:
@@ -302,31 +348,30 @@ def _join_lines(lines: list[str]) -> str:
         text = line.strip(BLANK)
         if not text:
             continue
-        if parts and parts[-1].endswith(HYPHEN) and len(parts[-1]) > 1 \
-                and parts[-1][-2] != HYPHEN:
+        if parts and parts[-1].endswith(HYPHEN) and len(parts[-1]) > 1 and parts[-1][-2] != HYPHEN:
             parts[-1] = parts[-1] + text
         else:
             parts.append(text)
     return BLANK.join(parts)
 
 
-def _text_lines(page: list[str], expect: BrailleExpectations, right_hand: bool = True
-                ) -> list[str]:
+def _text_lines(page: list[str], expect: BrailleExpectations, right_hand: bool = True) -> list[str]:
     """A body page without its page information lines (Unicode cells)."""
     if not page:
         return []
     left_plain = expect.duplex and not right_hand and expect.right_hand_only
     lines = page if left_plain else page[1:]
     if not expect.number_at_top:
-        lines = lines[:expect.lines - 2]
+        lines = lines[: expect.lines - 2]
     return lines
 
 
 # ---------------------------------------------------------------- PEF
 
 
-def _read_pef(path: Path, expect: BrailleExpectations, findings: list[Finding]
-              ) -> list[list[list[str]]] | None:
+def _read_pef(
+    path: Path, expect: BrailleExpectations, findings: list[Finding]
+) -> list[list[list[str]]] | None:
     def error(message: str) -> None:
         findings.append(Finding("error", message, path.name))
 
@@ -355,8 +400,12 @@ def _read_pef(path: Path, expect: BrailleExpectations, findings: list[Finding]
     for volume in volumes:
         pages: list[list[str]] = []
         out.append(pages)
-        expected = {"cols": str(expect.cells), "rows": str(expect.lines), "rowgap": "0",
-                    "duplex": "true" if expect.duplex else "false"}
+        expected = {
+            "cols": str(expect.cells),
+            "rows": str(expect.lines),
+            "rowgap": "0",
+            "duplex": "true" if expect.duplex else "false",
+        }
         for name, value in expected.items():
             if volume.get(name) != value:
                 error(f"volume {name}='{volume.get(name)}', expected '{value}'")
@@ -373,8 +422,9 @@ def _read_pef(path: Path, expect: BrailleExpectations, findings: list[Finding]
     return out
 
 
-def _pef_rows(page: etree._Element, expect: BrailleExpectations, number: int, path: Path,
-              findings: list[Finding]) -> list[str]:
+def _pef_rows(
+    page: etree._Element, expect: BrailleExpectations, number: int, path: Path, findings: list[Finding]
+) -> list[str]:
     rows = [r for r in page if isinstance(r.tag, str)]
     where = f"{path.name} page {number}"
     if any(r.tag != f"{{{PEF_NS}}}row" for r in rows):
@@ -385,26 +435,37 @@ def _pef_rows(page: etree._Element, expect: BrailleExpectations, number: int, pa
     for index, text in enumerate(texts, start=1):
         highest = "\u28ff" if expect.eight_dot else "\u283f"
         if any(not "\u2800" <= c <= highest for c in text):
-            findings.append(Finding("error", "a row holds characters outside "
-                                             f"{'8' if expect.eight_dot else '6'}-dot braille",
-                                    f"{where} row {index}"))
+            findings.append(
+                Finding(
+                    "error",
+                    f"a row holds characters outside {'8' if expect.eight_dot else '6'}-dot braille",
+                    f"{where} row {index}",
+                )
+            )
         if len(text) > expect.cells:
-            findings.append(Finding("error", f"a row of {len(text)} cells, more than "
-                                             f"{expect.cells}", f"{where} row {index}"))
+            findings.append(
+                Finding(
+                    "error", f"a row of {len(text)} cells, more than {expect.cells}", f"{where} row {index}"
+                )
+            )
     return texts
 
 
-def _compare(path: Path, brf_pages: list[list[str]], pef_pages: list[list[str]],
-             findings: list[Finding]) -> None:
+def _compare(
+    path: Path, brf_pages: list[list[str]], pef_pages: list[list[str]], findings: list[Finding]
+) -> None:
     if len(brf_pages) != len(pef_pages):
-        findings.append(Finding("error", f"the BRF has {len(brf_pages)} pages, the PEF "
-                                         f"{len(pef_pages)}", path.name))
+        findings.append(
+            Finding("error", f"the BRF has {len(brf_pages)} pages, the PEF {len(pef_pages)}", path.name)
+        )
     for number, (brf_page, pef_page) in enumerate(zip(brf_pages, pef_pages), start=1):
-        as_dots = [louis.charToDots([DISPLAY_TABLE], line, mode=louis.ucBrl) if line else ""
-                   for line in brf_page]
+        as_dots = [
+            louis.charToDots([DISPLAY_TABLE], line, mode=louis.ucBrl) if line else "" for line in brf_page
+        ]
         if _normalise(as_dots) != _normalise(pef_page):
-            findings.append(Finding("error", "the PEF page differs from the BRF page",
-                                    f"{path.name} page {number}"))
+            findings.append(
+                Finding("error", "the PEF page differs from the BRF page", f"{path.name} page {number}")
+            )
             return
 
 

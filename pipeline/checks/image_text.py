@@ -8,16 +8,17 @@ faces). Scaled by the size the image is printed at, that gives the printed font 
 be fooled (hatching, a dense icon row); that is why the result is a warning that names the
 image and the fix, never an error.
 """
+
 from __future__ import annotations
 
 import io
 
 from PIL import Image
 
-MIN_STROKES = 4                 # dark runs a pixel row must cross to count as text
-MIN_BAND_PX = 6                 # shorter bands are rules, dots or anti-aliasing noise
-INK_PER_EM = 0.93               # capital top to descender bottom, as a share of the font size
-MAX_PIXELS = 40_000_000         # a bigger image is not decoded for a warning
+MIN_STROKES = 4  # dark runs a pixel row must cross to count as text
+MIN_BAND_PX = 6  # shorter bands are rules, dots or anti-aliasing noise
+INK_PER_EM = 0.93  # capital top to descender bottom, as a share of the font size
+MAX_PIXELS = 40_000_000  # a bigger image is not decoded for a warning
 
 
 def text_bands(data: bytes) -> list[int]:
@@ -32,7 +33,7 @@ def text_bands(data: bytes) -> list[int]:
     bands: list[int] = []
     start = None
     for row in range(grey.height):
-        line = b"\xff" + binary[row * width:(row + 1) * width]
+        line = b"\xff" + binary[row * width : (row + 1) * width]
         texty = line.count(b"\xff\x00") >= MIN_STROKES
         if texty and start is None:
             start = row

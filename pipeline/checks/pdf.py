@@ -6,6 +6,7 @@ MCID), which are artifacts, and which are neither, and gives the text of each MC
 then read in structure-tree order, as assistive technology reads it, and compared with the
 source's words.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,9 +23,10 @@ from pdfminer.pdfparser import PDFParser
 
 from .. import textcompare
 from ..document import Document, Footnotes, Heading, Table, figures, inline_text, iter_blocks
-from ..stage_api import CheckResult, Finding
+
 # Headings the PDF adds around the report's own (the title page's title is one more H1).
 from ..sections import contents_heading, notes_heading, statement_heading
+from ..stage_api import CheckResult, Finding
 
 MINIMUM_SIMILARITY = 0.99
 # Tags whose text runs on in the line of their parent; every other element ends a line.
@@ -65,7 +67,7 @@ class MarkedContentReader(PDFDevice):
         self.page = 0
         self.stack: list[tuple[str, int | None]] = []
         self.texts: dict[tuple[int, int], McidText] = {}
-        self.untagged: Counter[int] = Counter()        # page (1-based) -> marks
+        self.untagged: Counter[int] = Counter()  # page (1-based) -> marks
         self.untagged_kinds: Counter[str] = Counter()
         self.mcids: set[tuple[int, int]] = set()
         self.missing_unicode = 0
@@ -161,7 +163,7 @@ class TreeReader:
         root = pdf.Root.get("/StructTreeRoot")
         self.role_map = dict(root.get("/RoleMap", {})) if root is not None else {}
         self.summary = TreeSummary()
-        self._muted = 0           # > 0 inside the contents list (see element)
+        self._muted = 0  # > 0 inside the contents list (see element)
         self._last_position: tuple[int, float | None] | None = None
 
     def read(self, root) -> TreeSummary:
@@ -264,14 +266,18 @@ def check_pdf(doc: Document, path: Path) -> CheckResult:
         page_count = len(pdf.pages)
 
     for page, marks in sorted(contents.untagged.items()):
-        error(f"{marks} mark(s) on the page are neither tagged nor artifacts "
-              f"({', '.join(sorted(contents.untagged_kinds))}); a screen reader skips them",
-              f"{name} page {page}")
+        error(
+            f"{marks} mark(s) on the page are neither tagged nor artifacts "
+            f"({', '.join(sorted(contents.untagged_kinds))}); a screen reader skips them",
+            f"{name} page {page}",
+        )
     orphans = contents.mcids - summary.referenced
     if orphans:
         page, mcid = min(orphans)
-        error(f"{len(orphans)} marked-content sequence(s) are not in the structure tree "
-              f"(first: MCID {mcid})", f"{name} page {page + 1}")
+        error(
+            f"{len(orphans)} marked-content sequence(s) are not in the structure tree (first: MCID {mcid})",
+            f"{name} page {page + 1}",
+        )
     if contents.missing_unicode:
         error(f"{contents.missing_unicode} character(s) have no Unicode mapping (ToUnicode)")
     for page, count in unlinked:
@@ -281,21 +287,28 @@ def check_pdf(doc: Document, path: Path) -> CheckResult:
     _check_figures(doc, summary, error)
     _check_tables(doc, summary, error)
 
-    similarity = textcompare.in_order_recall(textcompare.source_words(doc),
-                                             textcompare.words("".join(summary.text)))
+    similarity = textcompare.in_order_recall(
+        textcompare.source_words(doc), textcompare.words("".join(summary.text))
+    )
     if similarity < MINIMUM_SIMILARITY:
-        error(f"the text in structure-tree order has only {similarity:.3f} of the source's "
-              f"words in order (at least {MINIMUM_SIMILARITY} needed)")
-    metrics = {"similarity": round(similarity, 4), "pages": page_count,
-               "untagged_marks": sum(contents.untagged.values()),
-               "headings": len(summary.headings), "figures": len(summary.figure_alts),
-               "tables": summary.tables, "fonts": fonts,
-               "structure_elements": sum(summary.tags.values())}
+        error(
+            f"the text in structure-tree order has only {similarity:.3f} of the source's "
+            f"words in order (at least {MINIMUM_SIMILARITY} needed)"
+        )
+    metrics = {
+        "similarity": round(similarity, 4),
+        "pages": page_count,
+        "untagged_marks": sum(contents.untagged.values()),
+        "headings": len(summary.headings),
+        "figures": len(summary.figure_alts),
+        "tables": summary.tables,
+        "fonts": fonts,
+        "structure_elements": sum(summary.tags.values()),
+    }
     return CheckResult(tuple(findings), metrics)
 
 
-def _check_catalog(pdf: pikepdf.Pdf, doc: Document, error, findings: list[Finding],
-                   name: str) -> None:
+def _check_catalog(pdf: pikepdf.Pdf, doc: Document, error, findings: list[Finding], name: str) -> None:
     root = pdf.Root
     if root.get("/StructTreeRoot") is None:
         error("the PDF is not tagged: it has no structure tree (StructTreeRoot)")
@@ -329,7 +342,7 @@ def _check_catalog(pdf: pikepdf.Pdf, doc: Document, error, findings: list[Findin
 def _fonts_of(resources, seen: set) -> list:
     """Every font dictionary reachable from a resource dictionary, through form XObjects."""
     out: list = []
-    if resources is None or resources.objgen in seen and resources.objgen != (0, 0):
+    if resources is None or (resources.objgen in seen and resources.objgen != (0, 0)):
         return out
     seen.add(resources.objgen)
     for font in dict(resources.get("/Font", {})).values():
@@ -353,8 +366,9 @@ def _check_fonts(pdf: pikepdf.Pdf, error, name: str) -> list[str]:
             if font.get("/Subtype") == pikepdf.Name.Type0:
                 descriptor_owner = font.DescendantFonts[0]
             descriptor = descriptor_owner.get("/FontDescriptor")
-            if descriptor is None or not any(key in descriptor for key in
-                                             ("/FontFile", "/FontFile2", "/FontFile3")):
+            if descriptor is None or not any(
+                key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            ):
                 error(f"the font {base} is not embedded (PDF/UA requires every font embedded)")
             if "/ToUnicode" not in font:
                 error(f"the font {base} has no ToUnicode map: its text cannot be read aloud")
@@ -364,9 +378,12 @@ def _check_fonts(pdf: pikepdf.Pdf, error, name: str) -> list[str]:
 def _annotations_outside_tree(pdf: pikepdf.Pdf, summary: TreeSummary) -> list[tuple[int, int]]:
     out = []
     for number, page in enumerate(pdf.pages, start=1):
-        missing = sum(1 for annotation in page.obj.get("/Annots", [])
-                      if annotation.get("/Subtype") == pikepdf.Name.Link
-                      and annotation.objgen not in summary.annotations_in_tree)
+        missing = sum(
+            1
+            for annotation in page.obj.get("/Annots", [])
+            if annotation.get("/Subtype") == pikepdf.Name.Link
+            and annotation.objgen not in summary.annotations_in_tree
+        )
         if missing:
             out.append((number, missing))
     return out
@@ -382,12 +399,16 @@ def _check_headings(doc: Document, summary: TreeSummary, error) -> None:
             break
         previous = level
     if found != expected:
-        difference = next((i for i, pair in enumerate(zip(found, expected))
-                           if pair[0] != pair[1]), min(len(found), len(expected)))
+        difference = next(
+            (i for i, pair in enumerate(zip(found, expected)) if pair[0] != pair[1]),
+            min(len(found), len(expected)),
+        )
         got = found[difference] if difference < len(found) else "nothing"
         want = expected[difference] if difference < len(expected) else "nothing"
-        error(f"the tagged headings differ from the report's: heading {difference + 1} is "
-              f"{got}, expected {want} ({len(found)} found, {len(expected)} expected)")
+        error(
+            f"the tagged headings differ from the report's: heading {difference + 1} is "
+            f"{got}, expected {want} ({len(found)} found, {len(expected)} expected)"
+        )
 
 
 def _check_figures(doc: Document, summary: TreeSummary, error) -> None:
@@ -396,13 +417,18 @@ def _check_figures(doc: Document, summary: TreeSummary, error) -> None:
         if not alt.strip():
             error(f"figure {number} has no alternative text (/Alt)")
     if [alt for alt in summary.figure_alts] != expected:
-        error(f"the figures' alt texts differ from the report's: {len(summary.figure_alts)} "
-              f"tagged figures, {len(expected)} informative images in the report")
+        error(
+            f"the figures' alt texts differ from the report's: {len(summary.figure_alts)} "
+            f"tagged figures, {len(expected)} informative images in the report"
+        )
 
 
 def _check_tables(doc: Document, summary: TreeSummary, error) -> None:
-    headed = [table for table in iter_blocks(doc.blocks)
-              if isinstance(table, Table) and (table.header_rows or table.row_headers)]
+    headed = [
+        table
+        for table in iter_blocks(doc.blocks)
+        if isinstance(table, Table) and (table.header_rows or table.row_headers)
+    ]
     if summary.tables_without_th and len(headed) > summary.tables - summary.tables_without_th:
         error(f"{summary.tables_without_th} table(s) have no header cells (TH)")
     tables = sum(1 for block in iter_blocks(doc.blocks) if isinstance(block, Table))

@@ -3,6 +3,7 @@ does not check, each by decoding or parsing afresh: every clip inside its MP3's 
 (miniaudio) with clipBegin < clipEnd, every media:duration the sum of its clips, every text
 reference resolving, and the share of the narrated documents' words inside a synchronised
 element."""
+
 from __future__ import annotations
 
 import posixpath
@@ -20,7 +21,7 @@ from lxml import etree
 from ..stage_api import CheckResult, Finding
 from .epub import run_epubcheck
 
-DURATION_TOLERANCE = 0.5          # seconds (issue 12)
+DURATION_TOLERANCE = 0.5  # seconds (issue 12)
 MIN_COVERAGE = 0.95
 WORD = re.compile(r"\w+")
 
@@ -40,9 +41,10 @@ def parse_clock(value: str) -> float:
 @dataclass
 class Overlays:
     """What a reading system would be given, for tests and metrics."""
+
     clips: list[tuple[str, str, str, float, float]] = field(default_factory=list)
     # (smil, text src resolved, audio resolved, begin, end), in SMIL order
-    durations: dict[str, float] = field(default_factory=dict)   # overlay id -> stated
+    durations: dict[str, float] = field(default_factory=dict)  # overlay id -> stated
     total: float | None = None
     audio_seconds: dict[str, float] = field(default_factory=dict)
     coverage: float = 0.0
@@ -60,8 +62,7 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
     rootfile = container.find(".//{*}rootfile")
     opf_name = rootfile.get("full-path") if rootfile is not None else None
     if opf_name is None:
-        return found, [Finding("error", "META-INF/container.xml names no package document",
-                               where)]
+        return found, [Finding("error", "META-INF/container.xml names no package document", where)]
     base = posixpath.dirname(opf_name)
     opf = etree.fromstring(files[opf_name])
     items = {i.get("id"): i for i in opf.iter("{*}item")}
@@ -79,18 +80,17 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
     if not found.narrator:
         findings.append(Finding("error", "no media:narrator", where))
     if not found.active_class:
-        findings.append(Finding("error", "no media:active-class: the sentence being read "
-                                "is not highlighted", where))
+        findings.append(
+            Finding("error", "no media:active-class: the sentence being read is not highlighted", where)
+        )
     ids_of: dict[str, set[str]] = {}
     synchronised: dict[str, set[str]] = {}
-    overlays = [(i, items.get(i.get("media-overlay"))) for i in items.values()
-                if i.get("media-overlay")]
+    overlays = [(i, items.get(i.get("media-overlay"))) for i in items.values() if i.get("media-overlay")]
     if not overlays:
         findings.append(Finding("error", "no content document has a media overlay", where))
     for document_item, smil_item in overlays:
         if smil_item is None:
-            findings.append(Finding("error", f"{document_item.get('href')} names a missing "
-                                    "overlay", where))
+            findings.append(Finding("error", f"{document_item.get('href')} names a missing overlay", where))
             continue
         smil_name = posixpath.join(base, smil_item.get("href", ""))
         smil = etree.fromstring(files[smil_name])
@@ -99,8 +99,7 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
         for par in smil.iter("{*}par"):
             text, audio = par.find("{*}text"), par.find("{*}audio")
             if text is None or audio is None:
-                findings.append(Finding("error", "a par has no text or no audio",
-                                        f"{where} {smil_name}"))
+                findings.append(Finding("error", "a par has no text or no audio", f"{where} {smil_name}"))
                 continue
             src = posixpath.normpath(posixpath.join(folder, text.get("src", "")))
             document, _, fragment = src.partition("#")
@@ -111,8 +110,9 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
                     tree = etree.fromstring(files[document])
                     ids_of[document] = {i for e in tree.iter() if (i := e.get("id"))}
             if fragment not in ids_of[document]:
-                findings.append(Finding("error", f"text {text.get('src')} does not resolve",
-                                        f"{where} {smil_name}"))
+                findings.append(
+                    Finding("error", f"text {text.get('src')} does not resolve", f"{where} {smil_name}")
+                )
             synchronised.setdefault(document, set()).add(fragment)
             audio_name = posixpath.normpath(posixpath.join(folder, audio.get("src", "")))
             if audio_name not in found.audio_seconds:
@@ -120,32 +120,53 @@ def read_overlays(path: Path) -> tuple[Overlays, list[Finding]]:
                     info = miniaudio.mp3_get_info(files[audio_name])
                     found.audio_seconds[audio_name] = info.num_frames / info.sample_rate
                 except (KeyError, miniaudio.DecodeError) as error:
-                    findings.append(Finding("error", f"{audio_name} missing or undecodable: "
-                                            f"{error}", where))
+                    findings.append(Finding("error", f"{audio_name} missing or undecodable: {error}", where))
                     found.audio_seconds[audio_name] = 0.0
             begin = parse_clock(audio.get("clipBegin", "0s"))
             end = parse_clock(audio.get("clipEnd", "0s"))
             if not begin < end:
-                findings.append(Finding("error", f"clipBegin {begin} is not before clipEnd {end}",
-                                        f"{where} {smil_name}"))
+                findings.append(
+                    Finding("error", f"clipBegin {begin} is not before clipEnd {end}", f"{where} {smil_name}")
+                )
             if end > found.audio_seconds[audio_name] + 1e-6:
-                findings.append(Finding("error", f"a clip ends at {end:.3f} s, after the end of "
-                                        f"{audio_name} ({found.audio_seconds[audio_name]:.3f} s)",
-                                        f"{where} {smil_name}"))
+                findings.append(
+                    Finding(
+                        "error",
+                        f"a clip ends at {end:.3f} s, after the end of "
+                        f"{audio_name} ({found.audio_seconds[audio_name]:.3f} s)",
+                        f"{where} {smil_name}",
+                    )
+                )
             found.clips.append((smil_name, src, audio_name, begin, end))
             total += end - begin
         stated = found.durations.get(smil_item.get("id", ""))
         if stated is None or abs(stated - total) > DURATION_TOLERANCE:
-            findings.append(Finding("error", f"media:duration of {smil_item.get('id')} is "
-                                    f"{stated} but its clips add up to {total:.3f} s", where))
+            findings.append(
+                Finding(
+                    "error",
+                    f"media:duration of {smil_item.get('id')} is "
+                    f"{stated} but its clips add up to {total:.3f} s",
+                    where,
+                )
+            )
     clip_sum = sum(end - begin for *_, begin, end in found.clips)
     if found.total is None or abs(found.total - clip_sum) > DURATION_TOLERANCE:
-        findings.append(Finding("error", f"the total media:duration is {found.total} but the "
-                                f"clips add up to {clip_sum:.3f} s", where))
+        findings.append(
+            Finding(
+                "error",
+                f"the total media:duration is {found.total} but the clips add up to {clip_sum:.3f} s",
+                where,
+            )
+        )
     found.coverage = _coverage(files, synchronised)
     if found.coverage < MIN_COVERAGE:
-        findings.append(Finding("error", f"only {found.coverage:.0%} of the narrated documents' "
-                                "words are in a synchronised sentence", where))
+        findings.append(
+            Finding(
+                "error",
+                f"only {found.coverage:.0%} of the narrated documents' words are in a synchronised sentence",
+                where,
+            )
+        )
     return found, findings
 
 
@@ -161,8 +182,9 @@ def _coverage(files: dict[str, bytes], synchronised: dict[str, set[str]]) -> flo
                 continue
             for text, owner in ((node.text, node), (node.tail, node.getparent())):
                 n = len(WORD.findall(text or ""))
-                inside = owner is not None and \
-                    any(e.get("id") in ids for e in [owner, *owner.iterancestors()])
+                inside = owner is not None and any(
+                    e.get("id") in ids for e in [owner, *owner.iterancestors()]
+                )
                 counts["all"] += n
                 counts["covered"] += n if inside else 0
     return counts["covered"] / counts["all"] if counts["all"] else 0.0
@@ -199,11 +221,15 @@ def check_read_along(path: Path, plain_result: CheckResult, epubcheck=None) -> C
         messages = []
     for m in messages:
         if m.severity in ("FATAL", "ERROR", "WARNING"):
-            findings.append(Finding("error", f"EPUBCheck {m.severity} {m.id}: {m.message}",
-                                    f"{path.name} {m.where}"))
+            findings.append(
+                Finding("error", f"EPUBCheck {m.severity} {m.id}: {m.message}", f"{path.name} {m.where}")
+            )
     overlays, more = read_overlays(path)
     findings += more
-    metrics["read_along"] = {"epubcheck_messages": len(messages), "clips": len(overlays.clips),
-                             "coverage": round(overlays.coverage, 4),
-                             "seconds": round(overlays.total or 0.0, 3)}
+    metrics["read_along"] = {
+        "epubcheck_messages": len(messages),
+        "clips": len(overlays.clips),
+        "coverage": round(overlays.coverage, 4),
+        "seconds": round(overlays.total or 0.0, 3),
+    }
     return CheckResult(tuple(findings), metrics)

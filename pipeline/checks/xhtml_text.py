@@ -1,28 +1,72 @@
 """Reading a web page or an e-book's XHTML back as a reader meets it: the text with a break
 around every block, and what the source says the page must hold (its headings, its passages in
 other languages). Only the checks use these; the renderer is pipeline/xhtml.py."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from lxml import etree
 
-from ..document import (Document, Emphasis, Figure, Heading, Inline, Link, Paragraph, Quote, Span,
-                        Strong, Table, inline_text, iter_blocks)
+from ..document import (
+    Document,
+    Emphasis,
+    Figure,
+    Heading,
+    Inline,
+    Link,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    inline_text,
+    iter_blocks,
+)
 
 
 def heading_texts(doc: Document) -> list[tuple[int, str, str]]:
     """(level, text, id) of every top-level heading, in order."""
-    return [(b.level, inline_text(b.inlines).strip(), b.id)
-            for b in doc.blocks if isinstance(b, Heading)]
-
+    return [(b.level, inline_text(b.inlines).strip(), b.id) for b in doc.blocks if isinstance(b, Heading)]
 
 
 # Elements that start a new line of text: their words must not run into their neighbours'.
-_BLOCK_TAGS = {"address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "div",
-               "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-               "header", "hr", "li", "main", "nav", "ol", "p", "section", "table", "td", "th",
-               "tr", "ul", "title"}
+_BLOCK_TAGS = {
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+    "title",
+}
 _SKIPPED_TAGS = {"head", "script", "style", "template"}
 
 

@@ -13,13 +13,15 @@ so all three agree to the millisecond and speech is synthesised once.
 
 This module knows nothing of stages: it reads the script through the small protocol below.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..document import Document
 from ..i18n import words_for
@@ -27,7 +29,7 @@ from ..reading import Runs, Unit, runs_text
 
 NARRATION_SUFFIX = ".narration.json"
 FORMAT_VERSION = 1
-LONGEST_SENTENCE_SECONDS = 60     # longer sentences are split at clause boundaries (issue 12)
+LONGEST_SENTENCE_SECONDS = 60  # longer sentences are split at clause boundaries (issue 12)
 
 # ---------------------------------------------------------------- the script, as we read it
 
@@ -79,31 +81,36 @@ class TrackLike(Protocol):
 @dataclass(frozen=True)
 class Spoken:
     """One synthesis call: a sentence (or a clause of a long one) in one voice."""
+
     text: str
     voice: str
-    lang: str = ""                # the passage's language when it is not the report's
+    lang: str = ""  # the passage's language when it is not the report's
 
 
 @dataclass(frozen=True)
 class Item:
     """What a reader sees highlighted while its sentences are spoken."""
-    id: str                       # "s12-3": block 12, third item from it; "open-1", "close-1"
-    block: int                    # top-level block index; -1 for the pipeline's own words
-    kind: str                     # the reading unit kind ("heading", "paragraph", ...), "title",
-                                  # "opening" or "closing"
-    level: int                    # heading level (1 for the title); list depth; 0 otherwise
-    display: str                  # the text shown: the source's words, not the spoken form
-    lang: str                     # BCP 47 language of the words
+
+    id: str  # "s12-3": block 12, third item from it; "open-1", "close-1"
+    block: int  # top-level block index; -1 for the pipeline's own words
+    kind: str  # the reading unit kind ("heading", "paragraph", ...), "title",
+    # "opening" or "closing"
+    level: int  # heading level (1 for the title); list depth; 0 otherwise
+    display: str  # the text shown: the source's words, not the spoken form
+    lang: str  # BCP 47 language of the words
     spoken: tuple[Spoken, ...]
-    line: int | None = None       # source line (Markdown) or paragraph (Word), for errors
-    anchor: str = ""              # a heading's id in the document
-    unit_start: bool = True       # the first item of its reading unit (a paragraph's first
-                                  # sentence): later ones share its element in a content document
+    line: int | None = None  # source line (Markdown) or paragraph (Word), for errors
+    anchor: str = ""  # a heading's id in the document
+    unit_start: bool = True  # the first item of its reading unit (a paragraph's first
+    # sentence): later ones share its element in a content document
 
     def place(self, source_name: str = "") -> str:
         """Where the item comes from, for a person: 'report.md line 40, sentence s12-3'."""
-        where = f"line {self.line}" if self.line else (
-            f"block {self.block + 1}" if self.block >= 0 else "the spoken opening or closing")
+        where = (
+            f"line {self.line}"
+            if self.line
+            else (f"block {self.block + 1}" if self.block >= 0 else "the spoken opening or closing")
+        )
         prefix = f"{source_name} " if source_name else ""
         return f"{prefix}{where}, sentence {self.id} ({self.display[:50]!r})"
 
@@ -146,7 +153,7 @@ class TimedItem:
     level: int
     display: str
     lang: str
-    begin: float                  # seconds in the section's decoded MP3
+    begin: float  # seconds in the section's decoded MP3
     end: float
     line: int | None = None
     anchor: str = ""
@@ -157,9 +164,9 @@ class TimedItem:
 class NarratedSection:
     number: int
     title: str
-    audio: str                    # the section MP3, relative to the narration file's folder
-    seconds: float                # the section MP3's decoded duration
-    start: float                  # where the section starts in the whole book's MP3
+    audio: str  # the section MP3, relative to the narration file's folder
+    seconds: float  # the section MP3's decoded duration
+    start: float  # where the section starts in the whole book's MP3
     items: tuple[TimedItem, ...]
 
 
@@ -167,12 +174,12 @@ class NarratedSection:
 class Narration:
     title: str
     language: str
-    narrator: str                 # "espeak-ng gmw/en at 175 words per minute"
+    narrator: str  # "espeak-ng gmw/en at 175 words per minute"
     voice: str
     rate: int
     sections: tuple[NarratedSection, ...]
     version: int = FORMAT_VERSION
-    folder: Path | None = field(default=None, compare=False)   # where it was read from
+    folder: Path | None = field(default=None, compare=False)  # where it was read from
 
     @property
     def seconds(self) -> float:
@@ -187,21 +194,37 @@ class Narration:
         return data
 
     def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1),
-                        encoding="utf-8")
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
-    def read(cls, path: Path) -> "Narration":
+    def read(cls, path: Path) -> Narration:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{path}: narration format {data.get('version')}, "
-                             f"expected {FORMAT_VERSION}: rebuild the audio")
+            raise ValueError(
+                f"{path}: narration format {data.get('version')}, "
+                f"expected {FORMAT_VERSION}: rebuild the audio"
+            )
         sections = tuple(
-            NarratedSection(s["number"], s["title"], s["audio"], s["seconds"], s["start"],
-                            tuple(TimedItem(**item) for item in s["items"]))
-            for s in data["sections"])
-        return cls(data["title"], data["language"], data["narrator"], data["voice"],
-                   data["rate"], sections, data["version"], folder=path.parent)
+            NarratedSection(
+                s["number"],
+                s["title"],
+                s["audio"],
+                s["seconds"],
+                s["start"],
+                tuple(TimedItem(**item) for item in s["items"]),
+            )
+            for s in data["sections"]
+        )
+        return cls(
+            data["title"],
+            data["language"],
+            data["narrator"],
+            data["voice"],
+            data["rate"],
+            sections,
+            data["version"],
+            folder=path.parent,
+        )
 
 
 # ---------------------------------------------------------------- sentences
@@ -211,8 +234,24 @@ class Narration:
 # models or large rule sets for many languages; reports need a predictable rule that both the
 # written and the spoken text follow alike.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-ÞŴŶ])")
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "e.g", "i.e", "etc", "no", "vs", "cf",
-                  "approx", "fig", "p", "pp"}
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "e.g",
+    "i.e",
+    "etc",
+    "no",
+    "vs",
+    "cf",
+    "approx",
+    "fig",
+    "p",
+    "pp",
+}
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—]\s)")
 
 
@@ -224,11 +263,11 @@ def split_sentences(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        candidate = text[start:match.start()].rstrip()
+        candidate = text[start : match.start()].rstrip()
         last_word = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
         if last_word in _ABBREVIATIONS:
             continue
-        pieces.append(text[start:match.end()].strip())
+        pieces.append(text[start : match.end()].strip())
         start = match.end()
     pieces.append(text[start:].strip())
     return [p for p in pieces if p]
@@ -277,8 +316,9 @@ def split_into(text: str, count: int) -> list[str] | None:
         done_words += len(clause.split())
         remaining_clauses = len(clauses) - index - 1
         remaining_pieces = count - len(pieces) - 1
-        if remaining_pieces and (done_words >= total * (len(pieces) + 1) / count
-                                 or remaining_clauses == remaining_pieces):
+        if remaining_pieces and (
+            done_words >= total * (len(pieces) + 1) / count or remaining_clauses == remaining_pieces
+        ):
             pieces.append(" ".join(current))
             current = []
     pieces.append(" ".join(current))
@@ -334,8 +374,10 @@ class Planner:
         spoken: list[Spoken] = []
         for utterance in segment.utterances:
             for sentence in split_sentences(utterance.text):
-                spoken.extend(Spoken(piece, utterance.voice, getattr(utterance, "lang", None) or "")
-                              for piece in split_long(sentence, self.rate))
+                spoken.extend(
+                    Spoken(piece, utterance.voice, getattr(utterance, "lang", None) or "")
+                    for piece in split_long(sentence, self.rate)
+                )
         if not spoken:
             return ()
         spoken_text = " ".join(s.text for s in spoken)
@@ -343,10 +385,17 @@ class Planner:
         kind, level, block = segment.kind, 0, -1
         line, anchor = None, ""
         if unit is not None:
-            kind, level, block, anchor = unit.kind, unit.level, unit.block_index, \
-                unit.label if unit.kind == "heading" else ""
-            line = getattr(self.doc.blocks[unit.block_index], "line", None) \
-                if 0 <= unit.block_index < len(self.doc.blocks) else None
+            kind, level, block, anchor = (
+                unit.kind,
+                unit.level,
+                unit.block_index,
+                unit.label if unit.kind == "heading" else "",
+            )
+            line = (
+                getattr(self.doc.blocks[unit.block_index], "line", None)
+                if 0 <= unit.block_index < len(self.doc.blocks)
+                else None
+            )
         elif first_of_book:
             kind, level = "title", 1
         lang = self._language(unit, spoken)
@@ -357,14 +406,24 @@ class Planner:
         if len(shown) == len(spoken) and kind not in ("heading", "title"):
             # One sentence an item: each carries its own language (an English sentence in a
             # Welsh paragraph is marked en-GB), else the unit's.
-            return tuple(Item(self.next_id(stem), block, kind, level, text, piece.lang or lang,
-                              (piece,), line, anchor, unit_start=index == 0)
-                         for index, (text, piece) in enumerate(zip(shown, spoken)))
-        return (Item(self.next_id(stem), block, kind, level, display, lang, tuple(spoken),
-                     line, anchor),)
+            return tuple(
+                Item(
+                    self.next_id(stem),
+                    block,
+                    kind,
+                    level,
+                    text,
+                    piece.lang or lang,
+                    (piece,),
+                    line,
+                    anchor,
+                    unit_start=index == 0,
+                )
+                for index, (text, piece) in enumerate(zip(shown, spoken))
+            )
+        return (Item(self.next_id(stem), block, kind, level, display, lang, tuple(spoken), line, anchor),)
 
-    def _match_long(self, shown: list[str], spoken: list[Spoken], segment: SegmentLike
-                    ) -> list[str]:
+    def _match_long(self, shown: list[str], spoken: list[Spoken], segment: SegmentLike) -> list[str]:
         sentences = [s for u in segment.utterances for s in split_sentences(u.text)]
         if len(sentences) != len(shown) or len(sentences) == len(spoken):
             return shown
@@ -382,14 +441,16 @@ class Planner:
         if len(langs) == 1:
             only = next(iter(langs))
             # Said in that language's voice (or the document's voice when espeak has none).
-            if all(piece.voice == self.voice_for(None if only == self.language else only)
-                   for piece in spoken):
+            if all(
+                piece.voice == self.voice_for(None if only == self.language else only) for piece in spoken
+            ):
                 return only
         return self.language
 
 
-def plan_sections(doc: Document, tracks: Sequence[TrackLike], rate: int,
-                  voice_for: Callable[[str | None], str]) -> tuple[SectionPlan, ...]:
+def plan_sections(
+    doc: Document, tracks: Sequence[TrackLike], rate: int, voice_for: Callable[[str | None], str]
+) -> tuple[SectionPlan, ...]:
     """The script's tracks as sections of items with ids; the split is the same every build."""
     planner = Planner(doc, rate, voice_for)
     plans = []
@@ -416,6 +477,7 @@ def narrator_name(voice: str, rate: int) -> str:
 class Clip:
     """An item's audio as a player is given it: contiguous with the next item's, so that the
     pause after a sentence plays with it and the clips of a section add up to its audio."""
+
     item: TimedItem
     begin: float
     end: float

@@ -13,6 +13,7 @@ words with it, looking a little ahead of the last match first (notes sit at the 
 while they are spoken after their paragraph). Hand-written because no library aligns a spoken
 script with an HTML rendering of the same document.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -35,10 +36,24 @@ ACTIVE_CLASS = "-epub-media-overlay-active"
 # to the sentence being read.
 ACTIVE_CSS = f"\n.{ACTIVE_CLASS} {{ background-color: #ffff99; color: #000000; }}\n"
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-SYNC_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "caption", "tr", "figcaption",
-             "figure", "dt", "dd"}     # a table row is read as one unit, so it is one element
-MIN_SCORE = 0.5                   # shared words / mean length: below this, not the same text
-LOOK_AHEAD = 25                   # candidates searched after the last match before all others
+SYNC_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "caption",
+    "tr",
+    "figcaption",
+    "figure",
+    "dt",
+    "dd",
+}  # a table row is read as one unit, so it is one element
+MIN_SCORE = 0.5  # shared words / mean length: below this, not the same text
+LOOK_AHEAD = 25  # candidates searched after the last match before all others
 WORD = re.compile(r"\w+")
 
 
@@ -48,10 +63,10 @@ def words(text: str) -> list[str]:
 
 @dataclass
 class Candidate:
-    document: str                 # the content document's path in the package
+    document: str  # the content document's path in the package
     element: etree._Element
     words: Counter
-    position: int                 # document order within its file
+    position: int  # document order within its file
     used: bool = False
 
 
@@ -59,10 +74,10 @@ class Candidate:
 class Par:
     document: str
     target_id: str
-    audio: str                    # package path of the MP3
+    audio: str  # package path of the MP3
     begin: float
     end: float
-    position: tuple[int, int]     # (element position, sentence within it): reading order
+    position: tuple[int, int]  # (element position, sentence within it): reading order
 
 
 @dataclass
@@ -84,8 +99,11 @@ def _own_text(element: etree._Element) -> str:
         if isinstance(child.tag, str) and etree.QName(child).localname in SYNC_TAGS:
             parts.append(child.tail or "")
         else:
-            parts.append("".join(child.itertext())  # type: ignore[arg-type]  # as above
-                         if isinstance(child.tag, str) else "")
+            parts.append(
+                "".join(child.itertext())  # type: ignore[arg-type]  # as above
+                if isinstance(child.tag, str)
+                else ""
+            )
             parts.append(child.tail or "")
     return "".join(parts)
 
@@ -101,10 +119,13 @@ def _candidates(name: str, root: etree._Element) -> list[Candidate]:
         if any(etree.QName(a).localname in ("nav",) for a in element.iterancestors()):
             continue
         parent = element.getparent()
-        if etree.QName(element).localname == "figcaption" and parent is not None and \
-                etree.QName(parent).localname == "figure" and \
-                parent.find(f".//{{{XHTML_NS}}}img") is not None:
-            continue              # matched as part of its figure
+        if (
+            etree.QName(element).localname == "figcaption"
+            and parent is not None
+            and etree.QName(parent).localname == "figure"
+            and parent.find(f".//{{{XHTML_NS}}}img") is not None
+        ):
+            continue  # matched as part of its figure
         counted = Counter(words(_own_text(element)))
         if counted:
             out.append(Candidate(name, element, counted, position))
@@ -119,8 +140,9 @@ def _score(unit_words: Counter, candidate: Candidate) -> float:
 def _best(unit_words: Counter, candidates: list[Candidate], start: int) -> int | None:
     window = range(start, min(len(candidates), start + LOOK_AHEAD))
     for indices in (window, range(len(candidates))):
-        scored = [(_score(unit_words, candidates[i]), -abs(i - start), i) for i in indices
-                  if not candidates[i].used]
+        scored = [
+            (_score(unit_words, candidates[i]), -abs(i - start), i) for i in indices if not candidates[i].used
+        ]
         if scored:
             score, _, index = max(scored)
             if score >= MIN_SCORE:
@@ -144,13 +166,12 @@ def _mark(candidate: Candidate, unit, fallback_id: str) -> list[tuple[str, int]]
             spans.append((found, found + len(item_text)))
             cursor = found + len(item_text)
         else:
-            element.text = text[:spans[0][0]]
+            element.text = text[: spans[0][0]]
             ids = []
             for index, ((begin, end), (item, _)) in enumerate(zip(spans, unit)):
                 span = etree.SubElement(element, f"{{{XHTML_NS}}}span", id=item.id)
                 span.text = text[begin:end]
-                span.tail = text[end:spans[index + 1][0]] if index + 1 < len(spans) \
-                    else text[end:]
+                span.tail = text[end : spans[index + 1][0]] if index + 1 < len(spans) else text[end:]
                 ids.append((item.id, index))
             return ids
     element_id = element.get("id")
@@ -170,8 +191,11 @@ def _place(unit: list, candidates: list[Candidate], cursor: int) -> int | None:
     if first.kind in UNMATCHED_KINDS:
         return None
     # The spoken title is "Title. Subtitle.": the heading on the title page is the title alone.
-    text = split_sentences(first.display)[0] if first.kind == "title" else \
-        " ".join(item.display for item, _ in unit)
+    text = (
+        split_sentences(first.display)[0]
+        if first.kind == "title"
+        else " ".join(item.display for item, _ in unit)
+    )
     unit_words = Counter(words(text))
     return _best(unit_words, candidates, cursor) if unit_words else None
 
@@ -190,11 +214,15 @@ def _whole_title_page(candidate: Candidate) -> Candidate:
 def _pars(candidate: Candidate, unit: list, audio: str) -> list[Par]:
     marks = _mark(candidate, unit, unit[0][0].id)
     if len(marks) == len(unit):
-        return [Par(candidate.document, target_id, audio, clip.begin, clip.end,
-                    (candidate.position, order))
-                for (target_id, order), (_, clip) in zip(marks, unit)]
-    return [Par(candidate.document, marks[0][0], audio, unit[0][1].begin, unit[-1][1].end,
-                (candidate.position, 0))]
+        return [
+            Par(candidate.document, target_id, audio, clip.begin, clip.end, (candidate.position, order))
+            for (target_id, order), (_, clip) in zip(marks, unit)
+        ]
+    return [
+        Par(
+            candidate.document, marks[0][0], audio, unit[0][1].begin, unit[-1][1].end, (candidate.position, 0)
+        )
+    ]
 
 
 def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
@@ -219,7 +247,7 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
         candidates += _candidates(name, documents[name])
 
     result = Overlaid()
-    title: tuple | None = None        # the opening's title: its words, (item, clip), its audio
+    title: tuple | None = None  # the opening's title: its words, (item, clip), its audio
     audio_files: dict[str, Path] = {}
     cursor = 0
     for section in narration.sections:
@@ -234,8 +262,9 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
             result.units += 1
             # The whole unit (a paragraph) first; failing that each sentence on its own (the
             # spoken opening's "Published by ... Written by ..." is two lines of the title page).
-            for group in [unit] if _place(unit, candidates, cursor) is not None else \
-                    [[member] for member in unit]:
+            for group in (
+                [unit] if _place(unit, candidates, cursor) is not None else [[member] for member in unit]
+            ):
                 index = _place(group, candidates, cursor)
                 if index is None:
                     continue
@@ -256,27 +285,35 @@ def add_overlays(plain: Path, target: Path, narration: Narration) -> Overlaid:
     return result
 
 
-def _repeated_title(candidates: list[Candidate], title_words: Counter, title: tuple,
-                    audio: str) -> list[Par]:
+def _repeated_title(candidates: list[Candidate], title_words: Counter, title: tuple, audio: str) -> list[Par]:
     """A heading that repeats the title is not said again (the opening has just said it), so
     no sentence of its own matches it: it is read with the opening's title clip, which is what
     a reader who starts at that chapter hears the book called."""
     item, clip = title
     pars = []
     for candidate in candidates:
-        if candidate.used or candidate.words != title_words or \
-                etree.QName(candidate.element).localname not in HEADING_TAGS:
+        if (
+            candidate.used
+            or candidate.words != title_words
+            or etree.QName(candidate.element).localname not in HEADING_TAGS
+        ):
             continue
         candidate.used = True
         [(target_id, _)] = _mark(candidate, [(item, clip)], f"{item.id}-heading")[:1]
-        pars.append(Par(candidate.document, target_id, audio, clip.begin, clip.end,
-                        (candidate.position, 0)))
+        pars.append(Par(candidate.document, target_id, audio, clip.begin, clip.end, (candidate.position, 0)))
     return pars
 
 
-def _write(files: dict[str, bytes], opf_name: str, opf: etree._Element,
-           documents: dict[str, etree._Element], result: Overlaid,
-           audio_files: dict[str, Path], narration: Narration, target: Path) -> None:
+def _write(
+    files: dict[str, bytes],
+    opf_name: str,
+    opf: etree._Element,
+    documents: dict[str, etree._Element],
+    result: Overlaid,
+    audio_files: dict[str, Path],
+    narration: Narration,
+    target: Path,
+) -> None:
     base = posixpath.dirname(opf_name)
     manifest = _required(opf.find(f"{{{OPF_NS}}}manifest"), "manifest")
     metadata = _required(opf.find(f"{{{OPF_NS}}}metadata"), "metadata")
@@ -286,14 +323,19 @@ def _write(files: dict[str, bytes], opf_name: str, opf: etree._Element,
         pars = sorted((p for p in result.pars if p.document == name), key=lambda p: p.position)
         if not pars:
             continue
-        files[name] = etree.tostring(root, xml_declaration=True, encoding="utf-8",
-                                     doctype="<!DOCTYPE html>", pretty_print=True)
+        files[name] = etree.tostring(
+            root, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>", pretty_print=True
+        )
         smil_name = posixpath.join(base, "overlays", Path(name).stem + ".smil")
         files[smil_name] = _smil(name, smil_name, pars)
         overlay_id = f"overlay-{number}"
-        etree.SubElement(manifest, f"{{{OPF_NS}}}item", id=overlay_id,
-                         href=posixpath.relpath(smil_name, base),
-                         attrib={"media-type": "application/smil+xml"})
+        etree.SubElement(
+            manifest,
+            f"{{{OPF_NS}}}item",
+            id=overlay_id,
+            href=posixpath.relpath(smil_name, base),
+            attrib={"media-type": "application/smil+xml"},
+        )
         by_href[name].set("media-overlay", overlay_id)
         seconds = sum(p.end - p.begin for p in pars)
         total += seconds
@@ -305,19 +347,25 @@ def _write(files: dict[str, bytes], opf_name: str, opf: etree._Element,
     _meta(metadata, "schema:accessibilityFeature", "synchronizedAudioText")
     for number, (name, path) in enumerate(sorted(audio_files.items()), start=1):
         files[name] = path.read_bytes()
-        etree.SubElement(manifest, f"{{{OPF_NS}}}item", id=f"audio-{number}",
-                         href=posixpath.relpath(name, base), attrib={"media-type": "audio/mpeg"})
+        etree.SubElement(
+            manifest,
+            f"{{{OPF_NS}}}item",
+            id=f"audio-{number}",
+            href=posixpath.relpath(name, base),
+            attrib={"media-type": "audio/mpeg"},
+        )
     for name, item in by_href.items():
         if item.get("media-type") == "text/css" and name in files:
             files[name] = files[name] + ACTIVE_CSS.encode("utf-8")
-    files[opf_name] = etree.tostring(opf, xml_declaration=True, encoding="utf-8",
-                                     pretty_print=True)
+    files[opf_name] = etree.tostring(opf, xml_declaration=True, encoding="utf-8", pretty_print=True)
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), files.pop("mimetype"),
-                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr(zipfile.ZipInfo("mimetype"), files.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
         for name, data in files.items():
-            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED
-                             if name.endswith(".mp3") else zipfile.ZIP_DEFLATED)
+            archive.writestr(
+                name,
+                data,
+                compress_type=zipfile.ZIP_STORED if name.endswith(".mp3") else zipfile.ZIP_DEFLATED,
+            )
 
 
 def _required(found: etree._Element | None, what: str) -> etree._Element:
@@ -343,18 +391,23 @@ def _meta(metadata: etree._Element, prop: str, value: str, refines: str | None =
 
 def _smil(document: str, smil_name: str, pars: list[Par]) -> bytes:
     # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
-    root = etree.Element(f"{{{SMIL_NS}}}smil",
-                         nsmap={None: SMIL_NS, "epub": EPUB_NS},  # type: ignore[dict-item]
-                         version="3.0")
+    root = etree.Element(
+        f"{{{SMIL_NS}}}smil",
+        nsmap={None: SMIL_NS, "epub": EPUB_NS},  # type: ignore[dict-item]
+        version="3.0",
+    )
     body = etree.SubElement(root, f"{{{SMIL_NS}}}body")
     folder = posixpath.dirname(smil_name)
     text_href = posixpath.relpath(document, folder)
-    seq = etree.SubElement(body, f"{{{SMIL_NS}}}seq", id="seq-1",
-                           attrib={f"{{{EPUB_NS}}}textref": text_href})
+    seq = etree.SubElement(body, f"{{{SMIL_NS}}}seq", id="seq-1", attrib={f"{{{EPUB_NS}}}textref": text_href})
     for number, par in enumerate(pars, start=1):
         element = etree.SubElement(seq, f"{{{SMIL_NS}}}par", id=f"par-{number}")
         etree.SubElement(element, f"{{{SMIL_NS}}}text", src=f"{text_href}#{par.target_id}")
-        etree.SubElement(element, f"{{{SMIL_NS}}}audio",
-                         src=posixpath.relpath(par.audio, folder),
-                         clipBegin=f"{par.begin:.3f}s", clipEnd=f"{par.end:.3f}s")
+        etree.SubElement(
+            element,
+            f"{{{SMIL_NS}}}audio",
+            src=posixpath.relpath(par.audio, folder),
+            clipBegin=f"{par.begin:.3f}s",
+            clipEnd=f"{par.end:.3f}s",
+        )
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)

@@ -5,6 +5,7 @@ their kind is read, so a missing optional dependency of one reader never breaks 
 reader is `read(path) -> Document` and raises SourceError listing every problem it found.
 To add a reader: write pipeline/readers/<kind>.py (or a package) and add its suffix here.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -43,22 +44,52 @@ def read_source(path: Path) -> Document:
     """Read a source report of any supported kind; SourceError lists every problem."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError([Problem(path, None, "the source file does not exist",
-                                   "check the path; reports live in sources/<slug>/<slug>.md")])
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    "the source file does not exist",
+                    "check the path; reports live in sources/<slug>/<slug>.md",
+                )
+            ]
+        )
     reader = reader_for(path.suffix)
     if reader is None:
-        raise SourceError([Problem(path, None, f"'{path.suffix}' is not a source format we read",
-                                   "save the report as Markdown (.md) or Word (.docx)")])
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    f"'{path.suffix}' is not a source format we read",
+                    "save the report as Markdown (.md) or Word (.docx)",
+                )
+            ]
+        )
     try:
         return reader(path)
     except (SourceError, MemoryError, KeyboardInterrupt):
         raise
     except RecursionError:
-        raise SourceError([Problem(path, None, "the report is nested too deeply to read",
-                                   "flatten deeply nested lists or quotes")]) from None
-    except Exception as error:   # noqa: BLE001 - per-source isolation: a reader bug is this
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    "the report is nested too deeply to read",
+                    "flatten deeply nested lists or quotes",
+                )
+            ]
+        ) from None
+    except Exception as error:
         # source's problem (named, with what to do), never the end of every other report's build.
-        raise SourceError([Problem(path, None, f"the report could not be read "
-                                   f"({type(error).__name__}: {error})",
-                                   "save the file again from its editor; if that does not help, "
-                                   "send it to the formats team")]) from None
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    f"the report could not be read ({type(error).__name__}: {error})",
+                    "save the file again from its editor; if that does not help, send it to the formats team",
+                )
+            ]
+        ) from None

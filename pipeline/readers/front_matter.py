@@ -5,6 +5,7 @@ Scalars are read as written (PyYAML's BaseLoader: no type guessing), so `version
 "1.10" and `date: 2024-03-01` stays that text. Every problem goes into the caller's list with its
 file and line and a fix; the fields that were fine are still returned.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -19,9 +20,23 @@ import yaml
 from ..document import Metadata
 from ..errors import Problem
 
-FRONT_MATTER_FIELDS = ("title", "subtitle", "author", "authors", "publisher", "date", "language",
-                       "description", "contact", "version", "identifier", "aliases", "keywords",
-                       "pronunciations", "short_title")
+FRONT_MATTER_FIELDS = (
+    "title",
+    "subtitle",
+    "author",
+    "authors",
+    "publisher",
+    "date",
+    "language",
+    "description",
+    "contact",
+    "version",
+    "identifier",
+    "aliases",
+    "keywords",
+    "pronunciations",
+    "short_title",
+)
 DEFAULT_LANGUAGE = "en-GB"
 DATE_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # The shape of a BCP 47 tag (subtags of 1-8 letters or digits joined by hyphens).
@@ -31,8 +46,9 @@ TAG_SHAPE = re.compile(r"^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$")
 @dataclass(frozen=True)
 class Wording:
     """How problems name the place: the Markdown front matter or the Word sidecar file."""
-    whole: str                    # "the front matter"
-    field: str                    # "front matter field"
+
+    whole: str  # "the front matter"
+    field: str  # "front matter field"
 
 
 FRONT_MATTER = Wording("the front matter", "front matter field")
@@ -42,6 +58,7 @@ SIDECAR = Wording("the metadata file", "metadata key")
 @dataclass(frozen=True)
 class FrontMatter:
     """The fields as written; None (or empty) for a field that is absent or was wrong."""
+
     title: str | None = None
     subtitle: str | None = None
     authors: tuple[str, ...] = ()
@@ -55,21 +72,37 @@ class FrontMatter:
     aliases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     pronunciations: tuple[tuple[str, str], ...] = ()
-    short_title: str | None = None        # for running heads (braille): "Doing It Together"
+    short_title: str | None = None  # for running heads (braille): "Doing It Together"
 
     def metadata(self) -> Metadata:
         """The Document's metadata from these fields alone (the Markdown reader's case)."""
         return Metadata(
-            title=self.title or "", subtitle=self.subtitle or "", authors=self.authors,
-            publisher=self.publisher or "", date=self.date or "",
-            language=self.language or DEFAULT_LANGUAGE, description=self.description or "",
-            contact=self.contact or "", version=self.version or "", aliases=self.aliases,
-            keywords=self.keywords, pronunciations=self.pronunciations,
-            identifier=self.identifier or "", short_title=self.short_title or "")
+            title=self.title or "",
+            subtitle=self.subtitle or "",
+            authors=self.authors,
+            publisher=self.publisher or "",
+            date=self.date or "",
+            language=self.language or DEFAULT_LANGUAGE,
+            description=self.description or "",
+            contact=self.contact or "",
+            version=self.version or "",
+            aliases=self.aliases,
+            keywords=self.keywords,
+            pronunciations=self.pronunciations,
+            identifier=self.identifier or "",
+            short_title=self.short_title or "",
+        )
 
 
-def read_front_matter(path: Path, text: str | None, first_line: int, problems: list[Problem], *,
-                      wording: Wording = FRONT_MATTER, title_required: bool = True) -> FrontMatter:
+def read_front_matter(
+    path: Path,
+    text: str | None,
+    first_line: int,
+    problems: list[Problem],
+    *,
+    wording: Wording = FRONT_MATTER,
+    title_required: bool = True,
+) -> FrontMatter:
     """The fields of the YAML `text`, whose first line is line `first_line + 1` of `path`.
 
     `text` None means there is no front matter at all (a problem when a title is required)."""
@@ -84,22 +117,36 @@ def read_front_matter(path: Path, text: str | None, first_line: int, problems: l
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = first_line + 1 + mark.line if mark else first_line
-        problems.append(Problem(path, line or None, f"{wording.whole} is not valid YAML "
-                                f"({getattr(error, 'problem', error)})",
-                                "check the indentation and put quotes around values that contain "
-                                "a colon, e.g. title: \"Impact: 2023\"."))
+        problems.append(
+            Problem(
+                path,
+                line or None,
+                f"{wording.whole} is not valid YAML ({getattr(error, 'problem', error)})",
+                "check the indentation and put quotes around values that contain "
+                'a colon, e.g. title: "Impact: 2023".',
+            )
+        )
         return FrontMatter()
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        problems.append(Problem(path, first_line or 1, f"{wording.whole} is not a list of "
-                                "'field: value' lines",
-                                "write one 'field: value' per line, e.g. title: Our report."))
+        problems.append(
+            Problem(
+                path,
+                first_line or 1,
+                f"{wording.whole} is not a list of 'field: value' lines",
+                "write one 'field: value' per line, e.g. title: Our report.",
+            )
+        )
         return FrontMatter()
-    key_lines = {key_node.value: first_line + 1 + key_node.start_mark.line
-                 for key_node, _ in (root.value if root is not None else ())}
-    data = {key: _clean_value(value, path, key_lines.get(key, first_line), problems)
-            for key, value in data.items()}
+    key_lines = {
+        key_node.value: first_line + 1 + key_node.start_mark.line
+        for key_node, _ in (root.value if root is not None else ())
+    }
+    data = {
+        key: _clean_value(value, path, key_lines.get(key, first_line), problems)
+        for key, value in data.items()
+    }
     return _Fields(path, data, key_lines, first_line, problems, wording).read(title_required)
 
 
@@ -115,24 +162,33 @@ def _clean_value(value: object, path: Path, line: int, problems: list[Problem]) 
     if isinstance(value, str):
         found = CONTROL_CHARACTERS.search(value) or LONE_SURROGATE.search(value)
         if found:
-            problems.append(Problem(path, line, f"this field holds an invisible or broken "
-                                    f"character, U+{ord(found.group()):04X}",
-                                    "remove the escape (such as \\0 or \\ud800) and write the "
-                                    "words plainly"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"this field holds an invisible or broken character, U+{ord(found.group()):04X}",
+                    "remove the escape (such as \\0 or \\ud800) and write the words plainly",
+                )
+            )
             return LONE_SURROGATE.sub("\ufffd", CONTROL_CHARACTERS.sub("\ufffd", value))
         return value
     if isinstance(value, list):
         return [_clean_value(item, path, line, problems) for item in value]
     if isinstance(value, dict):
-        return {_clean_value(k, path, line, problems): _clean_value(v, path, line, problems)
-                for k, v in value.items()}
+        return {
+            _clean_value(k, path, line, problems): _clean_value(v, path, line, problems)
+            for k, v in value.items()
+        }
     return value
 
 
 def _missing_title(path: Path, line: int) -> Problem:
-    return Problem(path, line, "the report has no title",
-                   "start the file with front matter: a line '---', 'title: Your title', "
-                   "then another '---'.")
+    return Problem(
+        path,
+        line,
+        "the report has no title",
+        "start the file with front matter: a line '---', 'title: Your title', then another '---'.",
+    )
 
 
 @dataclass
@@ -155,8 +211,9 @@ class _Fields:
         if value is None:
             return None
         if not isinstance(value, str):
-            self.problem(key, f"'{key}' should be one piece of text",
-                         f"write it on one line: {key}: some text.")
+            self.problem(
+                key, f"'{key}' should be one piece of text", f"write it on one line: {key}: some text."
+            )
             return None
         return value.strip()
 
@@ -168,18 +225,25 @@ class _Fields:
             return (value.strip(),) if value.strip() else ()
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(item.strip() for item in value if item.strip())
-        self.problem(key, f"'{key}' should be text or a list of texts",
-                     f"write {key}: [first, second] or one '- item' line per entry.")
+        self.problem(
+            key,
+            f"'{key}' should be text or a list of texts",
+            f"write {key}: [first, second] or one '- item' line per entry.",
+        )
         return ()
 
     def pronunciations(self) -> tuple[tuple[str, str], ...]:
         value = self.data.get("pronunciations", {})
-        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
-                                           for k, v in value.items()):
+        if isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
             return tuple((word.strip(), spoken.strip()) for word, spoken in value.items())
-        self.problem("pronunciations", "'pronunciations' should map each word to how to say it",
-                     "write one 'WORD: how to say it' line per word under 'pronunciations:', "
-                     "indented, e.g.   NHS: N H S.")
+        self.problem(
+            "pronunciations",
+            "'pronunciations' should map each word to how to say it",
+            "write one 'WORD: how to say it' line per word under 'pronunciations:', "
+            "indented, e.g.   NHS: N H S.",
+        )
         return ()
 
     def read(self, title_required: bool) -> FrontMatter:
@@ -187,15 +251,27 @@ class _Fields:
             if key not in FRONT_MATTER_FIELDS:
                 close = difflib.get_close_matches(str(key), FRONT_MATTER_FIELDS, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                self.problem(key, f"unknown {self.wording.field} '{key}'",
-                             f"{hint}Known fields are: {', '.join(FRONT_MATTER_FIELDS)}.")
+                self.problem(
+                    key,
+                    f"unknown {self.wording.field} '{key}'",
+                    f"{hint}Known fields are: {', '.join(FRONT_MATTER_FIELDS)}.",
+                )
         title = self.string("title")
         if title_required and not title:
-            self.problems.append(Problem(self.path, self.first_line or 1, "the report has no title",
-                                         "add a line 'title: Your title' to the front matter."))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    self.first_line or 1,
+                    "the report has no title",
+                    "add a line 'title: Your title' to the front matter.",
+                )
+            )
         if "author" in self.data and "authors" in self.data:
-            self.problem("author", "both 'author' and 'authors' are given",
-                         "keep one: authors: [First Author, Second Author].")
+            self.problem(
+                "author",
+                "both 'author' and 'authors' are given",
+                "keep one: authors: [First Author, Second Author].",
+            )
         language = self.string("language") or None
         problem = language_problem(language) if language else None
         if problem:
@@ -203,22 +279,35 @@ class _Fields:
             language = None
         date = self.string("date")
         if date and not DATE_FORMAT.match(date):
-            self.problem("date", f"the date '{date}' is not in the form YYYY-MM-DD",
-                         "write it as 2024-03-01 (or just the year, 2024).")
+            self.problem(
+                "date",
+                f"the date '{date}' is not in the form YYYY-MM-DD",
+                "write it as 2024-03-01 (or just the year, 2024).",
+            )
         identifier = self.string("identifier")
         if identifier and not identifier_is_valid(identifier):
-            self.problem("identifier", f"the identifier '{identifier}' is neither a valid ISBN "
-                         "nor a URN", "check the ISBN's digits (the last is a check digit), "
-                         "write a URN starting 'urn:', or remove the line to let us make one.")
+            self.problem(
+                "identifier",
+                f"the identifier '{identifier}' is neither a valid ISBN nor a URN",
+                "check the ISBN's digits (the last is a check digit), "
+                "write a URN starting 'urn:', or remove the line to let us make one.",
+            )
         return FrontMatter(
-            title=title, subtitle=self.string("subtitle"),
+            title=title,
+            subtitle=self.string("subtitle"),
             authors=self.strings("authors") + self.strings("author"),
-            publisher=self.string("publisher"), date=date, language=language,
-            description=self.string("description"), contact=self.string("contact"),
-            version=self.string("version"), identifier=identifier,
-            aliases=self.strings("aliases"), keywords=self.strings("keywords"),
+            publisher=self.string("publisher"),
+            date=date,
+            language=language,
+            description=self.string("description"),
+            contact=self.string("contact"),
+            version=self.string("version"),
+            identifier=identifier,
+            aliases=self.strings("aliases"),
+            keywords=self.strings("keywords"),
             pronunciations=self.pronunciations() if "pronunciations" in self.data else (),
-            short_title=self.string("short_title"))
+            short_title=self.string("short_title"),
+        )
 
 
 def identifier_is_valid(identifier: str) -> bool:
@@ -237,17 +326,21 @@ def identifier_is_valid(identifier: str) -> bool:
 
 def language_problem(tag: str) -> tuple[str, str] | None:
     """(message, fix) when `tag` is not a BCP 47 tag naming a real language, else None."""
-    fix = ("use a BCP 47 language tag such as en-GB (English), cy (Welsh), ga (Irish), "
-           "gd (Scottish Gaelic), pl (Polish) or ur (Urdu).")
+    fix = (
+        "use a BCP 47 language tag such as en-GB (English), cy (Welsh), ga (Irish), "
+        "gd (Scottish Gaelic), pl (Polish) or ur (Urdu)."
+    )
     # langcodes quietly accepts underscores (en_GB); BCP 47 does not, and neither do EPUB or HTML.
     if "_" in tag:
-        return (f"'{tag}' is not a language tag (BCP 47 uses hyphens)",
-                f"write {tag.replace('_', '-')} instead.")
+        return (
+            f"'{tag}' is not a language tag (BCP 47 uses hyphens)",
+            f"write {tag.replace('_', '-')} instead.",
+        )
     if not TAG_SHAPE.match(tag):
         return f"'{tag}' is not a language tag", fix
     if not langcodes.tag_is_valid(tag):
         return f"'{tag}' is not a known language tag", fix
-    language = langcodes.Language.get(tag).language or "und"   # langcodes reads "und" as None
+    language = langcodes.Language.get(tag).language or "und"  # langcodes reads "und" as None
     # Valid in the registry but naming no particular language: speech and braille cannot use them.
     if language in {"und", "mul", "zxx", "mis"} or "qaa" <= language <= "qtz":
         return f"'{tag}' does not name a particular language", fix

@@ -42,6 +42,7 @@ Body: CommonMark blocks and inlines, plus
 - HTML comments are allowed and dropped; any other raw HTML is a problem (it cannot reach braille,
   audio or Word).
 """
+
 from __future__ import annotations
 
 import re
@@ -58,17 +59,45 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from PIL import Image
 
-from pipeline.document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnote,
-                               Footnotes, Heading, Inline, LineBreak, Link, Metadata, NoteRef,
-                               OrderedList, PageBreak, Paragraph, Quote, Span, Strong, Table,
-                               TableCell, Text, ThematicBreak, inline_text)
+from pipeline.document import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    Emphasis,
+    Figure,
+    Footnote,
+    Footnotes,
+    Heading,
+    Inline,
+    LineBreak,
+    Link,
+    Metadata,
+    NoteRef,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+    inline_text,
+)
 from pipeline.errors import Problem, SourceError
-from pipeline.readers.front_matter import CONTROL_CHARACTERS, LONE_SURROGATE
-from pipeline.readers.front_matter import language_problem as _language_problem
-from pipeline.readers.front_matter import read_front_matter
-from pipeline.limits import (MAX_IMAGE_PIXELS, MAX_NESTING_DEPTH, MAX_SOURCE_BYTES,
-                             MAX_TABLE_COLUMNS, link_is_allowed, megabytes)
+from pipeline.limits import (
+    MAX_IMAGE_PIXELS,
+    MAX_NESTING_DEPTH,
+    MAX_SOURCE_BYTES,
+    MAX_TABLE_COLUMNS,
+    link_is_allowed,
+    megabytes,
+)
 from pipeline.readers.account import SourceAccount
+from pipeline.readers.front_matter import CONTROL_CHARACTERS, LONE_SURROGATE, read_front_matter
+from pipeline.readers.front_matter import language_problem as _language_problem
 
 PAGE_BREAK_MARKERS = {r"\newpage", r"\pagebreak"}
 ATTRIBUTION_DASH = re.compile(r"^(—|―|–|--)\s*")
@@ -86,7 +115,7 @@ def read_markdown(path: Path) -> Document:
     reader = _open_reader(path)
     document = reader.read()
     if reader.problems:
-        raise SourceError(sorted(reader.problems, key=lambda p: (p.line or 0)))
+        raise SourceError(sorted(reader.problems, key=lambda p: p.line or 0))
     return document
 
 
@@ -97,28 +126,58 @@ def markdown_account(path: Path) -> SourceAccount:
     return reader.account
 
 
-def _open_reader(path: Path) -> "_Reader":
+def _open_reader(path: Path) -> _Reader:
     try:
         size = path.stat().st_size
     except OSError:
         size = 0
     if size > MAX_SOURCE_BYTES:
-        raise SourceError([Problem(path, None, f"the report is {megabytes(size)}, more than the "
-                                   f"{megabytes(MAX_SOURCE_BYTES)} a source may be",
-                                   "split it into several reports (one per volume or part), or "
-                                   "check it is the right file")])
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    f"the report is {megabytes(size)}, more than the "
+                    f"{megabytes(MAX_SOURCE_BYTES)} a source may be",
+                    "split it into several reports (one per volume or part), or check it is the right file",
+                )
+            ]
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SourceError([Problem(path, None, "the report file does not exist",
-                                   "check the path; a report is sources/<name>.md or "
-                                   "sources/<name>/<name>.md.")]) from None
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    "the report file does not exist",
+                    "check the path; a report is sources/<name>.md or sources/<name>/<name>.md.",
+                )
+            ]
+        ) from None
     except UnicodeDecodeError as error:
-        raise SourceError([Problem(path, None, f"the file is not UTF-8 text ({error.reason})",
-                                   "save it as UTF-8 (in most editors: Save As, encoding UTF-8).")]) from None
-    except OSError as error:          # a folder, no permission, a disk error
-        raise SourceError([Problem(path, None, f"the report file cannot be read ({error.strerror})",
-                                   "check that it is a readable file")]) from None
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    f"the file is not UTF-8 text ({error.reason})",
+                    "save it as UTF-8 (in most editors: Save As, encoding UTF-8).",
+                )
+            ]
+        ) from None
+    except OSError as error:  # a folder, no permission, a disk error
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    None,
+                    f"the report file cannot be read ({error.strerror})",
+                    "check that it is a readable file",
+                )
+            ]
+        ) from None
     return _Reader(path, text)
 
 
@@ -128,8 +187,16 @@ def _open_reader(path: Path) -> "_Reader":
 PARSER_MAX_NESTING = 4 * MAX_NESTING_DEPTH + 8
 CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open"}
 # Blocks whose source lines are the document's text (their maps cover every line they read).
-LEAF_BLOCKS = {"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr",
-               "table_open", "front_matter"}
+LEAF_BLOCKS = {
+    "paragraph_open",
+    "heading_open",
+    "fence",
+    "code_block",
+    "html_block",
+    "hr",
+    "table_open",
+    "front_matter",
+}
 # Lines that are only markup: list markers, quote markers, blank, link reference definitions.
 MARKUP_ONLY = re.compile(r"^[\s>]*(?:(?:[-*+]|\d{1,9}[.)])[\s>]*)*$")
 REFERENCE_DEFINITION = re.compile(r"^[\s>]{0,8}\[[^\]]+\]:\s*\S+")
@@ -138,11 +205,13 @@ REFERENCE_DEFINITION = re.compile(r"^[\s>]{0,8}\[[^\]]+\]:\s*\S+")
 
 
 def _parser() -> MarkdownIt:
-    parser = (MarkdownIt("commonmark", {"maxNesting": PARSER_MAX_NESTING})
-              .enable("table")
-              .use(front_matter_plugin)
-              .use(footnote_plugin)
-              .use(attrs_plugin, spans=True))
+    parser = (
+        MarkdownIt("commonmark", {"maxNesting": PARSER_MAX_NESTING})
+        .enable("table")
+        .use(front_matter_plugin)
+        .use(footnote_plugin)
+        .use(attrs_plugin, spans=True)
+    )
     # markdown-it quietly turns javascript:/vbscript:/file:/data: links back into literal text;
     # every link is let through instead, so Reader.link reports the unsafe ones by name
     # (limits.link_is_allowed) rather than leaving "[text](javascript:...)" in the report.
@@ -154,8 +223,9 @@ def _parser() -> MarkdownIt:
 # ------------------------------------------------------------------ front matter
 
 
-def _read_front_matter(path: Path, token_content: str | None, first_line: int,
-                       problems: list[Problem]) -> Metadata:
+def _read_front_matter(
+    path: Path, token_content: str | None, first_line: int, problems: list[Problem]
+) -> Metadata:
     """Metadata from the YAML text between the fences, which start at 1-based `first_line`
     (read by the front-matter reader the Word sidecar uses too)."""
     return read_front_matter(path, token_content, first_line, problems).metadata()
@@ -228,12 +298,18 @@ class _Reader:
             found = CONTROL_CHARACTERS.search(line) or LONE_SURROGATE.search(line)
             if found:
                 code = f"U+{ord(found.group()):04X}"
-                kind = "half of a character (a lone surrogate)" if \
-                    LONE_SURROGATE.match(found.group()) else "an invisible control character"
-                self.problem(number, f"this line holds {kind}, {code}, at column "
-                             f"{found.start() + 1}", "delete it (it is invisible in most "
-                             "editors: retype the words around it), or paste the text again "
-                             "as plain text")
+                kind = (
+                    "half of a character (a lone surrogate)"
+                    if LONE_SURROGATE.match(found.group())
+                    else "an invisible control character"
+                )
+                self.problem(
+                    number,
+                    f"this line holds {kind}, {code}, at column {found.start() + 1}",
+                    "delete it (it is invisible in most "
+                    "editors: retype the words around it), or paste the text again "
+                    "as plain text",
+                )
         return LONE_SURROGATE.sub("\ufffd", CONTROL_CHARACTERS.sub("\ufffd", text))
 
     def check_nesting(self) -> None:
@@ -244,13 +320,16 @@ class _Reader:
             if token.type in CONTAINERS:
                 depth += 1
                 if depth > MAX_NESTING_DEPTH and token.map and token.map[0] > reported_until:
-                    self.problem(token.map[0] + 1, f"lists or quotes are nested {depth} levels "
-                                 f"deep here, more than the {MAX_NESTING_DEPTH} a reader can "
-                                 "follow", "flatten the nesting: make the deeper levels "
-                                 "paragraphs or a new list under a heading")
+                    self.problem(
+                        token.map[0] + 1,
+                        f"lists or quotes are nested {depth} levels "
+                        f"deep here, more than the {MAX_NESTING_DEPTH} a reader can "
+                        "follow",
+                        "flatten the nesting: make the deeper levels "
+                        "paragraphs or a new list under a heading",
+                    )
                     reported_until = token.map[1]
-            elif token.type.endswith("_close") and token.type.replace("_close", "_open") \
-                    in CONTAINERS:
+            elif token.type.endswith("_close") and token.type.replace("_close", "_open") in CONTAINERS:
                 depth -= 1
 
     def account_for_lines(self) -> None:
@@ -273,10 +352,14 @@ class _Reader:
                 unread.append(number + 1)
         for first, last in _runs(unread):
             account.lost.append(f"lines {first}-{last}" if last > first else f"line {first}")
-            self.problem(first, f"{'lines ' + str(first) + '-' + str(last) if last > first else 'this line'}"
-                         f" could not be read (the text from here would be missing from every "
-                         f"format)", "this follows lists or quotes nested too deeply, or "
-                         "unbalanced markup above it: simplify the lines just before")
+            self.problem(
+                first,
+                f"{'lines ' + str(first) + '-' + str(last) if last > first else 'this line'}"
+                f" could not be read (the text from here would be missing from every "
+                f"format)",
+                "this follows lists or quotes nested too deeply, or "
+                "unbalanced markup above it: simplify the lines just before",
+            )
 
     # -- helpers
 
@@ -310,8 +393,12 @@ class _Reader:
 
     def read(self) -> Document:
         front = next((t for t in self.tokens if t.type == "front_matter"), None)
-        meta = _read_front_matter(self.path, front.content if front else None,
-                                  front.map[0] + 1 if front and front.map else 1, self.problems)
+        meta = _read_front_matter(
+            self.path,
+            front.content if front else None,
+            front.map[0] + 1 if front and front.map else 1,
+            self.problems,
+        )
         root = SyntaxTreeNode(self.tokens)
         body = [n for n in root.children if n.type not in {"front_matter", "footnote_block"}]
         blocks = self.blocks(body)
@@ -365,10 +452,13 @@ class _Reader:
         if kind == "html_block":
             self.raw_html(node.content, line)
             return None
-        if kind == "table":                        # a table nested where blocks() was not used
+        if kind == "table":  # a table nested where blocks() was not used
             return self.table(node, None)
-        self.problem(line, f"unsupported Markdown ({kind})", "rewrite it as ordinary paragraphs, "
-                     "lists, tables or headings.")
+        self.problem(
+            line,
+            f"unsupported Markdown ({kind})",
+            "rewrite it as ordinary paragraphs, lists, tables or headings.",
+        )
         return None
 
     def heading(self, node: SyntaxTreeNode) -> Heading:
@@ -381,7 +471,7 @@ class _Reader:
             match = TRAILING_ATTRIBUTES.search(children[-1].content)
             if match:
                 explicit_id = _parse_attributes(match.group(1)).id
-                children[-1] = _TextStandIn(children[-1].content[:match.start()].rstrip())
+                children[-1] = _TextStandIn(children[-1].content[: match.start()].rstrip())
         inlines = self.inlines(children, inline)
         self.check_heading_level(level, line)
         return Heading(level, inlines, self.heading_id(explicit_id, inlines, line), line=line)
@@ -389,19 +479,26 @@ class _Reader:
     def check_heading_level(self, level: int, line: int | None) -> None:
         previous = self.previous_heading_level
         if previous == 0 and level != 1:
-            self.problem(line, f"the first heading is level {level}", "start with a level 1 "
-                         "heading ('# Chapter'); the title comes from the front matter.")
+            self.problem(
+                line,
+                f"the first heading is level {level}",
+                "start with a level 1 heading ('# Chapter'); the title comes from the front matter.",
+            )
         elif level > previous + 1 and previous:
-            self.problem(line, f"this heading skips from level {previous} to level {level}",
-                         f"make it level {previous + 1} ('{'#' * (previous + 1)} ...') so screen "
-                         "reader users do not think a section is missing.")
+            self.problem(
+                line,
+                f"this heading skips from level {previous} to level {level}",
+                f"make it level {previous + 1} ('{'#' * (previous + 1)} ...') so screen "
+                "reader users do not think a section is missing.",
+            )
         self.previous_heading_level = level
 
     def heading_id(self, explicit: str, inlines: tuple[Inline, ...], line: int | None) -> str:
         if explicit:
             if explicit in self.heading_ids:
-                self.problem(line, f"the heading id '#{explicit}' is used twice",
-                             "give each heading its own id.")
+                self.problem(
+                    line, f"the heading id '#{explicit}' is used twice", "give each heading its own id."
+                )
             self.heading_ids.add(explicit)
             return explicit
         base = slugify(inline_text(inlines)) or "section"
@@ -418,20 +515,25 @@ class _Reader:
             return PageBreak(line=line)
         if self.looks_like_broken_table(node):
             return None
-        meaningful = [c for c in inline.children
-                      if not (c.type == "softbreak" or (c.type == "text" and not c.content.strip()))]
+        meaningful = [
+            c
+            for c in inline.children
+            if not (c.type == "softbreak" or (c.type == "text" and not c.content.strip()))
+        ]
         if len(meaningful) == 1 and meaningful[0].type == "image":
             return self.figure(meaningful[0], inline)
         # {large=chart-large.png}: markdown-it's attrs plugin takes an unquoted value only
         # without dots, so a file name stays text after the image; read it here.
-        if len(meaningful) == 2 and meaningful[0].type == "image" and \
-                meaningful[1].type == "text" and \
-                (large := _LARGE_IMAGE.fullmatch(meaningful[1].content.strip())):
+        if (
+            len(meaningful) == 2
+            and meaningful[0].type == "image"
+            and meaningful[1].type == "text"
+            and (large := _LARGE_IMAGE.fullmatch(meaningful[1].content.strip()))
+        ):
             return self.figure(meaningful[0], inline, large=large.group(1))
         return Paragraph(self.inlines(inline.children, inline), line=line)
 
-    def figure(self, image: SyntaxTreeNode, inline: SyntaxTreeNode,
-               large: str = "") -> Figure | None:
+    def figure(self, image: SyntaxTreeNode, inline: SyntaxTreeNode, large: str = "") -> Figure | None:
         raw_src = str(image.attrs.get("src", ""))
         line = self.line_containing(raw_src, inline) or self.start_line(inline)
         alt = inline_text(self.inlines(image.children, inline)).strip()
@@ -439,75 +541,99 @@ class _Reader:
         title = str(image.attrs.get("title", "") or "")
         src = self.image_path(str(raw_src), line)
         if not alt and not decorative:
-            self.problem(line, f"the image {raw_src} has no alt text",
-                         f"add alt text inside the brackets: ![a chart of ...]({raw_src}), or mark "
-                         "the image {.decorative} if it carries no information.")
-        elif not decorative and src is not None and alt.lower() in {src.name.lower(),
-                                                                      src.stem.lower()}:
-            self.problem(line, f"the alt text of {raw_src} is just its file name",
-                         "describe what the image shows, e.g. ![Bar chart: talks reached 1,482 "
-                         "people](chart.png).")
+            self.problem(
+                line,
+                f"the image {raw_src} has no alt text",
+                f"add alt text inside the brackets: ![a chart of ...]({raw_src}), or mark "
+                "the image {.decorative} if it carries no information.",
+            )
+        elif not decorative and src is not None and alt.lower() in {src.name.lower(), src.stem.lower()}:
+            self.problem(
+                line,
+                f"the alt text of {raw_src} is just its file name",
+                "describe what the image shows, e.g. ![Bar chart: talks reached 1,482 people](chart.png).",
+            )
         if src is None:
             return None
         caption = (Text(title),) if title else ()
         # {large=chart-large.png}: the same image drawn with bigger text, for large print.
         large_raw = str(image.attrs.get("large", "") or large)
         large_src = self.image_path(large_raw, line) if large_raw else None
-        return Figure(src, "" if decorative else alt, caption, decorative, large_src=large_src,
-                      line=line)
+        return Figure(src, "" if decorative else alt, caption, decorative, large_src=large_src, line=line)
 
     def image_path(self, raw_src: str, line: int | None) -> Path | None:
         """The image's absolute path, or None (with a problem recorded) if it cannot be used."""
         if urlparse(raw_src).scheme:
-            self.problem(line, f"the image {raw_src} is not a file beside the report",
-                         f"download it into {self.folder.name}/ and refer to it by file name.")
+            self.problem(
+                line,
+                f"the image {raw_src} is not a file beside the report",
+                f"download it into {self.folder.name}/ and refer to it by file name.",
+            )
             return None
         candidate = (self.folder / unquote(raw_src)).resolve()
         if not candidate.is_relative_to(self.folder):
-            self.problem(line, f"the image {raw_src} is outside the report's folder",
-                         f"copy it into {self.folder} and refer to it by its name there.")
+            self.problem(
+                line,
+                f"the image {raw_src} is outside the report's folder",
+                f"copy it into {self.folder} and refer to it by its name there.",
+            )
             return None
         if not candidate.is_file():
-            self.problem(line, f"the image file {raw_src} does not exist",
-                         f"check the spelling (names are case sensitive) or add the file to "
-                         f"{self.folder}.")
+            self.problem(
+                line,
+                f"the image file {raw_src} does not exist",
+                f"check the spelling (names are case sensitive) or add the file to {self.folder}.",
+            )
             return None
         try:
             with warnings.catch_warnings():
                 # Pillow warns from 89 megapixels and refuses from 179 at open: our own, lower
                 # limit below is the one a person is told about, with the picture's size.
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                picture = Image.open(candidate)            # reads the header, decodes nothing
+                picture = Image.open(candidate)  # reads the header, decodes nothing
         except Image.DecompressionBombError:
-            self.problem(line, f"the image {raw_src} has more than the "
-                         f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels an image may have "
-                         "(decoding it would take gigabytes of memory)",
-                         "save a smaller copy (2000 pixels across is plenty for print) and use "
-                         "that")
+            self.problem(
+                line,
+                f"the image {raw_src} has more than the "
+                f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels an image may have "
+                "(decoding it would take gigabytes of memory)",
+                "save a smaller copy (2000 pixels across is plenty for print) and use that",
+            )
             return None
-        except Exception as error:   # Pillow raises several kinds for damaged or foreign files
-            self.problem(line, f"the image {raw_src} cannot be read as an image "
-                         f"({type(error).__name__})", "save it again as a PNG or JPEG file.")
+        except Exception as error:  # Pillow raises several kinds for damaged or foreign files
+            self.problem(
+                line,
+                f"the image {raw_src} cannot be read as an image ({type(error).__name__})",
+                "save it again as a PNG or JPEG file.",
+            )
             return None
         try:
             with picture:
                 picture_format = picture.format
                 width, height = picture.size
                 if width * height > MAX_IMAGE_PIXELS:
-                    self.problem(line, f"the image {raw_src} is {width} x {height} pixels, more "
-                                 f"than the {MAX_IMAGE_PIXELS // 1_000_000} million an image may "
-                                 "have (decoding it would take gigabytes of memory)",
-                                 "save a smaller copy (2000 pixels across is plenty for print) "
-                                 "and use that")
+                    self.problem(
+                        line,
+                        f"the image {raw_src} is {width} x {height} pixels, more "
+                        f"than the {MAX_IMAGE_PIXELS // 1_000_000} million an image may "
+                        "have (decoding it would take gigabytes of memory)",
+                        "save a smaller copy (2000 pixels across is plenty for print) and use that",
+                    )
                     return None
                 picture.verify()
-        except Exception as error:   # Pillow raises several kinds for damaged or foreign files
-            self.problem(line, f"the image {raw_src} cannot be read as an image "
-                         f"({type(error).__name__})", "save it again as a PNG or JPEG file.")
+        except Exception as error:  # Pillow raises several kinds for damaged or foreign files
+            self.problem(
+                line,
+                f"the image {raw_src} cannot be read as an image ({type(error).__name__})",
+                "save it again as a PNG or JPEG file.",
+            )
             return None
         if picture_format not in IMAGE_FORMATS:
-            self.problem(line, f"the image {raw_src} is a {picture_format} file, which not every "
-                         "format can embed", "save it as a PNG (charts) or JPEG (photographs).")
+            self.problem(
+                line,
+                f"the image {raw_src} is a {picture_format} file, which not every format can embed",
+                "save it as a PNG (charts) or JPEG (photographs).",
+            )
             return None
         return candidate
 
@@ -518,8 +644,13 @@ class _Reader:
         blocks = self.blocks(list(node.children))
         attribution: tuple[Inline, ...] = ()
         last = blocks[-1] if blocks else None
-        if (len(blocks) > 1 and isinstance(last, Paragraph) and last.inlines
-                and isinstance(last.inlines[0], Text) and ATTRIBUTION_DASH.match(last.inlines[0].text)):
+        if (
+            len(blocks) > 1
+            and isinstance(last, Paragraph)
+            and last.inlines
+            and isinstance(last.inlines[0], Text)
+            and ATTRIBUTION_DASH.match(last.inlines[0].text)
+        ):
             first = Text(ATTRIBUTION_DASH.sub("", last.inlines[0].text, count=1))
             attribution = tuple(i for i in (first, *last.inlines[1:]) if i != Text(""))
             blocks = blocks[:-1]
@@ -535,12 +666,15 @@ class _Reader:
 
     def raw_html(self, html: str, line: int | None) -> None:
         if HTML_COMMENTS_ONLY.fullmatch(html):
-            return                                  # an author's comment: invisible by intent
+            return  # an author's comment: invisible by intent
         snippet = html.strip().splitlines()[0][:40]
-        self.problem(line, f"raw HTML ({snippet}) is not supported: it cannot be carried into "
-                     "braille, audio, Word or PDF", "write it in Markdown instead: **bold**, "
-                     "*italic*, a backslash at the end of a line for a line break, a table with "
-                     "| pipes |; or remove it.")
+        self.problem(
+            line,
+            f"raw HTML ({snippet}) is not supported: it cannot be carried into braille, audio, Word or PDF",
+            "write it in Markdown instead: **bold**, "
+            "*italic*, a backslash at the end of a line for a line break, a table with "
+            "| pipes |; or remove it.",
+        )
 
     # -- tables
 
@@ -564,7 +698,7 @@ class _Reader:
                 match = TRAILING_ATTRIBUTES.search(children[-1].content)
                 if match:
                     row_headers = "row-headers" in _parse_attributes(match.group(1)).classes
-                    children[-1] = _TextStandIn(children[-1].content[:match.start()].rstrip())
+                    children[-1] = _TextStandIn(children[-1].content[: match.start()].rstrip())
             caption = self.inlines(children, inline)
         sections = {child.type: child for child in node.children}
         header = tuple(self.row(tr) for tr in sections["thead"].children) if "thead" in sections else ()
@@ -594,22 +728,32 @@ class _Reader:
         start, end = node.map
         expected = self.cell_count(self.lines[start])
         if expected > MAX_TABLE_COLUMNS:
-            self.problem(start + 1, f"this table has {expected} columns, more than the "
-                         f"{MAX_TABLE_COLUMNS} that fit a page in any format (large print and "
-                         "braille included)", "split it into two or more tables, each repeating "
-                         "the first column, or turn it round so the many items are rows")
+            self.problem(
+                start + 1,
+                f"this table has {expected} columns, more than the "
+                f"{MAX_TABLE_COLUMNS} that fit a page in any format (large print and "
+                "braille included)",
+                "split it into two or more tables, each repeating "
+                "the first column, or turn it round so the many items are rows",
+            )
         for number in range(start + 2, min(end, len(self.lines))):
             source = self.lines[number]
             if not source.strip():
                 continue
             found = self.cell_count(source)
             if CAPTION_START.match(re.sub(r"^[\s>]*", "", source)):
-                self.problem(number + 1, "this table caption is read as a row of the table",
-                             "put a blank line between the table and its caption.")
+                self.problem(
+                    number + 1,
+                    "this table caption is read as a row of the table",
+                    "put a blank line between the table and its caption.",
+                )
             elif found != expected:
-                self.problem(number + 1, f"this table row has {_cells(found)} but the header has "
-                             f"{_cells(expected)}", "give every row the same number of | separated cells "
-                             "(leave a cell empty with | |, or escape a pipe in text as \\|).")
+                self.problem(
+                    number + 1,
+                    f"this table row has {_cells(found)} but the header has {_cells(expected)}",
+                    "give every row the same number of | separated cells "
+                    "(leave a cell empty with | |, or escape a pipe in text as \\|).",
+                )
 
     def looks_like_broken_table(self, node: SyntaxTreeNode) -> bool:
         """A paragraph that was meant as a table but whose delimiter row does not match."""
@@ -618,9 +762,12 @@ class _Reader:
         first, second = (self.lines[node.map[0]].strip(), self.lines[node.map[0] + 1].strip())
         if not (first.startswith("|") and re.fullmatch(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?", second)):
             return False
-        self.problem(node.map[0] + 1, f"this table's header has {_cells(self.cell_count(first))} but "
-                     f"the line under it has {_cells(self.cell_count(second))}, so it is not read as a table",
-                     "give the |---| line under the header one entry per header cell.")
+        self.problem(
+            node.map[0] + 1,
+            f"this table's header has {_cells(self.cell_count(first))} but "
+            f"the line under it has {_cells(self.cell_count(second))}, so it is not read as a table",
+            "give the |---| line under the header one entry per header cell.",
+        )
         return True
 
     # -- footnotes
@@ -630,11 +777,9 @@ class _Reader:
         for note in node.children:
             number = note.meta["id"] + 1
             blocks = self.blocks([c for c in note.children if c.type != "footnote_anchor"])
-            line = next((b.line for b in blocks if getattr(b, "line", None)),
-                        self.note_ref_lines.get(number))
+            line = next((b.line for b in blocks if getattr(b, "line", None)), self.note_ref_lines.get(number))
             blocks = [self.with_line(b, line) for b in blocks]
-            notes.append(Footnote(self.note_id(note.meta.get("label"), number), number,
-                                  tuple(blocks)))
+            notes.append(Footnote(self.note_id(note.meta.get("label"), number), number, tuple(blocks)))
         first_line = next((b.line for n in notes for b in n.blocks if b.line), None)
         return Footnotes(tuple(notes), line=first_line)
 
@@ -655,22 +800,37 @@ class _Reader:
             if note_id != -1:
                 continue
             label = key[1:]
-            line = next((n + 1 for n, text in enumerate(self.lines)
-                         if re.match(rf"^\s*\[\^{re.escape(label)}\]:", text)), None)
-            self.problem(line, f"the footnote [^{label}] is never referred to, so it would be lost",
-                         f"add [^{label}] in the text where the note belongs, or delete the note.")
+            line = next(
+                (
+                    n + 1
+                    for n, text in enumerate(self.lines)
+                    if re.match(rf"^\s*\[\^{re.escape(label)}\]:", text)
+                ),
+                None,
+            )
+            self.problem(
+                line,
+                f"the footnote [^{label}] is never referred to, so it would be lost",
+                f"add [^{label}] in the text where the note belongs, or delete the note.",
+            )
 
     def check_footnote_lookalikes(self, text: str, inline: SyntaxTreeNode | None) -> None:
         for match in FOOTNOTE_LOOKALIKE.finditer(text):
             label, closed = match.group(1), match.group(2)
             line = self.line_containing(match.group(0), inline)
             if closed:
-                self.problem(line, f"the footnote reference [^{label}] has no note",
-                             f"add a line '[^{label}]: the note text' after the paragraph, "
-                             "or check the label's spelling.")
+                self.problem(
+                    line,
+                    f"the footnote reference [^{label}] has no note",
+                    f"add a line '[^{label}]: the note text' after the paragraph, "
+                    "or check the label's spelling.",
+                )
             else:
-                self.problem(line, f"the footnote reference [^{label} is not closed",
-                             f"write it as [^{label}] with a closing bracket.")
+                self.problem(
+                    line,
+                    f"the footnote reference [^{label} is not closed",
+                    f"write it as [^{label}] with a closing bracket.",
+                )
 
     # -- inlines
 
@@ -708,12 +868,18 @@ class _Reader:
             return []
         if kind == "image":
             src = node.attrs.get("src", "")
-            self.problem(self.line_containing(str(src), inline), f"the image {src} is inside a "
-                         "line of text", "put the image in a paragraph of its own (blank lines "
-                         "before and after) so it becomes a figure with its alt text.")
+            self.problem(
+                self.line_containing(str(src), inline),
+                f"the image {src} is inside a line of text",
+                "put the image in a paragraph of its own (blank lines "
+                "before and after) so it becomes a figure with its alt text.",
+            )
             return []
-        self.problem(self.start_line(inline) if inline else None, f"unsupported Markdown ({kind})",
-                     "rewrite it as plain text.")
+        self.problem(
+            self.start_line(inline) if inline else None,
+            f"unsupported Markdown ({kind})",
+            "rewrite it as plain text.",
+        )
         return []
 
     def link(self, node, inline) -> list[Inline]:
@@ -721,14 +887,20 @@ class _Reader:
         children = self.inlines(node.children, inline)
         line = self.line_containing(url, inline)
         if not inline_text(children).strip():
-            self.problem(line, f"the link to {url} has no text",
-                         f"put words saying where it goes inside the brackets: [our guidance]({url}).")
+            self.problem(
+                line,
+                f"the link to {url} has no text",
+                f"put words saying where it goes inside the brackets: [our guidance]({url}).",
+            )
         if not link_is_allowed(url):
-            written = unquote(url)          # markdown-it percent-encodes; name it as written
+            written = unquote(url)  # markdown-it percent-encodes; name it as written
             line = self.line_containing(written[:30], inline) or line
-            self.problem(line, f"the link to '{written[:80]}' is not a web, email or telephone "
-                         "address", "link only to https://..., mailto:..., tel:... or a heading "
-                         "in this report (#its-id); or remove the link and keep its words")
+            self.problem(
+                line,
+                f"the link to '{written[:80]}' is not a web, email or telephone address",
+                "link only to https://..., mailto:..., tel:... or a heading "
+                "in this report (#its-id); or remove the link and keep its words",
+            )
             return list(children)
         if url.startswith("#"):
             self.internal_links.append((url, line))
@@ -740,7 +912,7 @@ class _Reader:
         children = self.inlines(node.children, inline)
         lang = node.attrs.get("lang")
         if not lang:
-            return list(children)                   # a span with only classes adds no meaning
+            return list(children)  # a span with only classes adds no meaning
         first_text = inline_text(children)[:20]
         return self.in_language(list(children), str(lang), self.line_containing(first_text, inline))
 
@@ -754,14 +926,17 @@ class _Reader:
     def check_internal_links(self) -> None:
         for url, line in self.internal_links:
             if url[1:] not in self.heading_ids:
-                self.problem(line, f"the link {url} points to no heading",
-                             "use the id of a heading: add {#an-id} at the end of the heading "
-                             "and link to #an-id.")
+                self.problem(
+                    line,
+                    f"the link {url} points to no heading",
+                    "use the id of a heading: add {#an-id} at the end of the heading and link to #an-id.",
+                )
 
 
 @dataclass(frozen=True)
 class _TextStandIn:
     """A text node with attributes trimmed off (SyntaxTreeNode content is read-only)."""
+
     content: str
     type: str = "text"
 

@@ -7,6 +7,7 @@ Each entry keeps its names by kind, because the kinds are not equally good evide
 reader who writes a report's title means that report more surely than one who writes a
 nickname the report shares with others ("annual review"). understand.py ranks with them.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,13 +22,13 @@ YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    slug: str                     # "annual-review-2023"
-    title: str                    # "Annual Review 2023"
-    aliases: tuple[str, ...]      # from front matter: "the annual review", "AR23"
-    source: Path                  # the source file (found by find_reports, never from an email)
-    subtitle: str = ""            # "Kettle and Compass impact report 2023"
-    date: str = ""                # ISO date as written in the source ("2024-03-15", "2023")
-    language: str = "en-GB"       # the report's language (braille grade 1 table, ...)
+    slug: str  # "annual-review-2023"
+    title: str  # "Annual Review 2023"
+    aliases: tuple[str, ...]  # from front matter: "the annual review", "AR23"
+    source: Path  # the source file (found by find_reports, never from an email)
+    subtitle: str = ""  # "Kettle and Compass impact report 2023"
+    date: str = ""  # ISO date as written in the source ("2024-03-15", "2023")
+    language: str = "en-GB"  # the report's language (braille grade 1 table, ...)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -45,8 +46,11 @@ class CatalogueEntry:
     def title_names(self) -> tuple[str, ...]:
         """Names that identify this report itself (strong evidence): title, short title,
         subtitle, slug."""
-        return tuple(name for name in (self.title, self.short_title, self.subtitle,
-                                       self.slug.replace("-", " ")) if name)
+        return tuple(
+            name
+            for name in (self.title, self.short_title, self.subtitle, self.slug.replace("-", " "))
+            if name
+        )
 
     @property
     def year(self) -> int | None:
@@ -67,6 +71,7 @@ class CatalogueEntry:
 @dataclass(frozen=True)
 class LeftOut:
     """A source the catalogue could not read (per-source isolation): named, with its problem."""
+
     source: Path
     problem: str
 
@@ -74,7 +79,7 @@ class LeftOut:
 @dataclass(frozen=True)
 class Catalogue:
     entries: tuple[CatalogueEntry, ...]
-    left_out: tuple[LeftOut, ...] = ()     # sources with problems: not offered, staff told
+    left_out: tuple[LeftOut, ...] = ()  # sources with problems: not offered, staff told
 
     def by_slug(self, slug: str) -> CatalogueEntry | None:
         return next((entry for entry in self.entries if entry.slug == slug), None)
@@ -96,9 +101,15 @@ def load_catalogue(sources_dir: Path) -> Catalogue:
             sys.stderr.write(f"catalogue: leaving out {path}: {error}\n")
             left_out.append(LeftOut(path.resolve(), str(error)))
             continue
-        entries.append(CatalogueEntry(slug=report_slug(path), title=meta.title or report_slug(path),
-                                      aliases=tuple(meta.aliases), source=path.resolve(),
-                                      subtitle=meta.subtitle, date=meta.date,
-                                      language=meta.language))
-    return Catalogue(tuple(sorted(entries, key=lambda entry: entry.title.lower())),
-                     tuple(left_out))
+        entries.append(
+            CatalogueEntry(
+                slug=report_slug(path),
+                title=meta.title or report_slug(path),
+                aliases=tuple(meta.aliases),
+                source=path.resolve(),
+                subtitle=meta.subtitle,
+                date=meta.date,
+                language=meta.language,
+            )
+        )
+    return Catalogue(tuple(sorted(entries, key=lambda entry: entry.title.lower())), tuple(left_out))

@@ -9,35 +9,37 @@ Passwords are never read from the file (it is easy to commit by mistake): they s
 ACCESSIBLE_FORMATS_SMTP_PASSWORD and ACCESSIBLE_FORMATS_IMAP_PASSWORD. A commented example is
 `accessible-formats.example.toml`: copy it to accessible-formats.toml and fill it in once.
 """
+
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import PipelineError
 
 CONFIG_FILE = "accessible-formats.toml"
-CONFIG_ENV = "ACCESSIBLE_FORMATS_CONFIG"       # another file, e.g. in /etc
+CONFIG_ENV = "ACCESSIBLE_FORMATS_CONFIG"  # another file, e.g. in /etc
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
     from_address: str = ""
-    organisation: str = ""        # signs the replies ("Kettle and Compass")
+    organisation: str = ""  # signs the replies ("Kettle and Compass")
     staff_address: str = ""
-    size_limit_mb: float = 15.0   # largest email we send, attachments counted as encoded
-    collect_url: str = ""         # where files too large for email can be collected
-    rate_limit: int = 10          # requests answered per address per day
-    outbox: str = ""              # write replies into this folder instead of sending them
+    size_limit_mb: float = 15.0  # largest email we send, attachments counted as encoded
+    collect_url: str = ""  # where files too large for email can be collected
+    rate_limit: int = 10  # requests answered per address per day
+    outbox: str = ""  # write replies into this folder instead of sending them
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_user: str = ""
-    imap_url: str = ""            # imaps://user@host/INBOX for `serve`
-    source: str = ""              # the file the settings came from ("" when none)
+    imap_url: str = ""  # imaps://user@host/INBOX for `serve`
+    source: str = ""  # the file the settings came from ("" when none)
 
 
 # (table, key in the file) -> (attribute, environment variable)
@@ -68,8 +70,7 @@ def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path:
     return Path(CONFIG_FILE)
 
 
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None
-                ) -> ServiceConfig:
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> ServiceConfig:
     """The file's settings (if the file exists) with the environment's over them.
 
     A file named with --config or ACCESSIBLE_FORMATS_CONFIG must exist; the default
@@ -82,13 +83,16 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     if chosen.is_file():
         config = _from_file(chosen)
     elif must_exist and str(chosen) != os.devnull:
-        raise PipelineError(f"{chosen}: no such settings file (copy "
-                            f"accessible-formats.example.toml to {CONFIG_FILE} and fill it in)")
+        raise PipelineError(
+            f"{chosen}: no such settings file (copy "
+            f"accessible-formats.example.toml to {CONFIG_FILE} and fill it in)"
+        )
     for attribute, variable in KEYS.values():
         if environ.get(variable, "") != "":
             # Any: the value has the field's type, which _typed checked by name.
-            change: dict[str, Any] = {attribute: _typed(environ[variable], attribute,
-                                                        f"environment variable {variable}")}
+            change: dict[str, Any] = {
+                attribute: _typed(environ[variable], attribute, f"environment variable {variable}")
+            }
             config = replace(config, **change)
     return config
 
@@ -97,20 +101,22 @@ def _from_file(path: Path) -> ServiceConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise PipelineError(f"{path}: not valid TOML: {error} (see "
-                            f"accessible-formats.example.toml)") from None
+        raise PipelineError(
+            f"{path}: not valid TOML: {error} (see accessible-formats.example.toml)"
+        ) from None
     except (OSError, UnicodeError) as error:
         raise PipelineError(f"{path}: cannot be read: {error}") from None
-    values: dict[str, Any] = {"source": str(path)}   # each of its field's type (see _typed)
+    values: dict[str, Any] = {"source": str(path)}  # each of its field's type (see _typed)
     for table, content in data.items():
         if not isinstance(content, dict):
-            raise PipelineError(f"{path}: '{table}' must be a table such as [service], [smtp] "
-                                f"or [imap]")
+            raise PipelineError(f"{path}: '{table}' must be a table such as [service], [smtp] or [imap]")
         for key, value in content.items():
             if key in SECRETS:
-                raise PipelineError(f"{path}: [{table}] {key}: passwords do not belong in this "
-                                    f"file; put them in ACCESSIBLE_FORMATS_SMTP_PASSWORD or "
-                                    f"ACCESSIBLE_FORMATS_IMAP_PASSWORD")
+                raise PipelineError(
+                    f"{path}: [{table}] {key}: passwords do not belong in this "
+                    f"file; put them in ACCESSIBLE_FORMATS_SMTP_PASSWORD or "
+                    f"ACCESSIBLE_FORMATS_IMAP_PASSWORD"
+                )
             if (table, key) not in KEYS:
                 known = ", ".join(f"[{t}] {k}" for t, k in KEYS)
                 raise PipelineError(f"{path}: unknown setting [{table}] {key}. Settings: {known}")
@@ -150,8 +156,7 @@ def _typed(value: object, attribute: str, where: str) -> bool | int | float | st
                 raise ValueError(value)
             return amount
     except (TypeError, ValueError):
-        wanted = {"bool": "true or false", "int": "a whole number",
-                  "float": "a number above 0"}[kind]
+        wanted = {"bool": "true or false", "int": "a whole number", "float": "a number above 0"}[kind]
         raise PipelineError(f"{where}: {value!r} is not {wanted}") from None
     if not isinstance(value, str):
         raise PipelineError(f"{where}: {value!r} must be text in quotes")

@@ -9,6 +9,7 @@ What is attached is exactly what was asked: one file per format, except where th
 set (braille: BRF and PEF; DAISY: its zip); audio is the one MP3, or its section files as one
 zip when the reader asked for tracks. Sizes are counted as the email carries them (base64).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,16 +33,22 @@ NOT_FOR_READERS = (".pagemap.json", "manifest.json", ".narration.json")
 # The reader's files of each format, by how their names end; a format not listed sends every
 # file it makes for readers (a new stage is never silently sent without its files).
 READER_FILES: dict[str, tuple[str, ...]] = {
-    "braille": (".brf", ".pef"), "word": (".docx",), "large-print": (".docx",),
-    "pdf": (".pdf",), "epub": (".epub",), "html": (".html",), "daisy": ("-daisy.zip",),
+    "braille": (".brf", ".pef"),
+    "word": (".docx",),
+    "large-print": (".docx",),
+    "pdf": (".pdf",),
+    "epub": (".epub",),
+    "html": (".html",),
+    "daisy": ("-daisy.zip",),
 }
-SMALLER_AUDIO_BITRATE = 32      # kbps: the lowest CBR rate of the audio stage, still clear speech
-EMAIL_OVERHEAD = 64 * 1024      # headers, the text and HTML bodies, MIME boundaries
+SMALLER_AUDIO_BITRATE = 32  # kbps: the lowest CBR rate of the audio stage, still clear speech
+EMAIL_OVERHEAD = 64 * 1024  # headers, the text and HTML bodies, MIME boundaries
 
 
 @dataclass(frozen=True)
 class Said:
     """A sentence for the reader: a message id and its values, translated by reply.py."""
+
     message: str
     values: tuple[tuple[str, str], ...] = ()
 
@@ -50,7 +57,7 @@ class Said:
 class Attachment:
     path: Path
     media_type: str
-    role: str = ""                # how the reply describes it: "brf", "mp3", "tracks", ...
+    role: str = ""  # how the reply describes it: "brf", "mp3", "tracks", ...
 
 
 @dataclass(frozen=True)
@@ -58,25 +65,24 @@ class MadeFormat:
     format: str
     options: tuple[tuple[str, str], ...]
     files: tuple[Attachment, ...]
-    reused: bool                  # copied from the standard outputs
-    smaller: bool = False         # made smaller to fit in an email
-    volumes: int = 1              # braille: how many volumes the book has (the reply says)
-    sections: tuple[Attachment, ...] = ()   # audio: the section MP3s and playlist, in order
-    track_zips: int = 0           # audio split over several emails: how many zips in all
+    reused: bool  # copied from the standard outputs
+    smaller: bool = False  # made smaller to fit in an email
+    volumes: int = 1  # braille: how many volumes the book has (the reply says)
+    sections: tuple[Attachment, ...] = ()  # audio: the section MP3s and playlist, in order
+    track_zips: int = 0  # audio split over several emails: how many zips in all
 
 
 @dataclass(frozen=True)
 class Conversion:
     report: CatalogueEntry
     made: tuple[MadeFormat, ...]
-    unavailable: tuple[CannotMake, ...]       # formats not available on this machine (yet)
-    failed: tuple[tuple[str, str], ...]       # (format, reason) that could not be built
-    notes: tuple[Said, ...]                   # e.g. an option we could not honour
-    folder: Path = Path()                     # the request's folder for this report
+    unavailable: tuple[CannotMake, ...]  # formats not available on this machine (yet)
+    failed: tuple[tuple[str, str], ...]  # (format, reason) that could not be built
+    notes: tuple[Said, ...]  # e.g. an option we could not honour
+    folder: Path = Path()  # the request's folder for this report
 
 
-def plan(requests: tuple[FormatRequest, ...]) -> tuple[list[FormatRequest], list[CannotMake],
-                                                       list[Said]]:
+def plan(requests: tuple[FormatRequest, ...]) -> tuple[list[FormatRequest], list[CannotMake], list[Said]]:
     """Which requested formats can be made here, with options we can honour."""
     ready: list[FormatRequest] = []
     unavailable: list[CannotMake] = []
@@ -85,16 +91,27 @@ def plan(requests: tuple[FormatRequest, ...]) -> tuple[list[FormatRequest], list
         try:
             stage = stages.get(request.format)
         except StageUnavailable:
-            unavailable.append(CannotMake(asked=FORMAT_LABELS.get(request.format, request.format),
-                                          nearest=nearest_available(request.format),
-                                          why="", not_yet=True))
+            unavailable.append(
+                CannotMake(
+                    asked=FORMAT_LABELS.get(request.format, request.format),
+                    nearest=nearest_available(request.format),
+                    why="",
+                    not_yet=True,
+                )
+            )
             continue
         try:
             stages.make_options(stage, request.options_dict)
         except OptionsError as error:
-            notes.append(Said(N_("We couldn't make the {format} exactly as you asked ({reason}), "
-                                 "so we have made our standard {format}."),
-                              (("format", request.format), ("reason", _reason(error)))))
+            notes.append(
+                Said(
+                    N_(
+                        "We couldn't make the {format} exactly as you asked ({reason}), "
+                        "so we have made our standard {format}."
+                    ),
+                    (("format", request.format), ("reason", _reason(error))),
+                )
+            )
             request = FormatRequest(request.format, (), request.tracks)
         ready.append(request)
     return ready, unavailable, notes
@@ -115,8 +132,14 @@ def _reason(error: Exception) -> str:
     return text.split(": ", 1)[1] if ": " in text else text
 
 
-def convert(entry: CatalogueEntry, requests: tuple[FormatRequest, ...], request_dir: Path,
-            outputs_dir: Path, *, show_progress: bool = False) -> Conversion:
+def convert(
+    entry: CatalogueEntry,
+    requests: tuple[FormatRequest, ...],
+    request_dir: Path,
+    outputs_dir: Path,
+    *,
+    show_progress: bool = False,
+) -> Conversion:
     ready, unavailable, notes = plan(requests)
     request_dir.mkdir(parents=True, exist_ok=True)
     made: list[MadeFormat] = []
@@ -136,24 +159,32 @@ def convert(entry: CatalogueEntry, requests: tuple[FormatRequest, ...], request_
     made.sort(key=lambda m: order.index(m.format))
     tracks = {r.format for r in ready if r.tracks}
     chosen = tuple(_for_reader(m, m.format in tracks, request_dir, entry.slug) for m in made)
-    return Conversion(entry, chosen, tuple(unavailable), tuple(failed), tuple(notes),
-                      request_dir)
+    return Conversion(entry, chosen, tuple(unavailable), tuple(failed), tuple(notes), request_dir)
 
 
-def _build(entry: CatalogueEntry, requests: list[FormatRequest], out_dir: Path,
-           show_progress: bool) -> tuple[list[MadeFormat], list[tuple[str, str]]]:
+def _build(
+    entry: CatalogueEntry, requests: list[FormatRequest], out_dir: Path, show_progress: bool
+) -> tuple[list[MadeFormat], list[tuple[str, str]]]:
     from ..build import build_report
-    result = build_report(entry.source, out_dir, [r.format for r in requests],
-                          {r.format: r.options_dict for r in requests if r.options},
-                          show_progress=show_progress)
+
+    result = build_report(
+        entry.source,
+        out_dir,
+        [r.format for r in requests],
+        {r.format: r.options_dict for r in requests if r.options},
+        show_progress=show_progress,
+    )
     made, failed = [], []
     for request in requests:
         if request.format in result.failed or request.format not in result.outputs:
             failed.append((request.format, result.errors.get(request.format, "no output")))
             continue
         stage = stages.get(request.format)
-        files = tuple(_attachment(path, stage) for path in result.outputs[request.format]
-                      if not path.name.endswith(NOT_FOR_READERS))
+        files = tuple(
+            _attachment(path, stage)
+            for path in result.outputs[request.format]
+            if not path.name.endswith(NOT_FOR_READERS)
+        )
         made.append(MadeFormat(request.format, request.options, files, reused=False))
     return made, failed
 
@@ -161,8 +192,9 @@ def _build(entry: CatalogueEntry, requests: list[FormatRequest], out_dir: Path,
 def _for_reader(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) -> MadeFormat:
     """Only the files a reader of this format gets, each with its role in the reply."""
     if made.format == "audio":
-        return replace(made, files=_audio_files(made, tracks, request_dir, slug),
-                       sections=_audio_sections(made))
+        return replace(
+            made, files=_audio_files(made, tracks, request_dir, slug), sections=_audio_sections(made)
+        )
     endings = READER_FILES.get(made.format)
     files = [a for a in made.files if endings is None or a.path.name.endswith(endings)]
     if made.format == "epub":
@@ -176,8 +208,9 @@ def _for_reader(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) ->
         files = [a for a in files if not VOLUME_FILE.search(a.path.name)]
         volumes = _braille_volumes(made.files)
     roles = {a.path.suffix for a in files}
-    return replace(made, volumes=volumes, files=tuple(
-        replace(a, role=_role(made.format, a.path, roles)) for a in files))
+    return replace(
+        made, volumes=volumes, files=tuple(replace(a, role=_role(made.format, a.path, roles)) for a in files)
+    )
 
 
 VOLUME_FILE = re.compile(r"-volume-\d+\.brf$")
@@ -202,17 +235,18 @@ def _braille_volumes(files: tuple[Attachment, ...]) -> int:
 def _role(format_name: str, path: Path, suffixes: frozenset[str] | set[str] = frozenset()) -> str:
     if format_name == "braille":
         if path.suffix == ".pef" and ".brf" not in suffixes:
-            return "pef-only"                     # 8-dot computer braille: PEF, no BRF
-        return path.suffix.lstrip(".")            # "brf" or "pef"
+            return "pef-only"  # 8-dot computer braille: PEF, no BRF
+        return path.suffix.lstrip(".")  # "brf" or "pef"
     return format_name
 
 
-def _audio_files(made: MadeFormat, tracks: bool, request_dir: Path,
-                 slug: str) -> tuple[Attachment, ...]:
+def _audio_files(made: MadeFormat, tracks: bool, request_dir: Path, slug: str) -> tuple[Attachment, ...]:
     """The one MP3 (with its chapters); or, for tracks, the section MP3s and playlist as a zip."""
     whole = [a for a in made.files if a.path.name == f"{slug}.mp3"]
-    sections = sorted((a for a in made.files if a.path.parent.name == "audio"
-                       and a.path.suffix in (".mp3", ".m3u8")), key=lambda a: a.path.name)
+    sections = sorted(
+        (a for a in made.files if a.path.parent.name == "audio" and a.path.suffix in (".mp3", ".m3u8")),
+        key=lambda a: a.path.name,
+    )
     if not tracks or not sections:
         return tuple(replace(a, role="mp3") for a in whole)
     archive = request_dir / f"{slug}-tracks{'-smaller' if made.smaller else ''}.zip"
@@ -222,8 +256,7 @@ def _audio_files(made: MadeFormat, tracks: bool, request_dir: Path,
 
 def _audio_sections(made: MadeFormat) -> tuple[Attachment, ...]:
     """The section MP3s in playing order, then the playlist: what a split reply sends."""
-    files = [a for a in made.files if a.path.parent.name == "audio"
-             and a.path.suffix in (".mp3", ".m3u8")]
+    files = [a for a in made.files if a.path.parent.name == "audio" and a.path.suffix in (".mp3", ".m3u8")]
     return tuple(sorted(files, key=lambda a: (a.path.suffix == ".m3u8", a.path.name)))
 
 
@@ -240,8 +273,9 @@ def _zip(archive: Path, paths: list[Path], folder: str) -> None:
 
 def _attachment(path: Path, stage: Stage) -> Attachment:
     suffix = next((s for s in stage.media_types if path.name.endswith(s)), path.suffix)
-    media_type = stage.media_types.get(suffix) or mimetypes.guess_type(path.name)[0] \
-        or "application/octet-stream"
+    media_type = (
+        stage.media_types.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
     return Attachment(path, media_type)
 
 
@@ -256,12 +290,14 @@ def encoded_size(size: int) -> int:
 
 
 def email_size(conversions: list[Conversion]) -> int:
-    return EMAIL_OVERHEAD + sum(encoded_size(a.path.stat().st_size)
-                                for c in conversions for m in c.made for a in m.files)
+    return EMAIL_OVERHEAD + sum(
+        encoded_size(a.path.stat().st_size) for c in conversions for m in c.made for a in m.files
+    )
 
 
-def fit_to_limit(conversions: list[Conversion], limit: int, *, show_progress: bool = False
-                 ) -> tuple[list[Conversion], bool]:
+def fit_to_limit(
+    conversions: list[Conversion], limit: int, *, show_progress: bool = False
+) -> tuple[list[Conversion], bool]:
     """Conversions whose files fit in one email of `limit` bytes (encoded), and whether they do.
 
     Too large: audio the reader did not ask a bit rate for is made again at the lowest bit rate
@@ -275,27 +311,30 @@ def fit_to_limit(conversions: list[Conversion], limit: int, *, show_progress: bo
 
 
 # ------------------------------------------------------------------ several emails
-MAX_PARTS = 10                  # more emails than this is a burden: the collect link instead
-ZIP_MEMBER_OVERHEAD = 128       # a stored member's local header, central entry and data
-ZIP_OVERHEAD = 1024             # the end of the central directory, with room to spare
+MAX_PARTS = 10  # more emails than this is a burden: the collect link instead
+ZIP_MEMBER_OVERHEAD = 128  # a stored member's local header, central entry and data
+ZIP_OVERHEAD = 1024  # the end of the central directory, with room to spare
 
 
 @dataclass(frozen=True)
 class _Unit:
     """One piece of a reply that must travel in one email: a file, or one audio section."""
-    report: int                   # index of its conversion
-    made: int                     # index of its format in that conversion
+
+    report: int  # index of its conversion
+    made: int  # index of its format in that conversion
     attachment: Attachment
-    section: bool = False         # an audio section: zipped with its neighbours in the part
+    section: bool = False  # an audio section: zipped with its neighbours in the part
 
     def size(self) -> int:
         size = self.attachment.path.stat().st_size
-        return size + ZIP_MEMBER_OVERHEAD + 2 * len(self.attachment.path.name) if self.section \
+        return (
+            size + ZIP_MEMBER_OVERHEAD + 2 * len(self.attachment.path.name)
+            if self.section
             else encoded_size(size)
+        )
 
 
-def split_into_parts(conversions: list[Conversion], limit: int
-                     ) -> list[list[Conversion]] | None:
+def split_into_parts(conversions: list[Conversion], limit: int) -> list[list[Conversion]] | None:
     """The reply's files spread over several emails, each within `limit` (encoded), in order.
 
     Every file travels whole when it fits in one email; audio too large for one email goes as
@@ -336,7 +375,7 @@ def _units(conversions: list[Conversion], budget: int) -> list[_Unit] | None:
                 if made.format == "audio" and too_big and made.sections:
                     units += [_Unit(report, index, a, section=True) for a in made.sections]
                 elif too_big:
-                    return None       # one file larger than an email: it cannot be split
+                    return None  # one file larger than an email: it cannot be split
                 else:
                     units.append(_Unit(report, index, attachment))
     return units
@@ -348,13 +387,11 @@ def _part_cost(units: list[_Unit]) -> int:
     zips: dict[tuple[int, int], int] = {}
     for unit in units:
         if unit.section:
-            zips[(unit.report, unit.made)] = zips.get((unit.report, unit.made), ZIP_OVERHEAD) \
-                + unit.size()
+            zips[(unit.report, unit.made)] = zips.get((unit.report, unit.made), ZIP_OVERHEAD) + unit.size()
     return cost + sum(encoded_size(size) for size in zips.values())
 
 
-def _as_conversions(conversions: list[Conversion], parts: list[list[_Unit]]
-                    ) -> list[list[Conversion]]:
+def _as_conversions(conversions: list[Conversion], parts: list[list[_Unit]]) -> list[list[Conversion]]:
     """Each email's share of the conversions; audio sections zipped, numbered across emails."""
     groups: dict[tuple[int, int], int] = {}
     for part in parts:
@@ -378,11 +415,11 @@ def _as_conversions(conversions: list[Conversion], parts: list[list[_Unit]]
                     slug = conversion.report.slug
                     archive = conversion.folder / (
                         f"{slug}-tracks-{numbers[key]}-of-{groups[key]}"
-                        f"{'-smaller' if made.smaller else ''}.zip")
+                        f"{'-smaller' if made.smaller else ''}.zip"
+                    )
                     _zip(archive, sections, slug)
                     files.append(Attachment(archive, "application/zip", "tracks-part"))
-                made_here.append(replace(made, files=tuple(files),
-                                         track_zips=groups.get((report, index), 0)))
+                made_here.append(replace(made, files=tuple(files), track_zips=groups.get((report, index), 0)))
             if made_here:
                 shares.append(replace(conversion, made=tuple(made_here)))
         result.append(shares)
@@ -400,15 +437,17 @@ def _smaller_audio(conversion: Conversion, show_progress: bool) -> Conversion:
         folder = conversion.folder / "smaller"
         built, failed = _build(conversion.report, [request], folder, show_progress)
         if failed:
-            continue         # the full-quality files stay; the collect link is offered
+            continue  # the full-quality files stay; the collect link is offered
         tracks = any(a.role == "tracks" for a in item.files)
-        made[index] = _for_reader(replace(built[0], smaller=True, options=item.options), tracks,
-                                  folder, conversion.report.slug)
+        made[index] = _for_reader(
+            replace(built[0], smaller=True, options=item.options), tracks, folder, conversion.report.slug
+        )
     return replace(conversion, made=tuple(made))
 
 
-def _reuse_standard(entry: CatalogueEntry, request: FormatRequest, standard_dir: Path,
-                    request_dir: Path) -> MadeFormat | None:
+def _reuse_standard(
+    entry: CatalogueEntry, request: FormatRequest, standard_dir: Path, request_dir: Path
+) -> MadeFormat | None:
     """Copy the standard output when it is exactly what a default-options build would make.
 
     "Exactly" is the build's own rule (build.current_outputs: source and images, stage version,
@@ -427,7 +466,7 @@ def _reuse_standard(entry: CatalogueEntry, request: FormatRequest, standard_dir:
     with lock_for(standard_dir):
         try:
             outputs = current_outputs(entry.source, standard_dir, request.format, None)
-        except (OSError, PipelineError):       # the source cannot be read: build, and say so
+        except (OSError, PipelineError):  # the source cannot be read: build, and say so
             return None
         if outputs is None:
             return None

@@ -6,6 +6,7 @@ our keyword $AFProcessed, which is set only after the ledger holds it. A crash i
 means the message is read again, and the ledger (one row per Message-ID) says what to do.
 We still mark what we processed seen, so people can tell answered mail from new mail.
 """
+
 from __future__ import annotations
 
 import imaplib
@@ -13,20 +14,25 @@ import mailbox
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from ..errors import PipelineError
 from .process import Outcome, Processor
 
 MAILDIR_ORIGIN = "maildir:"
-PROCESSED_KEYWORD = "$AFProcessed"     # IMAP keyword (RFC 3501 flag) for "in our ledger"
-IMAP_TIMEOUT_SECONDS = 60              # a silent server must not hang the service
-SUMMARY_STATES = {"replied": "answered", "ignored": "ignored", "failed": "failed",
-                  "ready": "waiting to retry", "sending": "waiting to retry",
-                  "duplicate": "duplicates (not answered again)"}
+PROCESSED_KEYWORD = "$AFProcessed"  # IMAP keyword (RFC 3501 flag) for "in our ledger"
+IMAP_TIMEOUT_SECONDS = 60  # a silent server must not hang the service
+SUMMARY_STATES = {
+    "replied": "answered",
+    "ignored": "ignored",
+    "failed": "failed",
+    "ready": "waiting to retry",
+    "sending": "waiting to retry",
+    "duplicate": "duplicates (not answered again)",
+}
 
 
 @dataclass
@@ -39,15 +45,16 @@ class Summary:
         self.counts[SUMMARY_STATES.get(outcome.state, outcome.state)] += 1
 
     def line(self) -> str:
-        order = ["answered", "ignored", "failed", "waiting to retry",
-                 "duplicates (not answered again)"]
-        parts = [f"{self.counts.get(name, 0)} {name}" for name in order
-                 if name in ("answered", "ignored", "failed") or self.counts.get(name)]
+        order = ["answered", "ignored", "failed", "waiting to retry", "duplicates (not answered again)"]
+        parts = [
+            f"{self.counts.get(name, 0)} {name}"
+            for name in order
+            if name in ("answered", "ignored", "failed") or self.counts.get(name)
+        ]
         return f"{len(self.outcomes)} messages: " + ", ".join(parts)
 
     def to_json(self) -> dict:
-        return {"summary": dict(self.counts),
-                "requests": [outcome.__dict__ for outcome in self.outcomes]}
+        return {"summary": dict(self.counts), "requests": [outcome.__dict__ for outcome in self.outcomes]}
 
 
 def say(text: str) -> None:
@@ -57,8 +64,10 @@ def say(text: str) -> None:
 
 def _progress(done: int, total: int, outcome: Outcome) -> None:
     detail = f" ({outcome.reason})" if outcome.reason else ""
-    say(f"[{done}/{total}] {outcome.request_id} from {outcome.sender or '?'}: "
-        f"{SUMMARY_STATES.get(outcome.state, outcome.state)}{detail}")
+    say(
+        f"[{done}/{total}] {outcome.request_id} from {outcome.sender or '?'}: "
+        f"{SUMMARY_STATES.get(outcome.state, outcome.state)}{detail}"
+    )
 
 
 def process_files(paths: Iterable[Path], processor: Processor) -> Summary:
@@ -93,7 +102,7 @@ def process_maildir(folder: Path, processor: Processor) -> Summary:
     for number, key in enumerate(waiting, 1):
         try:
             raw = box.get_bytes(key)
-        except KeyError:      # removed by someone else meanwhile
+        except KeyError:  # removed by someone else meanwhile
             continue
         outcome = processor.receive(raw, origin=MAILDIR_ORIGIN + key)
         _mark_seen(box, key)
@@ -127,11 +136,15 @@ def parse_imap_url(url: str) -> ImapAddress:
     if parts.scheme not in ("imap", "imaps") or not parts.hostname:
         raise PipelineError(f"'{url}' is not an IMAP address: use imaps://user@host/INBOX")
     if parts.password:
-        raise PipelineError("put the IMAP password in ACCESSIBLE_FORMATS_IMAP_PASSWORD, "
-                            "not in the address")
+        raise PipelineError("put the IMAP password in ACCESSIBLE_FORMATS_IMAP_PASSWORD, not in the address")
     secure = parts.scheme == "imaps"
-    return ImapAddress(secure, parts.hostname, parts.port or (993 if secure else 143),
-                       unquote(parts.username or ""), unquote(parts.path.lstrip("/")) or "INBOX")
+    return ImapAddress(
+        secure,
+        parts.hostname,
+        parts.port or (993 if secure else 143),
+        unquote(parts.username or ""),
+        unquote(parts.path.lstrip("/")) or "INBOX",
+    )
 
 
 def process_imap(url: str, password: str, processor: Processor) -> Summary:
@@ -141,10 +154,10 @@ def process_imap(url: str, password: str, processor: Processor) -> Summary:
         summary.add(outcome)
     try:
         client = (imaplib.IMAP4_SSL if address.secure else imaplib.IMAP4)(
-            address.host, address.port, timeout=IMAP_TIMEOUT_SECONDS)
+            address.host, address.port, timeout=IMAP_TIMEOUT_SECONDS
+        )
     except OSError as error:
-        raise PipelineError(f"cannot reach the IMAP server {address.host}:{address.port}: "
-                            f"{error}") from None
+        raise PipelineError(f"cannot reach the IMAP server {address.host}:{address.port}: {error}") from None
     try:
         client.login(address.user, password)
         status, _ = client.select(_quote(address.folder))

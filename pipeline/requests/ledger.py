@@ -14,6 +14,7 @@ A reply in several emails goes ready -> sending -> ready for each part, each par
 the parts table as it is handed over; replied once every part is.
 Every change is one committed transaction (synchronous=FULL), and an event row keeps the history.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,13 +94,23 @@ class Row:
         return ParsedMessage.from_json(json.loads(self.parsed))
 
     def to_json(self) -> dict:
-        return {"request_id": self.request_id, "message_id": self.message_id,
-                "sender": self.sender, "reply_to": self.reply_to, "subject": self.subject,
-                "origin": self.origin, "state": self.state, "reason": self.reason,
-                "attempts": self.attempts, "received_at": _iso(self.received_at),
-                "updated_at": _iso(self.updated_at), "replied_at": _iso(self.replied_at),
-                "next_attempt_at": _iso(self.next_attempt_at) if self.state == "ready" and
-                self.attempts else None}
+        return {
+            "request_id": self.request_id,
+            "message_id": self.message_id,
+            "sender": self.sender,
+            "reply_to": self.reply_to,
+            "subject": self.subject,
+            "origin": self.origin,
+            "state": self.state,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "received_at": _iso(self.received_at),
+            "updated_at": _iso(self.updated_at),
+            "replied_at": _iso(self.replied_at),
+            "next_attempt_at": _iso(self.next_attempt_at)
+            if self.state == "ready" and self.attempts
+            else None,
+        }
 
 
 def _iso(moment: float | None) -> str | None:
@@ -113,11 +124,13 @@ class Ledger:
         # isolation_level=None: we open transactions ourselves, one per change.
         self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")   # a recorded state survives a power cut
+        self.db.execute("PRAGMA synchronous=FULL")  # a recorded state survives a power cut
         self.db.executescript(SCHEMA)
         # Ledgers written before the origins table: their rows' origins count as read.
-        self.db.execute("INSERT OR IGNORE INTO origins (origin, key, at) SELECT origin, key, "
-                        "received_at FROM requests WHERE origin != ''")
+        self.db.execute(
+            "INSERT OR IGNORE INTO origins (origin, key, at) SELECT origin, key, "
+            "received_at FROM requests WHERE origin != ''"
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -129,8 +142,7 @@ class Ledger:
         self.close()
 
     def _rows(self, sql: str, params: tuple = ()) -> list[Row]:
-        cursor = self.db.execute(f"SELECT {', '.join(Row.__dataclass_fields__)} FROM requests "
-                                 + sql, params)
+        cursor = self.db.execute(f"SELECT {', '.join(Row.__dataclass_fields__)} FROM requests " + sql, params)
         return [Row(*values) for values in cursor.fetchall()]
 
     def get(self, key: str) -> Row | None:
@@ -143,24 +155,43 @@ class Ledger:
         The same Message-ID with different words (a sender correcting a request and re-sending
         it from their outbox) is a new request with its own row; a re-delivered copy is not."""
         existing = self.get(message.key)
-        if existing is not None and message.content_sha256 and \
-                existing.message.content_sha256 not in ("", message.content_sha256):
+        if (
+            existing is not None
+            and message.content_sha256
+            and existing.message.content_sha256 not in ("", message.content_sha256)
+        ):
             message = replace(message, key=f"{message.key}#{message.content_sha256[:16]}")
         now = time.time()
-        request_id = time.strftime("%Y%m%d", time.gmtime(now)) + "-" + \
-            hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:12]
+        request_id = (
+            time.strftime("%Y%m%d", time.gmtime(now))
+            + "-"
+            + hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:12]
+        )
         with self._transaction():
             inserted = self.db.execute(
                 "INSERT OR IGNORE INTO requests (key, request_id, message_id, sender, reply_to, "
                 "subject, parsed, origin, state, received_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)",
-                (message.key, request_id, message.message_id, message.sender, message.reply_to,
-                 message.subject, json.dumps(message.to_json()), origin, now, now)).rowcount
+                (
+                    message.key,
+                    request_id,
+                    message.message_id,
+                    message.sender,
+                    message.reply_to,
+                    message.subject,
+                    json.dumps(message.to_json()),
+                    origin,
+                    now,
+                    now,
+                ),
+            ).rowcount
             if inserted:
                 self._event(message.key, "received", origin, now)
             if origin:
-                self.db.execute("INSERT OR IGNORE INTO origins (origin, key, at) VALUES (?, ?, ?)",
-                                (origin, message.key, now))
+                self.db.execute(
+                    "INSERT OR IGNORE INTO origins (origin, key, at) VALUES (?, ?, ?)",
+                    (origin, message.key, now),
+                )
         row = self.get(message.key)
         assert row is not None
         return row, bool(inserted)
@@ -174,40 +205,47 @@ class Ledger:
             columns["replied_at"] = now
         assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._transaction():
-            self.db.execute(f"UPDATE requests SET {assignments} WHERE key = ?",
-                            (*columns.values(), key))
+            self.db.execute(f"UPDATE requests SET {assignments} WHERE key = ?", (*columns.values(), key))
             self._event(key, state, reason, now)
 
-    def part_sent(self, key: str, part: int, parts: int, message_id: str, note: str = ""
-                  ) -> None:
+    def part_sent(self, key: str, part: int, parts: int, message_id: str, note: str = "") -> None:
         """Part `part` of `parts` is handed over: recorded with the request back in 'ready'
         (the next part's turn), in one transaction."""
         now = time.time()
         reason = f"part {part} of {parts} sent" + (f": {note}" if note else "")
         with self._transaction():
-            self.db.execute("INSERT OR REPLACE INTO parts (key, part, parts, message_id, note, "
-                            "at) VALUES (?, ?, ?, ?, ?, ?)",
-                            (key, part, parts, message_id, note, now))
+            self.db.execute(
+                "INSERT OR REPLACE INTO parts (key, part, parts, message_id, note, "
+                "at) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, part, parts, message_id, note, now),
+            )
             # attempts count per part: the next part starts with none used
-            self.db.execute("UPDATE requests SET state = 'ready', reason = ?, updated_at = ?, "
-                            "attempts = 0, next_attempt_at = 0 WHERE key = ?",
-                            (reason, now, key))
+            self.db.execute(
+                "UPDATE requests SET state = 'ready', reason = ?, updated_at = ?, "
+                "attempts = 0, next_attempt_at = 0 WHERE key = ?",
+                (reason, now, key),
+            )
             self._event(key, "ready", reason, now)
 
     def parts_sent(self, key: str, parts: int) -> list[tuple[int, str]]:
         """(part, message_id) of each part of a `parts`-part reply already handed over."""
-        return [(part, message_id) for part, message_id in self.db.execute(
-            "SELECT part, message_id FROM parts WHERE key = ? AND parts = ? ORDER BY part",
-            (key, parts))]
+        return [
+            (part, message_id)
+            for part, message_id in self.db.execute(
+                "SELECT part, message_id FROM parts WHERE key = ? AND parts = ? ORDER BY part", (key, parts)
+            )
+        ]
 
     def pending(self) -> list[Row]:
-        return self._rows(f"WHERE state NOT IN ({', '.join('?' * len(TERMINAL))}) "
-                          "ORDER BY received_at", TERMINAL)
+        return self._rows(
+            f"WHERE state NOT IN ({', '.join('?' * len(TERMINAL))}) ORDER BY received_at", TERMINAL
+        )
 
     def origins_read(self, prefix: str) -> set[str]:
         """The recorded origins starting with `prefix` (e.g. every "maildir:" key read)."""
-        cursor = self.db.execute("SELECT origin FROM origins WHERE substr(origin, 1, ?) = ?",
-                                 (len(prefix), prefix))
+        cursor = self.db.execute(
+            "SELECT origin FROM origins WHERE substr(origin, 1, ?) = ?", (len(prefix), prefix)
+        )
         return {origin for (origin,) in cursor.fetchall()}
 
     def all(self) -> list[Row]:
@@ -220,8 +258,9 @@ class Ledger:
         name@example.org are one person, so sub-addressing cannot bypass the limit."""
         mailbox = rate_limit_mailbox(address)
         cursor = self.db.execute(
-            "SELECT reply_to FROM requests WHERE received_at >= ? AND state != 'ignored' "
-            "AND key != ?", (since, excluding))
+            "SELECT reply_to FROM requests WHERE received_at >= ? AND state != 'ignored' AND key != ?",
+            (since, excluding),
+        )
         return sum(1 for (other,) in cursor.fetchall() if rate_limit_mailbox(other) == mailbox)
 
     def find(self, request_id: str) -> Row | None:
@@ -229,12 +268,17 @@ class Ledger:
         return rows[0] if rows else None
 
     def events(self, key: str) -> list[tuple[str, str]]:
-        return [(state, reason) for state, reason in self.db.execute(
-            "SELECT state, reason FROM events WHERE key = ? ORDER BY rowid", (key,))]
+        return [
+            (state, reason)
+            for state, reason in self.db.execute(
+                "SELECT state, reason FROM events WHERE key = ? ORDER BY rowid", (key,)
+            )
+        ]
 
     def _event(self, key: str, state: str, reason: str, now: float) -> None:
-        self.db.execute("INSERT INTO events (key, at, state, reason) VALUES (?, ?, ?, ?)",
-                        (key, now, state, reason))
+        self.db.execute(
+            "INSERT INTO events (key, at, state, reason) VALUES (?, ?, ?, ?)", (key, now, state, reason)
+        )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)

@@ -4,6 +4,7 @@ Parsed with the standard library's `email` package (policy.default), which decod
 subjects, quoted-printable and base64 bodies and declared charsets. Attachments are listed by
 name and type only: their bytes are never decoded, saved or opened.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,21 +17,21 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
 
-MAX_SUBJECT_CHARS = 300        # a request needs a sentence, not an essay
-MAX_BODY_CHARS = 20_000        # bodies above this are cut before anything reads them
+MAX_SUBJECT_CHARS = 300  # a request needs a sentence, not an essay
+MAX_BODY_CHARS = 20_000  # bodies above this are cut before anything reads them
 MAX_MESSAGE_BYTES = 25_000_000  # bigger messages are not parsed beyond their headers
 
 
 @dataclass(frozen=True)
 class ParsedMessage:
-    key: str                      # ledger key: the Message-ID, or sha256 of the raw message
-    message_id: str               # "<...>" as sent, or "" when the message had none
-    sender: str                   # the From address (lower-cased domain, as written local part)
-    reply_to: str                 # where a reply goes: first Reply-To address, else sender
-    subject: str                  # decoded, capped at MAX_SUBJECT_CHARS
-    body: str                     # plain text, quotes and signature dropped, capped
-    references: str               # the References header, to extend in a reply
-    headers: dict[str, str]       # the headers the safety rules read (lower-case names)
+    key: str  # ledger key: the Message-ID, or sha256 of the raw message
+    message_id: str  # "<...>" as sent, or "" when the message had none
+    sender: str  # the From address (lower-cased domain, as written local part)
+    reply_to: str  # where a reply goes: first Reply-To address, else sender
+    subject: str  # decoded, capped at MAX_SUBJECT_CHARS
+    body: str  # plain text, quotes and signature dropped, capped
+    references: str  # the References header, to extend in a reply
+    headers: dict[str, str]  # the headers the safety rules read (lower-case names)
     attachments: tuple[str, ...]  # "name (type)" of each attachment: listed, never opened
     too_large: bool = False
     # What the request says (subject, body, attachments): a message re-sent with the same
@@ -41,7 +42,7 @@ class ParsedMessage:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "ParsedMessage":
+    def from_json(cls, data: dict) -> ParsedMessage:
         data = dict(data)
         data["attachments"] = tuple(data.get("attachments", ()))
         known = set(cls.__dataclass_fields__)
@@ -49,18 +50,31 @@ class ParsedMessage:
 
 
 # The headers safety.py looks at (RFC 3834 and list/bounce markers).
-SAFETY_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
-                  "precedence", "list-id", "list-unsubscribe", "list-post", "return-path",
-                  "from", "reply-to", "x-loop", "content-type", "x-ms-exchange-generated-message-source",
-                  "x-ms-exchange-message-is-ndr", "x-failed-recipients")
+SAFETY_HEADERS = (
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "precedence",
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "return-path",
+    "from",
+    "reply-to",
+    "x-loop",
+    "content-type",
+    "x-ms-exchange-generated-message-source",
+    "x-ms-exchange-message-is-ndr",
+    "x-failed-recipients",
+)
 
 
 def parse_bytes(raw: bytes) -> ParsedMessage:
     too_large = len(raw) > MAX_MESSAGE_BYTES
     if too_large:
         # Only the headers: a huge message is refused, not read.
-        head, _, _ = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw[:200_000] else \
-            raw.partition(b"\n\n")
+        head, _, _ = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw[:200_000] else raw.partition(b"\n\n")
         raw_to_parse = head[:200_000] + b"\n\n"
     else:
         raw_to_parse = raw
@@ -73,12 +87,22 @@ def parse_bytes(raw: bytes) -> ParsedMessage:
     body = "" if too_large else clean_body(_body_text(message))[:MAX_BODY_CHARS]
     headers = {name: _header(message, name)[:500] for name in SAFETY_HEADERS if name in message}
     attachments = tuple(_attachment_names(message)) if not too_large else ()
-    content = hashlib.sha256("\x00".join((subject, body, *attachments)).encode(
-        "utf-8", "surrogatepass")).hexdigest()
+    content = hashlib.sha256(
+        "\x00".join((subject, body, *attachments)).encode("utf-8", "surrogatepass")
+    ).hexdigest()
     return ParsedMessage(
-        key=key, message_id=message_id, sender=sender, reply_to=reply_to, subject=subject,
-        body=body, references=_one_line(_header(message, "references"))[:2000],
-        headers=headers, attachments=attachments, too_large=too_large, content_sha256=content)
+        key=key,
+        message_id=message_id,
+        sender=sender,
+        reply_to=reply_to,
+        subject=subject,
+        body=body,
+        references=_one_line(_header(message, "references"))[:2000],
+        headers=headers,
+        attachments=attachments,
+        too_large=too_large,
+        content_sha256=content,
+    )
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -126,7 +150,7 @@ def _decode(part: MIMEPart) -> str:
         return part.get_content()
     except (LookupError, UnicodeError):
         # An unknown or wrong declared charset: read the bytes as UTF-8, replacing what fails.
-        payload = part.get_payload(decode=True)     # bytes (None when empty) for a leaf part
+        payload = part.get_payload(decode=True)  # bytes (None when empty) for a leaf part
         return (payload if isinstance(payload, bytes) else b"").decode("utf-8", errors="replace")
 
 
@@ -147,9 +171,28 @@ class _TextExtractor(HTMLParser):
     Hand-written on the standard library's HTMLParser because we need only readable lines, and
     skipping <blockquote> (quoted earlier mail) is specific to email.
     """
-    BLOCKS: ClassVar[set[str]] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-                                  "table", "ul", "ol", "section", "article", "header", "footer",
-                                  "hr"}
+
+    BLOCKS: ClassVar[set[str]] = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "ul",
+        "ol",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "hr",
+    }
     SKIPPED: ClassVar[set[str]] = {"script", "style", "head", "title", "blockquote"}
 
     def __init__(self) -> None:
@@ -190,11 +233,11 @@ def html_to_text(html: str) -> str:
 
 # A line that starts the quoted earlier message or the signature: everything from it is dropped.
 _CUT_MARKERS = [
-    re.compile(r"^-- ?$"),                                     # RFC 3676 signature separator
-    re.compile(r"^On .{0,200}wrote:\s*$", re.IGNORECASE),      # "On Tue, Anne wrote:"
+    re.compile(r"^-- ?$"),  # RFC 3676 signature separator
+    re.compile(r"^On .{0,200}wrote:\s*$", re.IGNORECASE),  # "On Tue, Anne wrote:"
     re.compile(r"^-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),
-    re.compile(r"^_{5,}\s*$"),                                 # Outlook's rule above the quote
-    re.compile(r"^From: .+", re.IGNORECASE),                   # Outlook's quoted header block
+    re.compile(r"^_{5,}\s*$"),  # Outlook's rule above the quote
+    re.compile(r"^From: .+", re.IGNORECASE),  # Outlook's quoted header block
     re.compile(r"^Sent from my \w+", re.IGNORECASE),
 ]
 

@@ -8,6 +8,7 @@ Every sentence a requester reads is a message id of pipeline/i18n.py's catalogue
 language of the request (`_ = words_for(understanding.language)`): English and Welsh. Each
 attachment is named with who it is for and how to open it.
 """
+
 from __future__ import annotations
 
 import html
@@ -34,47 +35,83 @@ SIGN_OFF = N_("The accessible formats team")
 
 # What each file is, who it is for and how to open it, by its role (convert.Attachment.role).
 FILE_WORDS = {
-    "brf": N_("{name}: braille ready to emboss, or to read on a braille display or notetaker "
-              "(BRF)."),
-    "pef": N_("{name}: the same braille as a PEF file, for embossers and braille apps that "
-              "read PEF."),
-    "pef-only": N_("{name}: 8-dot computer braille as a PEF file, for embossers and braille "
-                   "apps that read PEF. There is no BRF file: BRF holds 6-dot braille only."),
-    "large-print": N_("{name}: large print for reading on paper or on screen. Open it in Word, "
-                      "LibreOffice or Pages, and print it on A4 paper."),
-    "word": N_("{name}: a Word document for screen readers, and for changing the text size or "
-               "colours. Open it in Word, LibreOffice, Pages or Google Docs."),
-    "pdf": N_("{name}: a tagged PDF for screen readers and for printing. Open it in Adobe "
-              "Acrobat Reader or your web browser."),
-    "epub": N_("{name}: an EPUB 3 e-book for reading apps such as Apple Books, Thorium Reader, "
-               "Google Play Books or a Kobo; Kindles read it through Send to Kindle."),
-    "mp3": N_("{name}: the whole report read aloud as one MP3 file, with a chapter at each "
-              "heading. Open it in any music or podcast app, or copy it to an MP3 or DAISY "
-              "player."),
-    "tracks": N_("{name}: the report read aloud as one MP3 file per section, with a playlist, "
-                 "in a zip file. Unzip it (open it, then choose Extract all) and copy the folder "
-                 "to your player: the files play in order."),
-    "tracks-part": N_("{name}: some of the sections of the report read aloud, one MP3 file per "
-                      "section, in a zip file. Unzip it (open it, then choose Extract all)."),
-    "daisy": N_("{name}: a DAISY talking book (the text and the audio together) in a zip file. "
-                "Unzip it and open the folder in a DAISY app such as Dolphin EasyReader or "
-                "Thorium Reader, or copy the folder to a DAISY player such as a Victor Reader "
-                "Stream or a Plextalk."),
+    "brf": N_("{name}: braille ready to emboss, or to read on a braille display or notetaker (BRF)."),
+    "pef": N_("{name}: the same braille as a PEF file, for embossers and braille apps that read PEF."),
+    "pef-only": N_(
+        "{name}: 8-dot computer braille as a PEF file, for embossers and braille "
+        "apps that read PEF. There is no BRF file: BRF holds 6-dot braille only."
+    ),
+    "large-print": N_(
+        "{name}: large print for reading on paper or on screen. Open it in Word, "
+        "LibreOffice or Pages, and print it on A4 paper."
+    ),
+    "word": N_(
+        "{name}: a Word document for screen readers, and for changing the text size or "
+        "colours. Open it in Word, LibreOffice, Pages or Google Docs."
+    ),
+    "pdf": N_(
+        "{name}: a tagged PDF for screen readers and for printing. Open it in Adobe "
+        "Acrobat Reader or your web browser."
+    ),
+    "epub": N_(
+        "{name}: an EPUB 3 e-book for reading apps such as Apple Books, Thorium Reader, "
+        "Google Play Books or a Kobo; Kindles read it through Send to Kindle."
+    ),
+    "mp3": N_(
+        "{name}: the whole report read aloud as one MP3 file, with a chapter at each "
+        "heading. Open it in any music or podcast app, or copy it to an MP3 or DAISY "
+        "player."
+    ),
+    "tracks": N_(
+        "{name}: the report read aloud as one MP3 file per section, with a playlist, "
+        "in a zip file. Unzip it (open it, then choose Extract all) and copy the folder "
+        "to your player: the files play in order."
+    ),
+    "tracks-part": N_(
+        "{name}: some of the sections of the report read aloud, one MP3 file per "
+        "section, in a zip file. Unzip it (open it, then choose Extract all)."
+    ),
+    "daisy": N_(
+        "{name}: a DAISY talking book (the text and the audio together) in a zip file. "
+        "Unzip it and open the folder in a DAISY app such as Dolphin EasyReader or "
+        "Thorium Reader, or copy the folder to a DAISY player such as a Victor Reader "
+        "Stream or a Plextalk."
+    ),
     "html": N_("{name}: a web page. Open it in any web browser (double-click it)."),
 }
-BRAILLE_CODE_NAMES = {"en-ueb": N_("English (UEB)"), "en-us": N_("American English"),
-                      "cy": N_("Welsh"), "fr": N_("French"), "de": N_("German"),
-                      "es": N_("Spanish"), "ga": N_("Irish")}
-PAPER_COLOURS = {"cream": N_("cream"), "yellow": N_("yellow"), "buff": N_("buff"),
-                 "blue": N_("blue"), "pink": N_("pink"), "green": N_("green"),
-                 "lilac": N_("lilac"), "grey": N_("grey"), "ivory": N_("ivory")}
-FORMAT_LIST = [N_("large print (any size from 16 to 48 point, and paper colour)"),
-               N_("braille (grade 1 uncontracted, grade 2 contracted or 8-dot computer "
-                  "braille; English or Welsh; any page size)"),
-               N_("audio (MP3, slower or faster if you like)"),
-               N_("DAISY talking book"),
-               N_("EPUB e-book (also for Kindle)"), N_("Word document"), N_("PDF"),
-               N_("web page (HTML)")]
+BRAILLE_CODE_NAMES = {
+    "en-ueb": N_("English (UEB)"),
+    "en-us": N_("American English"),
+    "cy": N_("Welsh"),
+    "fr": N_("French"),
+    "de": N_("German"),
+    "es": N_("Spanish"),
+    "ga": N_("Irish"),
+}
+PAPER_COLOURS = {
+    "cream": N_("cream"),
+    "yellow": N_("yellow"),
+    "buff": N_("buff"),
+    "blue": N_("blue"),
+    "pink": N_("pink"),
+    "green": N_("green"),
+    "lilac": N_("lilac"),
+    "grey": N_("grey"),
+    "ivory": N_("ivory"),
+}
+FORMAT_LIST = [
+    N_("large print (any size from 16 to 48 point, and paper colour)"),
+    N_(
+        "braille (grade 1 uncontracted, grade 2 contracted or 8-dot computer "
+        "braille; English or Welsh; any page size)"
+    ),
+    N_("audio (MP3, slower or faster if you like)"),
+    N_("DAISY talking book"),
+    N_("EPUB e-book (also for Kindle)"),
+    N_("Word document"),
+    N_("PDF"),
+    N_("web page (HTML)"),
+]
 
 # A reply body: paragraphs (str) and bullet lists (list[str]), rendered twice (text and HTML).
 Body = list["str | list[str]"]
@@ -85,8 +122,8 @@ class ReplySettings:
     from_address: str
     staff_address: str = ""
     size_limit: int = DEFAULT_SIZE_LIMIT
-    collect_url: str = ""         # where large files can be collected: <collect_url><request-id>/
-    organisation: str = ""        # signs the replies; "" -> "The accessible formats team"
+    collect_url: str = ""  # where large files can be collected: <collect_url><request-id>/
+    organisation: str = ""  # signs the replies; "" -> "The accessible formats team"
 
 
 # ------------------------------------------------------------------ wording
@@ -96,8 +133,10 @@ def said(_: Words, item: str | Said) -> str:
     """A note in the reader's language; format names among its values are translated too."""
     if isinstance(item, str):
         return _(item)
-    values = {name: (_(FORMAT_LABELS[value]) if name == "format" and value in FORMAT_LABELS
-                     else value) for name, value in item.values}
+    values = {
+        name: (_(FORMAT_LABELS[value]) if name == "format" and value in FORMAT_LABELS else value)
+        for name, value in item.values
+    }
     return _(item.message, **values)
 
 
@@ -110,15 +149,20 @@ def describe_options(_: Words, made: MadeFormat) -> str:
         parts.append(_("Computer braille, 8-dot"))
     elif "table" in options:
         table = options["table"]
-        language = next((name for prefix, name in BRAILLE_CODE_NAMES.items()
-                         if table.startswith(prefix)), table)
+        language = next(
+            (name for prefix, name in BRAILLE_CODE_NAMES.items() if table.startswith(prefix)), table
+        )
         parts.append(_(language))
-        parts.append(_("grade 1, uncontracted") if re.search(r"g1|comp6", table)
-                     else _("grade 2, contracted"))
+        parts.append(
+            _("grade 1, uncontracted") if re.search(r"g1|comp6", table) else _("grade 2, contracted")
+        )
     if "rate" in options:
-        rate = int(options["rate"])     # the listener hears the words a minute they asked for
-        parts.append(_("read more slowly, at {rate} words a minute", rate=rate) if rate < 175
-                     else _("read faster, at {rate} words a minute", rate=rate))
+        rate = int(options["rate"])  # the listener hears the words a minute they asked for
+        parts.append(
+            _("read more slowly, at {rate} words a minute", rate=rate)
+            if rate < 175
+            else _("read faster, at {rate} words a minute", rate=rate)
+        )
     if "paper_colour" in options:
         colour = options["paper_colour"]
         parts.append(_("{colour} paper", colour=_(PAPER_COLOURS.get(colour, colour))))
@@ -135,8 +179,11 @@ def describe_options(_: Words, made: MadeFormat) -> str:
     if "sheets_per_volume" in options:
         parts.append(_("at most {n} sheets a volume", n=options["sheets_per_volume"]))
     if options.get("interpoint") in ("yes", "no"):
-        parts.append(_("on both sides of the paper (interpoint)")
-                     if options["interpoint"] == "yes" else _("on one side of the paper"))
+        parts.append(
+            _("on both sides of the paper (interpoint)")
+            if options["interpoint"] == "yes"
+            else _("on one side of the paper")
+        )
     if made.smaller:
         parts.append(_("lower sound quality, to fit in an email"))
     return f" ({', '.join(parts)})" if parts else ""
@@ -149,44 +196,68 @@ def describe_file(_: Words, attachment: Attachment) -> str:
 
 def _offer(_: Words, item: CannotMake, sent: frozenset[str] = frozenset()) -> str:
     if item.not_yet:
-        text = _("We can't make the {format} yet: we are still building it.",
-                 format=_(item.asked))
+        text = _("We can't make the {format} yet: we are still building it.", format=_(item.asked))
     else:
         text = _("We can't make {asked}: {why}.", asked=_(item.asked), why=_(item.why))
-    if item.nearest and item.nearest not in sent:      # not when it is in this very reply
-        text += " " + _("We can send the {format} instead: just reply to say so.",
-                        format=_(FORMAT_LABELS.get(item.nearest, item.nearest)))
+    if item.nearest and item.nearest not in sent:  # not when it is in this very reply
+        text += " " + _(
+            "We can send the {format} instead: just reply to say so.",
+            format=_(FORMAT_LABELS.get(item.nearest, item.nearest)),
+        )
     return text
 
 
-def files_body(conversions: list[Conversion], understanding: Understanding, too_large: bool,
-               collect_at: str, settings: ReplySettings) -> Body:
+def files_body(
+    conversions: list[Conversion],
+    understanding: Understanding,
+    too_large: bool,
+    collect_at: str,
+    settings: ReplySettings,
+) -> Body:
     _ = words_for(understanding.language)
     body: Body = [_("Hello,"), _("Thank you for your email.")]
     body += _files_and_notes(_, conversions, too_large)
     body += _request_notes(_, conversions, understanding)
     if too_large:
-        body.append(_("The files are too large to send by email (more than {size} MB).",
-                      size=_.number(round(settings.size_limit / 2 ** 20, 1))))
-        body.append(_("You can collect them here: {url}", url=collect_at) if collect_at else
-                    _("A member of our team has been told and will send them another way."))
+        body.append(
+            _(
+                "The files are too large to send by email (more than {size} MB).",
+                size=_.number(round(settings.size_limit / 2**20, 1)),
+            )
+        )
+        body.append(
+            _("You can collect them here: {url}", url=collect_at)
+            if collect_at
+            else _("A member of our team has been told and will send them another way.")
+        )
     return body + _closing(_, settings)
 
 
-def part_bodies(parts: list[list[Conversion]], everything: list[Conversion],
-                understanding: Understanding, settings: ReplySettings) -> list[Body]:
+def part_bodies(
+    parts: list[list[Conversion]],
+    everything: list[Conversion],
+    understanding: Understanding,
+    settings: ReplySettings,
+) -> list[Body]:
     """One body per email of a reply split over several: each says which part it is and names
     its own files; the first also carries what the reply as a whole has to say."""
     _ = words_for(understanding.language)
     bodies = []
     for number, share in enumerate(parts, start=1):
-        body: Body = [_("Hello,"), _("This is part {part} of {parts} of our reply: the files are "
-                                     "too large for one email, so we have sent them in {parts} "
-                                     "emails.", part=number, parts=len(parts))]
+        body: Body = [
+            _("Hello,"),
+            _(
+                "This is part {part} of {parts} of our reply: the files are "
+                "too large for one email, so we have sent them in {parts} "
+                "emails.",
+                part=number,
+                parts=len(parts),
+            ),
+        ]
         if number == 1:
             body.insert(1, _("Thank you for your email."))
         body += _files_and_notes(_, share, False, notes=False)
-        if number == 1:        # what could not be made, and why, is said once, for every report
+        if number == 1:  # what could not be made, and why, is said once, for every report
             body += _conversion_notes(_, everything, False)
             body += _request_notes(_, everything, understanding)
         bodies.append(body + _closing(_, settings))
@@ -197,8 +268,7 @@ def part_subject(language: str, part: int, parts: int) -> str:
     return words_for(language)("part {part} of {parts}", part=part, parts=parts)
 
 
-def _files_and_notes(_: Words, conversions: list[Conversion], too_large: bool,
-                     notes: bool = True) -> Body:
+def _files_and_notes(_: Words, conversions: list[Conversion], too_large: bool, notes: bool = True) -> Body:
     body: Body = []
     for conversion in conversions:
         if conversion.made:
@@ -208,15 +278,25 @@ def _files_and_notes(_: Words, conversions: list[Conversion], too_large: bool,
                 body.append(f"{label[:1].upper()}{label[1:]}{describe_options(_, made)}:")
                 body.append([describe_file(_, attachment) for attachment in made.files])
                 if made.volumes > 1:
-                    body.append(_("This braille book has {volumes} volumes, each starting with "
-                                  "its own title page and contents. Each file holds every "
-                                  "volume, in order.", volumes=made.volumes))
+                    body.append(
+                        _(
+                            "This braille book has {volumes} volumes, each starting with "
+                            "its own title page and contents. Each file holds every "
+                            "volume, in order.",
+                            volumes=made.volumes,
+                        )
+                    )
                 if made.track_zips:
-                    body.append(_("The audio is too large for one email, so we have sent it as "
-                                  "one MP3 file per section, in {zips} zip files over these "
-                                  "emails. Unzip them all into the same place: together they "
-                                  "make one folder, with a playlist, and the files play in "
-                                  "order.", zips=made.track_zips))
+                    body.append(
+                        _(
+                            "The audio is too large for one email, so we have sent it as "
+                            "one MP3 file per section, in {zips} zip files over these "
+                            "emails. Unzip them all into the same place: together they "
+                            "make one folder, with a playlist, and the files play in "
+                            "order.",
+                            zips=made.track_zips,
+                        )
+                    )
         if notes:
             body += _conversion_notes(_, [conversion], too_large)
     return body
@@ -228,88 +308,126 @@ def _conversion_notes(_: Words, conversions: list[Conversion], too_large: bool) 
         for item in conversion.unavailable:
             body.append(_offer(_, item))
         for format_name, _reason in conversion.failed:
-            body.append(_("We couldn't make the {format} of {title} this time. A member of our "
-                          "team has been told and will send it to you.",
-                          format=_(FORMAT_LABELS.get(format_name, format_name)),
-                          title=conversion.report.title))
+            body.append(
+                _(
+                    "We couldn't make the {format} of {title} this time. A member of our "
+                    "team has been told and will send it to you.",
+                    format=_(FORMAT_LABELS.get(format_name, format_name)),
+                    title=conversion.report.title,
+                )
+            )
         body.extend(said(_, note) for note in conversion.notes)
         if any(made.smaller for made in conversion.made) and not too_large:
-            body.append(_("The audio was too large to send by email at full quality, so we have "
-                          "sent it at a lower sound quality, which is still clear for speech."))
+            body.append(
+                _(
+                    "The audio was too large to send by email at full quality, so we have "
+                    "sent it at a lower sound quality, which is still clear for speech."
+                )
+            )
     return body
 
 
-def _request_notes(_: Words, conversions: list[Conversion],
-                   understanding: Understanding) -> Body:
+def _request_notes(_: Words, conversions: list[Conversion], understanding: Understanding) -> Body:
     body: Body = []
     sent = frozenset(m.format for c in conversions for m in c.made)
     body.extend(_offer(_, item, sent) for item in understanding.cannot_make)
     body.extend(said(_, note) for note in understanding.notes)
     if understanding.newest_of_series:
-        body.append(_("You didn't say which year, so we have sent the newest: {title}. If you "
-                      "meant an earlier one, just reply with its year.",
-                      title=understanding.newest_of_series))
+        body.append(
+            _(
+                "You didn't say which year, so we have sent the newest: {title}. If you "
+                "meant an earlier one, just reply with its year.",
+                title=understanding.newest_of_series,
+            )
+        )
     return body
 
 
-def unclear_body(catalogue: Catalogue, settings: ReplySettings,
-                 understanding: Understanding | None = None) -> Body:
+def unclear_body(
+    catalogue: Catalogue, settings: ReplySettings, understanding: Understanding | None = None
+) -> Body:
     language = understanding.language if understanding else "en"
     _ = words_for(language)
     named = understanding.reports[0].title if understanding and understanding.reports else ""
-    opening = (_("Thank you for asking about {title}. Which format would you like?", title=named)
-               if named else _("Thank you for your email. We couldn't tell which report and "
-                               "which format you would like."))
-    return [_("Hello,"), opening, _("These are our reports:"), catalogue.titles() or ["-"],
-            _("And these are the formats we make:"), _format_list(_),
-            _("Just reply with the report and the format, for example: \"{example}\".",
-              example=_("{title} in large print, 24 point", title=_example(catalogue)))] + \
-        _closing(_, settings)
+    opening = (
+        _("Thank you for asking about {title}. Which format would you like?", title=named)
+        if named
+        else _("Thank you for your email. We couldn't tell which report and which format you would like.")
+    )
+    return [
+        _("Hello,"),
+        opening,
+        _("These are our reports:"),
+        catalogue.titles() or ["-"],
+        _("And these are the formats we make:"),
+        _format_list(_),
+        _(
+            'Just reply with the report and the format, for example: "{example}".',
+            example=_("{title} in large print, 24 point", title=_example(catalogue)),
+        ),
+    ] + _closing(_, settings)
 
 
 def which_report_body(understanding: Understanding, settings: ReplySettings) -> Body:
     """Equally likely reports: list them and ask; nothing is sent until the reader says."""
     _ = words_for(understanding.language)
     formats = [_(FORMAT_LABELS.get(f.format, f.format)) for f in understanding.formats]
-    ask = (_("Just reply with the one you would like (or say \"both\"), and we will send it as "
-             "{formats}.", formats=", ".join(formats)) if formats else
-           _("Just reply with the one you would like, and the format."))
-    return [_("Hello,"), _("Thank you for your email. More than one of our reports matches what "
-                           "you asked for:"),
-            [_entry_line(entry) for entry in understanding.candidates], ask] + \
-        _closing(_, settings)
+    ask = (
+        _(
+            'Just reply with the one you would like (or say "both"), and we will send it as {formats}.',
+            formats=", ".join(formats),
+        )
+        if formats
+        else _("Just reply with the one you would like, and the format.")
+    )
+    return [
+        _("Hello,"),
+        _("Thank you for your email. More than one of our reports matches what you asked for:"),
+        [_entry_line(entry) for entry in understanding.candidates],
+        ask,
+    ] + _closing(_, settings)
 
 
 def _entry_line(entry: CatalogueEntry) -> str:
-    extra = entry.subtitle or (str(entry.year) if entry.year and str(entry.year) not in
-                               entry.title else "")
+    extra = entry.subtitle or (str(entry.year) if entry.year and str(entry.year) not in entry.title else "")
     return f"{entry.title} ({extra})" if extra else entry.title
 
 
-def unknown_report_body(catalogue: Catalogue, settings: ReplySettings,
-                        understanding: Understanding | None = None) -> Body:
+def unknown_report_body(
+    catalogue: Catalogue, settings: ReplySettings, understanding: Understanding | None = None
+) -> Body:
     _ = words_for(understanding.language if understanding else "en")
-    return [_("Hello,"), _("Thank you for your email. We couldn't find the report you asked for."),
-            _("These are the reports we have:"), catalogue.titles() or ["-"],
-            _("Just reply with the name of the one you would like, and the format.")] + \
-        _closing(_, settings)
+    return [
+        _("Hello,"),
+        _("Thank you for your email. We couldn't find the report you asked for."),
+        _("These are the reports we have:"),
+        catalogue.titles() or ["-"],
+        _("Just reply with the name of the one you would like, and the format."),
+    ] + _closing(_, settings)
 
 
 def too_large_body(settings: ReplySettings, limit_mb: int) -> Body:
     """A message too large to read: we cannot tell its language, so the reply is in English."""
     _ = words_for("en")
-    return [_("Hello,"),
-            _("Thank you for your email. It was too large for us to read (more than {size} MB, "
-              "usually because of an attachment), so we could not see which report and format "
-              "you would like.", size=limit_mb),
-            _("Please send your request again without attachments: just the name of the report "
-              "and the format, for example \"the annual review in large print\".")] + \
-        _closing(_, settings)
+    return [
+        _("Hello,"),
+        _(
+            "Thank you for your email. It was too large for us to read (more than {size} MB, "
+            "usually because of an attachment), so we could not see which report and format "
+            "you would like.",
+            size=limit_mb,
+        ),
+        _(
+            "Please send your request again without attachments: just the name of the report "
+            'and the format, for example "the annual review in large print".'
+        ),
+    ] + _closing(_, settings)
 
 
 def _format_list(_: Words) -> list[str]:
     from .. import stages
     from ..errors import StageUnavailable
+
     items = []
     for item in FORMAT_LIST:
         if item == "DAISY talking book":
@@ -326,8 +444,14 @@ def _example(catalogue: Catalogue) -> str:
 
 
 def _closing(_: Words, settings: ReplySettings) -> list[str]:
-    person = (" " + _("If anything is wrong, write to {address} and a person will help.",
-                      address=settings.staff_address) if settings.staff_address else "")
+    person = (
+        " "
+        + _(
+            "If anything is wrong, write to {address} and a person will help.", address=settings.staff_address
+        )
+        if settings.staff_address
+        else ""
+    )
     signature = settings.organisation or _(SIGN_OFF)
     best_wishes = _("Best wishes,")
     return [_("This reply was sent automatically.") + person, f"{best_wishes}\n{signature}"]
@@ -351,28 +475,37 @@ def render_html(body: Body, title: str, language: str = "en") -> str:
         else:
             parts.append("<p>" + html.escape(item).replace("\n", "<br>") + "</p>")
     lang = "cy" if language == "cy" else "en-GB"
-    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title></head>"
-            f'<body style="font-family: Arial, sans-serif; font-size: 1.2em; line-height: 1.5">'
-            + "\n".join(parts) + "</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>"
+        f'<body style="font-family: Arial, sans-serif; font-size: 1.2em; line-height: 1.5">'
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
 
 
 # ------------------------------------------------------------------ the message
 
 
 def reply_subject(subject: str) -> str:
-    return subject if re.match(r"^\s*re\s*:", subject, re.IGNORECASE) else \
-        f"Re: {subject or 'your request'}"
+    return subject if re.match(r"^\s*re\s*:", subject, re.IGNORECASE) else f"Re: {subject or 'your request'}"
 
 
-def compose(original: ParsedMessage, request_id: str, body: Body, settings: ReplySettings,
-            attachments: list[tuple[Path, str]] = (), language: str = "en",
-            part: tuple[int, int] | None = None) -> EmailMessage:
+def compose(
+    original: ParsedMessage,
+    request_id: str,
+    body: Body,
+    settings: ReplySettings,
+    attachments: list[tuple[Path, str]] = (),
+    language: str = "en",
+    part: tuple[int, int] | None = None,
+) -> EmailMessage:
     """The reply as a message; `part` (N, M) for one email of a reply sent in M emails: its
     subject says "part N of M" and it has its own deterministic Message-ID."""
     # A non-ASCII local part can only travel as UTF-8 headers (RFC 6532), sent with SMTPUTF8.
-    message = EmailMessage(policy=policy.SMTP if ascii_address(original.reply_to).isascii()
-                           else policy.SMTPUTF8)
+    message = EmailMessage(
+        policy=policy.SMTP if ascii_address(original.reply_to).isascii() else policy.SMTPUTF8
+    )
     message["From"] = settings.from_address
     message["To"] = ascii_address(original.reply_to)
     subject = reply_subject(original.subject)
@@ -383,21 +516,21 @@ def compose(original: ParsedMessage, request_id: str, body: Body, settings: Repl
         message["In-Reply-To"] = original.message_id
         message["References"] = f"{original.references} {original.message_id}".strip()
     message["Auto-Submitted"] = "auto-replied"
-    message["X-Auto-Response-Suppress"] = "All"      # asks Exchange not to auto-answer us
+    message["X-Auto-Response-Suppress"] = "All"  # asks Exchange not to auto-answer us
     message["X-Loop"] = settings.from_address
     message.set_content(render_text(body))
     message.add_alternative(render_html(body, message["Subject"], language), subtype="html")
     for path, media_type in attachments:
         main, _, sub = media_type.partition("/")
-        message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream",
-                               filename=path.name)
+        message.add_attachment(
+            path.read_bytes(), maintype=main, subtype=sub or "octet-stream", filename=path.name
+        )
     # Last: set_content and add_attachment move or clear Content-* headers (RFC 3282).
     message["Content-Language"] = "cy" if language == "cy" else "en-GB"
     return message
 
 
-def reply_message_id(request_id: str, from_address: str,
-                     part: tuple[int, int] | None = None) -> str:
+def reply_message_id(request_id: str, from_address: str, part: tuple[int, int] | None = None) -> str:
     # Deterministic, so a resent reply (or part of one) is recognisably the same message.
     name = f"reply-{part[0]}-of-{part[1]}" if part else "reply"
     return f"<{request_id}.{name}@{from_address.rpartition('@')[2] or 'localhost'}>"
@@ -436,10 +569,17 @@ TRANSPORT_ERRORS = (OSError, smtplib.SMTPException, UnicodeError)
 @dataclass(frozen=True)
 class OutboxTransport:
     """Writes each message as <name>.eml into a folder (for testing, or another program to send)."""
+
     folder: Path
 
-    def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
-             envelope_sender: str = "") -> str:
+    def send(
+        self,
+        data: bytes,
+        recipients: list[str],
+        name: str,
+        mark_sending: MarkSending,
+        envelope_sender: str = "",
+    ) -> str:
         # Not manifest.write_atomic: 'sending' must be recorded between writing the temporary
         # file and renaming it into place, so a restart can decide from whether the file is there.
         temporary = ""
@@ -452,8 +592,9 @@ class OutboxTransport:
                 os.fsync(stream.fileno())
             mark_sending()
             from .safety import crash_point
+
             crash_point("outbox-sending")
-            os.replace(temporary, self.folder / f"{name}.eml")   # atomic: there once, or not at all
+            os.replace(temporary, self.folder / f"{name}.eml")  # atomic: there once, or not at all
         except OSError as error:
             if temporary:
                 Path(temporary).unlink(missing_ok=True)
@@ -475,6 +616,7 @@ class SmtpTransport:
     server's queue id, cannot close the window: the id arrives in the very "250" whose loss is
     the problem. The "250" text (with its queue id) is still returned, for staff to trace.
     """
+
     host: str
     port: int = 25
     starttls: bool = False
@@ -482,8 +624,14 @@ class SmtpTransport:
     password: str = ""
     timeout: float = 30.0
 
-    def send(self, data: bytes, recipients: list[str], name: str, mark_sending: MarkSending,
-             envelope_sender: str = "") -> str:
+    def send(
+        self,
+        data: bytes,
+        recipients: list[str],
+        name: str,
+        mark_sending: MarkSending,
+        envelope_sender: str = "",
+    ) -> str:
         """Send; returns the server's acceptance ("250 ... queued as ...") for the ledger.
 
         Any failure before the server's "250" raises SendFailed (temporary unless the server's
@@ -495,8 +643,9 @@ class SmtpTransport:
             data += b"\r\n"
         accepted = ""
         envelope_recipients = [ascii_address(recipient) for recipient in recipients]
-        needs_utf8 = not all(_is_ascii(a) for a in [envelope_sender, *envelope_recipients]) \
-            or not _is_ascii_bytes(data.partition(b"\r\n\r\n")[0])
+        needs_utf8 = not all(
+            _is_ascii(a) for a in [envelope_sender, *envelope_recipients]
+        ) or not _is_ascii_bytes(data.partition(b"\r\n\r\n")[0])
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.ehlo()
@@ -511,9 +660,9 @@ class SmtpTransport:
                         raise SendFailed(
                             f"the address {', '.join(envelope_recipients)} needs SMTPUTF8 "
                             f"(RFC 6531), which the mail server {self.host} does not offer",
-                            permanent=True)
-                    options = ["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") \
-                        else ["SMTPUTF8"]
+                            permanent=True,
+                        )
+                    options = ["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") else ["SMTPUTF8"]
                 _expect(smtp.mail(envelope_sender, options), (250,), "MAIL FROM")
                 for recipient in envelope_recipients:
                     _expect(smtp.rcpt(recipient), (250, 251), f"RCPT TO {recipient}")
@@ -521,6 +670,7 @@ class SmtpTransport:
                 _expect(smtp.getreply(), (354,), "DATA")
                 smtp.send(data)
                 from .safety import crash_point
+
                 crash_point("data-sent")
                 mark_sending()
                 smtp.send(b".\r\n")
@@ -532,22 +682,27 @@ class SmtpTransport:
         except SendFailed:
             raise
         except (OSError, smtplib.SMTPServerDisconnected) as error:
-            if accepted:         # only QUIT went wrong: the message is the server's
+            if accepted:  # only QUIT went wrong: the message is the server's
                 return accepted
-            raise SendFailed(f"SMTP {self.host}:{self.port}: {error or type(error).__name__}"
-                             f" (sent again later with the same Message-ID)") from None
+            raise SendFailed(
+                f"SMTP {self.host}:{self.port}: {error or type(error).__name__}"
+                f" (sent again later with the same Message-ID)"
+            ) from None
         except smtplib.SMTPException as error:
-            if accepted:         # e.g. an odd reply to QUIT after the message was taken
+            if accepted:  # e.g. an odd reply to QUIT after the message was taken
                 return accepted
-            raise SendFailed(f"SMTP {self.host}:{self.port}: {error}",
-                             permanent=_permanent_code(error)) from None
+            raise SendFailed(
+                f"SMTP {self.host}:{self.port}: {error}", permanent=_permanent_code(error)
+            ) from None
         except UnicodeError as error:
-            raise SendFailed(f"SMTP {self.host}:{self.port}: an address or command this server "
-                             f"cannot carry ({error})", permanent=True) from None
+            raise SendFailed(
+                f"SMTP {self.host}:{self.port}: an address or command this server cannot carry ({error})",
+                permanent=True,
+            ) from None
         return accepted
 
     def delivered(self, name: str) -> bool | None:
-        return None          # SMTP cannot be asked: the processor sends again (same Message-ID)
+        return None  # SMTP cannot be asked: the processor sends again (same Message-ID)
 
 
 def ascii_address(address: str) -> str:
@@ -586,5 +741,4 @@ def _expect(reply: tuple[int, bytes], codes: tuple[int, ...], step: str) -> None
     code, text = reply
     if code not in codes:
         # 5xx is permanent (RFC 5321): e.g. 550 mailbox unavailable is not retried for hours.
-        raise SendFailed(f"the server refused {step}: {code} {_text(text)}",
-                         permanent=500 <= code < 600)
+        raise SendFailed(f"the server refused {step}: {code} {_text(text)}", permanent=500 <= code < 600)

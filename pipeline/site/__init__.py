@@ -12,6 +12,7 @@ Like the stages it is incremental: previews are reused while their input files' 
 unchanged, a download is relinked only when its output was replaced, and a page is written only
 when its bytes change. `SiteResult` says what was done, so tests assert on work, not time.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,13 +27,24 @@ from ..i18n import primary_language
 from .css import SITE_CSS
 from .facts import ReportFacts, find_reports, read_report
 from .offer import request_address
-from .pages import (BUILD_PAGE, CSS_NAME, FILES_FOLDER, PREVIEWS_FOLDER, VERSIONS_PAGE, FixHint,
-                    IndexEntry, build_page, index_page, versions_page, write_if_changed)
+from .pages import (
+    BUILD_PAGE,
+    CSS_NAME,
+    FILES_FOLDER,
+    PREVIEWS_FOLDER,
+    VERSIONS_PAGE,
+    FixHint,
+    IndexEntry,
+    build_page,
+    index_page,
+    versions_page,
+    write_if_changed,
+)
 from .previews import PreviewRun, update_previews
 
 __all__ = ["SiteResult", "build_site", "request_address"]
 
-SITE_MARKER = ".accessible-formats-site"      # marks folders this code may clean up
+SITE_MARKER = ".accessible-formats-site"  # marks folders this code may clean up
 
 
 @dataclass
@@ -47,20 +59,31 @@ class SiteResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"site": str(self.site_dir), "reports": self.reports,
-                "previews": {"rendered": self.previews.rendered, "reused": self.previews.reused,
-                             "failed": self.previews.failed},
-                "pages": {"written": self.pages_written, "unchanged": self.pages_unchanged},
-                "files": {"linked": self.files_linked, "unchanged": self.files_unchanged},
-                "warnings": self.warnings}
+        return {
+            "site": str(self.site_dir),
+            "reports": self.reports,
+            "previews": {
+                "rendered": self.previews.rendered,
+                "reused": self.previews.reused,
+                "failed": self.previews.failed,
+            },
+            "pages": {"written": self.pages_written, "unchanged": self.pages_unchanged},
+            "files": {"linked": self.files_linked, "unchanged": self.files_unchanged},
+            "warnings": self.warnings,
+        }
 
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def build_site(outputs: Path = Path("outputs"), site_dir: Path | None = None, *,
-               address: str | None = None, language: str | None = None) -> SiteResult:
+def build_site(
+    outputs: Path = Path("outputs"),
+    site_dir: Path | None = None,
+    *,
+    address: str | None = None,
+    language: str | None = None,
+) -> SiteResult:
     """Make or update the site for every report built in `outputs`."""
     site_dir = site_dir or outputs / "site"
     site_dir.mkdir(parents=True, exist_ok=True)
@@ -68,17 +91,21 @@ def build_site(outputs: Path = Path("outputs"), site_dir: Path | None = None, *,
     result = SiteResult(site_dir)
     address = request_address(address)
     if not address:
-        result.warnings.append("no request address: set ACCESSIBLE_FORMATS_FROM or give "
-                               "--request-address, so readers know where to ask")
+        result.warnings.append(
+            "no request address: set ACCESSIBLE_FORMATS_FROM or give "
+            "--request-address, so readers know where to ask"
+        )
     reports = []
     for folder in find_reports(outputs):
         if folder.resolve() == site_dir.resolve():
             continue
         try:
             reports.append(read_report(folder))
-        except Exception as error:            # one unreadable report never stops the others
-            result.warnings.append(f"{folder.name}: left out of the site, its manifest or "
-                                   f"outputs could not be read ({type(error).__name__}: {error})")
+        except Exception as error:  # one unreadable report never stops the others
+            result.warnings.append(
+                f"{folder.name}: left out of the site, its manifest or "
+                f"outputs could not be read ({type(error).__name__}: {error})"
+            )
     entries = []
     for report in reports:
         result.reports.append(report.slug)
@@ -89,15 +116,16 @@ def build_site(outputs: Path = Path("outputs"), site_dir: Path | None = None, *,
     _write(site_dir / VERSIONS_PAGE, index_page(entries, site_language), result, site_dir)
     for warning in result.warnings:
         say(f"site: warning: {warning}")
-    say(f"site: {len(reports)} report(s); previews rendered {len(result.previews.rendered)}, "
+    say(
+        f"site: {len(reports)} report(s); previews rendered {len(result.previews.rendered)}, "
         f"reused {len(result.previews.reused)}; pages written {len(result.pages_written)}, "
         f"unchanged {len(result.pages_unchanged)}; files linked {len(result.files_linked)}, "
-        f"unchanged {result.files_unchanged} -> {site_dir}/{VERSIONS_PAGE}")
+        f"unchanged {result.files_unchanged} -> {site_dir}/{VERSIONS_PAGE}"
+    )
     return result
 
 
-def _report_site(report: ReportFacts, folder: Path, address: str, result: SiteResult
-                 ) -> IndexEntry:
+def _report_site(report: ReportFacts, folder: Path, address: str, result: SiteResult) -> IndexEntry:
     folder.mkdir(parents=True, exist_ok=True)
     _link_files(report, folder / FILES_FOLDER, result)
     previews = update_previews(report, folder / PREVIEWS_FOLDER, result.previews)
@@ -110,8 +138,7 @@ def _report_site(report: ReportFacts, folder: Path, address: str, result: SiteRe
             result.warnings.append(f"{report.slug}: {name} is not offered to readers ({why})")
     titles = _section_titles(report)
     _write(folder / VERSIONS_PAGE, versions_page(report, address, titles), result, folder.parent)
-    _write(folder / BUILD_PAGE, build_page(report, previews, fix_hints(report)), result,
-           folder.parent)
+    _write(folder / BUILD_PAGE, build_page(report, previews, fix_hints(report)), result, folder.parent)
     cover = previews.get("cover", {}).get("files") or []
     return IndexEntry(report, f"{report.slug}/{PREVIEWS_FOLDER}/{cover[0]}" if cover else None)
 
@@ -144,7 +171,7 @@ def _link_files(report: ReportFacts, folder: Path, result: SiteResult) -> None:
             try:
                 os.link(source, temp)
             except OSError:
-                shutil.copy2(source, temp)          # keeps the time _same_file compares
+                shutil.copy2(source, temp)  # keeps the time _same_file compares
             os.replace(temp, target)
             result.files_linked.append(f"{report.slug}/{record.path}")
     if folder.is_dir():
@@ -188,8 +215,10 @@ def _section_titles(report: ReportFacts) -> dict[str, str]:
 
 # ---------------------------------------------------------------- where to fix a finding
 
-QUOTED = re.compile(r"'([^']{4,120})'|\u2018([^\u2019]{4,120})\u2019|\"([^\"]{4,120})\""
-                    r"|\u201c([^\u201d]{4,120})\u201d")
+QUOTED = re.compile(
+    r"'([^']{4,120})'|\u2018([^\u2019]{4,120})\u2019|\"([^\"]{4,120})\""
+    r"|\u201c([^\u201d]{4,120})\u201d"
+)
 
 
 def fix_hints(report: ReportFacts) -> dict[tuple[str, int], FixHint]:
@@ -205,8 +234,7 @@ def fix_hints(report: ReportFacts) -> dict[tuple[str, int], FixHint]:
             quote = _first_quote(finding.message)
             if not quote:
                 continue
-            line = next((i for i, text in enumerate(lines, 1) if quote.lower() in text.lower()),
-                        None)
+            line = next((i for i, text in enumerate(lines, 1) if quote.lower() in text.lower()), None)
             hints[(name, number)] = FixHint(line, quote)
     return hints
 
@@ -222,8 +250,12 @@ def _first_quote(message: str) -> str:
 def _remove_gone_reports(site_dir: Path, slugs: set[str]) -> None:
     """A report no longer in outputs/ leaves the site (only folders the site made)."""
     for folder in site_dir.iterdir():
-        if folder.is_dir() and folder.name not in slugs and \
-                (folder / VERSIONS_PAGE).is_file() and (folder / BUILD_PAGE).is_file():
+        if (
+            folder.is_dir()
+            and folder.name not in slugs
+            and (folder / VERSIONS_PAGE).is_file()
+            and (folder / BUILD_PAGE).is_file()
+        ):
             shutil.rmtree(folder)
 
 
@@ -233,4 +265,3 @@ def _common_language(reports: list[ReportFacts]) -> str:
     if len(languages) == 1:
         return reports[0].meta.language
     return "en-GB"
-

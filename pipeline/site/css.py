@@ -6,7 +6,8 @@ words, file names and braille rows wrap rather than scroll sideways); a light an
 chosen by prefers-color-scheme, every pair at least 7:1 for text; a visible focus ring.
 """
 
-SITE_CSS = """
+SITE_CSS = (
+    """
 :root { color-scheme: light dark; --text: #1b1b1b; --background: #ffffff; --panel: #f3f3f3;
   --link: #0b4f9c; --visited: #5b2a86; --muted: #4a4a4a; --rule: #767676; --focus: #c24e00;
   --good: #1d5e20; --bad: #9d1c1c; }
@@ -92,4 +93,6 @@ footer { border-top: 0.0625rem solid var(--rule); margin-top: 3rem; }
     --muted: #000000; }
   .skip-link, header nav { display: none; }
 }
-""".strip() + "\n"
+""".strip()
+    + "\n"
+)

@@ -6,6 +6,7 @@ options, and whether it passed its checks; the outputs themselves say how long t
 are (its nav document) and the report's title, date and language (the web page, else the
 e-book's or the PEF's Dublin Core metadata).
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 from .. import manifest
 
@@ -30,7 +32,7 @@ INTERNAL_SUFFIXES = (".pagemap.json",)
 
 @dataclass(frozen=True)
 class OutputFile:
-    path: str                     # relative to outputs/<slug>/, as the manifest records it
+    path: str  # relative to outputs/<slug>/, as the manifest records it
     sha256: str
     bytes: int
     media_type: str
@@ -52,7 +54,7 @@ class Chapter:
 @dataclass(frozen=True)
 class TocEntry:
     title: str
-    children: tuple["TocEntry", ...] = ()
+    children: tuple[TocEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,34 +63,39 @@ class BrailleFacts:
     volumes: int
     cells: int
     lines: int
-    first_page: tuple[str, ...]   # rows of Unicode braille, as the PEF has them
-    table: str                    # the liblouis table the stage used (its option resolved)
+    first_page: tuple[str, ...]  # rows of Unicode braille, as the PEF has them
+    table: str  # the liblouis table the stage used (its option resolved)
 
 
 @dataclass
 class FormatFacts:
-    name: str                     # the stage name: "pdf", "large-print", "daisy", ...
-    status: str                   # built, reused or failed (as the last build left it)
-    passed: bool                  # its read-back checks passed
-    intact: bool                  # every output is there with its recorded hash
+    name: str  # the stage name: "pdf", "large-print", "daisy", ...
+    status: str  # built, reused or failed (as the last build left it)
+    passed: bool  # its read-back checks passed
+    intact: bool  # every output is there with its recorded hash
     files: list[OutputFile]
     options: dict[str, Any]
     findings: list[Finding]
     metrics: dict[str, Any]
-    error: str = ""               # why the last build of this format failed
-    unreadable: str = ""          # why the site could not read an output (then not offered)
+    error: str = ""  # why the last build of this format failed
+    unreadable: str = ""  # why the site could not read an output (then not offered)
     built_at: str = ""
     seconds: float = 0.0
-    duration_seconds: float | None = None          # audio
+    duration_seconds: float | None = None  # audio
     chapters: list[Chapter] = field(default_factory=list)
     braille: BrailleFacts | None = None
-    toc: list[TocEntry] = field(default_factory=list)   # epub
+    toc: list[TocEntry] = field(default_factory=list)  # epub
 
     @property
     def offered(self) -> bool:
         """Shown to readers: built from the current source, checks passed, files intact."""
-        return self.status != "failed" and self.passed and self.intact and bool(self.files) \
+        return (
+            self.status != "failed"
+            and self.passed
+            and self.intact
+            and bool(self.files)
             and not self.unreadable
+        )
 
     def reader_files(self) -> list[OutputFile]:
         return [f for f in self.files if not f.path.endswith(INTERNAL_SUFFIXES)]
@@ -105,8 +112,8 @@ class FormatFacts:
 class ReportMeta:
     title: str
     subtitle: str
-    date: str                     # ISO date or the author's words
-    language: str                 # BCP 47
+    date: str  # ISO date or the author's words
+    language: str  # BCP 47
 
 
 @dataclass
@@ -116,19 +123,18 @@ class ReportFacts:
     source_path: str
     source_sha256: str
     meta: ReportMeta
-    formats: dict[str, FormatFacts]   # in the manifest's order
+    formats: dict[str, FormatFacts]  # in the manifest's order
 
 
 def find_reports(outputs: Path, skip: tuple[str, ...] = ("requests", "site")) -> list[Path]:
     """Every outputs/<slug>/ folder that has a manifest, sorted by slug."""
     if not outputs.is_dir():
         return []
-    return sorted(p.parent for p in outputs.glob(f"*/{manifest.MANIFEST_NAME}")
-                  if p.parent.name not in skip)
+    return sorted(p.parent for p in outputs.glob(f"*/{manifest.MANIFEST_NAME}") if p.parent.name not in skip)
 
 
 def read_report(out_dir: Path) -> ReportFacts:
-    record = manifest.read(out_dir, out_dir.name).to_json()   # the JSON form the pages describe
+    record = manifest.read(out_dir, out_dir.name).to_json()  # the JSON form the pages describe
     formats: dict[str, FormatFacts] = {}
     for name, entry in record.get("stages", {}).items():
         formats[name] = _format_facts(out_dir, name, entry)
@@ -137,11 +143,17 @@ def read_report(out_dir: Path) -> ReportFacts:
         if facts.intact:
             try:
                 _read_format_details(out_dir, facts, meta.language)
-            except Exception as error:       # a damaged output must not stop the site
+            except Exception as error:  # a damaged output must not stop the site
                 facts.unreadable = f"{type(error).__name__}: {error}"
     source = record.get("source", {})
-    return ReportFacts(slug=out_dir.name, out_dir=out_dir, source_path=source.get("path", ""),
-                       source_sha256=source.get("sha256", ""), meta=meta, formats=formats)
+    return ReportFacts(
+        slug=out_dir.name,
+        out_dir=out_dir,
+        source_path=source.get("path", ""),
+        source_sha256=source.get("sha256", ""),
+        meta=meta,
+        formats=formats,
+    )
 
 
 def _format_facts(out_dir: Path, name: str, entry: dict[str, Any]) -> FormatFacts:
@@ -150,15 +162,24 @@ def _format_facts(out_dir: Path, name: str, entry: dict[str, Any]) -> FormatFact
     # A failed build keeps the previous outputs; its own findings are in the attempt.
     shown_checks = (attempt.get("checks") or checks) if entry.get("status") == "failed" else checks
     facts = FormatFacts(
-        name=name, status=entry.get("status") or "built", passed=bool(checks.get("passed")),
+        name=name,
+        status=entry.get("status") or "built",
+        passed=bool(checks.get("passed")),
         intact=manifest.outputs_intact(out_dir, entry),
-        files=[OutputFile(r["path"], r["sha256"], int(r["bytes"]), r.get("media_type", ""))
-               for r in entry.get("outputs") or []],
+        files=[
+            OutputFile(r["path"], r["sha256"], int(r["bytes"]), r.get("media_type", ""))
+            for r in entry.get("outputs") or []
+        ],
         options=dict(entry.get("options") or {}),
-        findings=[Finding(f.get("severity", "error"), f.get("message", ""), f.get("where", ""))
-                  for f in shown_checks.get("findings") or []],
-        metrics=dict(shown_checks.get("metrics") or {}), error=entry.get("error") or "",
-        built_at=entry.get("built_at") or "", seconds=float(entry.get("seconds") or 0.0))
+        findings=[
+            Finding(f.get("severity", "error"), f.get("message", ""), f.get("where", ""))
+            for f in shown_checks.get("findings") or []
+        ],
+        metrics=dict(shown_checks.get("metrics") or {}),
+        error=entry.get("error") or "",
+        built_at=entry.get("built_at") or "",
+        seconds=float(entry.get("seconds") or 0.0),
+    )
     return facts
 
 
@@ -182,6 +203,7 @@ def audio_facts(path: Path) -> tuple[float, list[Chapter]]:
     """The MP3's length and its ID3 chapters in the table of contents' order."""
     from mutagen.id3 import ID3, ID3NoHeaderError
     from mutagen.mp3 import MP3
+
     # mutagen declares FileType.info as None at class level; MP3() has read it from the file.
     length = float(MP3(path).info.length)  # type: ignore[attr-defined]
     try:
@@ -211,13 +233,20 @@ def braille_facts(path: Path, table: str) -> BrailleFacts:
     first = pages[0].findall(f"{{{PEF_NS}}}row") if pages else []
     columns = int(volumes[0].get("cols", 0)) if volumes else 0
     rows = int(volumes[0].get("rows", 0)) if volumes else 0
-    return BrailleFacts(pages=len(pages), volumes=len(volumes), cells=columns, lines=rows,
-                        first_page=tuple(row.text or "" for row in first), table=table)
+    return BrailleFacts(
+        pages=len(pages),
+        volumes=len(volumes),
+        cells=columns,
+        lines=rows,
+        first_page=tuple(row.text or "" for row in first),
+        table=table,
+    )
 
 
 def resolved_braille_table(option: str, language: str) -> str:
     """The liblouis table the braille stage used: its option may be 'auto' or a language."""
     from ..stages.braille.translate import TableError, resolve_table
+
     try:
         return resolve_table(option or "auto", language)
     except TableError:
@@ -232,8 +261,9 @@ def epub_toc(path: Path) -> list[TocEntry]:
     with zipfile.ZipFile(path) as book:
         opf_path = _opf_path(book, path)
         opf = etree.fromstring(book.read(opf_path))
-        item = next((i for i in opf.iter(f"{{{OPF_NS}}}item")
-                     if "nav" in (i.get("properties") or "").split()), None)
+        item = next(
+            (i for i in opf.iter(f"{{{OPF_NS}}}item") if "nav" in (i.get("properties") or "").split()), None
+        )
         if item is None:
             return []
         href = item.get("href")
@@ -284,8 +314,7 @@ def _report_meta(out_dir: Path, formats: dict[str, FormatFacts]) -> ReportMeta:
             if record is not None and facts.intact:
                 try:
                     return reader(out_dir / record.path)
-                except (OSError, ValueError, KeyError, AttributeError, etree.Error,
-                        zipfile.BadZipFile):
+                except (OSError, ValueError, KeyError, AttributeError, etree.Error, zipfile.BadZipFile):
                     continue
     return ReportMeta(title=out_dir.name, subtitle="", date="", language="en-GB")
 
@@ -298,20 +327,24 @@ def _meta_from_html(path: Path) -> ReportMeta:
     time = header.find(".//time")
     if title is None:
         raise ValueError("no title in the page header")
-    return ReportMeta(title=title.text_content().strip(),
-                      subtitle=subtitle.text_content().strip() if subtitle is not None else "",
-                      date=time.get("datetime", "") if time is not None else "",
-                      language=root.get("lang") or "en-GB")
+    return ReportMeta(
+        title=title.text_content().strip(),
+        subtitle=subtitle.text_content().strip() if subtitle is not None else "",
+        date=time.get("datetime", "") if time is not None else "",
+        language=root.get("lang") or "en-GB",
+    )
 
 
 def _dublin_core(metadata: etree._Element) -> ReportMeta:
     def text(name: str) -> str:
         found = metadata.find(f".//{{{DC_NS}}}{name}")
         return (found.text or "").strip() if found is not None else ""
+
     if not text("title"):
         raise ValueError("no dc:title")
-    return ReportMeta(title=text("title"), subtitle="", date=text("date"),
-                      language=text("language") or "en-GB")
+    return ReportMeta(
+        title=text("title"), subtitle="", date=text("date"), language=text("language") or "en-GB"
+    )
 
 
 def _meta_from_epub(path: Path) -> ReportMeta:

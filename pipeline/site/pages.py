@@ -8,6 +8,7 @@ that say where they go, and no script needed to read anything (the build report'
 script only adds chapter seeking to an audio player that works without it). CSS (site.css) is
 in rem, reflows at 320 px and follows the reader's light or dark preference.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,13 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 from ..i18n import Words, primary_language, words_for
 from .facts import FormatFacts, ReportFacts, TocEntry
 from .offer import offer
-from .wording import (READER_ORDER, clock, duration_words, file_kind, file_label, file_size,
-                      format_words, language_name, primary_first, when_words)
+from .wording import (
+    READER_ORDER,
+    clock,
+    duration_words,
+    file_kind,
+    file_label,
+    file_size,
+    format_words,
+    language_name,
+    primary_first,
+    when_words,
+)
 
 CSS_NAME = "site.css"
 FILES_FOLDER = "files"
@@ -45,8 +57,7 @@ document.addEventListener("click", function (event) {
 """.strip()
 
 
-def el(parent: etree._Element | None, tag: str, text: str | None = None,
-       **attrs: Any) -> etree._Element:
+def el(parent: etree._Element | None, tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
     """An element with attributes (class_ -> class, aria_label -> aria-label)."""
     names = {k.rstrip("_").replace("_", "-"): str(v) for k, v in attrs.items() if v is not None}
     node = etree.Element(tag, names) if parent is None else etree.SubElement(parent, tag, names)
@@ -65,8 +76,9 @@ class PageShell:
     main: etree._Element
 
 
-def shell(_: Words, title: str, css_href: str, crumbs: list[tuple[str, str | None]],
-          noindex: bool = False) -> PageShell:
+def shell(
+    _: Words, title: str, css_href: str, crumbs: list[tuple[str, str | None]], noindex: bool = False
+) -> PageShell:
     """html/head/body with skip link, breadcrumb and <main>; crumbs: (label, href or None)."""
     root = el(None, "html", lang=_.tag)
     head = el(root, "head")
@@ -100,8 +112,9 @@ def _heading_id(text: str, used: set[str]) -> str:
     return candidate
 
 
-def _section(parent: etree._Element, level: int, heading: str, used: set[str],
-             **attrs: Any) -> etree._Element:
+def _section(
+    parent: etree._Element, level: int, heading: str, used: set[str], **attrs: Any
+) -> etree._Element:
     ident = _heading_id(heading, used)
     section = el(parent, "section", aria_labelledby=ident, **attrs)
     el(section, f"h{level}", heading, id=ident)
@@ -124,7 +137,7 @@ def _date_line(_: Words, report: ReportFacts) -> str:
 @dataclass(frozen=True)
 class IndexEntry:
     report: ReportFacts
-    thumbnail: str | None         # href relative to the site root
+    thumbnail: str | None  # href relative to the site root
 
 
 def index_page(entries: list[IndexEntry], site_language: str) -> bytes:
@@ -152,9 +165,9 @@ def index_page(entries: list[IndexEntry], site_language: str) -> bytes:
         if report.meta.date:
             el(facts, "dt", _("Published"))
             date = el(facts, "dd", lang=report.meta.language if other else None)
-            el(date, "time", words.date(report.meta.date), datetime=report.meta.date) \
-                if re.fullmatch(r"\d{4}-\d{2}-\d{2}", report.meta.date) else \
-                setattr(date, "text", report.meta.date)
+            el(date, "time", words.date(report.meta.date), datetime=report.meta.date) if re.fullmatch(
+                r"\d{4}-\d{2}-\d{2}", report.meta.date
+            ) else setattr(date, "text", report.meta.date)
         el(facts, "dt", _("Language"))
         el(facts, "dd", language_name(_, report.meta.language))
         el(facts, "dt", _("Versions"))
@@ -162,7 +175,7 @@ def index_page(entries: list[IndexEntry], site_language: str) -> bytes:
         staff = el(text, "p", class_="staff-link")
         link = el(staff, "a", href=f"{report.slug}/{BUILD_PAGE}")
         words_around = _("Build report for staff: {title}", title=report.meta.title)
-        if other:       # the title inside the index's sentence keeps the report's language
+        if other:  # the title inside the index's sentence keeps the report's language
             before, _sep, after = words_around.partition(report.meta.title)
             link.text = before
             el(link, "span", report.meta.title, lang=report.meta.language).tail = after
@@ -178,17 +191,16 @@ def versions_page(report: ReportFacts, address: str, section_titles: dict[str, s
     _ = words_for(report.meta.language)
     meta = report.meta
     title = _("{title}: accessible versions", title=meta.title)
-    page = shell(_, title, f"../{CSS_NAME}",
-                 [(_("All reports"), f"../{VERSIONS_PAGE}"), (meta.title, None)])
+    page = shell(_, title, f"../{CSS_NAME}", [(_("All reports"), f"../{VERSIONS_PAGE}"), (meta.title, None)])
     used: set[str] = {"main"}
     el(page.main, "h1", title)
     if meta.subtitle:
         el(page.main, "p", meta.subtitle, class_="subtitle")
     if meta.date:
         published = el(page.main, "p", _("Published") + ": ", class_="published")
-        el(published, "time", _date_line(_, report), datetime=meta.date) \
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta.date) else \
-            setattr(published, "text", (published.text or "") + meta.date)
+        el(published, "time", _date_line(_, report), datetime=meta.date) if re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}", meta.date
+        ) else setattr(published, "text", (published.text or "") + meta.date)
     # The web page is the report itself: read here, not listed again among the downloads.
     offered = [f for f in ordered_formats(report) if f.offered and f.name != "html"]
     html = report.formats.get("html")
@@ -196,13 +208,16 @@ def versions_page(report: ReportFacts, address: str, section_titles: dict[str, s
     if html is not None and page_file is not None:
         read = _section(page.main, 2, _("Read it on this website"), used)
         p = el(read, "p")
-        el(p, "a", _("Read {title} as a web page", title=meta.title),
-           href=f"{FILES_FOLDER}/{page_file.path}")
+        el(p, "a", _("Read {title} as a web page", title=meta.title), href=f"{FILES_FOLDER}/{page_file.path}")
         el(read, "p", format_words(_, html).who_for)
         keep = el(el(read, "ul", class_="downloads"), "li")
-        link = el(keep, "a", _("Download the web page to read without an internet connection"),
-                  href=f"{FILES_FOLDER}/{page_file.path}",
-                  download=PurePosixPath(page_file.path).name)
+        link = el(
+            keep,
+            "a",
+            _("Download the web page to read without an internet connection"),
+            href=f"{FILES_FOLDER}/{page_file.path}",
+            download=PurePosixPath(page_file.path).name,
+        )
         link.tail = f" ({file_kind(page_file)}, {file_size(_, page_file.bytes)})"
     downloads = _section(page.main, 2, _("Download a version"), used)
     if not offered:
@@ -235,14 +250,15 @@ def _text_with_link(parent: etree._Element, text: str, needle: str, href: str | 
     link.tail = after
 
 
-def _format_block(_: Words, parent: etree._Element, facts: FormatFacts, used: set[str],
-                  section_titles: dict[str, str]) -> None:
+def _format_block(
+    _: Words, parent: etree._Element, facts: FormatFacts, used: set[str], section_titles: dict[str, str]
+) -> None:
     words = format_words(_, facts)
     block = _section(parent, 3, words.label, used, class_="format")
     el(block, "p", words.who_for)
     details = el(block, "dl", class_="facts")
     files = primary_first(facts)
-    if files and facts.name != "braille":       # braille: two main files, each sized below
+    if files and facts.name != "braille":  # braille: two main files, each sized below
         el(details, "dt", _("File size"))
         el(details, "dd", file_size(_, files[0].bytes))
     if facts.duration_seconds:
@@ -271,30 +287,40 @@ def _format_block(_: Words, parent: etree._Element, facts: FormatFacts, used: se
     el(block, "p", _("How to open it: {how}", how=words.how_to_open))
 
 
-def _download(_: Words, parent: etree._Element, facts: FormatFacts, record: Any,
-              section_titles: dict[str, str]) -> None:
+def _download(
+    _: Words, parent: etree._Element, facts: FormatFacts, record: Any, section_titles: dict[str, str]
+) -> None:
     item = el(parent, "li")
     label = file_label(_, facts, record, section_titles)
-    link = el(item, "a", _("Download: {label}", label=label),
-              href=f"{FILES_FOLDER}/{record.path}", download=PurePosixPath(record.path).name)
+    link = el(
+        item,
+        "a",
+        _("Download: {label}", label=label),
+        href=f"{FILES_FOLDER}/{record.path}",
+        download=PurePosixPath(record.path).name,
+    )
     link.tail = f" ({file_kind(record)}, {file_size(_, record.bytes)})"
 
 
 def braille_code_name(_: Words, table: str) -> str:
     """The braille code in the page's language; other tables by liblouis's own display name."""
     welsh_contracted = _("Welsh braille, contracted")
-    names = {"en-ueb-g2.ctb": _("Unified English Braille, contracted (grade 2)"),
-             "en-ueb-g1.ctb": _("Unified English Braille, uncontracted (grade 1)"),
-             "cy-cy-g2.ctb": welsh_contracted, "cy.tbl": welsh_contracted,
-             "cy-cy-g1.utb": _("Welsh braille, uncontracted")}
+    names = {
+        "en-ueb-g2.ctb": _("Unified English Braille, contracted (grade 2)"),
+        "en-ueb-g1.ctb": _("Unified English Braille, uncontracted (grade 1)"),
+        "cy-cy-g2.ctb": welsh_contracted,
+        "cy.tbl": welsh_contracted,
+        "cy-cy-g1.utb": _("Welsh braille, uncontracted"),
+    }
     return names.get(table) or _table_display_name(table)
 
 
 def _table_display_name(table: str) -> str:
     """liblouis tables say what they are in a '#-display-name:' header line."""
     try:
-        with open(Path("/usr/share/liblouis/tables") / Path(table).name, encoding="utf-8",
-                  errors="replace") as handle:
+        with open(
+            Path("/usr/share/liblouis/tables") / Path(table).name, encoding="utf-8", errors="replace"
+        ) as handle:
             for line in handle:
                 if line.startswith("#-display-name:"):
                     return f"{line.split(':', 1)[1].strip()} ({table})"
@@ -310,24 +336,29 @@ def _table_display_name(table: str) -> str:
 
 @dataclass(frozen=True)
 class FixHint:
-    line: int | None              # 1-based line in the source, when the passage was found
-    quote: str                    # the passage the finding quotes
+    line: int | None  # 1-based line in the source, when the passage was found
+    quote: str  # the passage the finding quotes
 
 
-def build_page(report: ReportFacts, previews: dict[str, Any],
-               hints: dict[tuple[str, int], FixHint]) -> bytes:
+def build_page(report: ReportFacts, previews: dict[str, Any], hints: dict[tuple[str, int], FixHint]) -> bytes:
     _ = words_for(report.meta.language)
     meta = report.meta
     title = _("Build report: {title}", title=meta.title)
-    page = shell(_, title, f"../{CSS_NAME}",
-                 [(_("All reports"), f"../{VERSIONS_PAGE}"), (meta.title, VERSIONS_PAGE),
-                  (_("Build report"), None)], noindex=True)
+    page = shell(
+        _,
+        title,
+        f"../{CSS_NAME}",
+        [(_("All reports"), f"../{VERSIONS_PAGE}"), (meta.title, VERSIONS_PAGE), (_("Build report"), None)],
+        noindex=True,
+    )
     used: set[str] = {"main"}
     el(page.main, "h1", title)
     intro = el(page.main, "p")
-    intro.text = _("For staff: what the last build made from {source}, whether each format "
-                   "passed its checks, and previews of the real files.",
-                   source=report.source_path or report.slug)
+    intro.text = _(
+        "For staff: what the last build made from {source}, whether each format "
+        "passed its checks, and previews of the real files.",
+        source=report.source_path or report.slug,
+    )
     _summary_table(_, page.main, report, used)
     for facts in ordered_formats(report):
         _format_report(_, page.main, report, facts, previews, hints, used)
@@ -376,9 +407,15 @@ def _format_anchor(facts: FormatFacts) -> str:
     return f"format-{facts.name}"
 
 
-def _format_report(_: Words, parent: etree._Element, report: ReportFacts, facts: FormatFacts,
-                   previews: dict[str, Any], hints: dict[tuple[str, int], FixHint],
-                   used: set[str]) -> None:
+def _format_report(
+    _: Words,
+    parent: etree._Element,
+    report: ReportFacts,
+    facts: FormatFacts,
+    previews: dict[str, Any],
+    hints: dict[tuple[str, int], FixHint],
+    used: set[str],
+) -> None:
     words = format_words(_, facts)
     anchor = _format_anchor(facts)
     used.add(anchor)
@@ -387,26 +424,31 @@ def _format_report(_: Words, parent: etree._Element, report: ReportFacts, facts:
     state = el(section, "p", class_="status")
     strong = el(state, "strong", status_words(_, facts))
     if facts.status == "failed":
-        strong.tail = ". " + _("Readers are not offered this format until it builds again. "
-                               "Why:") + " "
+        strong.tail = ". " + _("Readers are not offered this format until it builds again. Why:") + " "
         el(state, "span", facts.error, lang=None if _.language == "en" else "en")
     elif facts.unreadable:
         strong.tail = ": "
         el(state, "span", facts.unreadable, lang=None if _.language == "en" else "en")
     elif facts.built_at and facts.seconds < 1:
-        strong.tail = ". " + _("Built on {when} in under a second.",
-                               when=when_words(_, facts.built_at))
+        strong.tail = ". " + _("Built on {when} in under a second.", when=when_words(_, facts.built_at))
     elif facts.built_at:
-        strong.tail = ". " + _("Built on {when} in {seconds} seconds.",
-                               when=when_words(_, facts.built_at),
-                               seconds=_.number(round(facts.seconds, 1)))
+        strong.tail = ". " + _(
+            "Built on {when} in {seconds} seconds.",
+            when=when_words(_, facts.built_at),
+            seconds=_.number(round(facts.seconds, 1)),
+        )
     _findings(_, section, report, facts, hints)
     _previews(_, section, report, facts, previews)
     _measurements(_, section, facts)
 
 
-def _findings(_: Words, parent: etree._Element, report: ReportFacts, facts: FormatFacts,
-              hints: dict[tuple[str, int], FixHint]) -> None:
+def _findings(
+    _: Words,
+    parent: etree._Element,
+    report: ReportFacts,
+    facts: FormatFacts,
+    hints: dict[tuple[str, int], FixHint],
+) -> None:
     if not facts.findings:
         el(parent, "p", _("The checks found nothing to fix."))
         return
@@ -426,30 +468,64 @@ def _findings(_: Words, parent: etree._Element, report: ReportFacts, facts: Form
         source = report.source_path or _("the source")
         empty = re.fullmatch(r"the (\w+) property is empty", finding.message)
         if empty:
-            el(item, "p", _("Where to fix it: add {field} to the front matter of {source} (in a "
-                            "Word source, to its document properties), then build again.",
-                            field=empty.group(1), source=source))
+            el(
+                item,
+                "p",
+                _(
+                    "Where to fix it: add {field} to the front matter of {source} (in a "
+                    "Word source, to its document properties), then build again.",
+                    field=empty.group(1),
+                    source=source,
+                ),
+            )
         elif hint is not None and hint.line:
-            el(item, "p", _("Where to fix it: {source}, line {line} (\u201c{quote}\u201d), then "
-                            "build again.", source=source, line=hint.line, quote=hint.quote))
+            el(
+                item,
+                "p",
+                _(
+                    "Where to fix it: {source}, line {line} (\u201c{quote}\u201d), then build again.",
+                    source=source,
+                    line=hint.line,
+                    quote=hint.quote,
+                ),
+            )
         elif hint is not None:
-            el(item, "p", _("Where to fix it: the passage \u201c{quote}\u201d in {source}, then "
-                            "build again.", source=source, quote=hint.quote))
+            el(
+                item,
+                "p",
+                _(
+                    "Where to fix it: the passage \u201c{quote}\u201d in {source}, then build again.",
+                    source=source,
+                    quote=hint.quote,
+                ),
+            )
         else:
-            el(item, "p", _("Where to fix it: if {source} is right here, the fault is in the "
-                            "pipeline: send this build report to its developers.", source=source))
+            el(
+                item,
+                "p",
+                _(
+                    "Where to fix it: if {source} is right here, the fault is in the "
+                    "pipeline: send this build report to its developers.",
+                    source=source,
+                ),
+            )
 
 
-def _previews(_: Words, parent: etree._Element, report: ReportFacts, facts: FormatFacts,
-              previews: dict[str, Any]) -> None:
+def _previews(
+    _: Words, parent: etree._Element, report: ReportFacts, facts: FormatFacts, previews: dict[str, Any]
+) -> None:
     name = facts.name
     if not facts.offered:
         return
     if name == "pdf":
         _page_images(_, parent, previews.get("pdf-pages"), _("Page {page} of the PDF"))
     elif name in ("large-print", "word"):
-        _page_images(_, parent, previews.get(f"{name}-page"),
-                     _("Page {page} of the Word document, as LibreOffice lays it out"))
+        _page_images(
+            _,
+            parent,
+            previews.get(f"{name}-page"),
+            _("Page {page} of the Word document, as LibreOffice lays it out"),
+        )
     elif name == "braille":
         _braille_preview(_, parent, previews.get("braille-page"))
     elif name == "audio":
@@ -486,8 +562,7 @@ def _preview_failed(_: Words, parent: etree._Element, data: dict[str, Any] | Non
     return False
 
 
-def _page_images(_: Words, parent: etree._Element, data: dict[str, Any] | None,
-                 caption: str) -> None:
+def _page_images(_: Words, parent: etree._Element, data: dict[str, Any] | None, caption: str) -> None:
     if data is None or _preview_failed(_, parent, data):
         return
     el(parent, "h3", _("Preview"))
@@ -497,9 +572,13 @@ def _page_images(_: Words, parent: etree._Element, data: dict[str, Any] | None,
         text = page.get("text", "")
         label = caption.format(page=page["page"]) if "{page}" in caption else caption
         begins = " ".join(text.split()[:12])
-        el(figure, "img", src=f"{PREVIEWS_FOLDER}/{page['file']}",
-           alt=_("{label}. It begins: {text}", label=label, text=begins) if begins else label,
-           loading="lazy")
+        el(
+            figure,
+            "img",
+            src=f"{PREVIEWS_FOLDER}/{page['file']}",
+            alt=_("{label}. It begins: {text}", label=label, text=begins) if begins else label,
+            loading="lazy",
+        )
         el(figure, "figcaption", label)
         if text:
             more = el(figure, "details")
@@ -514,8 +593,14 @@ def _braille_preview(_: Words, parent: etree._Element, data: dict[str, Any] | No
         return
     el(parent, "h3", _("Preview"))
     table = el(parent, "table", class_="braille")
-    el(table, "caption", _("The first braille page, line by line, beside what liblouis reads "
-                           "back from it ({table})", table=data.get("table", "")))
+    el(
+        table,
+        "caption",
+        _(
+            "The first braille page, line by line, beside what liblouis reads back from it ({table})",
+            table=data.get("table", ""),
+        ),
+    )
     head = el(el(table, "thead"), "tr")
     for label in (_("Line"), _("Braille"), _("Read back as")):
         el(head, "th", label, scope="col")
@@ -534,9 +619,16 @@ def _audio_preview(_: Words, parent: etree._Element, facts: FormatFacts) -> None
     href = f"{FILES_FOLDER}/{record.path}"
     el(parent, "h3", _("Listen"))
     player_id = f"player-{facts.name}"
-    audio = el(parent, "audio", controls="controls", preload="metadata", src=href, id=player_id,
-               aria_label=_("The whole report, read aloud"))
-    el(audio, "a", _("Download the MP3"), href=href)    # for browsers without <audio>
+    audio = el(
+        parent,
+        "audio",
+        controls="controls",
+        preload="metadata",
+        src=href,
+        id=player_id,
+        aria_label=_("The whole report, read aloud"),
+    )
+    el(audio, "a", _("Download the MP3"), href=href)  # for browsers without <audio>
     if facts.duration_seconds:
         el(parent, "p", _("Length: {length}.", length=duration_words(_, facts.duration_seconds)))
     if not facts.chapters:
@@ -546,11 +638,9 @@ def _audio_preview(_: Words, parent: etree._Element, facts: FormatFacts) -> None
     for chapter in facts.chapters:
         item = el(listing, "li")
         start = f"{chapter.start_seconds:.3f}".rstrip("0").rstrip(".")
-        link = el(item, "a", chapter.title, href=f"{href}#t={start}", data_seek=start,
-                  data_player=player_id)
+        link = el(item, "a", chapter.title, href=f"{href}#t={start}", data_seek=start, data_player=player_id)
         link.tail = " "
-        el(item, "span", _("starts at {time}", time=clock(chapter.start_seconds)),
-           class_="time")
+        el(item, "span", _("starts at {time}", time=clock(chapter.start_seconds)), class_="time")
 
 
 def _epub_preview(_: Words, parent: etree._Element, toc: list[TocEntry]) -> None:
@@ -590,6 +680,7 @@ def _value(value: Any) -> str:
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write only when the bytes differ, so an unchanged site is left alone."""
     from ..manifest import write_atomic
+
     try:
         if path.read_bytes() == data:
             return False

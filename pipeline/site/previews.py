@@ -11,6 +11,7 @@ version and its settings. A preview whose key is unchanged and whose files are t
 so a site rebuild after a no-op build renders nothing, and a changed source re-renders only the
 previews of that report's changed outputs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,18 +19,19 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..manifest import write_atomic
 from .facts import FormatFacts, OutputFile, ReportFacts, resolved_braille_table
 
 STATE_NAME = "previews.json"
-PDF_PAGES = 3                     # the first pages staff look at: title, contents, first text
-PAGE_WIDTH = 700                  # px: sharp at 1280 px, scaled down by CSS on a phone
+PDF_PAGES = 3  # the first pages staff look at: title, contents, first text
+PAGE_WIDTH = 700  # px: sharp at 1280 px, scaled down by CSS on a phone
 THUMBNAIL_WIDTH = 240
-TOOL_TIMEOUT = 120                # s; LibreOffice's first start on a busy machine is slow
+TOOL_TIMEOUT = 120  # s; LibreOffice's first start on a busy machine is slow
 
 
 class PreviewError(Exception):
@@ -38,23 +40,29 @@ class PreviewError(Exception):
 
 @dataclass(frozen=True)
 class PreviewSpec:
-    name: str                     # "pdf-pages", "large-print-page", ...
-    input: OutputFile             # the output it is made from
-    version: str                  # bump when the renderer's output changes
+    name: str  # "pdf-pages", "large-print-page", ...
+    input: OutputFile  # the output it is made from
+    version: str  # bump when the renderer's output changes
     render: Callable[[Path, Path, str, dict[str, Any]], dict[str, Any]]
     # (input, folder, file-name prefix, settings) -> what the pages show
     settings: dict[str, Any] = field(default_factory=dict)
 
     def key(self) -> str:
-        material = json.dumps({"name": self.name, "input": self.input.sha256,
-                               "version": self.version, "settings": self.settings},
-                              sort_keys=True)
+        material = json.dumps(
+            {
+                "name": self.name,
+                "input": self.input.sha256,
+                "version": self.version,
+                "settings": self.settings,
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(material.encode()).hexdigest()
 
 
 @dataclass
 class PreviewRun:
-    rendered: list[str] = field(default_factory=list)   # "slug/name" made this time
+    rendered: list[str] = field(default_factory=list)  # "slug/name" made this time
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -64,20 +72,18 @@ def specs_for(report: ReportFacts) -> list[PreviewSpec]:
     pdf = _offered_file(report, "pdf", ".pdf")
     if pdf is not None:
         specs.append(PreviewSpec("cover", pdf, "1", _pdf_thumbnail, {"width": THUMBNAIL_WIDTH}))
-        specs.append(PreviewSpec("pdf-pages", pdf, "1", _pdf_pages,
-                                 {"pages": PDF_PAGES, "width": PAGE_WIDTH}))
+        specs.append(
+            PreviewSpec("pdf-pages", pdf, "1", _pdf_pages, {"pages": PDF_PAGES, "width": PAGE_WIDTH})
+        )
     for name in ("large-print", "word"):
         docx = _offered_file(report, name, ".docx")
         if docx is not None:
-            specs.append(PreviewSpec(f"{name}-page", docx, "1", _docx_first_page,
-                                     {"width": PAGE_WIDTH}))
+            specs.append(PreviewSpec(f"{name}-page", docx, "1", _docx_first_page, {"width": PAGE_WIDTH}))
     braille = report.formats.get("braille")
     pef = _offered_file(report, "braille", ".pef")
     if pef is not None and braille is not None:
-        table = resolved_braille_table(str(braille.options.get("table", "auto")),
-                                       report.meta.language)
-        specs.append(PreviewSpec("braille-page", pef, "1", _braille_first_page,
-                                 {"table": table}))
+        table = resolved_braille_table(str(braille.options.get("table", "auto")), report.meta.language)
+        specs.append(PreviewSpec("braille-page", pef, "1", _braille_first_page, {"table": table}))
     return specs
 
 
@@ -162,58 +168,90 @@ def page_count(pdf: Path) -> int:
 
 
 def _page_text(pdf: Path, page: int) -> str:
-    text = _run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
-                "page text")
+    text = _run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"], "page text")
     return " ".join(text.split())
 
 
-def _render_pages(pdf: Path, folder: Path, prefix: str, pages: int, width: int
-                  ) -> list[dict[str, Any]]:
+def _render_pages(pdf: Path, folder: Path, prefix: str, pages: int, width: int) -> list[dict[str, Any]]:
     last = min(pages, page_count(pdf))
-    _run(["pdftoppm", "-f", "1", "-l", str(last), "-png", "-scale-to-x", str(width),
-          "-scale-to-y", "-1", str(pdf), str(folder / prefix)], "page images")
+    _run(
+        [
+            "pdftoppm",
+            "-f",
+            "1",
+            "-l",
+            str(last),
+            "-png",
+            "-scale-to-x",
+            str(width),
+            "-scale-to-y",
+            "-1",
+            str(pdf),
+            str(folder / prefix),
+        ],
+        "page images",
+    )
     images = sorted(folder.glob(f"{prefix}-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-    return [{"page": number, "file": image.name, "text": _page_text(pdf, number)}
-            for number, image in enumerate(images, start=1)]
+    return [
+        {"page": number, "file": image.name, "text": _page_text(pdf, number)}
+        for number, image in enumerate(images, start=1)
+    ]
 
 
-def _pdf_thumbnail(pdf: Path, folder: Path, prefix: str, settings: dict[str, Any]
-                   ) -> dict[str, Any]:
+def _pdf_thumbnail(pdf: Path, folder: Path, prefix: str, settings: dict[str, Any]) -> dict[str, Any]:
     return {"pages": _render_pages(pdf, folder, prefix, 1, settings["width"])}
 
 
 def _pdf_pages(pdf: Path, folder: Path, prefix: str, settings: dict[str, Any]) -> dict[str, Any]:
-    return {"pages": _render_pages(pdf, folder, prefix, settings["pages"], settings["width"]),
-            "page_count": page_count(pdf)}
+    return {
+        "pages": _render_pages(pdf, folder, prefix, settings["pages"], settings["width"]),
+        "page_count": page_count(pdf),
+    }
 
 
-def _docx_first_page(docx: Path, folder: Path, prefix: str, settings: dict[str, Any]
-                     ) -> dict[str, Any]:
+def _docx_first_page(docx: Path, folder: Path, prefix: str, settings: dict[str, Any]) -> dict[str, Any]:
     soffice = shutil.which("soffice") or shutil.which("libreoffice") or "soffice"
     with tempfile.TemporaryDirectory(prefix="site-lo-") as work:
         work_path = Path(work)
-        _run([soffice, f"-env:UserInstallation={(work_path / 'profile').as_uri()}",
-              "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(work_path),
-              str(docx)], "Word preview")
+        _run(
+            [
+                soffice,
+                f"-env:UserInstallation={(work_path / 'profile').as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(work_path),
+                str(docx),
+            ],
+            "Word preview",
+        )
         pdf = work_path / f"{docx.stem}.pdf"
         if not pdf.is_file():
             raise PreviewError(f"LibreOffice wrote no PDF for {docx.name}: no Word preview")
-        return {"pages": _render_pages(pdf, folder, prefix, 1, settings["width"]),
-                "page_count": page_count(pdf)}
+        return {
+            "pages": _render_pages(pdf, folder, prefix, 1, settings["width"]),
+            "page_count": page_count(pdf),
+        }
 
 
-def _braille_first_page(pef: Path, folder: Path, prefix: str, settings: dict[str, Any]
-                        ) -> dict[str, Any]:
+def _braille_first_page(pef: Path, folder: Path, prefix: str, settings: dict[str, Any]) -> dict[str, Any]:
     from .facts import braille_facts
+
     rows = list(braille_facts(pef, settings["table"]).first_page)
-    return {"rows": rows, "back_translation": back_translate(rows, settings["table"]),
-            "table": settings["table"]}
+    return {
+        "rows": rows,
+        "back_translation": back_translate(rows, settings["table"]),
+        "table": settings["table"],
+    }
 
 
 def back_translate(rows: list[str], table: str) -> list[str]:
     """Each row of Unicode braille as liblouis reads it back with the report's table (row by
     row, so each line of print sits beside its line of braille)."""
     import louis
+
     out = []
     for row in rows:
         cells = row.rstrip("\u2800")

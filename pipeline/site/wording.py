@@ -5,6 +5,7 @@ other format in a manifest (a stage added later, such as `daisy`) is shown with 
 so it appears on the site as soon as the build makes it. Every string is a gettext message id
 (pipeline/i18n.py); `_` is `words_for(report language)`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,8 @@ READER_ORDER = ("html", "pdf", "word", "large-print", "audio", "daisy", "epub", 
 
 @dataclass(frozen=True)
 class FormatWords:
-    label: str                    # "Large print Word document (18 point)"
-    who_for: str                  # who it is for, in plain words
+    label: str  # "Large print Word document (18 point)"
+    who_for: str  # who it is for, in plain words
     how_to_open: str
 
 
@@ -35,63 +36,101 @@ def format_words(_: Words, facts: FormatFacts) -> FormatWords:
     if name == "html":
         return FormatWords(
             _("Web page"),
-            _("For reading in any web browser, on a phone or a computer. It works with screen "
-              "readers, zoom and dark mode, and needs nothing installed."),
-            _("Open it in your web browser. It is one file, so you can save it and read it "
-              "without an internet connection."))
+            _(
+                "For reading in any web browser, on a phone or a computer. It works with screen "
+                "readers, zoom and dark mode, and needs nothing installed."
+            ),
+            _(
+                "Open it in your web browser. It is one file, so you can save it and read it "
+                "without an internet connection."
+            ),
+        )
     if name == "pdf":
         return FormatWords(
             _("Screen reader friendly PDF"),
-            _("For reading on screen with a screen reader or magnifier, or for printing. The PDF "
-              "is tagged, so screen readers find its headings, image descriptions and tables."),
-            _("Open it with a PDF reader such as Adobe Acrobat Reader, or in your web browser."))
+            _(
+                "For reading on screen with a screen reader or magnifier, or for printing. The PDF "
+                "is tagged, so screen readers find its headings, image descriptions and tables."
+            ),
+            _("Open it with a PDF reader such as Adobe Acrobat Reader, or in your web browser."),
+        )
     if name == "word":
         return FormatWords(
             _("Screen reader friendly Word document"),
-            _("For screen reader users, and for anyone who wants to change the text size, font "
-              "or colours, or copy the text."),
-            _("Open it with Microsoft Word, LibreOffice Writer, Google Docs or Apple Pages."))
+            _(
+                "For screen reader users, and for anyone who wants to change the text size, font "
+                "or colours, or copy the text."
+            ),
+            _("Open it with Microsoft Word, LibreOffice Writer, Google Docs or Apple Pages."),
+        )
     if name == "large-print":
         size = options.get("font_size", 18)
         return FormatWords(
             _("Large print Word document ({size} point)", size=size),
-            _("For people with low vision who read print: {size} point text with extra space "
-              "between the lines. Print it on A4 paper or read it on screen.", size=size),
-            _("Open it with Microsoft Word, LibreOffice Writer, Google Docs or Apple Pages."))
+            _(
+                "For people with low vision who read print: {size} point text with extra space "
+                "between the lines. Print it on A4 paper or read it on screen.",
+                size=size,
+            ),
+            _("Open it with Microsoft Word, LibreOffice Writer, Google Docs or Apple Pages."),
+        )
     if name == "audio":
         return FormatWords(
             _("Audio (MP3)"),
-            _("For people who would rather listen. The whole report is read aloud by a computer "
-              "voice, with a chapter for each section."),
-            _("Play it on any phone, computer or MP3 player. Players that show chapters let you "
-              "jump to a section. There is also a file for each section, with a playlist."))
+            _(
+                "For people who would rather listen. The whole report is read aloud by a computer "
+                "voice, with a chapter for each section."
+            ),
+            _(
+                "Play it on any phone, computer or MP3 player. Players that show chapters let you "
+                "jump to a section. There is also a file for each section, with a playlist."
+            ),
+        )
     if name == "daisy":
         return FormatWords(
             _("DAISY talking book"),
-            _("For people who use a DAISY player or app: move by heading and listen to the "
-              "report read aloud."),
-            _("Open it with a DAISY player or app, such as Dolphin EasyReader or Thorium Reader. "
-              "Some players need the file unzipped first."))
+            _(
+                "For people who use a DAISY player or app: move by heading and listen to the "
+                "report read aloud."
+            ),
+            _(
+                "Open it with a DAISY player or app, such as Dolphin EasyReader or Thorium Reader. "
+                "Some players need the file unzipped first."
+            ),
+        )
     if name == "epub":
         return FormatWords(
             _("EPUB e-book"),
-            _("For reading on an e-reader, phone or tablet. You can change the text size and "
-              "colours, and many apps can read it aloud."),
-            _("Open it with Apple Books, Google Play Books, Thorium Reader or a Kobo e-reader. "
-              "For a Kindle, send it with Amazon's Send to Kindle."))
+            _(
+                "For reading on an e-reader, phone or tablet. You can change the text size and "
+                "colours, and many apps can read it aloud."
+            ),
+            _(
+                "Open it with Apple Books, Google Play Books, Thorium Reader or a Kobo e-reader. "
+                "For a Kindle, send it with Amazon's Send to Kindle."
+            ),
+        )
     if name == "braille":
         cells, lines = options.get("cells", 40), options.get("lines", 25)
         return FormatWords(
             _("Braille"),
-            _("For braille readers. The BRF file is for a braille display, a note-taker or an "
-              "embosser; the PEF file is for embossers and braille software that read PEF."),
-            _("Send the BRF file to your braille display or note-taker, or emboss it on paper "
-              "of {cells} cells by {lines} lines.", cells=cells, lines=lines))
+            _(
+                "For braille readers. The BRF file is for a braille display, a note-taker or an "
+                "embosser; the PEF file is for embossers and braille software that read PEF."
+            ),
+            _(
+                "Send the BRF file to your braille display or note-taker, or emboss it on paper "
+                "of {cells} cells by {lines} lines.",
+                cells=cells,
+                lines=lines,
+            ),
+        )
     kind = _main_kind(facts)
     return FormatWords(
         _("{format} version", format=name.replace("-", " ").capitalize()),
         _("Another version of the report, in the {kind} format.", kind=kind),
-        _("Download the file and open it with an app that reads {kind} files.", kind=kind))
+        _("Download the file and open it with an app that reads {kind} files.", kind=kind),
+    )
 
 
 def _main_kind(facts: FormatFacts) -> str:
@@ -116,8 +155,7 @@ def file_kind(record: OutputFile) -> str:
     return PurePosixPath(record.path).suffix.lstrip(".").upper() or record.path
 
 
-def file_label(_: Words, facts: FormatFacts, record: OutputFile,
-               section_titles: dict[str, str]) -> str:
+def file_label(_: Words, facts: FormatFacts, record: OutputFile, section_titles: dict[str, str]) -> str:
     """What one downloadable file is, in words (its kind and size are added beside it)."""
     path = PurePosixPath(record.path)
     suffix = path.suffix.lower()
@@ -126,8 +164,7 @@ def file_label(_: Words, facts: FormatFacts, record: OutputFile,
             return _("The whole report, with chapters")
         if suffix == ".mp3":
             title = section_titles.get(path.name)
-            return _("Section: {title}", title=title) if title else \
-                _("Section file {name}", name=path.name)
+            return _("Section: {title}", title=title) if title else _("Section file {name}", name=path.name)
         if suffix == ".m3u8":
             return _("Playlist of the section files")
         if suffix == ".txt":
@@ -143,10 +180,8 @@ def file_size(_: Words, size: int) -> str:
     """'5.4 MB', '124 kB' in the report's locale (decimal units, as file managers show)."""
     locale = _locale(_)
     if size >= 1_000_000:
-        return format_unit(round(size / 1_000_000, 1), "digital-megabyte", length="short",
-                           locale=locale)
-    return format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short",
-                       locale=locale)
+        return format_unit(round(size / 1_000_000, 1), "digital-megabyte", length="short", locale=locale)
+    return format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short", locale=locale)
 
 
 def duration_words(_: Words, seconds: float) -> str:
@@ -176,8 +211,7 @@ def clock(seconds: float) -> str:
 def language_name(_: Words, tag: str) -> str:
     """'English', 'Welsh' / 'Saesneg', 'Cymraeg': the language's name in the page's language."""
     try:
-        return Locale.parse(tag.replace("-", "_").split("_")[0]).get_display_name(_locale(_)) \
-            or tag
+        return Locale.parse(tag.replace("-", "_").split("_")[0]).get_display_name(_locale(_)) or tag
     except (UnknownLocaleError, ValueError):
         return tag
 

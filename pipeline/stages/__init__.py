@@ -5,6 +5,7 @@ defaults, as word.py does for `word` and `large-print`). Modules are imported la
 whose module is missing says "not available" instead of breaking every other format, and a stage
 never imports another stage.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -36,8 +37,7 @@ def get(name: str) -> Stage:
     """The stage registered under `name`; StageUnavailable with a clear reason otherwise."""
     module_name = STAGE_MODULES.get(name)
     if module_name is None:
-        raise StageUnavailable(
-            f"unknown format '{name}'. Formats: {', '.join(STAGE_MODULES)}")
+        raise StageUnavailable(f"unknown format '{name}'. Formats: {', '.join(STAGE_MODULES)}")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
@@ -45,10 +45,9 @@ def get(name: str) -> Stage:
             raise StageUnavailable(f"the '{name}' format is not built yet") from None
         raise StageUnavailable(
             f"the '{name}' format needs the Python module '{error.name}', which is not installed: "
-            f"run `make setup`") from None
+            f"run `make setup`"
+        ) from None
     for stage in module.STAGES:
         if stage.name == name:
             return stage
     raise StageUnavailable(f"{module_name} does not register a stage called '{name}'")
-
-

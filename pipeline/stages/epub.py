@@ -9,15 +9,16 @@ zip, the OPF and the NCX; three things it cannot do are done by a small writer s
 navigation document (ebooklib's has no nested headings below file level and no labels we
 control), and a modification time taken from the source rather than the clock.
 """
+
 from __future__ import annotations
 
 import datetime
 import itertools
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ebooklib import epub
 from lxml import etree
@@ -25,11 +26,26 @@ from lxml import etree
 from ..document import Document, Figure, Footnotes, Heading, figures, inline_text
 from ..errors import StageFailed
 from ..i18n import words_for
-from ..sections import (accessibility_statement, contents_heading, notes_heading,
-                        statement_heading, title_lines, unique_id)
-from ..xhtml import (XHTML, EPUB_NS, XHTML_NS, Renderer, TocEntry, image_media_type,
-                     nest_toc, page_id, toc_list)
+from ..sections import (
+    accessibility_statement,
+    contents_heading,
+    notes_heading,
+    statement_heading,
+    title_lines,
+    unique_id,
+)
 from ..stage_api import BuildContext, CheckResult, PageMap, Stage
+from ..xhtml import (
+    EPUB_NS,
+    XHTML,
+    XHTML_NS,
+    Renderer,
+    TocEntry,
+    image_media_type,
+    nest_toc,
+    page_id,
+    toc_list,
+)
 
 TITLE_FILE = "title.xhtml"
 NAV_FILE = "nav.xhtml"
@@ -63,9 +79,9 @@ code { font-family: monospace; }
 
 @dataclass(frozen=True)
 class EpubOptions:
-    claim_conformance: bool = True   # write the EPUB Accessibility 1.1 claim (the check verifies it)
-    media_overlays: bool = True      # with audio in the build, also <slug>-read-along.epub: the
-                                     # narration's sentences highlighted as they are spoken
+    claim_conformance: bool = True  # write the EPUB Accessibility 1.1 claim (the check verifies it)
+    media_overlays: bool = True  # with audio in the build, also <slug>-read-along.epub: the
+    # narration's sentences highlighted as they are spoken
 
     def __post_init__(self) -> None:
         if not isinstance(self.claim_conformance, bool):
@@ -75,6 +91,7 @@ class EpubOptions:
 @dataclass(frozen=True)
 class Part:
     """One content document: its file, title, the top-level block indices it holds."""
+
     file_name: str
     title: str
     indices: tuple[int, ...]
@@ -115,13 +132,13 @@ def page_starts(page_map: PageMap | None, block_count: int) -> dict[int, tuple[i
 # ---------------------------------------------------------------- XHTML documents
 
 
-def xhtml_document(renderer: Renderer, title: str, lang: str,
-                   fill: Callable[[etree._Element], None], *, main: bool = True) -> bytes:
+def xhtml_document(
+    renderer: Renderer, title: str, lang: str, fill: Callable[[etree._Element], None], *, main: bool = True
+) -> bytes:
     """A complete XHTML content document; fill() writes its content (into <main>, so each
     document has the one main landmark screen-reader users jump to)."""
     # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
-    root = etree.Element(f"{{{XHTML_NS}}}html",
-                         nsmap={None: XHTML_NS, "epub": EPUB_NS})  # type: ignore[dict-item]
+    root = etree.Element(f"{{{XHTML_NS}}}html", nsmap={None: XHTML_NS, "epub": EPUB_NS})  # type: ignore[dict-item]
     renderer.set_lang(root, lang)
     head = renderer.el(root, "head")
     renderer.el(head, "meta", charset="utf-8")
@@ -129,17 +146,19 @@ def xhtml_document(renderer: Renderer, title: str, lang: str,
     renderer.el(head, "link", rel="stylesheet", type="text/css", href=CSS_FILE)
     body = renderer.el(root, "body")
     fill(renderer.el(body, "main") if main else body)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8",
-                          doctype="<!DOCTYPE html>", pretty_print=True)
+    return etree.tostring(
+        root, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>", pretty_print=True
+    )
 
 
 def title_page(renderer: Renderer, doc: Document) -> bytes:
     meta = doc.meta
 
     def fill(body: etree._Element) -> None:
-        section = renderer.el(body, "section", epub_type="titlepage", class_="titlepage",
-                              aria_labelledby=TITLE_HEADING_ID)
-        lines = title_lines(doc)      # the same words, in the report's language, as every format
+        section = renderer.el(
+            body, "section", epub_type="titlepage", class_="titlepage", aria_labelledby=TITLE_HEADING_ID
+        )
+        lines = title_lines(doc)  # the same words, in the report's language, as every format
         renderer.el(section, "h1", meta.title, id=TITLE_HEADING_ID)
         if lines.subtitle:
             renderer.el(section, "p", lines.subtitle, class_="subtitle")
@@ -150,6 +169,7 @@ def title_page(renderer: Renderer, doc: Document) -> bytes:
             renderer.el(renderer.el(section, "p"), "time", lines.date, datetime=meta.date)
         if lines.version:
             renderer.el(section, "p", lines.version)
+
     return xhtml_document(renderer, meta.title, meta.language, fill)
 
 
@@ -159,12 +179,12 @@ def chapter(renderer: Renderer, doc: Document, part: Part, last: bool) -> bytes:
 
     def fill(body: etree._Element) -> None:
         renderer.body_blocks(body, part.indices)
-        holder = body[-1] if len(body) and etree.QName(body[-1]).localname == "section" \
-            else body
-        numbers = renderer.notes.pending + ([n.number for n in doc.footnotes.values()]
-                                            if last else [])
-        renderer.notes_section(holder, numbers, heading_level=min(top + 1, 6),
-                               heading_id=notes_heading_id(doc, part))
+        holder = body[-1] if len(body) and etree.QName(body[-1]).localname == "section" else body
+        numbers = renderer.notes.pending + ([n.number for n in doc.footnotes.values()] if last else [])
+        renderer.notes_section(
+            holder, numbers, heading_level=min(top + 1, 6), heading_id=notes_heading_id(doc, part)
+        )
+
     return xhtml_document(renderer, part.title, doc.meta.language, fill)
 
 
@@ -192,6 +212,7 @@ def statement_page(renderer: Renderer, doc: Document, with_pages: bool) -> bytes
         section = renderer.el(body, "section", aria_labelledby=STATEMENT_HEADING_ID)
         renderer.el(section, "h1", statement_heading(doc), id=STATEMENT_HEADING_ID)
         renderer.blocks(section, accessibility_statement(doc, "e-book", features))
+
     renderer.current_file = STATEMENT_FILE
     return xhtml_document(renderer, statement_heading(doc), doc.meta.language, fill)
 
@@ -207,41 +228,54 @@ def toc_entries(doc: Document, parts: list[Part], notes_parts: set[str]) -> tupl
         for index in part.indices:
             block = doc.blocks[index]
             if isinstance(block, Heading):
-                flat.append((inline_text(block.inlines).strip(), block.level,
-                             f"{part.file_name}#{block.id}"))
+                flat.append((inline_text(block.inlines).strip(), block.level, f"{part.file_name}#{block.id}"))
         if part.file_name in notes_parts:
-            flat.append((notes_heading(doc), min(top + 1, 6),
-                         f"{part.file_name}#{notes_heading_id(doc, part)}"))
+            flat.append(
+                (notes_heading(doc), min(top + 1, 6), f"{part.file_name}#{notes_heading_id(doc, part)}")
+            )
     flat.append((statement_heading(doc), top, f"{STATEMENT_FILE}#{STATEMENT_HEADING_ID}"))
     return nest_toc(flat)
 
 
-def nav_document(renderer: Renderer, doc: Document, toc: tuple[TocEntry, ...],
-                 first_part: str, pages: list[tuple[int, str]]) -> bytes:
+def nav_document(
+    renderer: Renderer,
+    doc: Document,
+    toc: tuple[TocEntry, ...],
+    first_part: str,
+    pages: list[tuple[int, str]],
+) -> bytes:
     _ = words_for(doc.meta.language)
 
     def fill(body: etree._Element) -> None:
-        nav = renderer.el(body, "nav", epub_type="toc", role="doc-toc", id="toc",
-                          aria_labelledby="toc-title")
+        nav = renderer.el(body, "nav", epub_type="toc", role="doc-toc", id="toc", aria_labelledby="toc-title")
         renderer.el(nav, "h1", contents_heading(doc), id="toc-title")
         toc_list(renderer, nav, toc)
-        landmarks = renderer.el(body, "nav", epub_type="landmarks", hidden="hidden",
-                                aria_labelledby="landmarks-title")
+        landmarks = renderer.el(
+            body, "nav", epub_type="landmarks", hidden="hidden", aria_labelledby="landmarks-title"
+        )
         renderer.el(landmarks, "h2", _("Landmarks"), id="landmarks-title")
         ol = renderer.el(landmarks, "ol")
-        for kind, href, label in (("titlepage", TITLE_FILE, _("Title page")),
-                                  ("toc", f"{NAV_FILE}#toc", contents_heading(doc)),
-                                  ("bodymatter", first_part, _("Start of the report")),
-                                  ("backmatter", STATEMENT_FILE, _("Accessibility statement"))):
+        for kind, href, label in (
+            ("titlepage", TITLE_FILE, _("Title page")),
+            ("toc", f"{NAV_FILE}#toc", contents_heading(doc)),
+            ("bodymatter", first_part, _("Start of the report")),
+            ("backmatter", STATEMENT_FILE, _("Accessibility statement")),
+        ):
             renderer.el(renderer.el(ol, "li"), "a", label, epub_type=kind, href=href)
         if pages:
-            page_list = renderer.el(body, "nav", epub_type="page-list", role="doc-pagelist",
-                                    hidden="hidden", aria_labelledby="pages-title")
+            page_list = renderer.el(
+                body,
+                "nav",
+                epub_type="page-list",
+                role="doc-pagelist",
+                hidden="hidden",
+                aria_labelledby="pages-title",
+            )
             renderer.el(page_list, "h2", _("Pages"), id="pages-title")
             ol = renderer.el(page_list, "ol")
             for page, file_name in pages:
-                renderer.el(renderer.el(ol, "li"), "a", str(page),
-                            href=f"{file_name}#{page_id(page)}")
+                renderer.el(renderer.el(ol, "li"), "a", str(page), href=f"{file_name}#{page_id(page)}")
+
     return xhtml_document(renderer, contents_heading(doc), doc.meta.language, fill, main=False)
 
 
@@ -272,6 +306,7 @@ def book_identifier(doc: Document, slug: str) -> str:
 @dataclass(frozen=True)
 class A11yClaims:
     """What the package says about the book's accessibility, derived from the document."""
+
     access_modes: tuple[str, ...]
     features: tuple[str, ...]
     summary: str
@@ -282,8 +317,7 @@ class A11yClaims:
 def a11y_claims(doc: Document, options: EpubOptions, page_map: PageMap | None) -> A11yClaims:
     meaningful = [f for f in figures(doc) if not f.decorative]
     all_described = all(f.alt.strip() for f in meaningful)
-    features = ["structuralNavigation", "tableOfContents", "readingOrder",
-                "displayTransformability"]
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if meaningful and all_described:
         features.append("alternativeText")
     if page_map is not None:
@@ -291,19 +325,33 @@ def a11y_claims(doc: Document, options: EpubOptions, page_map: PageMap | None) -
     modes = ("textual", "visual") if meaningful else ("textual",)
     # The summary a reading system shows the reader: in the report's language.
     _ = words_for(doc.meta.language)
-    summary = _("This e-book has a contents list of every heading, headings in reading order, "
-                "tables with headers and footnotes linked both ways. Its text can be resized "
-                "and recoloured by the reading app.") + " "
+    summary = (
+        _(
+            "This e-book has a contents list of every heading, headings in reading order, "
+            "tables with headers and footnotes linked both ways. Its text can be resized "
+            "and recoloured by the reading app."
+        )
+        + " "
+    )
     if meaningful:
-        summary += (_("Every image that carries meaning has a text description; decorative "
-                      "images are hidden from screen readers.") if all_described else
-                    _("Some images have no text description.")) + " "
+        summary += (
+            _(
+                "Every image that carries meaning has a text description; decorative "
+                "images are hidden from screen readers."
+            )
+            if all_described
+            else _("Some images have no text description.")
+        ) + " "
     if page_map is not None:
         summary += _("Page numbers match the printed PDF ({pdf}).", pdf=page_map.pdf_name) + " "
     summary += _("It has no flashing, motion or sound hazards.")
-    return A11yClaims(modes, tuple(features), summary.strip(),
-                      page_source=page_map.pdf_name if page_map else "",
-                      conformance=options.claim_conformance and all_described)
+    return A11yClaims(
+        modes,
+        tuple(features),
+        summary.strip(),
+        page_source=page_map.pdf_name if page_map else "",
+        conformance=options.claim_conformance and all_described,
+    )
 
 
 def add_metadata(book: epub.EpubBook, doc: Document, claims: A11yClaims) -> None:
@@ -323,6 +371,7 @@ def add_metadata(book: epub.EpubBook, doc: Document, claims: A11yClaims) -> None
 
     def prop(name: str, value: str) -> None:
         book.add_metadata(None, "meta", value, {"property": name})
+
     for mode in claims.access_modes:
         prop("schema:accessMode", mode)
     prop("schema:accessModeSufficient", "textual")
@@ -365,14 +414,18 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
 
     images = _PackageImages(book)
     parts = split_parts(doc)
-    ids = {b.id: part.file_name for part in parts for i in part.indices
-           if isinstance(b := doc.blocks[i], Heading)}
+    ids = {
+        b.id: part.file_name
+        for part in parts
+        for i in part.indices
+        if isinstance(b := doc.blocks[i], Heading)
+    }
     starts = page_starts(ctx.page_map, len(doc.blocks))
-    renderer = Renderer(doc, XHTML, image_src=images, page_starts=starts,
-                        link_href=lambda url: _internal_href(url, ids))
+    renderer = Renderer(
+        doc, XHTML, image_src=images, page_starts=starts, link_href=lambda url: _internal_href(url, ids)
+    )
 
-    css = epub.EpubItem(uid="css", file_name=CSS_FILE, media_type="text/css",
-                        content=CSS.encode("utf-8"))
+    css = epub.EpubItem(uid="css", file_name=CSS_FILE, media_type="text/css", content=CSS.encode("utf-8"))
     book.add_item(css)
     documents = [("title", TITLE_FILE, title_page(renderer, doc))]
     notes_parts: set[str] = set()
@@ -382,15 +435,18 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
             notes_parts.add(part.file_name)
         documents.append((Path(part.file_name).stem, part.file_name, content))
         ctx.progress(number + 1, len(parts), "epub chapters")
-    documents.append(("accessibility", STATEMENT_FILE,
-                      statement_page(renderer, doc, with_pages=bool(starts))))
-    pages = [(page, part.file_name) for part in parts for index in part.indices
-             for page in starts.get(index, ())]
+    documents.append(
+        ("accessibility", STATEMENT_FILE, statement_page(renderer, doc, with_pages=bool(starts)))
+    )
+    pages = [
+        (page, part.file_name) for part in parts for index in part.indices for page in starts.get(index, ())
+    ]
 
     items = []
     for uid, file_name, content in documents:
-        item = epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml",
-                             content=content)
+        item = epub.EpubItem(
+            uid=uid, file_name=file_name, media_type="application/xhtml+xml", content=content
+        )
         book.add_item(item)
         items.append(item)
     toc = toc_entries(doc, parts, notes_parts)
@@ -399,13 +455,21 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
     book.add_item(nav_item)
     book.add_item(epub.EpubNcx())
     book.spine = [items[0], nav_item, *items[1:]]
-    nav = nav_document(renderer, doc, toc, parts[0].file_name if parts else STATEMENT_FILE,
-                       pages)
+    nav = nav_document(renderer, doc, toc, parts[0].file_name if parts else STATEMENT_FILE, pages)
 
     target = out_dir / f"{ctx.slug}.epub"
-    writer = _Writer(str(target), book, nav, {"epub2_guide": False, "epub3_landmark": False,
-                                              "epub3_pages": False, "raise_exceptions": True,
-                                              "mtime": _modified(doc, ctx)})
+    writer = _Writer(
+        str(target),
+        book,
+        nav,
+        {
+            "epub2_guide": False,
+            "epub3_landmark": False,
+            "epub3_pages": False,
+            "raise_exceptions": True,
+            "mtime": _modified(doc, ctx),
+        },
+    )
     writer.process()
     writer.write()
     if options.media_overlays and ctx.narration is not None:
@@ -416,6 +480,7 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
 def _read_along(plain: Path, ctx: BuildContext, narration: Path) -> Path:
     from ..narration import Narration
     from ..narration.overlays import add_overlays
+
     target = plain.with_name(f"{ctx.slug}-read-along.epub")
     add_overlays(plain, target, Narration.read(narration))
     return target
@@ -436,8 +501,8 @@ def _modified(doc: Document, ctx: BuildContext) -> datetime.datetime:
         try:
             return datetime.datetime.fromisoformat(doc.meta.date)
         except ValueError:
-            return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    return datetime.datetime.fromtimestamp(int(stamp), datetime.timezone.utc).replace(tzinfo=None)
+            return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    return datetime.datetime.fromtimestamp(int(stamp), datetime.UTC).replace(tzinfo=None)
 
 
 class _PackageImages:
@@ -453,22 +518,31 @@ class _PackageImages:
         try:
             data = figure.src.read_bytes()
         except OSError as error:
-            raise StageFailed(f"cannot read the image {figure.src}: {error.strerror}. "
-                              "Check the file exists and is readable, then build again") from None
+            raise StageFailed(
+                f"cannot read the image {figure.src}: {error.strerror}. "
+                "Check the file exists and is readable, then build again"
+            ) from None
         name = f"images/image-{len(self.names) + 1:02d}{figure.src.suffix.lower()}"
-        self.book.add_item(epub.EpubItem(uid=f"image-{len(self.names) + 1}", file_name=name,
-                                         media_type=image_media_type(figure.src), content=data))
+        self.book.add_item(
+            epub.EpubItem(
+                uid=f"image-{len(self.names) + 1}",
+                file_name=name,
+                media_type=image_media_type(figure.src),
+                content=data,
+            )
+        )
         self.names[figure.src] = name
         return name
 
 
-def check(doc: Document, options: EpubOptions, paths: list[Path], ctx: BuildContext
-          ) -> CheckResult:
+def check(doc: Document, options: EpubOptions, paths: list[Path], ctx: BuildContext) -> CheckResult:
     from ..checks.epub import check_epub
+
     plain = [p for p in paths if not p.name.endswith("-read-along.epub")]
     read_along = [p for p in paths if p.name.endswith("-read-along.epub")]
-    if read_along:                 # its EPUBCheck runs beside the plain book's
+    if read_along:  # its EPUBCheck runs beside the plain book's
         from ..checks.read_along import start_read_along_check
+
         pending = start_read_along_check(read_along[0])
     result = check_epub(doc, options, plain, ctx)
     return pending.finish(result) if read_along else result
@@ -476,9 +550,20 @@ def check(doc: Document, options: EpubOptions, paths: list[Path], ctx: BuildCont
 
 def _tool_versions() -> dict[str, str]:
     from ..tool_versions import epubcheck_version
+
     return {"ebooklib": metadata.version("EbookLib"), "epubcheck": epubcheck_version()}
 
 
-STAGES = [Stage(name="epub", version="2", options=EpubOptions, build=build, check=check,
-                media_types={".epub": "application/epub+zip"}, uses_page_map=True,
-                narration="uses", tool_versions=_tool_versions)]
+STAGES = [
+    Stage(
+        name="epub",
+        version="2",
+        options=EpubOptions,
+        build=build,
+        check=check,
+        media_types={".epub": "application/epub+zip"},
+        uses_page_map=True,
+        narration="uses",
+        tool_versions=_tool_versions,
+    )
+]

@@ -4,6 +4,7 @@ The markup comes from pipeline/xhtml.py (shared with the EPUB); this module adds
 it: a skip link, the header, the contents, the main text, the notes and an accessibility
 statement, with CSS that follows the reader's font size and colour scheme.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,14 +15,23 @@ from importlib import metadata
 from pathlib import Path
 
 import lxml
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
-from ..document import Document, Figure, Heading, inline_text
+from ..document import Document, Figure, Heading
 from ..errors import StageFailed
-from ..sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
-                        statement_heading, title_lines, unique_id, words)
-from ..xhtml import HTML, Renderer, image_media_type, nest_toc, title_line, toc_list
+from ..sections import (
+    AddedIds,
+    accessibility_statement,
+    contents_entries,
+    contents_heading,
+    statement_heading,
+    title_lines,
+    unique_id,
+    words,
+)
 from ..stage_api import BuildContext, CheckResult, Stage
+from ..xhtml import HTML, Renderer, image_media_type, nest_toc, title_line, toc_list
 
 # rem and em only (the reader's font size scales everything), no justified text, colours only
 # as a light/dark pair that follows the reader's preference, a visible focus ring, print styles.
@@ -94,7 +104,7 @@ footer { border-top: 0.0625rem solid var(--rule); margin-top: 3rem; }
 
 @dataclass(frozen=True)
 class HtmlOptions:
-    embed_images: bool = True     # images as data: URIs (one file); False: copied beside the page
+    embed_images: bool = True  # images as data: URIs (one file); False: copied beside the page
 
     def __post_init__(self) -> None:
         if not isinstance(self.embed_images, bool):
@@ -107,6 +117,7 @@ class PageIds:
     heading "Notes" has the id `notes`), nor each other's. The shared ones (statement, notes,
     main...) are the ones every format adds (pipeline/sections.py); the contents heading's id
     is the web page's own."""
+
     added: AddedIds
     contents: str
 
@@ -127,11 +138,10 @@ class PageIds:
         return self.added.title
 
     def all(self) -> list[str]:
-        return [self.main, self.notes, self.statement, self.title, self.contents,
-                self.added.contents]
+        return [self.main, self.notes, self.statement, self.title, self.contents, self.added.contents]
 
     @classmethod
-    def for_document(cls, doc: Document) -> "PageIds":
+    def for_document(cls, doc: Document) -> PageIds:
         added = AddedIds.for_document(doc)
         taken = [added.statement, added.title, added.contents, added.notes, added.main]
         return cls(added, unique_id(doc, "contents-title", taken))
@@ -152,8 +162,10 @@ class _ImageSources:
         try:
             data = figure.src.read_bytes()
         except OSError as error:
-            raise StageFailed(f"cannot read the image {figure.src}: {error.strerror}. "
-                              "Check the file exists and is readable, then build again") from None
+            raise StageFailed(
+                f"cannot read the image {figure.src}: {error.strerror}. "
+                "Check the file exists and is readable, then build again"
+            ) from None
         if self.options.embed_images:
             encoded = base64.b64encode(data).decode("ascii")
             return f"data:{image_media_type(figure.src)};base64,{encoded}"
@@ -167,12 +179,17 @@ class _ImageSources:
         return name
 
 
-def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
-                ) -> tuple[bytes, list[Path]]:
+def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str) -> tuple[bytes, list[Path]]:
     images = _ImageSources(options, out_dir, slug)
     ids = PageIds.for_document(doc)
-    renderer = Renderer(doc, HTML, image_src=images, heading_offset=1 - _top_level(doc) + 1,
-                        table_regions=True, taken_ids=ids.all())
+    renderer = Renderer(
+        doc,
+        HTML,
+        image_src=images,
+        heading_offset=1 - _top_level(doc) + 1,
+        table_regions=True,
+        taken_ids=ids.all(),
+    )
     _ = words(doc)
     meta = doc.meta
     root = renderer.el(None, "html", lang=meta.language)
@@ -192,11 +209,9 @@ def render_page(doc: Document, options: HtmlOptions, out_dir: Path, slug: str
     main = renderer.el(body, "main", id=ids.main, tabindex="-1")
     renderer.body_blocks(main, range(len(doc.blocks)))
     all_notes = [n.number for n in doc.footnotes.values()]
-    renderer.notes_section(main, renderer.notes.pending + all_notes, heading_level=2,
-                           heading_id=ids.notes)
+    renderer.notes_section(main, renderer.notes.pending + all_notes, heading_level=2, heading_id=ids.notes)
     _statement(renderer, body, doc, ids)
-    page = lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="utf-8",
-                              method="html")
+    page = lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="utf-8", method="html")
     return page, images.written
 
 
@@ -204,7 +219,7 @@ def _top_level(doc: Document) -> int:
     return min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
 
 
-def _header(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageIds") -> None:
+def _header(renderer: Renderer, body: etree._Element, doc: Document, ids: PageIds) -> None:
     """The title is the page's one h1; the report's own headings start at h2."""
     lines = title_lines(doc)
     header = renderer.el(body, "header")
@@ -223,7 +238,7 @@ def _header(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageI
         renderer.el(header, "p", lines.version, class_="version")
 
 
-def _contents(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageIds") -> None:
+def _contents(renderer: Renderer, body: etree._Element, doc: Document, ids: PageIds) -> None:
     entries = contents_entries(doc, ids.added, notes=bool(doc.footnotes))
     flat = [(entry.text, entry.level, f"#{entry.target}") for entry in entries]
     nav = renderer.el(body, "nav", aria_labelledby=ids.contents, class_="contents")
@@ -231,14 +246,16 @@ def _contents(renderer: Renderer, body: etree._Element, doc: Document, ids: "Pag
     toc_list(renderer, nav, nest_toc(flat))
 
 
-STATEMENT_FEATURES = ["Headings in the order of the report, and a list of contents with links.",
-                      "A link to skip straight to the main text.",
-                      "Tables with captions and header cells.",
-                      "Footnotes linked both ways.",
-                      "Text that follows your browser's font size, zoom and dark mode."]
+STATEMENT_FEATURES = [
+    "Headings in the order of the report, and a list of contents with links.",
+    "A link to skip straight to the main text.",
+    "Tables with captions and header cells.",
+    "Footnotes linked both ways.",
+    "Text that follows your browser's font size, zoom and dark mode.",
+]
 
 
-def _statement(renderer: Renderer, body: etree._Element, doc: Document, ids: "PageIds") -> None:
+def _statement(renderer: Renderer, body: etree._Element, doc: Document, ids: PageIds) -> None:
     footer = renderer.el(body, "footer")
     section = renderer.el(footer, "section", aria_labelledby=ids.statement)
     renderer.el(section, "h2", statement_heading(doc), id=ids.statement)
@@ -252,9 +269,9 @@ def build(doc: Document, options: HtmlOptions, out_dir: Path, ctx: BuildContext)
     return [target, *images]
 
 
-def check(doc: Document, options: HtmlOptions, paths: list[Path], ctx: BuildContext
-          ) -> CheckResult:
+def check(doc: Document, options: HtmlOptions, paths: list[Path], ctx: BuildContext) -> CheckResult:
     from ..checks.html import check_html
+
     return check_html(doc, options, paths, ctx)
 
 
@@ -263,8 +280,22 @@ def _tool_versions() -> dict[str, str]:
     return {"lxml": lxml_version, "html5lib": metadata.version("html5lib")}
 
 
-STAGES = [Stage(name="html", version="2", options=HtmlOptions, build=build, check=check,
-                media_types={".html": "text/html", ".png": "image/png", ".jpg": "image/jpeg",
-                             ".jpeg": "image/jpeg", ".gif": "image/gif",
-                             ".svg": "image/svg+xml", ".webp": "image/webp"},
-                tool_versions=_tool_versions)]
+STAGES = [
+    Stage(
+        name="html",
+        version="2",
+        options=HtmlOptions,
+        build=build,
+        check=check,
+        media_types={
+            ".html": "text/html",
+            ".png": "image/png",
+            ".jpg": "image/jpeg",
+            ".jpeg": "image/jpeg",
+            ".gif": "image/gif",
+            ".svg": "image/svg+xml",
+            ".webp": "image/webp",
+        },
+        tool_versions=_tool_versions,
+    )
+]

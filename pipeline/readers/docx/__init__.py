@@ -16,6 +16,7 @@ content-addressed cache), metadata (core properties, sidecar YAML, language), va
 Paragraph numbers (Problem.line, block.line) count every w:p of the body in document order,
 including paragraphs in tables and text boxes, starting at 1.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,14 +38,14 @@ from .styles import StyleSheet
 from .validation import Validator
 from .xml import parse_part, q
 
-__all__ = ["read_docx", "parse_docx", "DocxReading"]
+__all__ = ["DocxReading", "parse_docx", "read_docx"]
 
 
 @dataclass(frozen=True)
 class DocxReading:
-    document: Document | None       # None only when the file could not be opened at all
+    document: Document | None  # None only when the file could not be opened at all
     problems: tuple[Problem, ...]
-    account: SourceAccount | None = None   # how much of the body's text was read
+    account: SourceAccount | None = None  # how much of the body's text was read
 
 
 def read_docx(path: Path) -> Document:
@@ -72,18 +73,34 @@ def parse_docx(path: Path) -> DocxReading:
         return _read(path, opened)
     except PackageProblem as problem:
         return DocxReading(None, (Problem(path, None, problem.message, problem.fix),))
-    except etree.XMLSyntaxError as error:      # a damaged part python-docx did not parse itself
-        return DocxReading(None, (Problem(path, None, f"the Word file is damaged and cannot be "
-                                          f"read ({error})", "open it in Word, which offers to "
-                                          "repair damaged files, and save it again"),))
-    except Exception as error:                 # noqa: BLE001 - one bad file must not stop a run
+    except etree.XMLSyntaxError as error:  # a damaged part python-docx did not parse itself
+        return DocxReading(
+            None,
+            (
+                Problem(
+                    path,
+                    None,
+                    f"the Word file is damaged and cannot be read ({error})",
+                    "open it in Word, which offers to repair damaged files, and save it again",
+                ),
+            ),
+        )
+    except Exception as error:
         # Anything python-docx or lxml raises on a package we did not foresee is still a problem
         # with this file: it is reported as one, so every other report builds.
-        return DocxReading(None, (Problem(path, None, f"the Word file could not be read "
-                                          f"({type(error).__name__}: {error})",
-                                          "open it in Word and save it again as a Word Document "
-                                          "(.docx); if that does not help, send the file to the "
-                                          "formats team"),))
+        return DocxReading(
+            None,
+            (
+                Problem(
+                    path,
+                    None,
+                    f"the Word file could not be read ({type(error).__name__}: {error})",
+                    "open it in Word and save it again as a Word Document "
+                    "(.docx); if that does not help, send the file to the "
+                    "formats team",
+                ),
+            ),
+        )
 
 
 class DocumentContext:
@@ -108,7 +125,7 @@ class DocumentContext:
         self.validator = Validator(path)
         self.shown_metadata: dict[str, list[str]] = {}
         self._heading_ids: set[str] = set()
-        self.headings: list[tuple[int | None, str]] = []      # (line, id) in order
+        self.headings: list[tuple[int | None, str]] = []  # (line, id) in order
         self.bookmarks: list[tuple[str, int | None]] = []
         # Reader fidelity (SourceAccount): w:t runs read, and what was skipped, by name.
         self.text_runs_read = 0
@@ -117,8 +134,7 @@ class DocumentContext:
 
     def skip(self, what: str, element) -> None:
         """Leave out `element` on purpose: its w:t runs are counted under this name."""
-        self.skipped_runs[what] = self.skipped_runs.get(what, 0) + \
-            sum(1 for _ in element.iter(q("w:t")))
+        self.skipped_runs[what] = self.skipped_runs.get(what, 0) + sum(1 for _ in element.iter(q("w:t")))
 
     def skipped_alt_chunk(self, part, rel_id: str | None, before: str) -> None:
         rel = part.rels.get(rel_id) if rel_id else None
@@ -187,9 +203,12 @@ def _read(path: Path, opened) -> DocxReading:
     context = DocumentContext(path, document, opened.sha256)
     sidecar, sidecar_problems = read_sidecar(path)
     declared_language = sidecar.language
-    context.language = (normalise_language(declared_language)
-                        or normalise_language(document.core_properties.language)
-                        or normalise_language(context.styles.default_lang) or "en-GB")
+    context.language = (
+        normalise_language(declared_language)
+        or normalise_language(document.core_properties.language)
+        or normalise_language(context.styles.default_lang)
+        or "en-GB"
+    )
     if context.body is None:
         raise PackageProblem("the Word file has no body text", "open it in Word and save it again")
     blocks = StoryReader(context, document.part, top_level=True).read_blocks(context.body)
@@ -197,24 +216,34 @@ def _read(path: Path, opened) -> DocxReading:
     if notes:
         blocks.append(Footnotes(notes))
     blocks = resolve_internal_links(blocks, context.headings, context.bookmarks)
-    meta = build_metadata(document.core_properties, context.shown_metadata, sidecar,
-                          context.styles.default_lang)
+    meta = build_metadata(
+        document.core_properties, context.shown_metadata, sidecar, context.styles.default_lang
+    )
     doc = Document(meta, tuple(blocks), source=path)
     validator = context.validator
-    validator.finish(doc, title_sources=(
-        f"{sidecar_path(path).name} 'title'", "the Title style", "File > Info > Properties"))
-    problems = list(sidecar_problems)           # a bad sidecar language is one of them
+    validator.finish(
+        doc,
+        title_sources=(f"{sidecar_path(path).name} 'title'", "the Title style", "File > Info > Properties"),
+    )
+    problems = list(sidecar_problems)  # a bad sidecar language is one of them
     problems.extend(validator.problems)
     account = _account(path, context)
     if account.lost:
-        problems.append(Problem(path, None, f"{account.lost[0]} of the document's text did not "
-                                f"reach the reading (only {account.read} of {account.total} "
-                                f"text runs did)", "open it in Word and save it again; if text "
-                                "is still missing, send the file to the formats team"))
+        problems.append(
+            Problem(
+                path,
+                None,
+                f"{account.lost[0]} of the document's text did not "
+                f"reach the reading (only {account.read} of {account.total} "
+                f"text runs did)",
+                "open it in Word and save it again; if text "
+                "is still missing, send the file to the formats team",
+            )
+        )
     return DocxReading(doc, tuple(problems), account)
 
 
-def _account(path: Path, context: "DocumentContext") -> SourceAccount:
+def _account(path: Path, context: DocumentContext) -> SourceAccount:
     """Every w:t of the body: read, or skipped under a name; any other is lost text."""
     account = SourceAccount(path, "text runs")
     body = context.body
@@ -222,8 +251,9 @@ def _account(path: Path, context: "DocumentContext") -> SourceAccount:
     fallback = sum(1 for node in body.iter(q("mc:Fallback")) for _ in node.iter(q("w:t")))
     account.total = sum(1 for _ in body.iter(q("w:t"))) - fallback
     account.read = context.text_runs_read
-    account.skipped = [f"{name}: {count} text runs" if count else name
-                       for name, count in context.skipped_runs.items()]
+    account.skipped = [
+        f"{name}: {count} text runs" if count else name for name, count in context.skipped_runs.items()
+    ]
     account.skipped += _parts_not_read(context.main_part)
     skipped = sum(context.skipped_runs.values())
     missing = account.total - account.read - skipped
@@ -235,8 +265,7 @@ def _account(path: Path, context: "DocumentContext") -> SourceAccount:
 # Parts of the package that are not the report's reading text, named in the account with how
 # much text they hold: running headers and footers repeat on every page (page furniture, not
 # content), and comments are notes between co-authors.
-_PARTS_NOT_READ = {"header": "running header", "footer": "running footer",
-                   "comments": "comments"}
+_PARTS_NOT_READ = {"header": "running header", "footer": "running footer", "comments": "comments"}
 
 
 def _parts_not_read(document_part) -> list[str]:
@@ -247,7 +276,7 @@ def _parts_not_read(document_part) -> list[str]:
             continue
         try:
             root = parse_part(rel.target_part.blob)
-        except Exception:         # noqa: BLE001 - a damaged part we do not read anyway
+        except Exception:
             continue
         runs = sum(1 for _ in root.iter(q("w:t"))) if root is not None else 0
         if runs:
@@ -277,4 +306,3 @@ def pandoc_identifier(text: str) -> str:
             kept.append("-")
     identifier = "".join(kept)
     return identifier or "section"
-

@@ -18,40 +18,53 @@ What Word stores and how it is read:
 - paragraphs in the "TOC n" styles are left out: every format builds its own contents list, and a
   copied one would be read out twice.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
 
-from ...document import (Block, BulletList, Figure, Heading, Inline, OrderedList,
-                         PageBreak, Paragraph, Quote, Table, TableCell, ThematicBreak,
-                         inline_text)
+from ...document import (
+    Block,
+    BulletList,
+    Figure,
+    Heading,
+    Inline,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Table,
+    TableCell,
+    ThematicBreak,
+    inline_text,
+)
 from ...limits import MAX_TABLE_COLUMNS, link_is_allowed
 from .images import PictureUnusable
 from .inlines import Piece, build_inlines
 from .numbering import ListMark
-from .symbols import SYMBOL_FONTS
 from .styles import indent_twips, is_monospace
+from .symbols import SYMBOL_FONTS
 from .xml import NS, attr, child, on, q, val
 
 _HYPERLINK_FIELD = re.compile(r'^\s*HYPERLINK\s+(?:"([^"]*)")?\s*(?:\\l\s+"([^"]*)")?', re.I)
 _HYPERLINK_ANCHOR = re.compile(r'\\l\s+"([^"]*)"', re.I)
-_REF_FIELD = re.compile(r'^\s*(?:REF|PAGEREF|NOTEREF)\s+(\S+).*\\h', re.I)
-_QUOTE_INDENT_TWIPS = 360       # a quarter inch: less than that is layout, not a quotation
+_REF_FIELD = re.compile(r"^\s*(?:REF|PAGEREF|NOTEREF)\s+(\S+).*\\h", re.I)
+_QUOTE_INDENT_TWIPS = 360  # a quarter inch: less than that is layout, not a quotation
 
 
 @dataclass
 class RawParagraph:
-    kind: str                   # from styles.ParagraphStyle.kind
+    kind: str  # from styles.ParagraphStyle.kind
     level: int
     inlines: tuple[Inline, ...]
     line: int | None
     mark: ListMark | None
-    indent: int                 # left indent beyond the style's own, in twips (0: none)
+    indent: int  # left indent beyond the style's own, in twips (0: none)
     style_name: str
-    unnumbered: bool = False    # numbering explicitly switched off (w:numId 0): a list item's
-                                # further paragraph, as Word writes after Backspace on a bullet
-    all_bold: bool = False      # every letter is bold (a "fake heading" when the style is Normal)
+    unnumbered: bool = False  # numbering explicitly switched off (w:numId 0): a list item's
+    # further paragraph, as Word writes after Backspace on a bullet
+    all_bold: bool = False  # every letter is bold (a "fake heading" when the style is Normal)
 
 
 @dataclass
@@ -63,6 +76,7 @@ class RawCaption:
 @dataclass
 class FieldState:
     """One open complex field: its instruction, and whether its shown result has started."""
+
     instruction: str = ""
     in_result: bool = False
     link: str | None = None
@@ -79,8 +93,9 @@ class _Format:
 @dataclass
 class ParagraphOut:
     """What walking one paragraph produced: pieces of the current segment and blocks after it."""
+
     pieces: list[Piece] = field(default_factory=list)
-    after: list[Block] = field(default_factory=list)     # figures and text-box blocks
+    after: list[Block] = field(default_factory=list)  # figures and text-box blocks
     segments: list[tuple[list[Piece], list[Block]]] = field(default_factory=list)
     bookmarks: list[str] = field(default_factory=list)
     line: int | None = None
@@ -101,10 +116,10 @@ class StoryReader:
     """Reads one story (the body, or one note) of one part; shares the document-wide context."""
 
     def __init__(self, context, part, *, top_level: bool, note_line: int | None = None):
-        self.context = context          # body.DocumentContext-like: see reader.py
-        self.part = part                # python-docx Part: for relationships (links, pictures)
-        self.top_level = top_level      # the body itself (headings allowed) vs a note or a cell
-        self.note_line = note_line      # a note's paragraphs report their reference's paragraph
+        self.context = context  # body.DocumentContext-like: see reader.py
+        self.part = part  # python-docx Part: for relationships (links, pictures)
+        self.top_level = top_level  # the body itself (headings allowed) vs a note or a cell
+        self.note_line = note_line  # a note's paragraphs report their reference's paragraph
         self.fields: list[FieldState] = []
         self.drop_cap: list[Piece] = []
 
@@ -126,16 +141,14 @@ class StoryReader:
                 content = child(element, "w:sdtContent")
                 if content is not None:
                     items.extend(self._raw_items(content))
-            elif element.tag in (q("w:customXml"), q("w:ins"), q("w:moveTo"),
-                                 q("w:smartTag")):
+            elif element.tag in (q("w:customXml"), q("w:ins"), q("w:moveTo"), q("w:smartTag")):
                 items.extend(self._raw_items(element))
             elif element.tag == q("mc:AlternateContent"):
                 chosen = _alternate_choice(element)
                 if chosen is not None:
                     items.extend(self._raw_items(chosen))
             elif element.tag == q("w:altChunk"):
-                self.context.skipped_alt_chunk(self.part, attr(element, "r:id"),
-                                               self.context.last_text)
+                self.context.skipped_alt_chunk(self.part, attr(element, "r:id"), self.context.last_text)
             # w:sectPr, w:bookmarkStart, w:del, comments... carry no readable content here
         return items
 
@@ -180,15 +193,27 @@ class StoryReader:
                 if style.kind == "caption" or _has_seq_field(paragraph):
                     items.append(RawCaption(inlines, line))
                 else:
-                    items.append(RawParagraph(style.kind, style.level, inlines, line,
-                                              mark if index == 0 else None, indent, style.name,
-                                              all_bold=all_bold,
-                                              unnumbered=val(ppr, "w:numPr/w:numId") == "0"))
+                    items.append(
+                        RawParagraph(
+                            style.kind,
+                            style.level,
+                            inlines,
+                            line,
+                            mark if index == 0 else None,
+                            indent,
+                            style.name,
+                            all_bold=all_bold,
+                            unnumbered=val(ppr, "w:numPr/w:numId") == "0",
+                        )
+                    )
                     mark = None
                 self.context.last_text = inline_text(inlines) or self.context.last_text
             items.extend(after)
-        if self.top_level and child(ppr, "w:sectPr") is not None and \
-                val(ppr, "w:sectPr/w:type", "nextPage") in ("nextPage", "oddPage", "evenPage"):
+        if (
+            self.top_level
+            and child(ppr, "w:sectPr") is not None
+            and val(ppr, "w:sectPr/w:type", "nextPage") in ("nextPage", "oddPage", "evenPage")
+        ):
             items.append(PageBreak(line=line))
         return items
 
@@ -196,7 +221,7 @@ class StoryReader:
         num_id = val(ppr, "w:numPr/w:numId") or style.num_id
         ilvl = val(ppr, "w:numPr/w:ilvl")
         level = int(ilvl) if ilvl is not None else style.ilvl
-        if style.kind == "heading":      # numbered headings ("1.2 Method") stay headings
+        if style.kind == "heading":  # numbered headings ("1.2 Method") stay headings
             return None
         return self.context.numbering.mark(num_id, level)
 
@@ -213,18 +238,17 @@ class StoryReader:
         if tag == q("w:r"):
             self._run(node, out, link)
         elif tag == q("w:hyperlink"):
-            self._walk_children(node, out, fmt,
-                                self._checked_link(self._hyperlink_target(node), out) or link)
-        elif tag in (q("w:ins"), q("w:moveTo"), q("w:smartTag"), q("w:customXml"),
-                     q("w:dir"), q("w:bdo")):
+            self._walk_children(node, out, fmt, self._checked_link(self._hyperlink_target(node), out) or link)
+        elif tag in (q("w:ins"), q("w:moveTo"), q("w:smartTag"), q("w:customXml"), q("w:dir"), q("w:bdo")):
             self._walk_children(node, out, fmt, link)
         elif tag == q("w:sdt"):
             content = child(node, "w:sdtContent")
             if content is not None:
                 self._walk_children(content, out, fmt, link)
         elif tag == q("w:fldSimple"):
-            self._walk_children(node, out, fmt, self._checked_link(
-                _field_link(attr(node, "w:instr", "")), out) or link)
+            self._walk_children(
+                node, out, fmt, self._checked_link(_field_link(attr(node, "w:instr", "")), out) or link
+            )
         elif tag == q("w:bookmarkStart"):
             name = attr(node, "w:name")
             if name:
@@ -253,15 +277,16 @@ class StoryReader:
         key = (out.line, url)
         if key not in self.context.reported_links:
             self.context.reported_links.add(key)
-            self.context.validator.unsafe_link(out.line, url, out.text_so_far().strip() or
-                                               self.context.last_text)
+            self.context.validator.unsafe_link(
+                out.line, url, out.text_so_far().strip() or self.context.last_text
+            )
         return None
 
     def _run(self, run, out: ParagraphOut, link) -> None:
         rpr = child(run, "w:rPr")
         if on(rpr, "w:vanish") or on(rpr, "w:specVanish"):
             self.context.skip("hidden text (not shown in Word)", run)
-            return          # hidden text: not shown in Word, not read here
+            return  # hidden text: not shown in Word, not read here
         fmt = self._run_format(rpr)
         for node in run:
             tag = node.tag
@@ -273,7 +298,7 @@ class StoryReader:
                     self.fields[-1].instruction += node.text or ""
                 continue
             if self.fields and not self.fields[-1].in_result:
-                continue        # the field's instruction, not its shown result
+                continue  # the field's instruction, not its shown result
             field_link = next((f.link for f in reversed(self.fields) if f.link), None)
             self._run_content(node, out, fmt, self._checked_link(field_link, out) or link)
 
@@ -286,7 +311,8 @@ class StoryReader:
             bold=bold if bold is not None else bool(styled.bold),
             italic=italic if italic is not None else bool(styled.italic),
             code=styled.code or is_monospace(attr(child(rpr, "w:rFonts"), "w:ascii")),
-            lang=self.context.foreign_language(lang))
+            lang=self.context.foreign_language(lang),
+        )
 
     @staticmethod
     def _run_language(rpr) -> str | None:
@@ -312,11 +338,19 @@ class StoryReader:
         tag = node.tag
 
         def add(text: str, kind: str = "text") -> None:
-            out.pieces.append(Piece(text, "code" if fmt.code and kind == "text" else kind,
-                                    fmt.bold, fmt.italic, fmt.lang, link))
+            out.pieces.append(
+                Piece(
+                    text,
+                    "code" if fmt.code and kind == "text" else kind,
+                    fmt.bold,
+                    fmt.italic,
+                    fmt.lang,
+                    link,
+                )
+            )
 
         if tag == q("w:t"):
-            if self.part is self.context.main_part:     # notes are counted apart
+            if self.part is self.context.main_part:  # notes are counted apart
                 self.context.text_runs_read += 1
             add(node.text or "")
         elif tag in (q("w:tab"), q("w:ptab")):
@@ -338,8 +372,7 @@ class StoryReader:
             kind = "footnote" if tag == q("w:footnoteReference") else "endnote"
             note_ref = self.context.notes.reference(kind, attr(node, "w:id"), out.line)
             if note_ref is not None:
-                out.pieces.append(Piece("", "note", fmt.bold, fmt.italic, fmt.lang, link,
-                                        note_ref))
+                out.pieces.append(Piece("", "note", fmt.bold, fmt.italic, fmt.lang, link, note_ref))
         elif tag == q("w:drawing"):
             self._drawing(node, out)
         elif tag in (q("w:pict"), q("w:object")):
@@ -360,8 +393,7 @@ class StoryReader:
         described = doc_pr.get("descr") if doc_pr is not None else None
         titled = doc_pr.get("title") if doc_pr is not None else None
         alt = (described or "").strip() or (titled or "").strip()
-        decorative = any(mark.get("val") in ("1", "true")
-                         for mark in drawing.iter(q("adec:decorative")))
+        decorative = any(mark.get("val") in ("1", "true") for mark in drawing.iter(q("adec:decorative")))
         for blip in drawing.iter(q("a:blip")):
             rel_id = attr(blip, "r:embed") or attr(blip, "r:link")
             self._figure(rel_id, alt.strip(), decorative, out)
@@ -374,8 +406,7 @@ class StoryReader:
                 out.after.append(ThematicBreak(line=out.line))
         for imagedata in node.iter(q("v:imagedata")):
             shape = imagedata.getparent()
-            alt = (shape.get("alt") if shape is not None else None) or \
-                  imagedata.get(q("o:title")) or ""
+            alt = (shape.get("alt") if shape is not None else None) or imagedata.get(q("o:title")) or ""
             self._figure(attr(imagedata, "r:id"), alt.strip(), False, out)
 
     def _textbox_blocks(self, textbox) -> list[Block]:
@@ -397,8 +428,7 @@ class StoryReader:
             return
         if not alt and not decorative:
             self.context.problem_no_alt(line, before)
-        out.after.append(Figure(src, "" if decorative else alt, (), decorative=decorative,
-                                line=line))
+        out.after.append(Figure(src, "" if decorative else alt, (), decorative=decorative, line=line))
 
     # ------------------------------------------------------------ tables
 
@@ -410,7 +440,7 @@ class StoryReader:
             self.context.validator.table_too_wide(line, before, columns)
         grid: list[list[TableCell]] = []
         header_flags: list[bool] = []
-        open_cells: dict[int, tuple[int, int]] = {}     # grid column -> (row, cell index)
+        open_cells: dict[int, tuple[int, int]] = {}  # grid column -> (row, cell index)
         for row in table.findall(q("w:tr")):
             row_cells: list[TableCell] = []
             column = _whole_number(val(row, "w:trPr/w:gridBefore", "0"), 0)
@@ -418,8 +448,11 @@ class StoryReader:
                 tcpr = child(cell, "w:tcPr")
                 span = _whole_number(val(tcpr, "w:gridSpan", "1"), 1)
                 merge = child(tcpr, "w:vMerge")
-                if merge is not None and attr(merge, "w:val", "continue") == "continue" \
-                        and column in open_cells:
+                if (
+                    merge is not None
+                    and attr(merge, "w:val", "continue") == "continue"
+                    and column in open_cells
+                ):
                     row_index, cell_index = open_cells[column]
                     above = grid[row_index][cell_index]
                     grid[row_index][cell_index] = replace(above, rowspan=above.rowspan + 1)
@@ -430,7 +463,7 @@ class StoryReader:
                 row_cells.append(TableCell(blocks, colspan=span))
                 for covered in range(column, column + span):
                     open_cells.pop(covered, None)
-                if merge is not None:       # "restart": later rows may continue it
+                if merge is not None:  # "restart": later rows may continue it
                     open_cells[column] = (len(grid), len(row_cells) - 1)
                 column += span
             grid.append(row_cells)
@@ -464,8 +497,12 @@ def assemble(items: list, reader: StoryReader, *, top_level: bool) -> list[Block
             continue
         if isinstance(item, RawParagraph) and _is_quote(item):
             end = index
-            while end < len(items) and isinstance(items[end], RawParagraph) \
-                    and _is_quote(items[end]) and items[end].mark is None:
+            while (
+                end < len(items)
+                and isinstance(items[end], RawParagraph)
+                and _is_quote(items[end])
+                and items[end].mark is None
+            ):
                 end += 1
             inner = [_plain_block(p, reader, top_level=False) for p in items[index:end]]
             blocks.append(Quote(tuple(b for b in inner if b is not None), line=item.line))
@@ -483,9 +520,12 @@ def assemble(items: list, reader: StoryReader, *, top_level: bool) -> list[Block
 
 def _is_quote(item: RawParagraph) -> bool:
     """The Quote styles, or (as most authors make quotations) a Normal paragraph indented."""
-    return item.kind == "quote" or (item.kind == "normal" and item.mark is None
-                                    and not item.unnumbered
-                                    and item.indent >= _QUOTE_INDENT_TWIPS)
+    return item.kind == "quote" or (
+        item.kind == "normal"
+        and item.mark is None
+        and not item.unnumbered
+        and item.indent >= _QUOTE_INDENT_TWIPS
+    )
 
 
 def _plain_block(item: RawParagraph, reader: StoryReader, *, top_level: bool):
@@ -514,9 +554,11 @@ def _list_run_end(items: list, start: int) -> int:
         if isinstance(item, Figure) or item.mark is not None:
             end += 1
             continue
-        if item.kind == "normal" and (item.unnumbered or item.style_name in (
-                "list paragraph", "list continue", "list continue 2", "list continue 3")):
-            end += 1        # an indented paragraph under an item belongs to that item
+        if item.kind == "normal" and (
+            item.unnumbered
+            or item.style_name in ("list paragraph", "list continue", "list continue 2", "list continue 3")
+        ):
+            end += 1  # an indented paragraph under an item belongs to that item
             continue
         break
     return end
@@ -555,14 +597,16 @@ def _build_lists(items: list, reader: StoryReader) -> list[Block]:
             mark = item.mark
             while stack and stack[-1].level > mark.level:
                 close_top()
-            if stack and stack[-1].level == mark.level and (
-                    stack[-1].num_id != mark.num_id or stack[-1].ordered != mark.ordered):
+            if (
+                stack
+                and stack[-1].level == mark.level
+                and (stack[-1].num_id != mark.num_id or stack[-1].ordered != mark.ordered)
+            ):
                 close_top()
             if not stack or stack[-1].level < mark.level:
                 if stack and not stack[-1].items:
                     stack[-1].items.append([])
-                stack.append(_OpenList(mark.level, mark.num_id, mark.ordered, mark.number,
-                                       line=item.line))
+                stack.append(_OpenList(mark.level, mark.num_id, mark.ordered, mark.number, line=item.line))
             stack[-1].items.append([_item_paragraph(item)])
         else:
             block = item if isinstance(item, Figure) else _item_paragraph(item)
@@ -630,8 +674,7 @@ def _field_link(instruction: str) -> str | None:
 def _has_seq_field(paragraph) -> bool:
     instructions = [attr(f, "w:instr", "") for f in paragraph.iter(q("w:fldSimple"))]
     instructions += [t.text or "" for t in paragraph.iter(q("w:instrText"))]
-    return any(re.match(r"\s*SEQ\s+(Table|Figure|Chart|Picture)\b", text, re.I)
-               for text in instructions)
+    return any(re.match(r"\s*SEQ\s+(Table|Figure|Chart|Picture)\b", text, re.I) for text in instructions)
 
 
 def _whole_number(text: str | None, default: int) -> int:
@@ -649,7 +692,7 @@ def _symbol(font: str | None, code: str | None) -> str:
         number = int(code or "", 16)
     except ValueError:
         return ""
-    if 0xF000 <= number <= 0xF0FF:      # fonts put their symbols in the private use area
+    if 0xF000 <= number <= 0xF0FF:  # fonts put their symbols in the private use area
         number -= 0xF000
     table = SYMBOL_FONTS.get((font or "").strip().lower())
     if table is None:

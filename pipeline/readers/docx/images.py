@@ -7,12 +7,13 @@ so a second read of the same file reuses them, two builds of one file agree byte
 manifest hashes images), and a changed .docx gets a fresh folder instead of stale pictures.
 Files are written to a temporary name and renamed, so readers running at once never see half a file.
 """
+
 from __future__ import annotations
 
 import io
 import os
-import warnings
 import tempfile
+import warnings
 from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
@@ -42,29 +43,34 @@ class ImageStore:
             return self._by_partname[partname]
         stem = PurePosixPath(partname).stem
         try:
-            with warnings.catch_warnings():     # our lower limit below is the one reported
+            with warnings.catch_warnings():  # our lower limit below is the one reported
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 opened = Image.open(io.BytesIO(blob))
-            with opened as image:                          # the header only, so far
+            with opened as image:  # the header only, so far
                 width, height = image.size
-                if width * height > MAX_IMAGE_PIXELS:     # before any decoding
+                if width * height > MAX_IMAGE_PIXELS:  # before any decoding
                     raise PictureUnusable(
                         f"it is {width} x {height} pixels, more than the "
                         f"{MAX_IMAGE_PIXELS // 1_000_000} million a picture may have; make it "
-                        f"smaller (Picture Format > Compress Pictures, or resize it)")
+                        f"smaller (Picture Format > Compress Pictures, or resize it)"
+                    )
                 image_format = image.format
                 if image_format in _KEPT_FORMATS:
                     image.verify()
                     data, suffix = blob, _KEPT_FORMATS[image_format]
                 else:
                     data, suffix = _as_png(image), ".png"
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError,
-                SyntaxError) as error:
-            raise PictureUnusable(f"{PurePosixPath(partname).suffix or 'unknown'} "
-                                  f"({error})") from None
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            OSError,
+            ValueError,
+            SyntaxError,
+        ) as error:
+            raise PictureUnusable(f"{PurePosixPath(partname).suffix or 'unknown'} ({error})") from None
         name = f"{stem}{suffix}"
         if any(path.name == name for path in self._by_partname.values()):
-            name = f"{len(self._by_partname)}-{name}"    # same file name in two package folders
+            name = f"{len(self._by_partname)}-{name}"  # same file name in two package folders
         path = self.folder / name
         _write_once(path, data)
         self._by_partname[partname] = path
@@ -72,7 +78,7 @@ class ImageStore:
 
 
 def _as_png(image) -> bytes:
-    image.load()      # EMF/WMF raise OSError here on non-Windows systems: reported, not crashed
+    image.load()  # EMF/WMF raise OSError here on non-Windows systems: reported, not crashed
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA")
     out = io.BytesIO()

@@ -5,6 +5,7 @@ the link it sits in; `build_inlines` regroups equal neighbours into Link > Span 
 Emphasis > Text, so "bold, then bold italic" becomes Strong[Text, Emphasis[Text]] as an author
 would expect, and adjacent runs split only by Word's spell-checker marks join again.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,10 +18,10 @@ from ...document import Code, Emphasis, Inline, LineBreak, Link, NoteRef, Span, 
 @dataclass(frozen=True)
 class Piece:
     text: str = ""
-    kind: str = "text"            # text, break, note, code
+    kind: str = "text"  # text, break, note, code
     bold: bool = False
     italic: bool = False
-    lang: str | None = None       # only when it differs from the document's language
+    lang: str | None = None  # only when it differs from the document's language
     link: str | None = None
     note: NoteRef | None = None
 
@@ -32,11 +33,11 @@ def build_inlines(pieces: list[Piece]) -> tuple[Inline, ...]:
 def _trim(pieces: list[Piece]) -> list[Piece]:
     """Drop leading/trailing spaces and breaks of a paragraph; collapse runs of spaces."""
     pieces = [p for p in pieces if p.kind != "text" or p.text]
-    while pieces and (pieces[0].kind == "break" or
-                      (pieces[0].kind == "text" and not pieces[0].text.strip())):
+    while pieces and (pieces[0].kind == "break" or (pieces[0].kind == "text" and not pieces[0].text.strip())):
         pieces.pop(0)
-    while pieces and (pieces[-1].kind == "break" or
-                      (pieces[-1].kind == "text" and not pieces[-1].text.strip())):
+    while pieces and (
+        pieces[-1].kind == "break" or (pieces[-1].kind == "text" and not pieces[-1].text.strip())
+    ):
         pieces.pop()
     if pieces and pieces[0].kind == "text":
         pieces[0] = replace(pieces[0], text=pieces[0].text.lstrip())

@@ -12,6 +12,7 @@ reading the document. What the document shows beats the hidden properties for th
 Language: sidecar `language`, else core properties language, else the document's default run
 language (styles.xml w:docDefaults w:lang, what Word's spelling checker uses), else en-GB.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,9 @@ def read_sidecar(docx_path: Path) -> tuple[FrontMatter, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return FrontMatter(), [Problem(path, None, f"the metadata file cannot be read ({error})",
-                                       "save it as UTF-8 text")]
+        return FrontMatter(), [
+            Problem(path, None, f"the metadata file cannot be read ({error})", "save it as UTF-8 text")
+        ]
     problems: list[Problem] = []
     fields = read_front_matter(path, text, 0, problems, wording=SIDECAR, title_required=False)
     return fields, problems
@@ -75,9 +77,11 @@ def normalise_language(tag: str | None) -> str | None:
         return None
 
 
-def build_metadata(core, shown: dict[str, list[str]], sidecar: FrontMatter,
-                   default_run_lang: str | None) -> Metadata:
+def build_metadata(
+    core, shown: dict[str, list[str]], sidecar: FrontMatter, default_run_lang: str | None
+) -> Metadata:
     """core: python-docx CoreProperties; shown: texts of Title/Subtitle/Author/Date/Abstract."""
+
     def pick(value: str | None, *fallbacks: str) -> str:
         for candidate in (value, *fallbacks):
             if candidate is not None and str(candidate).strip():
@@ -85,9 +89,12 @@ def build_metadata(core, shown: dict[str, list[str]], sidecar: FrontMatter,
         return ""
 
     authors = sidecar.authors or tuple(shown.get("author", ())) or _as_list(core.author)
-    language = (normalise_language(sidecar.language)
-                or normalise_language(core.language)
-                or normalise_language(default_run_lang) or DEFAULT_LANGUAGE)
+    language = (
+        normalise_language(sidecar.language)
+        or normalise_language(core.language)
+        or normalise_language(default_run_lang)
+        or DEFAULT_LANGUAGE
+    )
     return Metadata(
         title=pick(sidecar.title, " ".join(shown.get("title", ())), core.title or ""),
         subtitle=pick(sidecar.subtitle, " ".join(shown.get("subtitle", ())), core.subject or ""),
@@ -95,8 +102,7 @@ def build_metadata(core, shown: dict[str, list[str]], sidecar: FrontMatter,
         publisher=pick(sidecar.publisher),
         date=sidecar.date or iso_date(" ".join(shown.get("date", ()))),
         language=language,
-        description=pick(sidecar.description, " ".join(shown.get("abstract", ())),
-                         core.comments or ""),
+        description=pick(sidecar.description, " ".join(shown.get("abstract", ())), core.comments or ""),
         contact=pick(sidecar.contact),
         version=pick(sidecar.version, core.version or ""),
         aliases=sidecar.aliases,

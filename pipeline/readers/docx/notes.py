@@ -4,6 +4,7 @@ Word numbers footnotes and endnotes separately (1, 2... and i, ii...); the acces
 one list of notes, so both kinds share one sequence, and ids are prefixed ("fn3", "en1") because
 Word's footnote 3 and endnote 3 are different notes.
 """
+
 from __future__ import annotations
 
 from ...document import Block, Footnote, NoteRef
@@ -30,7 +31,7 @@ class NoteStore:
                     self._elements[(kind, attr(note, "w:id"))] = note
         self._refs: dict[tuple[str, str], NoteRef] = {}
         self._notes: list[Footnote] = []
-        self.read_note = None       # set by the reader: (part, element, line) -> blocks
+        self.read_note = None  # set by the reader: (part, element, line) -> blocks
 
     def reference(self, kind: str, note_id: str | None, line: int | None) -> NoteRef | None:
         key = (kind, note_id or "")
@@ -40,8 +41,7 @@ class NoteStore:
             return self._refs[key]
         ref = NoteRef(f"{'fn' if kind == 'footnote' else 'en'}{note_id}", len(self._refs) + 1)
         self._refs[key] = ref
-        blocks: tuple[Block, ...] = tuple(self.read_note(self._parts[kind], self._elements[key],
-                                                         line))
+        blocks: tuple[Block, ...] = tuple(self.read_note(self._parts[kind], self._elements[key], line))
         self._notes.append(Footnote(ref.note_id, ref.number, blocks))
         return ref
 

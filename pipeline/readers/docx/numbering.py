@@ -6,6 +6,7 @@ same definition continues the count ("continue numbering") unless it overrides t
 ("restart numbering", w:lvlOverride/w:startOverride). A deeper level restarts after each item of a
 shallower level.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ class ListLevel:
 @dataclass(frozen=True)
 class ListMark:
     """One list paragraph's place: which list (num_id), how deep, bullet or number, its number."""
+
     num_id: str
     level: int
     ordered: bool
@@ -41,8 +43,8 @@ class Numbering:
             for lvl in abstract.findall(q("w:lvl")):
                 fmt = val(lvl, "w:numFmt", "decimal")
                 levels[int(attr(lvl, "w:ilvl", "0"))] = ListLevel(
-                    ordered=fmt not in ("bullet", "none"),
-                    start=int(val(lvl, "w:start", "1") or 1))
+                    ordered=fmt not in ("bullet", "none"), start=int(val(lvl, "w:start", "1") or 1)
+                )
             self._abstract_levels[attr(abstract, "w:abstractNumId")] = levels
         for num in numbering_element.findall(q("w:num")):
             overrides = {}

@@ -8,6 +8,7 @@ Why the declared sizes are enough: Python's zipfile stops reading a member once 
 the size the directory declares (ZipExtFile counts down `file_size` and then checks the CRC), so a
 member that lies about its size fails with BadZipFile instead of growing without bound.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +20,10 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 
 MAX_MEMBERS = 5_000
-MAX_MEMBER_BYTES = 100 * 1024 * 1024        # one part (a large photograph is a few MB)
-MAX_TOTAL_BYTES = 400 * 1024 * 1024         # everything, uncompressed
-MAX_RATIO = 200                             # uncompressed / compressed, for parts over RATIO_FLOOR
-RATIO_FLOOR = 1024 * 1024                   # small XML parts compress well; only big ones matter
+MAX_MEMBER_BYTES = 100 * 1024 * 1024  # one part (a large photograph is a few MB)
+MAX_TOTAL_BYTES = 400 * 1024 * 1024  # everything, uncompressed
+MAX_RATIO = 200  # uncompressed / compressed, for parts over RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024  # small XML parts compress well; only big ones matter
 
 WORD_MAIN_TYPES = (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -30,7 +31,7 @@ WORD_MAIN_TYPES = (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
     "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
 )
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # old binary .doc/.xls files
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .doc/.xls files
 
 RESAVE = "open it in Word and use File > Save As > Word Document (.docx), then replace the file"
 
@@ -46,7 +47,7 @@ class PackageProblem(Exception):
 
 @dataclass(frozen=True)
 class OpenedPackage:
-    document: "docx.document.Document"
+    document: docx.document.Document
     sha256: str
 
 
@@ -57,26 +58,30 @@ def open_package(path: Path) -> OpenedPackage:
     with path.open("rb") as handle:
         head = handle.read(8)
     if head == OLE_MAGIC:
-        raise PackageProblem("this is an older Word .doc file (or another Office binary file), "
-                             "renamed to .docx", RESAVE)
+        raise PackageProblem(
+            "this is an older Word .doc file (or another Office binary file), renamed to .docx", RESAVE
+        )
     if not zipfile.is_zipfile(path):
-        raise PackageProblem("this is not a Word .docx file (it is not a zip package, so it is "
-                             "damaged or another kind of file renamed to .docx)", RESAVE)
+        raise PackageProblem(
+            "this is not a Word .docx file (it is not a zip package, so it is "
+            "damaged or another kind of file renamed to .docx)",
+            RESAVE,
+        )
     _check_archive(path)
     try:
         document = docx.Document(str(path))
     except PackageProblem:
         raise
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError,
-            EOFError) as error:
-        raise PackageProblem(f"the Word file is damaged and cannot be read ({error})",
-                             "open it in Word, which offers to repair damaged files, "
-                             "and save it again") from None
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError, EOFError) as error:
+        raise PackageProblem(
+            f"the Word file is damaged and cannot be read ({error})",
+            "open it in Word, which offers to repair damaged files, and save it again",
+        ) from None
     except Exception as error:  # lxml.etree.XMLSyntaxError and friends from a damaged part
-        raise PackageProblem(f"the Word file is damaged and cannot be read "
-                             f"({type(error).__name__}: {error})",
-                             "open it in Word, which offers to repair damaged files, "
-                             "and save it again") from None
+        raise PackageProblem(
+            f"the Word file is damaged and cannot be read ({type(error).__name__}: {error})",
+            "open it in Word, which offers to repair damaged files, and save it again",
+        ) from None
     _check_core_properties(document)
     return OpenedPackage(document, _sha256(path))
 
@@ -86,13 +91,14 @@ def _check_core_properties(document) -> None:
     type; a [Content_Types].xml without the core.xml override leaves a plain Part there, whose
     missing `core_properties` surfaced as an AttributeError deep in the reader. Name the part."""
     try:
-        _ = document.core_properties      # read only to see whether python-docx can
+        _ = document.core_properties  # read only to see whether python-docx can
     except AttributeError:
         raise PackageProblem(
             "the file's [Content_Types].xml does not declare its document properties part "
             "(docProps/core.xml), so the package is malformed",
             "open it in Word (or LibreOffice) and save it again as a Word Document (.docx); "
-            "saving rewrites the package correctly") from None
+            "saving rewrites the package correctly",
+        ) from None
 
 
 def _check_archive(path: Path) -> None:
@@ -102,40 +108,44 @@ def _check_archive(path: Path) -> None:
             names = {info.filename for info in members}
             _check_sizes(members)
             if "[Content_Types].xml" not in names:
-                raise PackageProblem(f"this is a zip archive, not a Word document (it holds "
-                                     f"{_sample(names)})", RESAVE)
+                raise PackageProblem(
+                    f"this is a zip archive, not a Word document (it holds {_sample(names)})", RESAVE
+                )
             content_types = archive.read("[Content_Types].xml")
     except zipfile.BadZipFile as error:
-        raise PackageProblem(f"the Word file is damaged and cannot be read ({error})",
-                             "open it in Word, which offers to repair damaged files, "
-                             "and save it again") from None
+        raise PackageProblem(
+            f"the Word file is damaged and cannot be read ({error})",
+            "open it in Word, which offers to repair damaged files, and save it again",
+        ) from None
     if not any(kind.encode() in content_types for kind in WORD_MAIN_TYPES):
-        raise PackageProblem(f"this is {_office_kind(names)}, not a Word document, renamed "
-                             f"to .docx", RESAVE)
+        raise PackageProblem(f"this is {_office_kind(names)}, not a Word document, renamed to .docx", RESAVE)
 
 
 def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
     if len(members) > MAX_MEMBERS:
-        raise PackageProblem(f"the file holds {len(members)} parts, more than a Word document "
-                             f"ever has ({MAX_MEMBERS}); it may be a zip bomb",
-                             "do not use this file; ask its author for the original")
+        raise PackageProblem(
+            f"the file holds {len(members)} parts, more than a Word document "
+            f"ever has ({MAX_MEMBERS}); it may be a zip bomb",
+            "do not use this file; ask its author for the original",
+        )
     total = 0
     for info in members:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_FLOOR
-                                                 and ratio > MAX_RATIO):
+        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
             raise PackageProblem(
                 f"the part '{info.filename}' would unpack to {info.file_size:,} bytes from "
                 f"{info.compress_size:,} (limit {MAX_MEMBER_BYTES:,} bytes, ratio {MAX_RATIO}); "
                 f"it may be a zip bomb",
                 "do not use this file; if it is a real report, make its pictures smaller "
-                "(Picture Format > Compress Pictures) and save it again")
+                "(Picture Format > Compress Pictures) and save it again",
+            )
     if total > MAX_TOTAL_BYTES:
-        raise PackageProblem(f"the file would unpack to {total:,} bytes (limit "
-                             f"{MAX_TOTAL_BYTES:,}); it may be a zip bomb",
-                             "do not use this file; if it is a real report, compress its "
-                             "pictures (Picture Format > Compress Pictures) and save it again")
+        raise PackageProblem(
+            f"the file would unpack to {total:,} bytes (limit {MAX_TOTAL_BYTES:,}); it may be a zip bomb",
+            "do not use this file; if it is a real report, compress its "
+            "pictures (Picture Format > Compress Pictures) and save it again",
+        )
 
 
 def _office_kind(names: set[str]) -> str:

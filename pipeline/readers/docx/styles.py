@@ -4,6 +4,7 @@ Styles are matched by their *name* (e.g. "heading 1"), never their id: a German 
 id "berschrift1" but keeps the built-in name "heading 1". A custom style counts as what it is
 based on ("My Heading" based on "heading 2" is a level-2 heading), as Word's navigation pane does.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,20 +15,29 @@ from .xml import attr, child, on, q, val
 _HEADING = re.compile(r"^heading (\d)$")
 _QUOTE_NAMES = {"quote", "intense quote", "block text", "block quote"}
 _CODE_CHAR_NAMES = {"verbatim char", "html code", "source code", "code", "html typewriter"}
-_MONOSPACE_FONTS = {"courier new", "courier", "consolas", "menlo", "monaco", "lucida console",
-                    "source code pro", "dejavu sans mono", "liberation mono"}
+_MONOSPACE_FONTS = {
+    "courier new",
+    "courier",
+    "consolas",
+    "menlo",
+    "monaco",
+    "lucida console",
+    "source code pro",
+    "dejavu sans mono",
+    "liberation mono",
+}
 _CAPTION_NAMES = {"caption", "image caption", "table caption"}
 
 
 @dataclass(frozen=True)
 class ParagraphStyle:
-    kind: str               # heading, title, subtitle, author, date, abstract, quote, caption,
-                            # definition-term, definition, normal
-    level: int = 0          # heading level (may be 7..9: Word has them, the model does not)
-    num_id: str | None = None   # numbering from the style itself (e.g. "List Number")
+    kind: str  # heading, title, subtitle, author, date, abstract, quote, caption,
+    # definition-term, definition, normal
+    level: int = 0  # heading level (may be 7..9: Word has them, the model does not)
+    num_id: str | None = None  # numbering from the style itself (e.g. "List Number")
     ilvl: int = 0
     name: str = ""
-    indent: int = 0         # the style's own left indent minus hanging, in twips
+    indent: int = 0  # the style's own left indent minus hanging, in twips
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,11 @@ class StyleSheet:
 
     def name(self, style_id: str | None) -> str:
         style = self._by_id.get(style_id or "")
-        return (val(style, "w:name") or style_id or "").strip().lower() if style is not None \
+        return (
+            (val(style, "w:name") or style_id or "").strip().lower()
+            if style is not None
             else (style_id or "").lower()
+        )
 
     def _chain(self, style_id: str | None):
         """The style and the styles it is based on, nearest first (cycles cut)."""
@@ -77,8 +90,14 @@ class StyleSheet:
 
     def _classify(self, style_id: str | None) -> ParagraphStyle:
         classified = self._classify_kind(style_id)
-        return ParagraphStyle(classified.kind, classified.level, classified.num_id,
-                              classified.ilvl, classified.name, self._indent(style_id))
+        return ParagraphStyle(
+            classified.kind,
+            classified.level,
+            classified.num_id,
+            classified.ilvl,
+            classified.name,
+            self._indent(style_id),
+        )
 
     def _indent(self, style_id: str | None) -> int:
         for style in self._chain(style_id):

@@ -1,4 +1,5 @@
 """Namespaces and tiny XML helpers shared by the Word reader's modules."""
+
 from __future__ import annotations
 
 from typing import overload

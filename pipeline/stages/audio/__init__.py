@@ -9,6 +9,7 @@ Modules: script (what is said, from reading.reading_order), normalise (money, da
 synth (pyttsx3 and its sharp edges), assemble (PCM + silence -> CBR MP3, per track, in fresh
 processes), tags (ID3 with chapters in time order), playlist (.m3u8). Check: checks/audio.py.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,58 +35,70 @@ if TYPE_CHECKING:
     from .script import Track
     from .tags import Chapter
 
-VERSION = "3"                     # 2: nested chapters, narrator-style script; 3: narration
-ENCODER_DELAY = 576 + 529         # samples LAME puts before the first input sample (measured)
-OPENING_GUESS_SECONDS = 20        # the opening's length, before it is synthesised
+VERSION = "3"  # 2: nested chapters, narrator-style script; 3: narration
+ENCODER_DELAY = 576 + 529  # samples LAME puts before the first input sample (measured)
+OPENING_GUESS_SECONDS = 20  # the opening's length, before it is synthesised
 # Bit rates LAME supports for 22,050 Hz (MPEG-2 layer III) within the allowed range.
 CBR_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128)
-NAMED_RATES = {"slower": 140, "normal": 175, "faster": 210}   # for request emails
+NAMED_RATES = {"slower": 140, "normal": 175, "faster": 210}  # for request emails
 
 
 # espeak-ng's British English voices, with the short names a request email may use.
-BRITISH_VOICES = {"british": "gmw/en", "rp": "gmw/en-gb-x-rp", "scottish": "gmw/en-gb-scotland",
-                  "lancaster": "gmw/en-gb-x-gbclan", "west-midlands": "gmw/en-gb-x-gbcwmd"}
+BRITISH_VOICES = {
+    "british": "gmw/en",
+    "rp": "gmw/en-gb-x-rp",
+    "scottish": "gmw/en-gb-scotland",
+    "lancaster": "gmw/en-gb-x-gbclan",
+    "west-midlands": "gmw/en-gb-x-gbcwmd",
+}
 NOTE_PLACEMENTS = ("paragraph", "section")
 
 
 def british_voice_ids() -> list[str]:
     """Installed espeak-ng voices for British English and its regional variants."""
-    return [v.id for v in synth.installed_voices()
-            if v.language.startswith(("en-gb", "en-uk")) and v.id.startswith("gmw/")]
+    return [
+        v.id
+        for v in synth.installed_voices()
+        if v.language.startswith(("en-gb", "en-uk")) and v.id.startswith("gmw/")
+    ]
 
 
 @dataclass(frozen=True)
 class AudioOptions:
-    voice: str = "gmw/en"         # espeak-ng voice id (British English) or a name in BRITISH_VOICES
-    rate: int = 175               # words per minute; "slower" 140, "faster" 210
-    chapter_levels: int = 3       # heading levels that become ID3 chapters, from the top level
-    bitrate: int = 48             # kbps, constant bit rate
-    split: bool = True            # also write one file per section, with a playlist
-    split_level: int = 1          # headings of this level (from the top) start a section file
-    notes: str = "paragraph"      # read notes after their paragraph, or at the end of the section
-    short_sums: bool = False      # large sums rounded: "one point one eight million pounds"
+    voice: str = "gmw/en"  # espeak-ng voice id (British English) or a name in BRITISH_VOICES
+    rate: int = 175  # words per minute; "slower" 140, "faster" 210
+    chapter_levels: int = 3  # heading levels that become ID3 chapters, from the top level
+    bitrate: int = 48  # kbps, constant bit rate
+    split: bool = True  # also write one file per section, with a playlist
+    split_level: int = 1  # headings of this level (from the top) start a section file
+    notes: str = "paragraph"  # read notes after their paragraph, or at the end of the section
+    short_sums: bool = False  # large sums rounded: "one point one eight million pounds"
 
     def __post_init__(self) -> None:
         if not 80 <= self.rate <= 400:
-            raise ValueError(f"rate must be between 80 and 400 words per minute, not {self.rate} "
-                             "(slower is 140, normal 175, faster 210)")
+            raise ValueError(
+                f"rate must be between 80 and 400 words per minute, not {self.rate} "
+                "(slower is 140, normal 175, faster 210)"
+            )
         if self.bitrate not in CBR_BITRATES:
-            raise ValueError(f"bitrate must be one of {', '.join(map(str, CBR_BITRATES))} kbps, "
-                             f"not {self.bitrate}")
+            raise ValueError(
+                f"bitrate must be one of {', '.join(map(str, CBR_BITRATES))} kbps, not {self.bitrate}"
+            )
         if not 1 <= self.chapter_levels <= 6:
             raise ValueError(f"chapter_levels must be 1 to 6, not {self.chapter_levels}")
         if not 1 <= self.split_level <= 6:
             raise ValueError(f"split_level must be 1 to 6, not {self.split_level}")
         if self.notes not in NOTE_PLACEMENTS:
-            raise ValueError(f"notes must be one of {', '.join(NOTE_PLACEMENTS)}, "
-                             f"not '{self.notes}'")
+            raise ValueError(f"notes must be one of {', '.join(NOTE_PLACEMENTS)}, not '{self.notes}'")
         voice = BRITISH_VOICES.get(self.voice.lower(), self.voice)
         british = british_voice_ids()
         by_lower = {v.lower(): v for v in british}
         if voice.lower() not in by_lower:
-            raise ValueError(f"voice '{self.voice}' is not one of espeak-ng's British English "
-                             f"voices here: {', '.join(british)} (or "
-                             f"{', '.join(BRITISH_VOICES)})")
+            raise ValueError(
+                f"voice '{self.voice}' is not one of espeak-ng's British English "
+                f"voices here: {', '.join(british)} (or "
+                f"{', '.join(BRITISH_VOICES)})"
+            )
         object.__setattr__(self, "voice", by_lower[voice.lower()])
 
 
@@ -109,17 +122,26 @@ def voice_chooser(doc: Document, options: AudioOptions):
 
 def _tracks(doc: Document, options: AudioOptions, running_time: str) -> tuple[Track, ...]:
     from .script import ScriptOptions, build_tracks
-    script_options = ScriptOptions(options.voice, options.chapter_levels, options.split_level,
-                                   doc.meta.pronunciations, notes=options.notes,
-                                   short_sums=options.short_sums, rate=options.rate)
+
+    script_options = ScriptOptions(
+        options.voice,
+        options.chapter_levels,
+        options.split_level,
+        doc.meta.pronunciations,
+        notes=options.notes,
+        short_sums=options.short_sums,
+        rate=options.rate,
+    )
     return build_tracks(doc, script_options, voice_chooser(doc, options), running_time)
 
 
-def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
-            ) -> tuple[tuple[Track, ...], list[TrackAudio]]:
+def _render(
+    doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
+) -> tuple[tuple[Track, ...], list[TrackAudio]]:
     """Synthesise the sections, then the opening (which states the total running time)."""
     from .assemble import TrackJob, render_tracks
     from .script import running_time_words
+
     language = doc.meta.language
     tracks = _tracks(doc, options, running_time_words(0, language))
     total = len(tracks)
@@ -131,8 +153,9 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
     body_plans = plans(tracks)
 
     def job(track: Track, plan: narration.SectionPlan, tag: str = "") -> TrackJob:
-        return TrackJob(track, options.rate, options.bitrate,
-                        str(work / f"{track.slug}{tag}.mp3"), plan, ctx.source.name)
+        return TrackJob(
+            track, options.rate, options.bitrate, str(work / f"{track.slug}{tag}.mp3"), plan, ctx.source.name
+        )
 
     def finished(audio: TrackAudio) -> None:
         nonlocal done
@@ -140,8 +163,7 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
         ctx.progress(done, total, tracks[audio.number - 1].title)
 
     ctx.progress(0, total, "speaking sections")
-    body = render_tracks([job(t, p) for t, p in zip(tracks[1:], body_plans[1:])], ctx.workers,
-                         finished)
+    body = render_tracks([job(t, p) for t, p in zip(tracks[1:], body_plans[1:])], ctx.workers, finished)
     body_seconds = sum(audio.seconds for audio in body)
     # The opening says how long the whole recording is, which includes the opening itself:
     # guess its length, synthesise, and say it again if the rounded running time changed.
@@ -160,6 +182,7 @@ def _render(doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
 def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[list[Chapter], int]:
     """Chapters with exact times from sample counts; and the total duration in milliseconds."""
     from .tags import Chapter
+
     starts: list[tuple[str, int, int]] = []
     track_start = 0
     for track, rendered in zip(tracks, audio):
@@ -174,8 +197,7 @@ def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[lis
     chapters = []
     for index, (title, sample, depth) in enumerate(starts):
         start_ms = round(sample * 1000 / SAMPLE_RATE)
-        end_ms = (round(starts[index + 1][1] * 1000 / SAMPLE_RATE) if index + 1 < len(starts)
-                  else total_ms)
+        end_ms = round(starts[index + 1][1] * 1000 / SAMPLE_RATE) if index + 1 < len(starts) else total_ms
         chapters.append(Chapter(title, start_ms, end_ms, depth))
     return chapters, total_ms
 
@@ -184,6 +206,7 @@ def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext
     from .assemble import join_tracks
     from .script import script_text
     from .tags import write_book_tags
+
     book = out_dir / f"{ctx.slug}.mp3"
     script_path = out_dir / f"{ctx.slug}-script.txt"
     with tempfile.TemporaryDirectory(prefix="audio-") as work_dir:
@@ -203,10 +226,12 @@ def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext
     return written
 
 
-def _write_sections(doc: Document, ctx: BuildContext, tracks: tuple[Track, ...],
-                    audio: list[TrackAudio], folder: Path) -> list[Path]:
+def _write_sections(
+    doc: Document, ctx: BuildContext, tracks: tuple[Track, ...], audio: list[TrackAudio], folder: Path
+) -> list[Path]:
     from .playlist import Entry, whole_seconds, write_playlist
     from .tags import write_track_tags
+
     folder.mkdir(parents=True, exist_ok=True)
     written, entries = [], []
     for track, rendered in zip(tracks, audio):
@@ -221,9 +246,15 @@ def _write_sections(doc: Document, ctx: BuildContext, tracks: tuple[Track, ...],
     return written + [playlist]
 
 
-def _write_narration(doc: Document, options: AudioOptions, ctx: BuildContext,
-                     tracks: tuple[Track, ...], plans: tuple[narration.SectionPlan, ...],
-                     audio: list[TrackAudio], out_dir: Path) -> Path:
+def _write_narration(
+    doc: Document,
+    options: AudioOptions,
+    ctx: BuildContext,
+    tracks: tuple[Track, ...],
+    plans: tuple[narration.SectionPlan, ...],
+    audio: list[TrackAudio],
+    out_dir: Path,
+) -> Path:
     """<slug>.narration.json: every item's clip in its section MP3 (decoded time, so the
     encoder's delay is counted), for the DAISY and read-along EPUB stages."""
     sections = []
@@ -231,26 +262,46 @@ def _write_narration(doc: Document, options: AudioOptions, ctx: BuildContext,
     for track, plan, rendered in zip(tracks, plans, audio):
         by_id = {item.id: item for item in plan.items()}
         items = tuple(
-            narration.TimedItem(item.id, item.block, item.kind, item.level, item.display,
-                                item.lang, _seconds(ENCODER_DELAY + begin if index else 0),
-                                _seconds(ENCODER_DELAY + end), item.line, item.anchor,
-                                item.unit_start)
+            narration.TimedItem(
+                item.id,
+                item.block,
+                item.kind,
+                item.level,
+                item.display,
+                item.lang,
+                _seconds(ENCODER_DELAY + begin if index else 0),
+                _seconds(ENCODER_DELAY + end),
+                item.line,
+                item.anchor,
+                item.unit_start,
+            )
             for index, (item_id, begin, end) in enumerate(rendered.item_spans)
-            for item in (by_id[item_id],))
-        sections.append(narration.NarratedSection(track.number, track.title,
-                                                  f"audio/{track.slug}.mp3",
-                                                  # floored: no clip may end past the audio
-                                                  math.floor(rendered.seconds * 1000) / 1000,
-                                                  round(start, 3),
-                                                  items))
+            for item in (by_id[item_id],)
+        )
+        sections.append(
+            narration.NarratedSection(
+                track.number,
+                track.title,
+                f"audio/{track.slug}.mp3",
+                # floored: no clip may end past the audio
+                math.floor(rendered.seconds * 1000) / 1000,
+                round(start, 3),
+                items,
+            )
+        )
         start += rendered.seconds
     path = out_dir / f"{ctx.slug}{narration.NARRATION_SUFFIX}"
     # The voice that reads the report's own language (a Welsh report: cel/cy), as DAISY's
     # narrator and the audio check record it; passages in other languages keep their own.
     voice = voice_chooser(doc, options)(None)
-    narration.Narration(doc.meta.title, doc.meta.language,
-                        narration.narrator_name(voice, options.rate), voice,
-                        options.rate, tuple(sections)).write(path)
+    narration.Narration(
+        doc.meta.title,
+        doc.meta.language,
+        narration.narrator_name(voice, options.rate),
+        voice,
+        options.rate,
+        tuple(sections),
+    ).write(path)
     return path
 
 
@@ -258,9 +309,9 @@ def _seconds(samples: int) -> float:
     return round(samples / SAMPLE_RATE, 3)
 
 
-def check(doc: Document, options: AudioOptions, paths: list[Path], ctx: BuildContext
-          ) -> CheckResult:
+def check(doc: Document, options: AudioOptions, paths: list[Path], ctx: BuildContext) -> CheckResult:
     from ...checks.audio import check_audio
+
     return check_audio(doc, options, paths, ctx)
 
 
@@ -274,9 +325,21 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-STAGES = [Stage(name="audio", version=VERSION, options=AudioOptions, build=build, check=check,
-                media_types={".mp3": "audio/mpeg", ".m3u8": "audio/x-mpegurl",
-                             ".txt": "text/plain", ".json": "application/json"},
-                uses_images=False,           # figures are spoken as their alt text only
-                tool_versions=tool_versions,
-                provides={NARRATION: narration.NARRATION_SUFFIX})]
+STAGES = [
+    Stage(
+        name="audio",
+        version=VERSION,
+        options=AudioOptions,
+        build=build,
+        check=check,
+        media_types={
+            ".mp3": "audio/mpeg",
+            ".m3u8": "audio/x-mpegurl",
+            ".txt": "text/plain",
+            ".json": "application/json",
+        },
+        uses_images=False,  # figures are spoken as their alt text only
+        tool_versions=tool_versions,
+        provides={NARRATION: narration.NARRATION_SUFFIX},
+    )
+]

@@ -9,6 +9,7 @@ compute the duration exactly; and independently encoded CBR streams with the sam
 joined frame by frame (each track starts with an empty bit reservoir), so the book is the
 concatenation of the section files and is encoded once, not twice.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,10 +17,10 @@ import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import lameenc
 
@@ -27,28 +28,28 @@ from ...narration import SectionPlan
 from .script import Track
 from .synth import SAMPLE_RATE, SAMPLE_WIDTH, DirectSpeaker, SynthesisError
 
-LAME_QUALITY = 3                  # LAME's own default: good quality for speech, ~300x real time
-SILENCE_CHUNK_SAMPLES = SAMPLE_RATE   # write long silences a second at a time
+LAME_QUALITY = 3  # LAME's own default: good quality for speech, ~300x real time
+SILENCE_CHUNK_SAMPLES = SAMPLE_RATE  # write long silences a second at a time
 
 
 @dataclass(frozen=True)
 class TrackJob:
     track: Track
-    rate: int                     # words per minute
-    bitrate: int                  # kbps, constant
-    mp3_path: str                 # where the raw (untagged) MP3 stream goes
-    plan: SectionPlan | None = None   # the track as narration items (sentences with ids)
-    source_name: str = ""         # the source file's name, for errors that name a sentence
+    rate: int  # words per minute
+    bitrate: int  # kbps, constant
+    mp3_path: str  # where the raw (untagged) MP3 stream goes
+    plan: SectionPlan | None = None  # the track as narration items (sentences with ids)
+    source_name: str = ""  # the source file's name, for errors that name a sentence
 
 
 @dataclass(frozen=True)
 class TrackAudio:
     number: int
     mp3_path: str
-    part_offsets: tuple[int, ...]   # PCM sample where each part starts, within the track
+    part_offsets: tuple[int, ...]  # PCM sample where each part starts, within the track
     pcm_samples: int
-    mp3_samples: int              # samples a decoder produces: frames x samples per frame
-    item_spans: tuple[tuple[str, int, int], ...] = ()   # (item id, first PCM sample, end sample)
+    mp3_samples: int  # samples a decoder produces: frames x samples per frame
+    item_spans: tuple[tuple[str, int, int], ...] = ()  # (item id, first PCM sample, end sample)
 
     @property
     def seconds(self) -> float:
@@ -91,11 +92,12 @@ def render_track(job: TrackJob) -> TrackAudio:
                         try:
                             pcm = speaker.pcm(piece.text, piece.voice, job.rate)
                         except SynthesisError as error:
-                            raise SynthesisError(f"{item.place(job.source_name)}: {error}") \
-                                from None
+                            raise SynthesisError(f"{item.place(job.source_name)}: {error}") from None
                         if not pcm:
-                            raise SynthesisError(f"{item.place(job.source_name)}: espeak-ng "
-                                                 f"produced no sound for {piece.text[:60]!r}")
+                            raise SynthesisError(
+                                f"{item.place(job.source_name)}: espeak-ng "
+                                f"produced no sound for {piece.text[:60]!r}"
+                            )
                         samples += len(pcm) // SAMPLE_WIDTH
                         mp3.write(encoder.encode(pcm))
                     spans.append((item.id, begin, samples))
@@ -103,12 +105,19 @@ def render_track(job: TrackJob) -> TrackAudio:
                     samples += len(chunk) // SAMPLE_WIDTH
                     mp3.write(encoder.encode(chunk))
         mp3.write(encoder.flush())
-    return TrackAudio(job.track.number, job.mp3_path, tuple(offsets), samples,
-                      mp3_decoded_samples(Path(job.mp3_path)), tuple(spans))
+    return TrackAudio(
+        job.track.number,
+        job.mp3_path,
+        tuple(offsets),
+        samples,
+        mp3_decoded_samples(Path(job.mp3_path)),
+        tuple(spans),
+    )
 
 
-def render_tracks(jobs: list[TrackJob], workers: int,
-                  on_done: Callable[[TrackAudio], None] = lambda audio: None) -> list[TrackAudio]:
+def render_tracks(
+    jobs: list[TrackJob], workers: int, on_done: Callable[[TrackAudio], None] = lambda audio: None
+) -> list[TrackAudio]:
     """Render every job, each in a fresh Python process (see synth.py, edge 7), in track order.
 
     A fresh process per track makes the samples independent of how many workers there are and
@@ -147,26 +156,35 @@ def _die_with_parent() -> None:
     started it dies (PR_SET_PDEATHSIG), so a `kill -9` of a build leaves no speech worker."""
     import ctypes
     import signal
+
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):     # not Linux: the worker ends when its track is done
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its track is done
         pass
 
 
 def _run_worker(job: TrackJob) -> TrackAudio:
     result_path = Path(job.mp3_path).with_suffix(".result")
     package_root = str(Path(__file__).resolve().parents[3])
-    env = {**os.environ,
-           "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
-                                                       os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+    }
     completed = subprocess.run(
         [sys.executable, "-m", "pipeline.stages.audio.worker", str(result_path)],
-        input=pickle.dumps(job), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-        check=False, preexec_fn=_die_with_parent)
+        input=pickle.dumps(job),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+        preexec_fn=_die_with_parent,
+    )
     if not result_path.exists():
-        raise SynthesisError(f"the speech worker for track {job.track.number} "
-                             f"('{job.track.title}') failed: "
-                             f"{completed.stderr.decode('utf-8', 'replace').strip()[-2000:]}")
+        raise SynthesisError(
+            f"the speech worker for track {job.track.number} "
+            f"('{job.track.title}') failed: "
+            f"{completed.stderr.decode('utf-8', 'replace').strip()[-2000:]}"
+        )
     outcome = pickle.loads(result_path.read_bytes())
     if isinstance(outcome, Exception):
         raise outcome
@@ -194,8 +212,7 @@ def mp3_frames(data: bytes) -> list[tuple[int, int]]:
     while position + 4 <= len(data):
         b1, b2 = data[position + 1], data[position + 2]
         version_bits = (b1 >> 3) & 3
-        if data[position] != 0xFF or (b1 & 0xE0) != 0xE0 or version_bits == 1 \
-                or ((b1 >> 1) & 3) != 1:
+        if data[position] != 0xFF or (b1 & 0xE0) != 0xE0 or version_bits == 1 or ((b1 >> 1) & 3) != 1:
             raise ValueError(f"not an MPEG layer III frame at byte {position}")
         bitrate = _BITRATES["1" if version_bits == 3 else "2"][b2 >> 4] * 1000
         sample_rate = _SAMPLE_RATES[version_bits][(b2 >> 2) & 3]

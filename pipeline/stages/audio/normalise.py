@@ -18,6 +18,7 @@ Each rule is a (pattern, replacement) pair applied in order; the order matters (
 codes before numbers, money before ranges, dates before years). Entry point:
 `normalise(text, pronunciations, vocabulary=..., short_sums=..., language=...)`.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,20 @@ from num2words import num2words
 
 LANG = "en_GB"
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _MONTH_ABBREVIATIONS = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -41,14 +54,48 @@ CURRENCIES = {
     "€": ("euro", "euros", "cent", "cents"),
 }
 
-SCALES = {"k": "thousand", "thousand": "thousand", "m": "million", "million": "million",
-          "bn": "billion", "billion": "billion", "tn": "trillion", "trillion": "trillion"}
+SCALES = {
+    "k": "thousand",
+    "thousand": "thousand",
+    "m": "million",
+    "million": "million",
+    "bn": "billion",
+    "billion": "billion",
+    "tn": "trillion",
+    "trillion": "trillion",
+}
 
 # Words that, after a four-digit number, show it is a count and not a year ("1500 people").
-COUNT_NOUNS = ("people", "persons", "staff", "members", "children", "adults", "volunteers",
-               "words", "pages", "items", "times", "hours", "minutes", "days", "weeks",
-               "metres", "miles", "km", "households", "homes", "responses", "visits",
-               "participants", "students", "pounds", "calls", "copies", "cups")
+COUNT_NOUNS = (
+    "people",
+    "persons",
+    "staff",
+    "members",
+    "children",
+    "adults",
+    "volunteers",
+    "words",
+    "pages",
+    "items",
+    "times",
+    "hours",
+    "minutes",
+    "days",
+    "weeks",
+    "metres",
+    "miles",
+    "km",
+    "households",
+    "homes",
+    "responses",
+    "visits",
+    "participants",
+    "students",
+    "pounds",
+    "calls",
+    "copies",
+    "cups",
+)
 
 # Short words a web address may be made of, besides the report's own vocabulary.
 COMMON_WORDS = frozenset("a an and the of for to in on at my our your we us it is be".split())
@@ -76,7 +123,7 @@ UNITS = (
 
 SYMBOLS = (
     (r"\s*&\s*", " and "),
-    (r"(?<=\w)/(?=\w)", " or "),             # "and/or", "staff/volunteers"
+    (r"(?<=\w)/(?=\w)", " or "),  # "and/or", "staff/volunteers"
     (r"\s+\+\s+|(?<=\d)\+(?=\s|$)", " plus "),
     (r"\s+=\s+", " equals "),
     (r"°C\b", " degrees Celsius"),
@@ -84,11 +131,11 @@ SYMBOLS = (
     (r"½", " and a half"),
     (r"¼", " and a quarter"),
     (r"¾", " and three quarters"),
-    (r"^\s*[–—-]+\s*", ""),                   # an attribution's leading dash is not spoken
-    (r"\s+[–—-]+\s+|(?<=[a-z])[—](?=[a-z])", ", "),   # a dash between words is a pause
+    (r"^\s*[–—-]+\s*", ""),  # an attribution's leading dash is not spoken
+    (r"\s+[–—-]+\s+|(?<=[a-z])[—](?=[a-z])", ", "),  # a dash between words is a pause
     (r"[•▪◦]", " "),
     (r"…", "..."),
-    (r"<", " less than "),                    # espeak would say the angle brackets literally
+    (r"<", " less than "),  # espeak would say the angle brackets literally
     (r">", " more than "),
     (r"#", " number "),
 )
@@ -192,8 +239,9 @@ def speak_url(url: str, vocabulary: frozenset[str]) -> str:
 
 
 def speak_email(local: str, domain: str, vocabulary: frozenset[str]) -> str:
-    local_words = " dot ".join(" ".join(split_words(w, vocabulary) for w in re.split(r"[-_]+", p))
-                               for p in local.split("."))
+    local_words = " dot ".join(
+        " ".join(split_words(w, vocabulary) for w in re.split(r"[-_]+", p)) for p in local.split(".")
+    )
     return f"{local_words} at {_host_words(domain, vocabulary)}"
 
 
@@ -207,8 +255,7 @@ def speak_code(code: str) -> str:
         said = []
         for part in parts:
             if part.isdigit():
-                said.append(year_words(int(part)) if re.fullmatch(r"(19|20)\d\d", part)
-                            else digits(part))
+                said.append(year_words(int(part)) if re.fullmatch(r"(19|20)\d\d", part) else digits(part))
             else:
                 said.append(spelled(part))
         spoken.append(" ".join(said))
@@ -218,9 +265,9 @@ def speak_code(code: str) -> str:
 def speak_postcode(outward: str, inward: str) -> str:
     """'CF10 3AT' -> 'C F ten, three A T' (as people say postcodes: the district as a number)."""
     letters = re.match(r"[A-Z]+", outward).group(0)  # type: ignore[union-attr]
-    rest = outward[len(letters):]
+    rest = outward[len(letters) :]
     district = re.match(r"\d+", rest).group(0)  # type: ignore[union-attr]
-    tail = rest[len(district):]
+    tail = rest[len(district) :]
     first = f"{spelled(letters)} {words(int(district))}" + (f" {spelled(tail)}" if tail else "")
     return f"{first}, {words(int(inward[0]))} {spelled(inward[1:])}"
 
@@ -238,9 +285,9 @@ def speak_phone(number: str) -> str:
     if text.startswith("+"):
         country = re.match(r"\+(\d{1,3})", text).group(1)  # type: ignore[union-attr]
         prefix = "plus " + digits(country) + ", "
-        text = text[len(country) + 1:].replace("(0)", "")
+        text = text[len(country) + 1 :].replace("(0)", "")
     groups = [g for g in re.split(r"[\s-]+", text) if g]
-    if len(groups) == 1 and len(groups[0]) == 11:          # unspaced UK number: 5 + 6
+    if len(groups) == 1 and len(groups[0]) == 11:  # unspaced UK number: 5 + 6
         groups = [groups[0][:5], groups[0][5:]]
     return prefix + ", ".join(digits(g) for g in groups)
 
@@ -281,8 +328,7 @@ def _percent(match: re.Match[str]) -> str:
 
 
 def _percent_range(match: re.Match[str]) -> str:
-    return (f"{decimal_words(match.group('low'))} to {decimal_words(match.group('high'))} "
-            "per cent")
+    return f"{decimal_words(match.group('low'))} to {decimal_words(match.group('high'))} per cent"
 
 
 # ---------------------------------------------------------------- dates and times
@@ -321,8 +367,7 @@ def _written_date(match: re.Match[str]) -> str:
     if not 1 <= day <= 31:
         return match.group(0)
     weekday = f"{match.group('weekday')} " if match.groupdict().get("weekday") else ""
-    return weekday + _day_month_year(day, _month_number(match.group("month")),
-                                     int(year) if year else None)
+    return weekday + _day_month_year(day, _month_number(match.group("month")), int(year) if year else None)
 
 
 def _month_day_year(match: re.Match[str]) -> str:
@@ -347,8 +392,9 @@ def _day_range(match: re.Match[str]) -> str:
 
 def _month_range(match: re.Match[str]) -> str:
     year = match.group("year")
-    return (f"{match.group('first')} to {match.group('second')}"
-            + (f" {year_words(int(year))}" if year else ""))
+    return f"{match.group('first')} to {match.group('second')}" + (
+        f" {year_words(int(year))}" if year else ""
+    )
 
 
 def _month_year(match: re.Match[str]) -> str:
@@ -361,7 +407,7 @@ def clock(hour: int, minute: int, suffix: str) -> str:
         return "twelve noon"
     if suffix == "" and (hour, minute) == (0, 0):
         return "midnight"
-    if suffix == "":                                 # a 24-hour time, said the 12-hour way
+    if suffix == "":  # a 24-hour time, said the 12-hour way
         suffix = "am" if hour < 12 else "pm"
         hour = hour % 12 or 12
     spoken = words(hour)
@@ -435,15 +481,19 @@ class Context:
     short_sums: bool
 
 
-_URL = (r"(?:https?://|www\.)[^\s<>()\"']+[^\s<>()\"'.,;:!?]"
-        r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|com|net|gov|ac|co|cymru|wales|uk|io|info)"
-        r"(?:\.uk)?(?:/[^\s<>()\"']*[^\s<>()\"'.,;:!?])?(?![\w@])")
+_URL = (
+    r"(?:https?://|www\.)[^\s<>()\"']+[^\s<>()\"'.,;:!?]"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|com|net|gov|ac|co|cymru|wales|uk|io|info)"
+    r"(?:\.uk)?(?:/[^\s<>()\"']*[^\s<>()\"'.,;:!?])?(?![\w@])"
+)
 _EMAIL = r"\b(?P<local>[\w.+-]+)@(?P<domain>[\w-]+(?:\.[\w-]+)+)\b"
 _CODE = r"\b(?=[A-Z0-9/-]*[A-Z])(?=[A-Z0-9/-]*\d)[A-Z0-9]+(?:[-/][A-Z0-9]+)+\b|\b[A-Z]{2,}(?:-[A-Z]{2,})+\b"
 _POSTCODE = r"\b(?P<out>[A-Z]{1,2}\d[A-Z\d]?)\s(?P<in>\d[A-Z]{2})\b"
 _ROAD = r"\b(?P<letter>[ABM])(?P<number>\d{1,4})(?P<motorway>\(M\))?(?![\w-])"
-_PHONE = (r"(?:\+\d{2}\s?(?:\(0\))?\s?\d{2,4}|\b0\d{2,4})(?:[\s-]\d{3,6}){1,2}(?![\d,])"
-          r"|\b0\d{10}\b")
+_PHONE = (
+    r"(?:\+\d{2}\s?(?:\(0\))?\s?\d{2,4}|\b0\d{2,4})(?:[\s-]\d{3,6}){1,2}(?![\d,])"
+    r"|\b0\d{10}\b"
+)
 _YEAR = r"(?:1[1-9]|20)\d\d"
 
 
@@ -457,19 +507,20 @@ def _english_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement
         # Codes said as words, not letter by letter.
         (r"\bCOVID-19\b", re.IGNORECASE, "covid nineteen"),
         (_CODE, 0, lambda m: speak_code(m.group(0))),
-        (_ROAD, 0, lambda m: speak_road(m.group("letter"), m.group("number"),
-                                        m.group("motorway") or "")),
+        (_ROAD, 0, lambda m: speak_road(m.group("letter"), m.group("number"), m.group("motorway") or "")),
         (_PHONE, 0, lambda m: speak_phone(m.group(0))),
         # Money, with an optional scale: "£1,179,818.54", "£2.5m", "$3 billion", "€40".
-        (rf"(?P<symbol>[£$€])\s?(?P<amount>{_AMOUNT})"
-         r"(?:\s?(?P<scale>k|m|bn|tn|thousand|million|billion|trillion)\b)?", re.IGNORECASE,
-         lambda m: _money(m, context.short_sums)),
+        (
+            rf"(?P<symbol>[£$€])\s?(?P<amount>{_AMOUNT})"
+            r"(?:\s?(?P<scale>k|m|bn|tn|thousand|million|billion|trillion)\b)?",
+            re.IGNORECASE,
+            lambda m: _money(m, context.short_sums),
+        ),
         # Percentages and percentage ranges: "35%", "3.5%", "10-20%".
         (rf"(?P<low>{_AMOUNT})\s?[-–]\s?(?P<high>{_AMOUNT})\s?%", 0, _percent_range),
         (rf"(?P<value>{_AMOUNT})\s?%", 0, _percent),
         # Times: "9am-5pm", "9.30am", "14:00".
-        (_TIME_12.format(n=1) + r"\s?(?:-|–|to)\s?" + _TIME_12.format(n=2), re.IGNORECASE,
-         _time_range),
+        (_TIME_12.format(n=1) + r"\s?(?:-|–|to)\s?" + _TIME_12.format(n=2), re.IGNORECASE, _time_range),
         (_TIME_24.format(n=1) + r"\s?[-–]\s?" + _TIME_24.format(n=2), 0, _time_range),
         (r"\b" + _TIME_12.format(n=1), re.IGNORECASE, _time),
         (r"\b" + _TIME_24.format(n=1), 0, _time),
@@ -477,22 +528,43 @@ def _english_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement
         # month ranges "January-September 2024", "March 2024".
         (rf"\b(?P<year>{_YEAR})-(?P<month>\d{{2}})-(?P<day>\d{{2}})\b", 0, _iso_date),
         (rf"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>{_YEAR})\b", 0, _numeric_date),
-        (rf"\b(?P<low>[0-3]?\d)(?:st|nd|rd|th)?\s?[-–]\s?(?P<high>[0-3]?\d)(?:st|nd|rd|th)?\s+"
-         rf"(?P<month>{_MONTH_NAMES})(?:,?\s+(?P<year>{_YEAR}))?\b", 0, _day_range),
-        (rf"\b(?:(?P<weekday>{'|'.join(WEEKDAYS)}),?\s+)?{_DAY}\s+(?P<month>{_MONTH_NAMES}"
-         rf"|(?:{'|'.join(_MONTH_ABBREVIATIONS)})\.?)(?:,?\s+(?P<year>{_YEAR}))?\b", 0,
-         _written_date),
-        (rf"\b(?P<month>{_MONTH_NAMES})\s+{_DAY}(?:,\s+(?P<year>{_YEAR}))?\b(?!\s*(?:%|per))",
-         0, _month_day_year),
-        (rf"\b(?P<first>{_MONTH_NAMES})\s?[-–]\s?(?P<second>{_MONTH_NAMES})(?:\s+(?P<year>"
-         rf"{_YEAR}))?\b", 0, _month_range),
+        (
+            rf"\b(?P<low>[0-3]?\d)(?:st|nd|rd|th)?\s?[-–]\s?(?P<high>[0-3]?\d)(?:st|nd|rd|th)?\s+"
+            rf"(?P<month>{_MONTH_NAMES})(?:,?\s+(?P<year>{_YEAR}))?\b",
+            0,
+            _day_range,
+        ),
+        (
+            rf"\b(?:(?P<weekday>{'|'.join(WEEKDAYS)}),?\s+)?{_DAY}\s+(?P<month>{_MONTH_NAMES}"
+            rf"|(?:{'|'.join(_MONTH_ABBREVIATIONS)})\.?)(?:,?\s+(?P<year>{_YEAR}))?\b",
+            0,
+            _written_date,
+        ),
+        (
+            rf"\b(?P<month>{_MONTH_NAMES})\s+{_DAY}(?:,\s+(?P<year>{_YEAR}))?\b(?!\s*(?:%|per))",
+            0,
+            _month_day_year,
+        ),
+        (
+            rf"\b(?P<first>{_MONTH_NAMES})\s?[-–]\s?(?P<second>{_MONTH_NAMES})(?:\s+(?P<year>"
+            rf"{_YEAR}))?\b",
+            0,
+            _month_range,
+        ),
         (rf"\b(?P<month>{_MONTH_NAMES})\s+(?P<year>{_YEAR})\b", 0, _month_year),
         # Decades and years: "the 1990s", "2019-2023", "2023/24", "in 2023".
         (r"(?P<the>\bthe\s+)?\b(?P<decade>(?:1[1-9]|20)\d0)s\b", re.IGNORECASE, _decade),
-        (rf"(?<![\d.,£$€])\b(?P<low>{_YEAR})\s?(?P<sep>[-–/]|to)\s?(?P<high>{_YEAR}|\d\d)\b"
-         r"(?![.,]\d)", 0, _year_range),
-        (rf"(?<![\d.,£$€])\b(?P<year>{_YEAR})\b(?![.,]\d|-\d|\s?%|\s+(?:{'|'.join(COUNT_NOUNS)})\b)",
-         0, _year),
+        (
+            rf"(?<![\d.,£$€])\b(?P<low>{_YEAR})\s?(?P<sep>[-–/]|to)\s?(?P<high>{_YEAR}|\d\d)\b"
+            r"(?![.,]\d)",
+            0,
+            _year_range,
+        ),
+        (
+            rf"(?<![\d.,£$€])\b(?P<year>{_YEAR})\b(?![.,]\d|-\d|\s?%|\s+(?:{'|'.join(COUNT_NOUNS)})\b)",
+            0,
+            _year,
+        ),
         # Ordinals: "21st", "3rd".
         (rf"\b(?P<number>{_NUMBER})(?:st|nd|rd|th)\b", 0, _ordinal),
         # Number ranges: "10-20", "10–20" (unspaced hyphen or en dash between numbers).
@@ -503,8 +575,7 @@ def _english_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement
 
 # ---------------------------------------------------------------- Welsh
 
-WELSH_CURRENCY = {"£": ("o bunnoedd", "ceiniog"), "€": ("o ewros", "sent"),
-                  "$": ("o ddoleri", "sent")}
+WELSH_CURRENCY = {"£": ("o bunnoedd", "ceiniog"), "€": ("o ewros", "sent"), "$": ("o ddoleri", "sent")}
 
 
 def _welsh_money(match: re.Match[str]) -> str:
@@ -521,10 +592,31 @@ def _welsh_money(match: re.Match[str]) -> str:
     return spoken + (f" a {minor} {minor_unit}" if minor else "")
 
 
-WELSH_MONTHS = ("Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf",
-                "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr")
-_WELSH_SOFT = (("Rh", "R"), ("M", "F"), ("G", ""), ("T", "D"), ("C", "G"), ("P", "B"),
-               ("B", "F"), ("D", "Dd"), ("Ll", "L"))
+WELSH_MONTHS = (
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+)
+_WELSH_SOFT = (
+    ("Rh", "R"),
+    ("M", "F"),
+    ("G", ""),
+    ("T", "D"),
+    ("C", "G"),
+    ("P", "B"),
+    ("B", "F"),
+    ("D", "Dd"),
+    ("Ll", "L"),
+)
 
 
 def welsh_soft_mutation(word: str) -> str:
@@ -534,7 +626,7 @@ def welsh_soft_mutation(word: str) -> str:
         return word
     for radical, mutated in _WELSH_SOFT:
         if word.startswith(radical):
-            rest = word[len(radical):]
+            rest = word[len(radical) :]
             return (mutated + rest) if mutated else rest.capitalize()
     return word
 
@@ -556,34 +648,55 @@ def _welsh_date(day: int, month: int, year: str | None) -> str:
 def _welsh_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement], ...]:
     table: list[tuple[str, int, Replacement]] = [
         (_EMAIL, 0, lambda m: f"{m.group('local')} at {m.group('domain').replace('.', ' dot ')}"),
-        (rf"(?P<symbol>[£$€])\s?(?P<amount>{_AMOUNT})(?:\s?(?P<scale>k|m|bn)\b)?",
-         re.IGNORECASE, _welsh_money),
-        (rf"(?P<low>{_AMOUNT})\s?[-–]\s?(?P<high>{_AMOUNT})\s?%", 0,
-         lambda m: f"{m.group('low')} i {m.group('high')} y cant"),
-        (rf"\b(?P<year>{_YEAR})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b", 0,
-         lambda m: _welsh_date(int(m.group("day")), int(m.group("month")), m.group("year"))
-         if 1 <= int(m.group("month")) <= 12 and 1 <= int(m.group("day")) <= 31 else m.group(0)),
-        (rf"\b(?P<day>[0-3]?\d)(?:af|il|ydd|ed|fed)?\s+(?P<month>{'|'.join(WELSH_MONTHS)})"
-         rf"(?:\s+(?P<year>{_YEAR}))?\b", 0,
-         lambda m: _welsh_date(int(m.group("day")), WELSH_MONTHS.index(m.group("month")) + 1,
-                               m.group("year")) if 1 <= int(m.group("day")) <= 31
-         else m.group(0)),
-        (r"\b(?P<number>\d{1,3})(?:af|il|ydd|ed|fed)\b", 0,
-         lambda m: welsh_ordinal(int(m.group("number")))),
+        (
+            rf"(?P<symbol>[£$€])\s?(?P<amount>{_AMOUNT})(?:\s?(?P<scale>k|m|bn)\b)?",
+            re.IGNORECASE,
+            _welsh_money,
+        ),
+        (
+            rf"(?P<low>{_AMOUNT})\s?[-–]\s?(?P<high>{_AMOUNT})\s?%",
+            0,
+            lambda m: f"{m.group('low')} i {m.group('high')} y cant",
+        ),
+        (
+            rf"\b(?P<year>{_YEAR})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b",
+            0,
+            lambda m: (
+                _welsh_date(int(m.group("day")), int(m.group("month")), m.group("year"))
+                if 1 <= int(m.group("month")) <= 12 and 1 <= int(m.group("day")) <= 31
+                else m.group(0)
+            ),
+        ),
+        (
+            rf"\b(?P<day>[0-3]?\d)(?:af|il|ydd|ed|fed)?\s+(?P<month>{'|'.join(WELSH_MONTHS)})"
+            rf"(?:\s+(?P<year>{_YEAR}))?\b",
+            0,
+            lambda m: (
+                _welsh_date(int(m.group("day")), WELSH_MONTHS.index(m.group("month")) + 1, m.group("year"))
+                if 1 <= int(m.group("day")) <= 31
+                else m.group(0)
+            ),
+        ),
+        (r"\b(?P<number>\d{1,3})(?:af|il|ydd|ed|fed)\b", 0, lambda m: welsh_ordinal(int(m.group("number")))),
         (rf"(?P<value>{_AMOUNT})\s?%", 0, lambda m: f"{m.group('value')} y cant"),
-        (rf"(?<![\d.,-])(?P<low>{_AMOUNT})[-–](?P<high>{_AMOUNT})(?![\d-])", 0,
-         lambda m: f"{m.group('low')} i {m.group('high')}"),
+        (
+            rf"(?<![\d.,-])(?P<low>{_AMOUNT})[-–](?P<high>{_AMOUNT})(?![\d-])",
+            0,
+            lambda m: f"{m.group('low')} i {m.group('high')}",
+        ),
     ]
     return tuple((re.compile(p, f), r) for p, f, r in table)
 
 
 # Lower-case abbreviations match in any case ("E.g."); titles and "No." only as written.
-_ABBREVIATION_RULES = tuple((re.compile(p, 0 if re.search(r"[A-Z]", p) else re.IGNORECASE), r)
-                            for p, r in ABBREVIATIONS)
+_ABBREVIATION_RULES = tuple(
+    (re.compile(p, 0 if re.search(r"[A-Z]", p) else re.IGNORECASE), r) for p, r in ABBREVIATIONS
+)
 _UNIT_RULES = tuple((re.compile(p), r) for p, r in UNITS)
 _SYMBOL_RULES = tuple((re.compile(p), r) for p, r in SYMBOLS)
 _WELSH_SYMBOL_RULES = ((re.compile(r"\s*&\s*"), " a "),) + tuple(
-    rule for rule in _SYMBOL_RULES if rule[0].pattern not in (r"\s*&\s*", r"(?<=\w)/(?=\w)"))
+    rule for rule in _SYMBOL_RULES if rule[0].pattern not in (r"\s*&\s*", r"(?<=\w)/(?=\w)")
+)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
@@ -615,9 +728,14 @@ def supported_language(language: str) -> str | None:
     return primary if primary in ("en", "cy") else None
 
 
-def normalise(text: str, pronunciations: Iterable[tuple[str, str]] = (), *,
-              vocabulary: frozenset[str] = COMMON_WORDS, short_sums: bool = False,
-              language: str = "en") -> str:
+def normalise(
+    text: str,
+    pronunciations: Iterable[tuple[str, str]] = (),
+    *,
+    vocabulary: frozenset[str] = COMMON_WORDS,
+    short_sums: bool = False,
+    language: str = "en",
+) -> str:
     """Text as it should be spoken by a British English (or, with language='cy', Welsh) voice."""
     text = apply_pronunciations(text, pronunciations)
     context = Context(vocabulary, short_sums)

@@ -3,6 +3,7 @@
 Extended M3U, UTF-8: `#EXTM3U`, then for each file `#EXTINF:<seconds>,<title>` and the file's
 path relative to the playlist. Written by hand: the format is three kinds of line.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 class Entry:
     seconds: int
     title: str
-    location: str                 # relative to the playlist
+    location: str  # relative to the playlist
 
 
 def write_playlist(path: Path, title: str, entries: list[Entry]) -> None:
@@ -34,7 +35,7 @@ def read_playlist(path: Path) -> list[Entry]:
     for number, line in enumerate(lines[1:], start=2):
         line = line.strip()
         if line.startswith("#EXTINF:"):
-            duration, _, title = line[len("#EXTINF:"):].partition(",")
+            duration, _, title = line[len("#EXTINF:") :].partition(",")
             try:
                 pending = (int(float(duration)), title.strip())
             except ValueError:

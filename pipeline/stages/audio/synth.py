@@ -22,6 +22,7 @@ The sharp edges (measured with pyttsx3 2.99 on espeak-ng 1.51; see TOOLING.md "S
    is synthesised in a fresh process (see assemble.render_tracks).
 Output is always 22,050 Hz mono 16-bit.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,16 +33,16 @@ import sys
 import tempfile
 import threading
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import pyttsx3
 from pyttsx3.drivers import espeak as pyttsx3_espeak
 
 SAMPLE_RATE = 22050
-SAMPLE_WIDTH = 2                  # bytes: 16-bit mono
+SAMPLE_WIDTH = 2  # bytes: 16-bit mono
 DRIVER_NAME = "accessible_espeak"
 
 
@@ -66,7 +67,6 @@ class BufferedEspeakDriver(pyttsx3_espeak.EspeakDriver):
     def _data_buffer(self, value: bytes | bytearray) -> None:
         self.__buffer = value if isinstance(value, bytearray) else bytearray(value)
 
-
     def stop(self) -> None:
         """Do not cancel: pyttsx3 calls stop() at the end of every runAndWait's command queue,
         *before* the queued utterance starts. espeak's IsPlaying() is true while our rate change
@@ -75,7 +75,7 @@ class BufferedEspeakDriver(pyttsx3_espeak.EspeakDriver):
         never interrupt speech, so there is nothing to stop."""
 
 
-def buildDriver(proxy):  # noqa: N802 - the name pyttsx3 looks up in a driver module
+def buildDriver(proxy):
     return BufferedEspeakDriver(proxy)
 
 
@@ -86,9 +86,9 @@ sys.modules.setdefault(f"pyttsx3.drivers.{DRIVER_NAME}", sys.modules[__name__])
 
 @dataclass(frozen=True)
 class VoiceInfo:
-    id: str                       # what espeak's SetVoiceByName accepts: "gmw/en"
-    name: str                     # "English (Great Britain)"
-    language: str                 # "en-gb"
+    id: str  # what espeak's SetVoiceByName accepts: "gmw/en"
+    name: str  # "English (Great Britain)"
+    language: str  # "en-gb"
 
 
 @contextlib.contextmanager
@@ -147,19 +147,20 @@ class Speaker:
         self.engine.setProperty("voice", voice)
         self.engine.setProperty("rate", rate)
         with stdout_captured() as captured:
-            self.engine.save_to_file(text, str(wav_path))   # exactly one file per runAndWait
+            self.engine.save_to_file(text, str(wav_path))  # exactly one file per runAndWait
             self.engine.runAndWait()
             finished = self._finished.wait(timeout=60 + len(text) / 50)
         self.last_stdout = captured.getvalue()
         if self._errors:
-            raise SynthesisError(f"espeak-ng could not use voice '{voice}' at {rate} words per "
-                                 f"minute: {self._errors[0]}. English voices here: "
-                                 f"{', '.join(english_voice_ids())}")
+            raise SynthesisError(
+                f"espeak-ng could not use voice '{voice}' at {rate} words per "
+                f"minute: {self._errors[0]}. English voices here: "
+                f"{', '.join(english_voice_ids())}"
+            )
         if not finished or not wav_path.exists():
             raise SynthesisError(f"espeak-ng did not finish speaking {text[:60]!r}")
         with wave.open(str(wav_path), "rb") as wav:
-            if (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) != \
-                    (SAMPLE_RATE, SAMPLE_WIDTH, 1):
+            if (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) != (SAMPLE_RATE, SAMPLE_WIDTH, 1):
                 raise SynthesisError(f"espeak-ng wrote unexpected audio: {wav.getparams()}")
             return wav.readframes(wav.getnframes())
 
@@ -167,8 +168,9 @@ class Speaker:
 @lru_cache(maxsize=1)
 def installed_voices() -> tuple[VoiceInfo, ...]:
     engine = pyttsx3.init(DRIVER_NAME)
-    return tuple(VoiceInfo(v.id, v.name, (v.languages or [""])[0].lower())
-                 for v in engine.getProperty("voices"))
+    return tuple(
+        VoiceInfo(v.id, v.name, (v.languages or [""])[0].lower()) for v in engine.getProperty("voices")
+    )
 
 
 def english_voice_ids() -> list[str]:
@@ -180,10 +182,12 @@ def voice_for_language(lang: str) -> str | None:
     wanted = lang.lower().replace("_", "-")
     primary = wanted.split("-")[0]
     voices = installed_voices()
-    for match in (lambda v: v.language == wanted,
-                  lambda v: v.id.rsplit("/", 1)[-1] == wanted,
-                  lambda v: v.language == primary or v.id.rsplit("/", 1)[-1] == primary,
-                  lambda v: v.language.split("-")[0] == primary):
+    for match in (
+        lambda v: v.language == wanted,
+        lambda v: v.id.rsplit("/", 1)[-1] == wanted,
+        lambda v: v.language == primary or v.id.rsplit("/", 1)[-1] == primary,
+        lambda v: v.language.split("-")[0] == primary,
+    ):
         found = [v.id for v in voices if match(v)]
         if found:
             return sorted(found, key=len)[0]
@@ -191,8 +195,11 @@ def voice_for_language(lang: str) -> str | None:
 
 
 def espeak_version() -> str:
-    return pyttsx3_espeak._espeak.Info(None).decode("utf-8", "replace").split()[0] \
-        if hasattr(pyttsx3_espeak._espeak, "Info") else "unknown"
+    return (
+        pyttsx3_espeak._espeak.Info(None).decode("utf-8", "replace").split()[0]
+        if hasattr(pyttsx3_espeak._espeak, "Info")
+        else "unknown"
+    )
 
 
 class DirectSpeaker:
@@ -209,6 +216,7 @@ class DirectSpeaker:
 
     def __init__(self) -> None:
         from pyttsx3.drivers import _espeak
+
         self._espeak = _espeak
         rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 500)
         if rate != SAMPLE_RATE:
@@ -217,7 +225,7 @@ class DirectSpeaker:
         self._voice: str | None = None
         self._rate: int | None = None
 
-        def on_samples(wav, count, events):   # called by espeak during Synth
+        def on_samples(wav, count, events):  # called by espeak during Synth
             if count > 0 and wav:
                 self._chunks.append(ctypes.string_at(wav, count * SAMPLE_WIDTH))
             return 0
@@ -229,8 +237,9 @@ class DirectSpeaker:
             return b""
         if voice != self._voice:
             if self._espeak.SetVoiceByName(voice.encode("utf-8")) != self._espeak.EE_OK:
-                raise SynthesisError(f"espeak-ng has no voice '{voice}'. English voices here: "
-                                     f"{', '.join(english_voice_ids())}")
+                raise SynthesisError(
+                    f"espeak-ng has no voice '{voice}'. English voices here: {', '.join(english_voice_ids())}"
+                )
             self._voice, self._rate = voice, None
         if rate != self._rate:
             self._espeak.SetParameter(self._espeak.RATE, rate, 0)

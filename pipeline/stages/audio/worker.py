@@ -4,6 +4,7 @@ Run as `python -m pipeline.stages.audio.worker RESULT_PATH` by assemble.render_t
 (a TrackAudio, or the SynthesisError) is pickled into RESULT_PATH; stdout is not used, because
 pyttsx3 prints to it.
 """
+
 from __future__ import annotations
 
 import pickle

@@ -5,6 +5,7 @@ cell's dot bits (dot 1 = 1 ... dot 6 = 32), which is exactly the offset of the U
 character from U+2800. It is a fixed standard of 64 entries, so it is written out here; a test
 checks it against liblouis' own en-us-brf.dis display table.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,7 @@ def to_braille_ascii(cells: str) -> str:
 
 def brf_text(pages: list[list[str]]) -> str:
     """Every line ends CR LF; every page, the last included, ends with a form feed."""
-    return "".join("".join(to_braille_ascii(line) + "\r\n" for line in page) + "\f"
-                   for page in pages)
+    return "".join("".join(to_braille_ascii(line) + "\r\n" for line in page) + "\f" for page in pages)
 
 
 def write_brf(pages: list[list[str]], path: Path) -> Path:

@@ -21,30 +21,39 @@ rules are written here, small and explicit:
 
 Everything is Unicode braille cells; cell indexes in the code are 0-based ("cell 3" is index 2).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ...document import Document
 from ...i18n import words_for
 from ...reading import Unit, cell_runs, column_headers, expand_row
 from ...stage_api import PageMap
-from .translate import (ADDRESS_BREAK, ADDRESS_START, BLANK, HYPHEN, MARKS, SLASH_BREAK,
-                        Translator, number_cells,
-                        table_display_name)
+from .translate import (
+    ADDRESS_BREAK,
+    ADDRESS_START,
+    BLANK,
+    HYPHEN,
+    MARKS,
+    SLASH_BREAK,
+    Translator,
+    number_cells,
+    table_display_name,
+)
 
-GUIDE_DOT = "\u2810"              # dot 5: contents leaders
-SEPARATOR = "\u2812"              # dots 2-5: table header separation line, section break
+GUIDE_DOT = "\u2810"  # dot 5: contents leaders
+SEPARATOR = "\u2812"  # dots 2-5: table header separation line, section break
 # Cells that begin a multi-cell sign (indicators, number sign): never split a word after them.
 PREFIX_CELLS = set("\u2820\u283c\u2830\u2818\u2828\u2808\u2838\u2810\u2800")
-PRELIM_PREFIX = "\u280f"          # the letter p: preliminary pages are p1, p2...
-CONTENTS_LEVELS = 3               # headings of these levels are listed on the contents page
+PRELIM_PREFIX = "\u280f"  # the letter p: preliminary pages are p1, p2...
+CONTENTS_LEVELS = 3  # headings of these levels are listed on the contents page
 
 
 @dataclass(frozen=True)
 class HeadingStyle:
-    first: int | None             # 0-based cell of the first line; None: centred
+    first: int | None  # 0-based cell of the first line; None: centred
     runover: int
     blank_before: bool
     blank_after: bool
@@ -53,10 +62,10 @@ class HeadingStyle:
 @dataclass(frozen=True)
 class Preset:
     name: str
-    number_at_top: bool           # braille page number on line 1 (UKAAF) or the last line (BANA)
-    print_page_left: bool         # print page number at the left (UKAAF) or right (BANA) of line 1
-    headings: tuple[HeadingStyle, ...]   # by level; deeper levels use the last
-    interpoint: bool = False      # the preset's default: embossed on both sides
+    number_at_top: bool  # braille page number on line 1 (UKAAF) or the last line (BANA)
+    print_page_left: bool  # print page number at the left (UKAAF) or right (BANA) of line 1
+    headings: tuple[HeadingStyle, ...]  # by level; deeper levels use the last
+    interpoint: bool = False  # the preset's default: embossed on both sides
     right_hand_only: bool = False  # interpoint: page information line on right-hand pages only
 
     def heading(self, level: int) -> HeadingStyle:
@@ -75,13 +84,22 @@ class Preset:
         return HYPHEN * (width - len(digits)) + digits
 
 
-_HEADINGS = (HeadingStyle(None, 0, True, True), HeadingStyle(4, 4, True, False),
-             HeadingStyle(6, 6, False, False))
+_HEADINGS = (
+    HeadingStyle(None, 0, True, True),
+    HeadingStyle(4, 4, True, False),
+    HeadingStyle(6, 6, False, False),
+)
 PRESETS = {
     # UK practice: interpoint, the page information line (print page, running head, braille
     # page) on right-hand pages only. BANA (Braille Formats E.3): numbers on every page.
-    "ukaaf": Preset("ukaaf", number_at_top=True, print_page_left=True, headings=_HEADINGS,
-                    interpoint=True, right_hand_only=True),
+    "ukaaf": Preset(
+        "ukaaf",
+        number_at_top=True,
+        print_page_left=True,
+        headings=_HEADINGS,
+        interpoint=True,
+        right_hand_only=True,
+    ),
     "bana": Preset("bana", number_at_top=False, print_page_left=False, headings=_HEADINGS),
 }
 
@@ -113,20 +131,18 @@ def wrap(cells: str, width: int, first: int, runover: int) -> list[str]:
                     lines.append(line)
                 line, has_word = BLANK * runover, False
                 if len(plain) <= fresh_room:
-                    continue     # never divide a word, address or code when a line will do
+                    continue  # never divide a word, address or code when a line will do
                 room = fresh_room
             if address and room < fresh_room and _address_break(word, room) is None:
-                lines.append(line)   # no break of the address fits here: start a line with it
+                lines.append(line)  # no break of the address fits here: start a line with it
                 line, has_word = BLANK * runover, False
                 continue
             if address:
                 head, word = _split_address(word, room)
-                lines.append((line + (BLANK if has_word else "") + head).rstrip(BLANK)
-                             + ADDRESS_BREAK)
+                lines.append((line + (BLANK if has_word else "") + head).rstrip(BLANK) + ADDRESS_BREAK)
             else:
                 head, word = _split_word(plain, room)
-                line += (BLANK if has_word else "") + head + \
-                    ("" if head.endswith(HYPHEN) else HYPHEN)
+                line += (BLANK if has_word else "") + head + ("" if head.endswith(HYPHEN) else HYPHEN)
                 lines.append(line)
             line, has_word = BLANK * runover, False
     if has_word or not lines:
@@ -140,13 +156,13 @@ def _split_address(word: str, room: int) -> tuple[str, str]:
     marks for the next line."""
     best = _address_break(word, room)
     if best is not None:
-        return visible(word[:best]), word[best + 1:]
+        return visible(word[:best]), word[best + 1 :]
     plain = visible(word)
     keep = room
     while keep > 1 and plain[keep - 1] in PREFIX_CELLS:
         keep -= 1
     seen = 0
-    for index, cell in enumerate(word):      # the same cut in the marked word
+    for index, cell in enumerate(word):  # the same cut in the marked word
         if cell not in MARKS:
             if seen == keep:
                 return plain[:keep], word[index:]
@@ -188,7 +204,7 @@ def _split_word(word: str, room: int) -> tuple[str, str]:
     a prefix cell (a capital or number sign must stay with what it marks)."""
     own_hyphen = word.rfind(HYPHEN, 0, room)
     if own_hyphen >= room // 2:
-        return word[:own_hyphen + 1], word[own_hyphen + 1:]
+        return word[: own_hyphen + 1], word[own_hyphen + 1 :]
     cut = max(1, room - 1)
     while cut > 1 and word[cut - 1] in PREFIX_CELLS:
         cut -= 1
@@ -224,38 +240,38 @@ class LayoutBlock:
     blank_before: bool = False
     blank_after: bool = False
     keep_with_next: bool = False  # headings: never the last thing on a page
-    keep_together: bool = False   # short tables: do not split across pages when avoidable
+    keep_together: bool = False  # short tables: do not split across pages when avoidable
     new_page: bool = False
     print_page: int | None = None  # a print page begins here
-    toc: tuple[int, str] | None = None   # (heading level, cells) for the contents page
-    heading_level: int = 0        # a heading's level: where a volume may begin
+    toc: tuple[int, str] | None = None  # (heading level, cells) for the contents page
+    heading_level: int = 0  # a heading's level: where a volume may begin
 
 
 @dataclass
 class PageText:
     lines: list[str] = field(default_factory=list)
     print_page_at_top: int | None = None
-    blank: bool = False           # the empty back of a sheet (interpoint): nothing embossed
+    blank: bool = False  # the empty back of a sheet (interpoint): nothing embossed
 
 
 @dataclass
 class Paginator:
-    rows: int                     # text lines per page (a right-hand page in interpoint)
+    rows: int  # text lines per page (a right-hand page in interpoint)
     width: int
     preset: Preset
-    duplex: bool = False          # interpoint: pages alternate right-hand (even index), left
+    duplex: bool = False  # interpoint: pages alternate right-hand (even index), left
     rows_left: int | None = None  # text lines of a left-hand page, when it differs
     current_print: int | None = None
     pages: list[PageText] = field(default_factory=list)
-    toc: list[tuple[int, str, int]] = field(default_factory=list)   # (level, cells, page index)
-    block_pages: list[tuple[int, int]] = field(default_factory=list)   # (block, first page)
+    toc: list[tuple[int, str, int]] = field(default_factory=list)  # (level, cells, page index)
+    block_pages: list[tuple[int, int]] = field(default_factory=list)  # (block, first page)
 
     def __post_init__(self) -> None:
         self._new_page()
 
     def _new_page(self, right_hand: bool = False) -> None:
         if right_hand and self.duplex and len(self.pages) % 2 == 1:
-            self.pages.append(PageText(blank=True))   # a section starts on a right-hand page
+            self.pages.append(PageText(blank=True))  # a section starts on a right-hand page
         self.pages.append(PageText(print_page_at_top=self.current_print))
 
     def pad_to_sheet(self) -> None:
@@ -282,8 +298,8 @@ class Paginator:
 
     def place_all(self, blocks: list[LayoutBlock]) -> None:
         pending_blank = False
-        after_heading = False     # no blank line between a heading and what it heads
-        turn: int | None = None   # a print page turn waiting for the next line of text
+        after_heading = False  # no blank line between a heading and what it heads
+        turn: int | None = None  # a print page turn waiting for the next line of text
         for index, block in enumerate(blocks):
             if block.new_page and self.page.lines:
                 self._new_page(right_hand=True)
@@ -293,8 +309,7 @@ class Paginator:
             if not block.lines:
                 pending_blank = pending_blank or block.blank_before or block.blank_after
                 continue
-            blank = (pending_blank or (block.blank_before and not after_heading)
-                     ) and bool(self.page.lines)
+            blank = (pending_blank or (block.blank_before and not after_heading)) and bool(self.page.lines)
             need = self._lines_kept_together(blocks, index)
             extra = int(blank) + int(turn is not None and bool(self.page.lines))
             if need <= self.rows_here and need + extra > self.free and self.page.lines:
@@ -312,8 +327,12 @@ class Paginator:
                 self.toc.append((block.toc[0], block.toc[1], len(self.pages) - 1))
             for number, line in enumerate(block.lines):
                 glued = _glued_run(block.lines, number)
-                if (number == 0 or block.lines[number - 1][-1:] != ADDRESS_BREAK) and \
-                        glued <= self.rows_here and glued > self.free and self.page.lines:
+                if (
+                    (number == 0 or block.lines[number - 1][-1:] != ADDRESS_BREAK)
+                    and glued <= self.rows_here
+                    and glued > self.free
+                    and self.page.lines
+                ):
                     self._new_page()  # an address divided across lines stays on one page
                 self._ensure_room()
                 self.page.lines.append(line)
@@ -324,10 +343,10 @@ class Paginator:
 
     def _print_page_turn(self, number: int) -> None:
         self.current_print = number
-        if self.page.lines and self.free < 2:   # an indicator needs a line of text after it
+        if self.page.lines and self.free < 2:  # an indicator needs a line of text after it
             self._new_page()
         if not self.page.lines and not self._left_without_page_line():
-            self.page.print_page_at_top = number   # shown on the page information line
+            self.page.print_page_at_top = number  # shown on the page information line
             return
         self.page.lines.append(self.preset.print_page_turn(number, self.width))
 
@@ -350,8 +369,7 @@ class Paginator:
             return 1
         following = next((b for b in blocks[position:] if b.lines), None)
         if following is not None and not following.new_page:
-            need += 1 + (1 if following.blank_before and not blocks[position - 1].blank_after
-                         else 0)
+            need += 1 + (1 if following.blank_before and not blocks[position - 1].blank_after else 0)
         return need
 
 
@@ -370,6 +388,7 @@ def _glued_run(lines: list[str], start: int) -> int:
 @dataclass
 class BodyBuilder:
     """Reading-order units to layout blocks."""
+
     translator: Translator
     preset: Preset
     width: int
@@ -405,7 +424,7 @@ class BodyBuilder:
         return self.blocks
 
     def _mark_print_page(self, unit: Unit, first_block: int) -> None:
-        if unit.kind == "note":   # notes carry the next section's block index: not its page
+        if unit.kind == "note":  # notes carry the next section's block index: not its page
             return
         page = None
         while self._print_starts and self._print_starts[0][0] <= unit.block_index:
@@ -439,7 +458,7 @@ class BodyBuilder:
         if kind == "heading":
             self._heading(unit)
         elif kind == "paragraph":
-            if unit.level:        # a further paragraph of a list item: at the item's runover
+            if unit.level:  # a further paragraph of a list item: at the item's runover
                 indent = 2 * unit.level
                 self._add(self._text(unit, indent, indent))
             else:
@@ -461,8 +480,7 @@ class BodyBuilder:
         elif kind == "table-end":
             self._add([], blank_after=True)
         elif kind == "rule":
-            self._add([centre_line(SEPARATOR * 6, self.width)], blank_before=True,
-                      blank_after=True)
+            self._add([centre_line(SEPARATOR * 6, self.width)], blank_before=True, blank_after=True)
         elif kind == "page-break":
             self._add([], new_page=True)
         elif kind == "note":
@@ -478,15 +496,19 @@ class BodyBuilder:
         else:
             lines = wrap(cells, self.width, style.first + shift, style.runover + shift)
         toc = (unit.level, cells) if unit.level <= CONTENTS_LEVELS and not unit.in_quote else None
-        self._add(lines, blank_before=style.blank_before, blank_after=style.blank_after,
-                  keep_with_next=True, toc=toc,
-                  heading_level=0 if unit.in_quote else unit.level)
+        self._add(
+            lines,
+            blank_before=style.blank_before,
+            blank_after=style.blank_after,
+            keep_with_next=True,
+            toc=toc,
+            heading_level=0 if unit.in_quote else unit.level,
+        )
 
     def _notes_label(self, unit: Unit) -> None:
         style = self.preset.heading(2)
         _ = words_for(self.translator.language)
-        lines = wrap(self.translator.text(_("Notes")), self.width, style.first or 0,
-                     style.runover)
+        lines = wrap(self.translator.text(_("Notes")), self.width, style.first or 0, style.runover)
         self._add(lines, blank_before=True, keep_with_next=True)
 
     def _figure(self, unit: Unit) -> None:
@@ -495,9 +517,9 @@ class BodyBuilder:
             self._add(self._text(unit, 2, 0), blank_before=True)
         _ = words_for(self.translator.language)
         note = self.translator.transcriber_note(
-            self.translator.text(_("Image: {description}", description=unit.alt)))
-        self._add(wrap(note, self.width, 6 + shift, 4 + shift), blank_before=not unit.runs,
-                  blank_after=True)
+            self.translator.text(_("Image: {description}", description=unit.alt))
+        )
+        self._add(wrap(note, self.width, 6 + shift, 4 + shift), blank_before=not unit.runs, blank_after=True)
 
     # ------------------------------------------------------------ tables
 
@@ -506,8 +528,7 @@ class BodyBuilder:
         grid = self._grid(unit) if unit.table is not None else None
         if grid is not None:
             self._in_grid = True
-            self._add(caption + grid, blank_before=True,
-                      keep_together=True)
+            self._add(caption + grid, blank_before=True, keep_together=True)
             return
         if caption:
             self._add(caption, blank_before=True, keep_with_next=True)
@@ -524,8 +545,7 @@ class BodyBuilder:
         shift = 4 * unit.in_quote
         lines: list[str] = []
         if unit.row_header:
-            lines += wrap(BLANK.join(self.translator.runs(unit.row_header)), self.width,
-                          shift, shift + 4)
+            lines += wrap(BLANK.join(self.translator.runs(unit.row_header)), self.width, shift, shift + 4)
         for number, cell in enumerate(unit.cells):
             value = BLANK.join(self.translator.runs(cell.runs))
             label = self.translator.text(f"{cell.header}:") if cell.header else ""
@@ -547,8 +567,9 @@ class BodyBuilder:
         if headers:
             rows_cells.append([self.translator.text(h) for h in headers])
         for row in table.body_rows:
-            rows_cells.append([visible(BLANK.join(self.translator.runs(cell_runs(c))))
-                               for c in expand_row(row)])
+            rows_cells.append(
+                [visible(BLANK.join(self.translator.runs(cell_runs(c)))) for c in expand_row(row)]
+            )
         columns = max(len(r) for r in rows_cells) if rows_cells else 0
         if columns == 0 or any(len(r) != columns for r in rows_cells):
             return None
@@ -559,8 +580,7 @@ class BodyBuilder:
         gap = BLANK * 2
 
         def line(cells: list[str]) -> str:
-            return (BLANK * shift + gap.join(c.ljust(w, BLANK) for c, w in zip(cells, widths))
-                    ).rstrip(BLANK)
+            return (BLANK * shift + gap.join(c.ljust(w, BLANK) for c, w in zip(cells, widths))).rstrip(BLANK)
 
         lines = [line(r) for r in rows_cells]
         if headers:
@@ -571,35 +591,47 @@ class BodyBuilder:
 # ---------------------------------------------------------------- title and contents
 
 
-def title_blocks(doc: Document, translator: Translator, width: int, *, volume: int = 1,
-                 volumes: int = 1, transcriber: str = "") -> list[LayoutBlock]:
+def title_blocks(
+    doc: Document,
+    translator: Translator,
+    width: int,
+    *,
+    volume: int = 1,
+    volumes: int = 1,
+    transcriber: str = "",
+) -> list[LayoutBlock]:
     """The transcriber's title page: the print edition's title, authors (one a line, so no
     conjunction to translate), publisher (unless it only repeats an author) and date, then the
     braille edition's facts in the report's language: code, volume, transcriber if named."""
     meta = doc.meta
     _ = words_for(meta.language)
-    blocks = [LayoutBlock(centred(visible(translator.text(meta.title)), width),
-                          blank_after=True)]
+    blocks = [LayoutBlock(centred(visible(translator.text(meta.title)), width), blank_after=True)]
     if meta.subtitle:
-        blocks.append(LayoutBlock(centred(visible(translator.text(meta.subtitle)), width),
-                                  blank_after=True))
+        blocks.append(LayoutBlock(centred(visible(translator.text(meta.subtitle)), width), blank_after=True))
     for author in meta.authors:
         blocks.append(LayoutBlock(centred(visible(translator.text(author)), width)))
     authors = {a.strip().casefold() for a in meta.authors}
     publisher = meta.publisher if meta.publisher.strip().casefold() not in authors else ""
-    print_lines = [value for value in (publisher, _.date(meta.date) if meta.date else "")
-                   if value]
+    print_lines = [value for value in (publisher, _.date(meta.date) if meta.date else "") if value]
     for number, value in enumerate(print_lines):
-        blocks.append(LayoutBlock(centred(visible(translator.text(value)), width),
-                                  blank_before=number == 0))
+        blocks.append(LayoutBlock(centred(visible(translator.text(value)), width), blank_before=number == 0))
     code = _("Braille code: {code}", code=code_name(translator.table, _))
     blocks.append(LayoutBlock(wrap(translator.text(code), width, 0, 2), blank_before=True))
     if volumes > 1:
-        blocks.append(LayoutBlock(wrap(translator.text(
-            _("Volume {number} of {total}", number=volume, total=volumes)), width, 0, 2)))
+        blocks.append(
+            LayoutBlock(
+                wrap(
+                    translator.text(_("Volume {number} of {total}", number=volume, total=volumes)),
+                    width,
+                    0,
+                    2,
+                )
+            )
+        )
     if transcriber:
-        blocks.append(LayoutBlock(wrap(translator.text(
-            _("Transcribed by {name}", name=transcriber)), width, 0, 2)))
+        blocks.append(
+            LayoutBlock(wrap(translator.text(_("Transcribed by {name}", name=transcriber)), width, 0, 2))
+        )
     return blocks
 
 
@@ -615,8 +647,7 @@ def code_name(table: str, _) -> str:
     return names.get(table, table_display_name(table))
 
 
-def contents_blocks(toc: list[tuple[int, str, str]], translator: Translator,
-                    width: int) -> list[LayoutBlock]:
+def contents_blocks(toc: list[tuple[int, str, str]], translator: Translator, width: int) -> list[LayoutBlock]:
     """Entries with guide dots (dot 5) out to the braille page number at the right margin;
     levels indented two cells each, runovers two cells beyond the deepest level."""
     _ = words_for(translator.language)
@@ -625,7 +656,7 @@ def contents_blocks(toc: list[tuple[int, str, str]], translator: Translator,
     runover = 2 * (deepest - 1) + 2
     for level, cells, number in toc:
         cells = visible(cells)
-        text_width = width - len(number) - 4      # room for " ⠐⠐ " and the number
+        text_width = width - len(number) - 4  # room for " ⠐⠐ " and the number
         lines = wrap(cells, text_width, 2 * (level - 1), runover)
         last = lines[-1]
         dots = width - len(last) - len(number) - 2
@@ -647,9 +678,17 @@ def page_number_cells(number: int, prelim: bool) -> str:
     return (PRELIM_PREFIX if prelim else "") + number_cells(number)
 
 
-def frame(pages: list[PageText], geometry: Geometry, preset: Preset, running_heads: list[str],
-          prelim: bool, *, first_number: int = 1, duplex: bool = False,
-          show_running_head: bool = True) -> list[list[str]]:
+def frame(
+    pages: list[PageText],
+    geometry: Geometry,
+    preset: Preset,
+    running_heads: list[str],
+    prelim: bool,
+    *,
+    first_number: int = 1,
+    duplex: bool = False,
+    show_running_head: bool = True,
+) -> list[list[str]]:
     """Full pages: the page information line(s) around each page's text, every page exactly
     `geometry.lines` lines (so a bottom page number is always on the last line). A blank back
     is an empty page. In interpoint, UKAAF puts the page information line on right-hand pages
@@ -662,12 +701,14 @@ def frame(pages: list[PageText], geometry: Geometry, preset: Preset, running_hea
         number = first_number + index
         right_hand = not duplex or index % 2 == 0
         braille_number = page_number_cells(number, prelim)
-        print_number = (number_cells(page.print_page_at_top)
-                        if page.print_page_at_top is not None else "")
+        print_number = number_cells(page.print_page_at_top) if page.print_page_at_top is not None else ""
         heads = running_heads if (show_running_head and not (prelim and index == 0)) else []
         if preset.number_at_top:
-            top = [_information_line(geometry.cells, print_number, heads, braille_number)] \
-                if right_hand or not preset.right_hand_only else []
+            top = (
+                [_information_line(geometry.cells, print_number, heads, braille_number)]
+                if right_hand or not preset.right_hand_only
+                else []
+            )
         else:
             top = [_information_line(geometry.cells, "", heads, print_number)]
         lines = top + page.lines
@@ -694,7 +735,7 @@ def _information_line(width: int, left: str, heads: list[str], right: str) -> st
         start = (width - len(head)) // 2
         if start >= len(left) + 3 and start + len(head) + 3 <= width - len(right):
             line = list(left.ljust(width, BLANK))
-            line[start:start + len(head)] = head
-            line[width - len(right):] = right
+            line[start : start + len(head)] = head
+            line[width - len(right) :] = right
             return "".join(line)
     return (left.ljust(width - len(right), BLANK) + right) if right else left

@@ -4,6 +4,7 @@ Everything here returns Unicode braille (U+2800-U+283F): we translate once, to d
 BRF and the PEF from the same cells (brf.py maps dots to Braille ASCII), so line breaking and
 pagination are done once and the two files cannot disagree.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -24,19 +25,21 @@ TABLE_FOLDER = Path("/usr/share/liblouis/tables")
 # hyphen, underscore or @: layout.wrap may end a line there without adding a hyphen (UEB: an
 # address is divided after such a symbol, no hyphen inserted), and removes every mark it keeps.
 ADDRESS_BREAK = "\u200b"
-SLASH_BREAK = "\u200c"            # before ADDRESS_BREAK: the break follows a slash (preferred)
-ADDRESS_START = "\u2060"          # where an address or code begins: never hyphenated when divided
+SLASH_BREAK = "\u200c"  # before ADDRESS_BREAK: the break follows a slash (preferred)
+ADDRESS_START = "\u2060"  # where an address or code begins: never hyphenated when divided
 MARKS = (ADDRESS_BREAK, SLASH_BREAK, ADDRESS_START)
 BREAK_AFTER = set("/.-_@?&=#:~+")
 DOTS_MODE = louis.dotsIO | louis.ucBrl
-BLANK = "\u2800"                  # the empty cell: the only word separator in braille
-HYPHEN = "\u2824"                 # dots 3-6
-NUMBER_SIGN = "\u283c"            # dots 3-4-5-6
-DIGIT_CELLS = "\u281a\u2801\u2803\u2809\u2819\u2811\u280b\u281b\u2813\u280a"   # 0 = j, 1 = a ...
-HOW_TO_LIST = (f"the installed tables are the files in {TABLE_FOLDER} "
-               f"(run `ls {TABLE_FOLDER}`); for example en-ueb-g2.ctb (UEB contracted), "
-               "en-ueb-g1.ctb (UEB uncontracted), or give a language such as 'cy' or 'de', "
-               "or 'auto' for the report's language")
+BLANK = "\u2800"  # the empty cell: the only word separator in braille
+HYPHEN = "\u2824"  # dots 3-6
+NUMBER_SIGN = "\u283c"  # dots 3-4-5-6
+DIGIT_CELLS = "\u281a\u2801\u2803\u2809\u2819\u2811\u280b\u281b\u2813\u280a"  # 0 = j, 1 = a ...
+HOW_TO_LIST = (
+    f"the installed tables are the files in {TABLE_FOLDER} "
+    f"(run `ls {TABLE_FOLDER}`); for example en-ueb-g2.ctb (UEB contracted), "
+    "en-ueb-g1.ctb (UEB uncontracted), or give a language such as 'cy' or 'de', "
+    "or 'auto' for the report's language"
+)
 
 
 # Web and email addresses written in running text: uncontracted, as UEB 10 advises for them.
@@ -71,8 +74,9 @@ def _c_function(name: str, restype: type, argtypes: list[type]):
 
 _find_table = _c_function("lou_findTable", ctypes.c_char_p, [ctypes.c_char_p])
 _table_info = _c_function("lou_getTableInfo", ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p])
-_emph_typeform = _c_function("lou_getTypeformForEmphClass", ctypes.c_ushort,
-                             [ctypes.c_char_p, ctypes.c_char_p])
+_emph_typeform = _c_function(
+    "lou_getTypeformForEmphClass", ctypes.c_ushort, [ctypes.c_char_p, ctypes.c_char_p]
+)
 
 
 def is_table_name(value: str) -> bool:
@@ -82,14 +86,23 @@ def is_table_name(value: str) -> bool:
 
 # The codes a reader asks for by name (options and request emails), as liblouis tables.
 CODE_NAMES = {
-    "ueb": "en-ueb-g2.ctb", "ueb-g2": "en-ueb-g2.ctb", "ueb-grade-2": "en-ueb-g2.ctb",
-    "ueb-g1": "en-ueb-g1.ctb", "ueb-grade-1": "en-ueb-g1.ctb",
-    "computer": "en-gb-comp8.ctb", "computer-8": "en-gb-comp8.ctb", "8-dot": "en-gb-comp8.ctb",
-    "welsh": "cy-cy-g2.ctb", "welsh-g2": "cy-cy-g2.ctb", "welsh-g1": "cy-cy-g1.utb",
+    "ueb": "en-ueb-g2.ctb",
+    "ueb-g2": "en-ueb-g2.ctb",
+    "ueb-grade-2": "en-ueb-g2.ctb",
+    "ueb-g1": "en-ueb-g1.ctb",
+    "ueb-grade-1": "en-ueb-g1.ctb",
+    "computer": "en-gb-comp8.ctb",
+    "computer-8": "en-gb-comp8.ctb",
+    "8-dot": "en-gb-comp8.ctb",
+    "welsh": "cy-cy-g2.ctb",
+    "welsh-g2": "cy-cy-g2.ctb",
+    "welsh-g1": "cy-cy-g1.utb",
 }
 # Languages whose best tables lou_findTable does not pick (cy finds the old cy.tbl): by grade.
-LANGUAGE_TABLES = {"en": {1: "en-ueb-g1.ctb", 2: "en-ueb-g2.ctb"},
-                   "cy": {1: "cy-cy-g1.utb", 2: "cy-cy-g2.ctb"}}
+LANGUAGE_TABLES = {
+    "en": {1: "en-ueb-g1.ctb", 2: "en-ueb-g2.ctb"},
+    "cy": {1: "cy-cy-g1.utb", 2: "cy-cy-g2.ctb"},
+}
 # The uncontracted partner of a contracted table: addresses are written uncontracted, so they
 # read back exactly with it.
 UNCONTRACTED = {"en-ueb-g2.ctb": "en-ueb-g1.ctb", "cy-cy-g2.ctb": "cy-cy-g1.utb"}
@@ -137,13 +150,16 @@ def table_for_language(tag: str, grade: int = 2) -> str:
         language = None
     if not language:
         raise TableError(f"'{tag}' is neither a braille table nor a language tag: {HOW_TO_LIST}")
-    if language in LANGUAGE_TABLES:   # UEB is the English code in the UK, US, Canada...
+    if language in LANGUAGE_TABLES:  # UEB is the English code in the UK, US, Canada...
         return LANGUAGE_TABLES[language][1 if grade == 1 else 2]
     _log.clear()
     found = None
     # Most specific first: lou_findTable returns nothing when a feature matches no table.
-    for query in (f"language:{language} grade:{grade}", f"language:{language} dots:6",
-                  f"language:{language}"):
+    for query in (
+        f"language:{language} grade:{grade}",
+        f"language:{language} dots:6",
+        f"language:{language}",
+    ):
         found = found or _find_table(query.encode())
     if not found:
         raise TableError(f"no installed braille table for the language '{tag}': {HOW_TO_LIST}")
@@ -194,7 +210,7 @@ def _runs_of(typeforms: list[int], bits: int) -> list[tuple[int, int]]:
 class _Piece:
     text: str
     typeform: int
-    code: bool = False            # code or an address: divided at its own symbols
+    code: bool = False  # code or an address: divided at its own symbols
 
 
 class Translator:
@@ -216,7 +232,7 @@ class Translator:
         self.grade = 1 if Path(table).name in UNCONTRACTED.values() or "g1" in table else 2
         self._partners: dict[str, Translator | None] = {}
 
-    def partner(self, language: str) -> "Translator | None":
+    def partner(self, language: str) -> Translator | None:
         """The translator for a part of the report in another language (a bilingual report's
         Welsh or English half), at this code's grade; None when no table has the language, or
         for computer braille, which is the same for every language."""
@@ -225,8 +241,7 @@ class Translator:
             return None
         if primary not in self._partners:
             try:
-                self._partners[primary] = Translator(table_for_language(primary, self.grade),
-                                                     primary)
+                self._partners[primary] = Translator(table_for_language(primary, self.grade), primary)
             except TableError:
                 self._partners[primary] = None
         return self._partners[primary]
@@ -306,23 +321,26 @@ class Translator:
         if not text:
             return ""
         addresses = [(m.start(), m.end()) for m in WEB_ADDRESS.finditer(text)]
-        for start, end in addresses:   # addresses typed in the text, not as links
+        for start, end in addresses:  # addresses typed in the text, not as links
             for index in range(start, end):
                 typeforms[index] |= louis.no_contract
         spans = sorted(set(_runs_of(code, 1) + addresses))
         own_table = address_table(self.table) != uncontracted_table(self.table)
-        cells = "".join(self._segment(text, typeforms, start, end, spans,
-                                      own_table and (start, end) in spans)
-                        for start, end in self._segments(text, typeforms,
-                                                         spans if own_table else []))
+        cells = "".join(
+            self._segment(text, typeforms, start, end, spans, own_table and (start, end) in spans)
+            for start, end in self._segments(text, typeforms, spans if own_table else [])
+        )
         if not self.eight_dot and any("\u2840" <= cell <= "\u28ff" for cell in cells):
             if self.table_is_eight_dot():
-                raise TableError(f"the braille table '{self.table}' writes 8-dot braille; use "
-                                 f"the 8-dot code 'computer', or a 6-dot table ({HOW_TO_LIST})")
+                raise TableError(
+                    f"the braille table '{self.table}' writes 8-dot braille; use "
+                    f"the 8-dot code 'computer', or a 6-dot table ({HOW_TO_LIST})"
+                )
             # A 6-dot table that writes a stray 8-dot cell (liblouis 3.24's Welsh tables write
             # "@" as dots 4-7): drop dots 7 and 8, the fallback PEF 1.0 itself gives embossers.
-            cells = "".join(chr(0x2800 | (ord(c) - 0x2800) & 0x3F) if "\u2840" <= c <= "\u28ff"
-                            else c for c in cells)
+            cells = "".join(
+                chr(0x2800 | (ord(c) - 0x2800) & 0x3F) if "\u2840" <= c <= "\u28ff" else c for c in cells
+            )
         return cells
 
     @functools.lru_cache(maxsize=1)
@@ -331,8 +349,9 @@ class Translator:
         cells = louis.translateString([self.table], "ABC", mode=DOTS_MODE)
         return any("\u2840" <= c <= "\u28ff" for c in cells)
 
-    def _segments(self, text: str, typeforms: list[int], address_spans: list[tuple[int, int]]
-                  ) -> list[tuple[int, int]]:
+    def _segments(
+        self, text: str, typeforms: list[int], address_spans: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
         """Spans translated in one liblouis call each. An emphasised stretch of three words or
         more that starts and ends at word boundaries is its own call: liblouis 3.24 then writes
         UEB's passage indicators around it (given more text after the stretch it closes the
@@ -340,36 +359,47 @@ class Translator:
         emphasis = self.italic | self.bold
         cuts = {0, len(text)}
         for start, end in _runs_of(typeforms, emphasis):
-            boundary = ((start == 0 or not text[start - 1].isalnum())
-                        and (end == len(text) or not text[end].isalnum()))
+            boundary = (start == 0 or not text[start - 1].isalnum()) and (
+                end == len(text) or not text[end].isalnum()
+            )
             if boundary and len(text[start:end].split()) >= 3:
                 cuts |= {start, end}
-        for start, end in address_spans:   # written with their own table (ADDRESS_TABLES)
+        for start, end in address_spans:  # written with their own table (ADDRESS_TABLES)
             cuts |= {start, end}
         ordered = sorted(cuts)
         return list(pairwise(ordered))
 
-    def _segment(self, text: str, typeforms: list[int], start: int, end: int,
-                 address_spans: list[tuple[int, int]], as_address: bool = False) -> str:
+    def _segment(
+        self,
+        text: str,
+        typeforms: list[int],
+        start: int,
+        end: int,
+        address_spans: list[tuple[int, int]],
+        as_address: bool = False,
+    ) -> str:
         typeform = typeforms[start:end]
         # Without emphasis or uncontracted stretches, no typeform: liblouis is twice as fast.
         table = address_table(self.table) if as_address else self.table
         if as_address:
             typeform = [louis.no_contract] * (end - start)
-        cells, _, out_pos, _ = louis.translate([table], text[start:end],
-                                               typeform=typeform if any(typeform) else None,
-                                               mode=DOTS_MODE)
+        cells, _, out_pos, _ = louis.translate(
+            [table], text[start:end], typeform=typeform if any(typeform) else None, mode=DOTS_MODE
+        )
         cells = cells.replace(" ", BLANK)
         # Where a line may end inside an address: after a break symbol, not between two of them
         # ("//"), at the cell where the next character's braille begins.
-        marks: dict[int, bool] = {}      # cell position -> the break follows a slash
+        marks: dict[int, bool] = {}  # cell position -> the break follows a slash
         starts = set()
         for a_start, a_end in address_spans:
             if start <= a_start < end:
                 starts.add(out_pos[a_start - start])
             for index in range(max(a_start, start), min(a_end, end) - 1):
-                if (text[index] in BREAK_AFTER and text[index + 1] not in BREAK_AFTER
-                        and not text[index + 1].isspace()):
+                if (
+                    text[index] in BREAK_AFTER
+                    and text[index + 1] not in BREAK_AFTER
+                    and not text[index + 1].isspace()
+                ):
                     position = out_pos[index + 1 - start]
                     if 0 < position < len(cells):
                         marks[position] = text[index] == "/"
@@ -409,12 +439,12 @@ def _with_visible_urls(runs: Runs) -> list[Run]:
         link_ends = url and (index + 1 == len(runs) or runs[index + 1].link != url)
         if url and link_ends and not url.startswith("#"):
             shown = url.removeprefix("mailto:")
-            start = index                  # this link's own runs only, not another link
+            start = index  # this link's own runs only, not another link
             while start > 0 and runs[start - 1].link == url:  # to the same address
                 start -= 1
-            link_text = "".join(r.text for r in runs[start:index + 1]).strip()
+            link_text = "".join(r.text for r in runs[start : index + 1]).strip()
             if link_text not in (url, shown):
                 out.append(Run(" ("))
-                out.append(Run(shown, code=True))   # code: written uncontracted
+                out.append(Run(shown, code=True))  # code: written uncontracted
                 out.append(Run(")"))
     return out

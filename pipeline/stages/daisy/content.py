@@ -6,18 +6,20 @@ reading unit, with an id on every sentence: on the element itself when the unit 
 on a span inside it otherwise. Printed page numbers from the PDF's page map go in before the
 first sentence of their page.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-from ...narration import Narration, NarratedSection, TimedItem
+from ...narration import NarratedSection, Narration, TimedItem
 from ...stage_api import PageMap
 
 
 @dataclass(frozen=True)
 class Unit:
     """One element of the content document: a heading, a paragraph, a list item..."""
+
     items: tuple[TimedItem, ...]
     section: NarratedSection
 
@@ -45,8 +47,7 @@ def page_starts(page_map: PageMap | None, narration: Narration) -> dict[str, lis
     after it)."""
     if page_map is None:
         return {}
-    ordered = [item for section in narration.sections for item in section.items
-               if item.block >= 0]
+    ordered = [item for section in narration.sections for item in section.items if item.block >= 0]
     starts: dict[str, list[int]] = {}
     for page in page_map.pages:
         target = next((item for item in ordered if item.block >= page.block_index), None)

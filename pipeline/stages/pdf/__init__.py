@@ -5,6 +5,7 @@ record the structure tree (flowables.py, tagging.py); pikepdf writes the tree an
 entries afterwards (finish.py). The contents page needs the headings' page numbers, so the
 story is laid out twice: the first pass only measures.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,13 +39,15 @@ class PdfOptions:
 
     def __post_init__(self) -> None:
         if self.font_size < MINIMUM_FONT_SIZE:
-            raise ValueError(f"font_size must be at least {MINIMUM_FONT_SIZE} (clear print), "
-                             f"not {self.font_size}")
+            raise ValueError(
+                f"font_size must be at least {MINIMUM_FONT_SIZE} (clear print), not {self.font_size}"
+            )
         if self.font_size > 72:
             raise ValueError(f"font_size {self.font_size} is too large for a page; use at most 72")
         if self.font_family not in SUPPORTED_FAMILIES:
-            raise ValueError(f"font_family must be one of {', '.join(SUPPORTED_FAMILIES)}, "
-                             f"not '{self.font_family}'")
+            raise ValueError(
+                f"font_family must be one of {', '.join(SUPPORTED_FAMILIES)}, not '{self.font_family}'"
+            )
         if self.paper not in PAPER_SIZES:
             raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)}, not '{self.paper}'")
 
@@ -52,37 +55,59 @@ class PdfOptions:
 @dataclass(frozen=True)
 class LaidOut:
     root: StructElem
-    block_pages: dict[int, int]       # top-level block index -> page it starts on
-    anchor_pages: dict[str, int]      # bookmarked heading's anchor -> its page
+    block_pages: dict[int, int]  # top-level block index -> page it starts on
+    anchor_pages: dict[str, int]  # bookmarked heading's anchor -> its page
     pages: int
 
 
-def lay_out(doc: Document, options: PdfOptions, path: Path,
-            heading_pages: dict[str, int] | None, total_pages: int | None = None) -> LaidOut:
+def lay_out(
+    doc: Document,
+    options: PdfOptions,
+    path: Path,
+    heading_pages: dict[str, int] | None,
+    total_pages: int | None = None,
+) -> LaidOut:
     from .fonts import register_fonts
     from .layout import Frame, StoryWriter
     from .styles import Styles
     from .template import TaggedDocTemplate
+
     text_fonts, mono_fonts = register_fonts(options.font_family)
     root = StructElem("Document", lang=doc.meta.language)
     tagger = Tagger(root)
     template = TaggedDocTemplate(
-        path, tagger, text_fonts, options.font_size, doc, total_pages, MARGIN / 2,
+        path,
+        tagger,
+        text_fonts,
+        options.font_size,
+        doc,
+        total_pages,
+        MARGIN / 2,
         pagesize=PAPER_SIZES[options.paper],
-        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.25,
-        title=doc.meta.title, author=", ".join(doc.meta.authors), subject=doc.meta.description,
-        lang=doc.meta.language, displayDocTitle=True, initialFontName=text_fonts.regular,
-        initialFontSize=options.font_size, creator="accessible-formats")
-    frame = Frame(template.width, template.height,
-                  landscape_width=landscape(template.pagesize)[0] - 2 * MARGIN)
-    writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger,
-                         heading_pages)
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN * 1.25,
+        title=doc.meta.title,
+        author=", ".join(doc.meta.authors),
+        subject=doc.meta.description,
+        lang=doc.meta.language,
+        displayDocTitle=True,
+        initialFontName=text_fonts.regular,
+        initialFontSize=options.font_size,
+        creator="accessible-formats",
+    )
+    frame = Frame(
+        template.width, template.height, landscape_width=landscape(template.pagesize)[0] - 2 * MARGIN
+    )
+    writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger, heading_pages)
     template.build(writer.story())
     return LaidOut(root, dict(tagger.block_pages), dict(tagger.anchor_pages), template.page)
 
 
 def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
     from .finish import write_structure
+
     pdf_path = out_dir / f"{ctx.slug}.pdf"
     map_path = out_dir / f"{ctx.slug}.pagemap.json"
     with tempfile.TemporaryDirectory(prefix="pdf-stage-") as scratch:
@@ -90,12 +115,10 @@ def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) 
         measured = lay_out(doc, options, Path(scratch) / "measure.pdf", None)
         heading_pages = measured.anchor_pages
         ctx.progress(1, 3, "laying out (final)")
-        final = lay_out(doc, options, Path(scratch) / "layout.pdf", heading_pages,
-                        measured.pages)
+        final = lay_out(doc, options, Path(scratch) / "layout.pdf", heading_pages, measured.pages)
         if final.pages != measured.pages or final.anchor_pages != heading_pages:
             # The real numbers moved something (rare): lay out once more with what moved.
-            final = lay_out(doc, options, Path(scratch) / "layout.pdf", final.anchor_pages,
-                            final.pages)
+            final = lay_out(doc, options, Path(scratch) / "layout.pdf", final.anchor_pages, final.pages)
         ctx.progress(2, 3, "writing the structure tree")
         write_structure(Path(scratch) / "layout.pdf", pdf_path, final.root, doc.meta)
     page_map = PageMap(pdf_path.name, _page_starts(final.block_pages))
@@ -115,6 +138,7 @@ def _page_starts(block_pages: dict[int, int]) -> tuple[PageStart, ...]:
 
 def check(doc: Document, options: PdfOptions, paths: list[Path], ctx: BuildContext):
     from ...checks.pdf import check_pdf
+
     pdf = next(path for path in paths if path.suffix == ".pdf")
     return check_pdf(doc, pdf)
 
@@ -123,6 +147,15 @@ def tool_versions() -> dict[str, str]:
     return {name: version(name) for name in ("reportlab", "pikepdf", "pdfminer.six")}
 
 
-STAGES = [Stage(name="pdf", version="2", options=PdfOptions, build=build, check=check,
-                media_types={".pdf": "application/pdf", ".json": "application/json"},
-                tool_versions=tool_versions, provides={PAGE_MAP: ".pagemap.json"})]
+STAGES = [
+    Stage(
+        name="pdf",
+        version="2",
+        options=PdfOptions,
+        build=build,
+        check=check,
+        media_types={".pdf": "application/pdf", ".json": "application/json"},
+        tool_versions=tool_versions,
+        provides={PAGE_MAP: ".pagemap.json"},
+    )
+]

@@ -4,6 +4,7 @@ StructTreeRoot with the Document element, a ParentTree (page -> MCID -> element,
 annotation -> its Link element), /StructParents and /Tabs /S on every page, annotations with
 /StructParent and /Contents, MarkInfo, an IDTree for notes, XMP with pdfuaid:part 1, PDF 1.7.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,6 @@ from pikepdf import Array, Dictionary, Name, String
 
 from ...document import Metadata
 from .tagging import MarkedContent, StructElem
-
 
 
 def _annotation_target(annotation: Dictionary) -> str:
@@ -33,14 +33,13 @@ class TreeWriter:
     def __init__(self, pdf: pikepdf.Pdf):
         self.pdf = pdf
         self.page_objects = [page.obj for page in pdf.pages]
-        self.marked: list[dict[int, Dictionary]] = [{} for _ in pdf.pages]   # page -> mcid -> elem
-        self.objects: dict[int, Dictionary] = {}        # id(StructElem) -> written element
+        self.marked: list[dict[int, Dictionary]] = [{} for _ in pdf.pages]  # page -> mcid -> elem
+        self.objects: dict[int, Dictionary] = {}  # id(StructElem) -> written element
         self.ids: list[tuple[str, Dictionary]] = []
         self.links_by_page: list[list[StructElem]] = [[] for _ in pdf.pages]
 
     def element(self, elem: StructElem, parent: Dictionary) -> Dictionary:
-        written = self.pdf.make_indirect(Dictionary(Type=Name.StructElem,
-                                                    S=Name("/" + elem.tag), P=parent))
+        written = self.pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name("/" + elem.tag), P=parent))
         self.objects[id(elem)] = written
         if elem.tag == "Figure" and elem.alt:
             written.Alt = String(elem.alt)
@@ -53,8 +52,7 @@ class TreeWriter:
         if elem.tag == "Figure" and elem.bbox:
             attributes = {"O": "Layout", "BBox": list(elem.bbox), "Placement": "Block"}
         if attributes:
-            written.A = Dictionary({f"/{key}": _pdf_value(key, value)
-                                    for key, value in attributes.items()})
+            written.A = Dictionary({f"/{key}": _pdf_value(key, value) for key, value in attributes.items()})
         kids = Array()
         seen_pages: set[int] = set()
         for kid in elem.kids:
@@ -77,8 +75,12 @@ class TreeWriter:
         nums = Array()
         for index, page in enumerate(self.pdf.pages):
             by_mcid = self.marked[index]
-            array = Array([by_mcid.get(mcid, pikepdf.Object.parse(b"null"))
-                           for mcid in range(max(by_mcid, default=-1) + 1)])
+            array = Array(
+                [
+                    by_mcid.get(mcid, pikepdf.Object.parse(b"null"))
+                    for mcid in range(max(by_mcid, default=-1) + 1)
+                ]
+            )
             page.obj.StructParents = index
             page.obj.Tabs = Name.S
             nums.append(index)
@@ -97,11 +99,10 @@ class TreeWriter:
             if annotation.get("/Subtype") != Name.Link:
                 continue
             elem = self._link_for(annotation, candidates, index, used)
-            if elem is None:          # unmatched: the check reports it
+            if elem is None:  # unmatched: the check reports it
                 continue
             written = self.objects[id(elem)]
-            written.K.append(Dictionary(Type=Name.OBJR, Obj=annotation,
-                                        Pg=self.page_objects[index]))
+            written.K.append(Dictionary(Type=Name.OBJR, Obj=annotation, Pg=self.page_objects[index]))
             annotation.StructParent = next_key
             annotation.Contents = String(elem.alt or elem.link_target)
             nums.append(next_key)
@@ -110,8 +111,9 @@ class TreeWriter:
         return next_key
 
     @staticmethod
-    def _link_for(annotation, candidates: list[StructElem], page: int,
-                  used: set[tuple[int, float]]) -> StructElem | None:
+    def _link_for(
+        annotation, candidates: list[StructElem], page: int, used: set[tuple[int, float]]
+    ) -> StructElem | None:
         target = _annotation_target(annotation)
         bottom, top = sorted((float(annotation.Rect[1]), float(annotation.Rect[3])))
         fallback = None

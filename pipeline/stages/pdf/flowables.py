@@ -4,6 +4,7 @@ Every mark a page gets is either inside a marked-content sequence with an MCID (
 structure tree by the Tagger) or inside an /Artifact sequence. Marked-content operators inside a
 paragraph go into its text object (BT ... ET), so sequences never straddle a text object.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from .tagging import StructElem, Tagger
 class ParagraphTags:
     """Tag state shared by every part of a paragraph that splits across pages: the element it
     belongs to and the inline elements open at the end of the part drawn last."""
+
     elem: StructElem
-    label: StructElem | None = None            # list item label (drawn as the bullet)
+    label: StructElem | None = None  # list item label (drawn as the bullet)
     stack: list[StructElem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -33,13 +35,19 @@ class TaggedParagraph(Paragraph):
     in the markup (see install_callbacks), which close the current sequence and open one for
     the inline element, then reopen the parent's afterwards.
     """
+
     tagger: Tagger
     tags: ParagraphTags
     block_index: int | None = None
-    outline: tuple[str, str, int] | None = None   # (title, destination, level) for headings
+    outline: tuple[str, str, int] | None = None  # (title, destination, level) for headings
 
-    def setup(self, tagger: Tagger, tags: ParagraphTags, block_index: int | None,
-              outline: tuple[str, str, int] | None = None) -> "TaggedParagraph":
+    def setup(
+        self,
+        tagger: Tagger,
+        tags: ParagraphTags,
+        block_index: int | None,
+        outline: tuple[str, str, int] | None = None,
+    ) -> TaggedParagraph:
         self.tagger, self.tags, self.block_index, self.outline = tagger, tags, block_index, outline
         self._label_open = False
         return self
@@ -48,8 +56,7 @@ class TaggedParagraph(Paragraph):
         parts = super().split(availWidth, availHeight)
         for number, part in enumerate(parts):
             if part is not self:
-                part.setup(self.tagger, self.tags, self.block_index,
-                           self.outline if number == 0 else None)
+                part.setup(self.tagger, self.tags, self.block_index, self.outline if number == 0 else None)
             # Every part but the last continues on the next page: its last line is not the
             # paragraph's last, so it ends with a word space too.
             part.continues = number < len(parts) - 1 or getattr(self, "continues", False)
@@ -71,7 +78,7 @@ class TaggedParagraph(Paragraph):
             canvas.addLiteral(self.tagger.begin(canvas, self.tags.label))
             self._label_open = True
         super().draw()
-        if self._label_open:      # a paragraph without lines still closes its label
+        if self._label_open:  # a paragraph without lines still closes its label
             canvas.addLiteral("EMC")
             self._label_open = False
         self.tagger.current = None
@@ -80,7 +87,7 @@ class TaggedParagraph(Paragraph):
         """Paragraph.drawPara calls this after drawing the bullet and before the text."""
         text_object = super().beginText(x, y)
         canvas = self.canv
-        if self.tagger.artifact_depth:     # drawn again as an artifact (a repeated header)
+        if self.tagger.artifact_depth:  # drawn again as an artifact (a repeated header)
             return text_object
         if self._label_open:
             canvas.addLiteral("EMC")
@@ -93,6 +100,7 @@ class TaggedParagraph(Paragraph):
         def close_then_write() -> str:
             text_object._code.append("EMC")
             return write_code()
+
         text_object.getCode = close_then_write
         return text_object
 
@@ -117,10 +125,14 @@ class TaggedParagraph(Paragraph):
             if TStar:
                 line = state["line"]
                 state["line"] += 1
-                if (line < total - 1 or ends_with_space) and line not in broken_words \
-                        and not text.endswith((" ", "\u00a0", "-", "\u2010", "\u2014")):
+                if (
+                    (line < total - 1 or ends_with_space)
+                    and line not in broken_words
+                    and not text.endswith((" ", "\u00a0", "-", "\u2010", "\u2014"))
+                ):
                     text = text + " "
             return text_out(text, TStar)
+
         text_object._textOut = text_out_with_space
 
 
@@ -129,19 +141,18 @@ class ContentsLine(TaggedParagraph):
     leader (an artifact) and the page number right aligned, both in the entry's Link element;
     one link annotation covers the whole entry, so the number is clickable too."""
 
-    def contents(self, link: StructElem, page: str, destination: str, font: str,
-                 size: float) -> "ContentsLine":
+    def contents(self, link: StructElem, page: str, destination: str, font: str, size: float) -> ContentsLine:
         self.link, self.page, self.destination = link, page, destination
         self.number_font, self.number_size = font, size
         return self
 
     def split(self, availWidth, availHeight):
-        return []                          # an entry never splits: it moves to the next page
+        return []  # an entry never splits: it moves to the next page
 
     def draw(self):
         super().draw()
         canvas = self.canv
-        if not self.link.link_lines:       # nothing drawn (should not happen)
+        if not self.link.link_lines:  # nothing drawn (should not happen)
             return
         page_index, baseline = self.link.link_lines[-1]
         y = baseline - canvas._currentMatrix[5]
@@ -163,8 +174,7 @@ class ContentsLine(TaggedParagraph):
         # The space first: the tagged text reads "Welcome 3", not "Welcome3".
         canvas.drawRightString(right, y, " " + self.page)
         canvas.addLiteral("EMC")
-        canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1,
-                        thickness=0)
+        canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1, thickness=0)
 
     def _last_line_width(self) -> float:
         lines = self.blPara.lines
@@ -178,7 +188,7 @@ class ContentsLine(TaggedParagraph):
 
 def _line_words(line) -> str:
     words = getattr(line, "words", None)
-    if words is None:                      # kind 0: (extra space, [word, ...])
+    if words is None:  # kind 0: (extra space, [word, ...])
         words = line[1]
         return " ".join(words)
     return "".join(getattr(frag, "text", "") for frag in words)
@@ -190,9 +200,14 @@ def _lines_broken_inside_a_word(para) -> set[int]:
     lines = para.lines
     for index in range(len(lines) - 1):
         end, start = _line_words(lines[index]), _line_words(lines[index + 1])
-        if end and start and not end[-1].isspace() and not start[0].isspace() \
-                and getattr(lines[index], "lineBreak", False) is False \
-                and _is_split_word(end, start):
+        if (
+            end
+            and start
+            and not end[-1].isspace()
+            and not start[0].isspace()
+            and getattr(lines[index], "lineBreak", False) is False
+            and _is_split_word(end, start)
+        ):
             out.add(index)
     return out
 
@@ -215,7 +230,7 @@ def install_callbacks(canvas, tagger: Tagger) -> None:
         text_object = canvas._curr_tx_info["tx"]
         state = tagger.current
         elem = tagger.inline(key)
-        if elem not in elem.parent.kids:      # first time drawn: attach in drawing order
+        if elem not in elem.parent.kids:  # first time drawn: attach in drawing order
             elem.parent = state.stack[-1]
             elem.parent.kids.append(elem)
         text_object._code.append("EMC")
@@ -242,8 +257,7 @@ def install_callbacks(canvas, tagger: Tagger) -> None:
 class TaggedImage(Image):
     """An image as a Figure element (with its bounding box) or, when decorative, an Artifact."""
 
-    def setup(self, tagger: Tagger, elem: StructElem | None,
-              block_index: int | None) -> "TaggedImage":
+    def setup(self, tagger: Tagger, elem: StructElem | None, block_index: int | None) -> TaggedImage:
         self.tagger, self.elem, self.block_index = tagger, elem, block_index
         return self
 
@@ -258,8 +272,12 @@ class TaggedImage(Image):
         canvas.addLiteral("EMC")
         # The canvas may be translated (inside a table cell): the box is in page space.
         _, _, _, _, dx, dy = canvas._currentMatrix
-        self.elem.bbox = (round(x + dx, 2), round(y + dy, 2),
-                          round(x + dx + self.drawWidth, 2), round(y + dy + self.drawHeight, 2))
+        self.elem.bbox = (
+            round(x + dx, 2),
+            round(y + dy, 2),
+            round(x + dx + self.drawWidth, 2),
+            round(y + dy + self.drawHeight, 2),
+        )
 
 
 class FittingFigure(Flowable):
@@ -267,10 +285,10 @@ class FittingFigure(Flowable):
     rather than move to the next page and leave a third of this one empty. Images are at most
     0.6 of the text height, so a third of the page (less the caption) holds them at 0.45 of
     their size or more; below MIN_SCALE the figure moves on at full size."""
+
     MIN_SCALE = 0.45
 
-    def __init__(self, image: "TaggedImage", gap: float, caption: Paragraph | None,
-                 frame_height: float):
+    def __init__(self, image: TaggedImage, gap: float, caption: Paragraph | None, frame_height: float):
         super().__init__()
         self.image, self.gap, self.caption = image, gap, caption
         self.frame_height = frame_height
@@ -294,7 +312,7 @@ class FittingFigure(Flowable):
         return self.width, self.height
 
     def split(self, availWidth, availHeight):
-        return []                          # figure and caption never part
+        return []  # figure and caption never part
 
     def draw(self):
         canvas = self.canv
@@ -318,7 +336,7 @@ class TableTagging:
 
     def __init__(self, tagger: Tagger, header_cells: set[int]):
         self.tagger = tagger
-        self.header_cells = header_cells       # id() of each header row's cell contents
+        self.header_cells = header_cells  # id() of each header row's cell contents
         self.drawn_header_cells: set[int] = set()
         self.row_is_artifact = False
 
@@ -352,6 +370,7 @@ class TaggedTable(Table):
     """A Table that reports the top-level block it belongs to, like the other flowables, and
     never leaves one row alone on a page: not the first body row at the foot of a page under
     its header, nor the last row at the top of the next under the repeated header."""
+
     block_index: int | None = None
     full_page_height: float = 0.0
 
@@ -361,11 +380,11 @@ class TaggedTable(Table):
         rows = len(self._rowHeights)
         if split_at <= 0 or rows - header < 2:
             return split_at
-        if rows - split_at == 1:          # the last row would go on alone
+        if rows - split_at == 1:  # the last row would go on alone
             split_at -= 1
         fresh_page = availHeight >= self.full_page_height * 0.95
         if split_at - header < 2 and not fresh_page:
-            return 0                      # header and one row: all of it to the next page
+            return 0  # header and one row: all of it to the next page
         return split_at
 
     def split(self, availWidth, availHeight):

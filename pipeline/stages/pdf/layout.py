@@ -4,6 +4,7 @@ Every block kind of the model becomes flowables plus structure elements; every i
 becomes Paragraph markup, with `<onDraw>` callbacks around the inline elements that need their
 own tag (Link, Span with /Lang, Code, Reference).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,40 +13,84 @@ from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image as PILImage
 from reportlab.lib.colors import Color, black
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.lib.units import cm
-from reportlab.platypus import Flowable, Indenter, NextPageTemplate
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Indenter, NextPageTemplate, Spacer
 from reportlab.platypus import PageBreak as PageBreakFlowable
-from reportlab.platypus import Spacer
 
-from ...document import (Block, BulletList, Code, Document, Emphasis, Figure, Footnotes, Heading,
-                         Inline, LineBreak, Link, NoteRef, OrderedList, PageBreak, Paragraph,
-                         Quote, Span, Strong, Table, TableCell, Text, ThematicBreak, headings,
-                         inline_text, iter_blocks)
+from ...document import (
+    Block,
+    BulletList,
+    Code,
+    Document,
+    Emphasis,
+    Figure,
+    Footnotes,
+    Heading,
+    Inline,
+    LineBreak,
+    Link,
+    NoteRef,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Span,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+    headings,
+    inline_text,
+    iter_blocks,
+)
 from ...errors import StageFailed
-from ...sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
-                         contents_link_label, notes_heading, statement_heading, title_lines)
-from .flowables import (ArtifactRule, ContentsLine, FittingFigure, ParagraphTags, TableTagging,
-                        TaggedImage, TaggedParagraph, TaggedTable)
+from ...sections import (
+    AddedIds,
+    accessibility_statement,
+    contents_entries,
+    contents_heading,
+    contents_link_label,
+    notes_heading,
+    statement_heading,
+    title_lines,
+)
+from .flowables import (
+    ArtifactRule,
+    ContentsLine,
+    FittingFigure,
+    ParagraphTags,
+    TableTagging,
+    TaggedImage,
+    TaggedParagraph,
+    TaggedTable,
+)
 from .styles import Styles
 from .tagging import StructElem, Tagger
 
-HEADER_BACKGROUND = Color(0.90, 0.90, 0.90)     # black text on it: contrast above 15:1
-PAGE_NUMBER_PLACEHOLDER = 999                  # first pass: as wide as any real page number
+HEADER_BACKGROUND = Color(0.90, 0.90, 0.90)  # black text on it: contrast above 15:1
+PAGE_NUMBER_PLACEHOLDER = 999  # first pass: as wide as any real page number
 
 
 @dataclass(frozen=True)
 class Frame:
     width: float
     height: float
-    landscape_width: float = 0.0    # the frame's width on a landscape page (wide tables)
+    landscape_width: float = 0.0  # the frame's width on a landscape page (wide tables)
 
 
 class StoryWriter:
     """Builds the story and, alongside it, the structure tree (Document root)."""
 
-    def __init__(self, doc: Document, styles: Styles, frame: Frame, tagger: Tagger,
-                 heading_pages: dict[str, int] | None):
+    def __init__(
+        self,
+        doc: Document,
+        styles: Styles,
+        frame: Frame,
+        tagger: Tagger,
+        heading_pages: dict[str, int] | None,
+    ):
         self.doc = doc
         self.styles = styles
         self.frame = frame
@@ -76,13 +121,24 @@ class StoryWriter:
 
     def title_page(self) -> list[Flowable]:
         lines = title_lines(self.doc)
-        out = [Spacer(1, self.styles.size * 4),
-               self.paragraph(escape(lines.title), self.styles.title, self.root.add("H1"), None,
-                              outline=(lines.title, self.title_id),
-                              anchor=self.title_id)]
-        rest = [(lines.subtitle, self.styles.subtitle), (lines.byline, self.styles.body),
-                (lines.publisher, self.styles.body), (lines.date, self.styles.body),
-                (lines.version, self.styles.body)]
+        out = [
+            Spacer(1, self.styles.size * 4),
+            self.paragraph(
+                escape(lines.title),
+                self.styles.title,
+                self.root.add("H1"),
+                None,
+                outline=(lines.title, self.title_id),
+                anchor=self.title_id,
+            ),
+        ]
+        rest = [
+            (lines.subtitle, self.styles.subtitle),
+            (lines.byline, self.styles.body),
+            (lines.publisher, self.styles.body),
+            (lines.date, self.styles.body),
+            (lines.version, self.styles.body),
+        ]
         for text, style in rest:
             if text:
                 out.append(self.paragraph(escape(text), style, self.root.add("P"), None))
@@ -93,27 +149,37 @@ class StoryWriter:
         """Every bookmarked section (the report's headings, the notes, the statement), each
         with a dotted leader to its page number, right aligned; the whole line is the link."""
         heading = contents_heading(self.doc)
-        out: list[Flowable] = [self.paragraph(escape(heading), self.styles.heading(1),
-                                              self.root.add("H1"), None,
-                                              outline=(heading, self.contents_id),
-                                              anchor=self.contents_id)]
+        out: list[Flowable] = [
+            self.paragraph(
+                escape(heading),
+                self.styles.heading(1),
+                self.root.add("H1"),
+                None,
+                outline=(heading, self.contents_id),
+                anchor=self.contents_id,
+            )
+        ]
         toc = self.root.add("TOC")
-        number_width = stringWidth(str(PAGE_NUMBER_PLACEHOLDER), self.styles.text.regular,
-                                   self.styles.size) + self.styles.size * 1.5
+        number_width = (
+            stringWidth(str(PAGE_NUMBER_PLACEHOLDER), self.styles.text.regular, self.styles.size)
+            + self.styles.size * 1.5
+        )
         top = min((h.level for h in headings(self.doc)), default=1)
         for entry in contents_entries(self.doc, self.ids):
             page = (self.heading_pages or {}).get(entry.target, PAGE_NUMBER_PLACEHOLDER)
             item = toc.add("TOCI")
-            link = item.detached("Link", alt=contents_link_label(self.doc, entry.text, page),
-                                 link_target=f"#{entry.target}")
+            link = item.detached(
+                "Link", alt=contents_link_label(self.doc, entry.text, page), link_target=f"#{entry.target}"
+            )
             key = self.tagger.register_inline(link)
-            markup = (f'<onDraw name="tag_open" label="{key}"/>{escape(entry.text)}'
-                      f'<onDraw name="tag_close" label="{key}"/>')
+            markup = (
+                f'<onDraw name="tag_open" label="{key}"/>{escape(entry.text)}'
+                f'<onDraw name="tag_close" label="{key}"/>'
+            )
             indent = self.styles.size * 1.5 * max(entry.level - top, 0)
             line = ContentsLine(markup, self.styles.contents_entry(indent, number_width))
             line.setup(self.tagger, ParagraphTags(item), None)
-            line.contents(link, str(page), entry.target, self.styles.text.regular,
-                          self.styles.size)
+            line.contents(link, str(page), entry.target, self.styles.text.regular, self.styles.size)
             out.append(line)
         out.append(PageBreakFlowable())
         return out
@@ -125,8 +191,7 @@ class StoryWriter:
             "Tagged for screen readers: headings, lists and tables with header cells, "
             "read in the order of the report.",
             "Bookmarks for every heading, and a contents page that links to them.",
-            ("A clear sans-serif typeface at {size} point, left aligned.",
-             {"size": self.styles.size}),
+            ("A clear sans-serif typeface at {size} point, left aligned.", {"size": self.styles.size}),
             "Footnote numbers that link to their notes.",
         ]
         heading = Heading(1, (Text(statement_heading(self.doc)),), self.statement_id)
@@ -137,14 +202,12 @@ class StoryWriter:
 
     # ------------------------------------------------------------ blocks
 
-    def block(self, block: Block, parent: StructElem, index: int | None,
-              indent: float) -> list[Flowable]:
+    def block(self, block: Block, parent: StructElem, index: int | None, indent: float) -> list[Flowable]:
         if isinstance(block, Heading):
             return [self.heading(block, parent, index)]
         if isinstance(block, Paragraph):
             elem = parent.add("P")
-            return [self.paragraph(self.inline_markup(block.inlines, elem), self.styles.body,
-                                   elem, index)]
+            return [self.paragraph(self.inline_markup(block.inlines, elem), self.styles.body, elem, index)]
         if isinstance(block, (BulletList, OrderedList)):
             return self.item_list(block, parent, index, indent)
         if isinstance(block, Table):
@@ -154,17 +217,24 @@ class StoryWriter:
         if isinstance(block, Quote):
             return self.quote(block, parent, index, indent)
         if isinstance(block, ThematicBreak):
-            return [ArtifactRule(width="100%", thickness=1, color=black,
-                                 spaceBefore=self.styles.size * 0.5,
-                                 spaceAfter=self.styles.size)]
+            return [
+                ArtifactRule(
+                    width="100%",
+                    thickness=1,
+                    color=black,
+                    spaceBefore=self.styles.size * 0.5,
+                    spaceAfter=self.styles.size,
+                )
+            ]
         if isinstance(block, PageBreak):
             return [PageBreakFlowable()]
         if isinstance(block, Footnotes):
             return self.footnotes(block, parent, index)
         raise TypeError(f"pdf: no layout for {type(block).__name__}")
 
-    def blocks(self, blocks: tuple[Block, ...], parent: StructElem, index: int | None,
-               indent: float) -> list[Flowable]:
+    def blocks(
+        self, blocks: tuple[Block, ...], parent: StructElem, index: int | None, indent: float
+    ) -> list[Flowable]:
         out: list[Flowable] = []
         for block in blocks:
             out += self.block(block, parent, index, indent)
@@ -178,14 +248,27 @@ class StoryWriter:
 
     def heading(self, heading: Heading, parent: StructElem, index: int | None) -> Flowable:
         elem = parent.add(f"H{heading.level}")
-        return self.paragraph(self.inline_markup(heading.inlines, elem),
-                              self.styles.heading(heading.level), elem, index,
-                              outline=(inline_text(heading.inlines), heading.id, heading.level),
-                              anchor=heading.id)
+        return self.paragraph(
+            self.inline_markup(heading.inlines, elem),
+            self.styles.heading(heading.level),
+            elem,
+            index,
+            outline=(inline_text(heading.inlines), heading.id, heading.level),
+            anchor=heading.id,
+        )
 
-    def paragraph(self, markup: str, style, elem: StructElem, index: int | None, *,
-                  outline: tuple | None = None, anchor: str = "", label: str | None = None,
-                  label_elem: StructElem | None = None) -> TaggedParagraph:
+    def paragraph(
+        self,
+        markup: str,
+        style,
+        elem: StructElem,
+        index: int | None,
+        *,
+        outline: tuple | None = None,
+        anchor: str = "",
+        label: str | None = None,
+        label_elem: StructElem | None = None,
+    ) -> TaggedParagraph:
         if anchor:
             markup = f"<a name={quoteattr(anchor)}/>" + markup
         outline_entry = None
@@ -197,27 +280,37 @@ class StoryWriter:
             self.previous_outline_level = level
             outline_entry = (title, key, level - 1)
         flowable = TaggedParagraph(markup, style, bulletText=label)
-        return flowable.setup(self.tagger, ParagraphTags(elem, label=label_elem), index,
-                              outline_entry)
+        return flowable.setup(self.tagger, ParagraphTags(elem, label=label_elem), index, outline_entry)
 
     # Not named `list`: a method of that name hides the built-in from the annotations below it.
-    def item_list(self, block: BulletList | OrderedList, parent: StructElem, index: int | None,
-                  indent: float) -> list[Flowable]:
+    def item_list(
+        self, block: BulletList | OrderedList, parent: StructElem, index: int | None, indent: float
+    ) -> list[Flowable]:
         ordered = isinstance(block, OrderedList)
-        labels = [f"{block.start + n}." if isinstance(block, OrderedList) else "\u2022"
-                  for n in range(len(block.items))]
+        labels = [
+            f"{block.start + n}." if isinstance(block, OrderedList) else "\u2022"
+            for n in range(len(block.items))
+        ]
         size = self.styles.size
         label_width = max(stringWidth(label, self.styles.text.regular, size) for label in labels)
         label_width = max(label_width + size * 0.6, size * 1.4)
-        list_elem = parent.add("L", attributes={"O": "List",
-                                                "ListNumbering": "Decimal" if ordered else "Disc"})
+        list_elem = parent.add(
+            "L", attributes={"O": "List", "ListNumbering": "Decimal" if ordered else "Disc"}
+        )
         out: list[Flowable] = []
         for label, item in zip(labels, block.items):
             out += self.list_item(label, item, list_elem, index, indent, label_width)
         return out
 
-    def list_item(self, label: str, item: tuple[Block, ...], list_elem: StructElem,
-                  index: int | None, indent: float, label_width: float) -> list[Flowable]:
+    def list_item(
+        self,
+        label: str,
+        item: tuple[Block, ...],
+        list_elem: StructElem,
+        index: int | None,
+        indent: float,
+        label_width: float,
+    ) -> list[Flowable]:
         item_elem = list_elem.add("LI")
         label_elem = item_elem.add("Lbl")
         body = item_elem.add("LBody")
@@ -229,13 +322,15 @@ class StoryWriter:
         # The label is the paragraph's bullet, hanging in the indent; when the item does not
         # start with a paragraph, a non-breaking space carries the label alone.
         markup = self.inline_markup(first_inlines, first) if first_inlines else "\u00a0"
-        out: list[Flowable] = [self.paragraph(markup, self.styles.list_item(label_width), first,
-                                              index, label=label, label_elem=label_elem)]
+        out: list[Flowable] = [
+            self.paragraph(
+                markup, self.styles.list_item(label_width), first, index, label=label, label_elem=label_elem
+            )
+        ]
         out += self.indented(self.blocks(rest, body, index, indent + label_width), label_width)
         return out
 
-    def quote(self, block: Quote, parent: StructElem, index: int | None,
-              indent: float) -> list[Flowable]:
+    def quote(self, block: Quote, parent: StructElem, index: int | None, indent: float) -> list[Flowable]:
         elem = parent.add("BlockQuote")
         by = self.styles.size * 2
         out = self.blocks(block.blocks, elem, index, indent + by)
@@ -245,17 +340,18 @@ class StoryWriter:
             out.append(self.paragraph(markup, self.styles.body, attribution, index))
         return self.indented(out, by)
 
-    def figure(self, block: Figure, parent: StructElem, index: int | None,
-               indent: float) -> list[Flowable]:
+    def figure(self, block: Figure, parent: StructElem, index: int | None, indent: float) -> list[Flowable]:
         path = Path(block.src)
         try:
             with PILImage.open(path) as picture:
                 pixel_width, pixel_height = picture.size
         except (OSError, ValueError) as error:
-            raise StageFailed(f"pdf: cannot read the image {path}: {error}. Check that the file "
-                              f"exists and is a PNG or JPEG.") from None
+            raise StageFailed(
+                f"pdf: cannot read the image {path}: {error}. Check that the file "
+                f"exists and is a PNG or JPEG."
+            ) from None
         available = self.frame.width - indent
-        width = min(pixel_width * 0.75, available)          # 96 px per inch
+        width = min(pixel_width * 0.75, available)  # 96 px per inch
         height = width * pixel_height / pixel_width
         if height > self.frame.height * 0.6:
             height = self.frame.height * 0.6
@@ -269,19 +365,21 @@ class StoryWriter:
         caption_flowable = None
         if block.caption:
             caption = group.add("Caption")
-            caption_flowable = self.paragraph(self.inline_markup(block.caption, caption),
-                                              self.styles.figure_caption, caption, index)
-        return [FittingFigure(image, self.styles.size * 0.3, caption_flowable,
-                              self.frame.height)]
+            caption_flowable = self.paragraph(
+                self.inline_markup(block.caption, caption), self.styles.figure_caption, caption, index
+            )
+        return [FittingFigure(image, self.styles.size * 0.3, caption_flowable, self.frame.height)]
 
-    def table(self, block: Table, parent: StructElem, index: int | None,
-              indent: float) -> list[Flowable]:
+    def table(self, block: Table, parent: StructElem, index: int | None, indent: float) -> list[Flowable]:
         table_elem = parent.add("Table")
         out: list[Flowable] = []
         if block.caption:
             caption = table_elem.add("Caption")
-            out.append(self.paragraph(self.inline_markup(block.caption, caption),
-                                      self.styles.caption, caption, index))
+            out.append(
+                self.paragraph(
+                    self.inline_markup(block.caption, caption), self.styles.caption, caption, index
+                )
+            )
         rows = block.header_rows + block.body_rows
         columns = max((sum(cell.colspan for cell in row) for row in rows), default=0)
         if not columns:
@@ -289,18 +387,24 @@ class StoryWriter:
         widths, turn = self.column_widths(block, columns, self.frame.width - indent)
         grid, spans, header_cells = self.table_grid(block, table_elem, columns)
         # FONT: cells otherwise select Helvetica (never embedded) before drawing their contents.
-        style = [("FONT", (0, 0), (-1, -1), self.styles.text.regular, self.styles.size),
-                 ("GRID", (0, 0), (-1, -1), 0.75, black),
-                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                 ("LEFTPADDING", (0, 0), (-1, -1), self.styles.size * 0.4),
-                 ("RIGHTPADDING", (0, 0), (-1, -1), self.styles.size * 0.4),
-                 *spans]
+        style = [
+            ("FONT", (0, 0), (-1, -1), self.styles.text.regular, self.styles.size),
+            ("GRID", (0, 0), (-1, -1), 0.75, black),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), self.styles.size * 0.4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), self.styles.size * 0.4),
+            *spans,
+        ]
         if block.header_rows:
-            style.append(("BACKGROUND", (0, 0), (-1, len(block.header_rows) - 1),
-                          HEADER_BACKGROUND))
-        table = TaggedTable(grid, colWidths=widths, style=style,
-                            repeatRows=len(block.header_rows), hAlign="LEFT",
-                            renderCB=TableTagging(self.tagger, header_cells))
+            style.append(("BACKGROUND", (0, 0), (-1, len(block.header_rows) - 1), HEADER_BACKGROUND))
+        table = TaggedTable(
+            grid,
+            colWidths=widths,
+            style=style,
+            repeatRows=len(block.header_rows),
+            hAlign="LEFT",
+            renderCB=TableTagging(self.tagger, header_cells),
+        )
         table.block_index = index
         table.full_page_height = self.frame.height
         out.append(table)
@@ -308,12 +412,16 @@ class StoryWriter:
         if turn:
             # Too wide for a portrait page, not for a landscape one: the table has landscape
             # pages of its own, and the report goes on in portrait after it.
-            return [NextPageTemplate("Landscape"), PageBreakFlowable(), *out,
-                    NextPageTemplate("Later"), PageBreakFlowable()]
+            return [
+                NextPageTemplate("Landscape"),
+                PageBreakFlowable(),
+                *out,
+                NextPageTemplate("Later"),
+                PageBreakFlowable(),
+            ]
         return out
 
-    def column_widths(self, block: Table, columns: int,
-                      available: float) -> tuple[list[float], bool]:
+    def column_widths(self, block: Table, columns: int, available: float) -> tuple[list[float], bool]:
         """Each column at least as wide as its longest word (bold in header cells), so no word
         is ever split inside a cell; the rest of the width shared by how much text each column
         holds. (widths, True) when only a landscape page is wide enough."""
@@ -328,12 +436,17 @@ class StoryWriter:
                     break
                 bold = header or (block.row_headers and cell_number == 0)
                 font = self.styles.text.bold if bold else self.styles.text.regular
-                text = " ".join(inline_text(b.inlines) if isinstance(b, Paragraph) else
-                                " ".join(inline_text(p.inlines) for p in iter_blocks((b,))
-                                         if isinstance(p, Paragraph))
-                                for b in cell.blocks)
-                longest = max((stringWidth(word, font, self.styles.size)
-                               for word in text.split()), default=0.0)
+                text = " ".join(
+                    inline_text(b.inlines)
+                    if isinstance(b, Paragraph)
+                    else " ".join(
+                        inline_text(p.inlines) for p in iter_blocks((b,)) if isinstance(p, Paragraph)
+                    )
+                    for b in cell.blocks
+                )
+                longest = max(
+                    (stringWidth(word, font, self.styles.size) for word in text.split()), default=0.0
+                )
                 if cell.colspan == 1:
                     minimum[column] = max(minimum[column], longest + padding)
                     amount[column] += stringWidth(text, font, self.styles.size)
@@ -350,7 +463,8 @@ class StoryWriter:
                     f"words need {needed / cm:.1f} cm side by side at {self.styles.size} pt, "
                     f"but even a landscape page holds {wide / cm:.1f} cm. Split it into "
                     f"narrower tables, or shorten its longest words (headings such as "
-                    f"'Organisations' can be abbreviated with a note), then build again.")
+                    f"'Organisations' can be abbreviated with a note), then build again."
+                )
             available, turn = wide, True
         spare = available - needed
         total = sum(amount)
@@ -388,8 +502,9 @@ class StoryWriter:
                 column = last_column + 1
         return grid, spans, header_cells
 
-    def cell(self, cell: TableCell, row_elem: StructElem, is_header_row: bool,
-             row_header: bool) -> list[Flowable]:
+    def cell(
+        self, cell: TableCell, row_elem: StructElem, is_header_row: bool, row_header: bool
+    ) -> list[Flowable]:
         attributes: dict[str, object] = {"O": "Table"}
         if is_header_row or row_header:
             attributes["Scope"] = "Column" if is_header_row else "Row"
@@ -397,15 +512,15 @@ class StoryWriter:
             attributes["ColSpan"] = cell.colspan
         if cell.rowspan > 1:
             attributes["RowSpan"] = cell.rowspan
-        elem = row_elem.add("TH" if (is_header_row or row_header) else "TD",
-                            attributes=attributes)
+        elem = row_elem.add("TH" if (is_header_row or row_header) else "TD", attributes=attributes)
         style = self.styles.header_cell if (is_header_row or row_header) else self.styles.cell
         out: list[Flowable] = []
         for block in cell.blocks:
             if isinstance(block, Paragraph):
                 paragraph = elem.add("P")
-                out.append(self.paragraph(self.inline_markup(block.inlines, paragraph), style,
-                                          paragraph, None))
+                out.append(
+                    self.paragraph(self.inline_markup(block.inlines, paragraph), style, paragraph, None)
+                )
             else:
                 out += self.block(block, elem, None, 0)
         return out
@@ -414,9 +529,16 @@ class StoryWriter:
         if not block.notes:
             return []
         heading = notes_heading(self.doc)
-        out = [self.paragraph(escape(heading), self.styles.heading(1), parent.add("H1"),
-                              index, outline=(heading, self.notes_id),
-                              anchor=self.notes_id)]
+        out = [
+            self.paragraph(
+                escape(heading),
+                self.styles.heading(1),
+                parent.add("H1"),
+                index,
+                outline=(heading, self.notes_id),
+                anchor=self.notes_id,
+            )
+        ]
         for note in block.notes:
             note_elem = parent.add("Note", elem_id=f"note-{note.number}")
             rest = note.blocks
@@ -425,8 +547,7 @@ class StoryWriter:
                 first_inlines, rest = rest[0].inlines, rest[1:]
             first = note_elem.add("P")
             markup = f"{note.number}.\u00a0" + self.inline_markup(first_inlines, first)
-            out.append(self.paragraph(markup, self.styles.body, first, index,
-                                      anchor=f"note-{note.number}"))
+            out.append(self.paragraph(markup, self.styles.body, first, index, anchor=f"note-{note.number}"))
             out += self.blocks(rest, note_elem, index, 0)
         return out
 
@@ -437,8 +558,7 @@ class StoryWriter:
 
     def tagged(self, elem: StructElem, inner: str) -> str:
         key = self.tagger.register_inline(elem)
-        return (f'<onDraw name="tag_open" label="{key}"/>{inner}'
-                f'<onDraw name="tag_close" label="{key}"/>')
+        return f'<onDraw name="tag_open" label="{key}"/>{inner}<onDraw name="tag_close" label="{key}"/>'
 
     def inline(self, node: Inline, parent: StructElem) -> str:
         if isinstance(node, Text):
@@ -449,8 +569,7 @@ class StoryWriter:
             return f"<b>{self.inline_markup(node.inlines, parent)}</b>"
         if isinstance(node, Code):
             elem = parent.detached("Code")
-            return self.tagged(elem, f'<font face="{self.styles.mono.regular}">'
-                                     f'{escape(node.text)}</font>')
+            return self.tagged(elem, f'<font face="{self.styles.mono.regular}">{escape(node.text)}</font>')
         if isinstance(node, LineBreak):
             return "<br/>"
         if isinstance(node, Span):
@@ -477,7 +596,6 @@ class StoryWriter:
         reference = parent.detached("Reference")
         marker = f"<super>{node.number}</super>"
         if node.number in self.note_numbers:
-            link = reference.detached("Link", alt=f"note {node.number}",
-                                      link_target=f"#note-{node.number}")
+            link = reference.detached("Link", alt=f"note {node.number}", link_target=f"#note-{node.number}")
             marker = self.tagged(link, f'<a href="#note-{node.number}">{marker}</a>')
         return self.tagged(reference, marker)

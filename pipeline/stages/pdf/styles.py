@@ -1,9 +1,10 @@
 """Clear-print paragraph styles: one sans-serif family, left aligned, never justified, generous
 line spacing (1.5) and paragraph spacing, headings clearly larger and bold, black on white."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from reportlab.lib.colors import black
 from reportlab.lib.enums import TA_LEFT
@@ -23,18 +24,35 @@ class Styles:
     text: FontFamily
     mono: FontFamily
 
-    def _style(self, name: str, size: float, *, bold: bool = False, space_before: float = 0,
-               space_after: float | None = None, keep_with_next: bool = False,
-               left_indent: float = 0) -> ParagraphStyle:
+    def _style(
+        self,
+        name: str,
+        size: float,
+        *,
+        bold: bool = False,
+        space_before: float = 0,
+        space_after: float | None = None,
+        keep_with_next: bool = False,
+        left_indent: float = 0,
+    ) -> ParagraphStyle:
         return ParagraphStyle(
-            name, fontName=self.text.bold if bold else self.text.regular, fontSize=size,
-            leading=size * LINE_SPACING, alignment=TA_LEFT, textColor=black,
+            name,
+            fontName=self.text.bold if bold else self.text.regular,
+            fontSize=size,
+            leading=size * LINE_SPACING,
+            alignment=TA_LEFT,
+            textColor=black,
             spaceBefore=space_before,
             spaceAfter=self.size * 0.75 if space_after is None else space_after,
-            keepWithNext=keep_with_next, leftIndent=left_indent,
-            bulletFontName=self.text.regular, bulletFontSize=self.size, bulletIndent=0,
-            splitLongWords=True,          # long words and URLs wrap instead of overflowing
-            allowWidows=0, allowOrphans=0)
+            keepWithNext=keep_with_next,
+            leftIndent=left_indent,
+            bulletFontName=self.text.regular,
+            bulletFontSize=self.size,
+            bulletIndent=0,
+            splitLongWords=True,  # long words and URLs wrap instead of overflowing
+            allowWidows=0,
+            allowOrphans=0,
+        )
 
     @property
     def body(self) -> ParagraphStyle:
@@ -74,7 +92,7 @@ class Styles:
         return _cached(self, "subtitle", 0.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached(styles: Styles, kind: str, indent: float) -> ParagraphStyle:
     size = styles.size
     if kind == "body":
@@ -82,14 +100,18 @@ def _cached(styles: Styles, kind: str, indent: float) -> ParagraphStyle:
     if kind in ("h1", "h2", "h3", "h4", "h5", "h6"):
         level = int(kind[1:])
         heading_size = size * HEADING_SCALE[level]
-        return styles._style(f"Heading{level}", heading_size, bold=True,
-                             space_before=size * (1.2 if level <= 2 else 0.8),
-                             space_after=size * 0.5, keep_with_next=True)
+        return styles._style(
+            f"Heading{level}",
+            heading_size,
+            bold=True,
+            space_before=size * (1.2 if level <= 2 else 0.8),
+            space_after=size * 0.5,
+            keep_with_next=True,
+        )
     if kind == "item":
         return styles._style(f"Item{indent}", size, left_indent=indent, space_after=size * 0.4)
     if kind.startswith("contents:"):
-        style = styles._style(f"Contents{indent}", size, left_indent=indent,
-                              space_after=size * 0.35)
+        style = styles._style(f"Contents{indent}", size, left_indent=indent, space_after=size * 0.35)
         style.rightIndent = float(kind.split(":")[1])
         return style
     if kind == "cell":
@@ -97,8 +119,7 @@ def _cached(styles: Styles, kind: str, indent: float) -> ParagraphStyle:
     if kind == "header-cell":
         return styles._style("HeaderCell", size, bold=True, space_after=size * 0.2)
     if kind == "caption":
-        return styles._style("Caption", size, bold=True, space_after=size * 0.5,
-                             keep_with_next=True)
+        return styles._style("Caption", size, bold=True, space_after=size * 0.5, keep_with_next=True)
     if kind == "figcaption":
         return styles._style("FigureCaption", size, bold=True, space_after=size * 0.75)
     if kind == "title":

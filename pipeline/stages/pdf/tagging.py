@@ -7,37 +7,38 @@ structure element. finish.py then writes the tree into the PDF with pikepdf.
 Only the tree is kept; nothing per page survives drawing except the MCID counter of the current
 page, so memory grows with the document's structure, not with its page count.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+
 
 @dataclass(frozen=True)
 class MarkedContent:
-    page: int                     # 0-based page index
+    page: int  # 0-based page index
     mcid: int
 
 
 @dataclass(eq=False)
 class StructElem:
     tag: str
-    parent: "StructElem | None" = None
-    kids: list[Union["StructElem", MarkedContent]] = field(default_factory=list)
-    alt: str = ""                 # Figure: the alt text; Link: the annotation's /Contents
-    lang: str = ""                # Span (and Document): BCP 47
-    elem_id: str = ""             # Note: /ID
-    attributes: dict[str, object] = field(default_factory=dict)   # /A (Table owner)
-    bbox: tuple[float, float, float, float] | None = None          # Figure: on its page
-    link_target: str = ""         # Link: URI, or "#name" for an internal destination
-    link_lines: list[tuple[int, float]] = field(default_factory=list)   # Link: (page, baseline)
+    parent: StructElem | None = None
+    kids: list[StructElem | MarkedContent] = field(default_factory=list)
+    alt: str = ""  # Figure: the alt text; Link: the annotation's /Contents
+    lang: str = ""  # Span (and Document): BCP 47
+    elem_id: str = ""  # Note: /ID
+    attributes: dict[str, object] = field(default_factory=dict)  # /A (Table owner)
+    bbox: tuple[float, float, float, float] | None = None  # Figure: on its page
+    link_target: str = ""  # Link: URI, or "#name" for an internal destination
+    link_lines: list[tuple[int, float]] = field(default_factory=list)  # Link: (page, baseline)
 
-    def add(self, tag: str, **details: object) -> "StructElem":
+    def add(self, tag: str, **details: object) -> StructElem:
         """A new block-level child, attached now so the tree keeps source order."""
         child = StructElem(tag, self, **details)  # type: ignore[arg-type]
         self.kids.append(child)
         return child
 
-    def detached(self, tag: str, **details: object) -> "StructElem":
+    def detached(self, tag: str, **details: object) -> StructElem:
         """A new inline child, attached when it is first drawn (so it lands between the
         parent's marked content before and after it)."""
         return StructElem(tag, self, **details)  # type: ignore[arg-type]
@@ -56,9 +57,9 @@ class Tagger:
         self.root = root
         self._page = -1
         self._next_mcid = 0
-        self.artifact_depth = 0   # > 0 while drawing repeated table headers and the like
+        self.artifact_depth = 0  # > 0 while drawing repeated table headers and the like
         self._inline: list[StructElem] = []
-        self.block_pages: dict[int, int] = {}   # top-level block index -> first page (1-based)
+        self.block_pages: dict[int, int] = {}  # top-level block index -> first page (1-based)
         self.anchor_pages: dict[str, int] = {}  # bookmarked heading's anchor -> its page
 
     def begin(self, canvas, elem: StructElem) -> str:

@@ -1,6 +1,7 @@
 """The page template of the pdf stage: moved out of __init__.py, so that importing the stage (to
 compute its key) does not import ReportLab's platypus. The page numbers' baseline is given by
 the stage (it was MARGIN / 2 there), so this module does not import the package back."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,10 +20,19 @@ from .tagging import Tagger
 class TaggedDocTemplate(SimpleDocTemplate):
     """Records which top-level block each page starts with and numbers pages as artifacts."""
 
-    def __init__(self, path: Path, tagger: Tagger, fonts: FontFamily, font_size: int,
-                 document: Document, total_pages: int | None, number_baseline: float, **kwargs):
+    def __init__(
+        self,
+        path: Path,
+        tagger: Tagger,
+        fonts: FontFamily,
+        font_size: int,
+        document: Document,
+        total_pages: int | None,
+        number_baseline: float,
+        **kwargs,
+    ):
         super().__init__(str(path), **kwargs)
-        self.number_baseline = number_baseline     # height of the page numbers above the edge
+        self.number_baseline = number_baseline  # height of the page numbers above the edge
         self.document = document
         self.total_pages = total_pages
         self.tagger = tagger
@@ -33,19 +43,28 @@ class TaggedDocTemplate(SimpleDocTemplate):
         """Portrait pages, and landscape ones for tables too wide for a portrait page (the
         story switches with NextPageTemplate("Landscape") and back with "Later")."""
         self._calc()
-        portrait = ReportLabFrame(self.leftMargin, self.bottomMargin, self.width, self.height,
-                                  id="normal")
+        portrait = ReportLabFrame(self.leftMargin, self.bottomMargin, self.width, self.height, id="normal")
         wide, high = landscape(self.pagesize)
-        turned = ReportLabFrame(self.leftMargin, self.bottomMargin,
-                                wide - self.leftMargin - self.rightMargin,
-                                high - self.topMargin - self.bottomMargin, id="landscape")
-        self.addPageTemplates([
-            PageTemplate(id="First", frames=portrait, onPage=self.page_number,
-                         pagesize=self.pagesize, autoNextPageTemplate="Later"),
-            PageTemplate(id="Later", frames=portrait, onPage=self.page_number,
-                         pagesize=self.pagesize),
-            PageTemplate(id="Landscape", frames=turned, onPage=self.page_number,
-                         pagesize=(wide, high))])
+        turned = ReportLabFrame(
+            self.leftMargin,
+            self.bottomMargin,
+            wide - self.leftMargin - self.rightMargin,
+            high - self.topMargin - self.bottomMargin,
+            id="landscape",
+        )
+        self.addPageTemplates(
+            [
+                PageTemplate(
+                    id="First",
+                    frames=portrait,
+                    onPage=self.page_number,
+                    pagesize=self.pagesize,
+                    autoNextPageTemplate="Later",
+                ),
+                PageTemplate(id="Later", frames=portrait, onPage=self.page_number, pagesize=self.pagesize),
+                PageTemplate(id="Landscape", frames=turned, onPage=self.page_number, pagesize=(wide, high)),
+            ]
+        )
         BaseDocTemplate.build(self, flowables)
 
     def handle_pageBegin(self):
@@ -70,7 +89,8 @@ class TaggedDocTemplate(SimpleDocTemplate):
         canvas.saveState()
         canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
         canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(canvas._pagesize[0] / 2, self.number_baseline,
-                                 page_label(self.document, number, self.total_pages))
+        canvas.drawCentredString(
+            canvas._pagesize[0] / 2, self.number_baseline, page_label(self.document, number, self.total_pages)
+        )
         canvas.addLiteral("EMC")
         canvas.restoreState()

@@ -5,6 +5,7 @@ Modules: options (the two option sets), layout (sizes and margins), styles, numb
 footnotes, runs (inlines), tables, writer (blocks), front (title, contents, statement,
 properties). The read-back check is pipeline/checks/word.py.
 """
+
 from __future__ import annotations
 
 from importlib.metadata import version
@@ -23,18 +24,25 @@ from .options import LargePrintOptions, WordOptions
 if TYPE_CHECKING:
     from ...checks import word as word_check
 
-VERSION = "4"   # 4: the footer in the report's language; 3: a TOC field with page numbers;
-                # 2: solid bullets at every list level
+VERSION = "4"  # 4: the footer in the report's language; 3: a TOC field with page numbers;
+# 2: solid bullets at every list level
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Path,
-               progress=None, *, author_copy: bool = False) -> Path:
+def write_docx(
+    doc: Document,
+    options: WordOptions | LargePrintOptions,
+    path: Path,
+    progress=None,
+    *,
+    author_copy: bool = False,
+) -> Path:
     """Write the Word document. author_copy leaves out what the pipeline adds for readers (the
     contents list and the accessibility statement), giving the file an author would have
     written: scripts/make_sample_docx.py uses it to make the sample Word source."""
     import docx
 
+    from ... import sections
     from ...sections import words as report_words
     from . import front, pages, styles
     from .ooxml import word_language
@@ -44,15 +52,14 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
     language = word_language(doc.meta.language)
     document = docx.Document()
     body = document.element.body
-    for paragraph in body.findall(f"{{{body.nsmap['w']}}}p"):   # the template's empty paragraph
+    for paragraph in body.findall(f"{{{body.nsmap['w']}}}p"):  # the template's empty paragraph
         body.remove(paragraph)
     styles.configure(document, layout, language)
     styles.configure_page(document, layout, report_words(doc)("Page {page} of {pages}"))
     styles.configure_background(document, layout)
-    statement_id = front.statement_id(doc)
-    writer = Writer(document, doc, layout, language, extra_heading_ids=[statement_id],
-                    progress=progress)
-    front.write_title_block(writer, byline=not author_copy)   # an author's byline is metadata
+    statement_id = sections.statement_id(doc)
+    writer = Writer(document, doc, layout, language, extra_heading_ids=[statement_id], progress=progress)
+    front.write_title_block(writer, byline=not author_copy)  # an author's byline is metadata
     contents = [] if author_copy else front.write_contents(writer, statement_id)
     writer.write_document_blocks()
     if not author_copy:
@@ -69,6 +76,7 @@ def write_docx(doc: Document, options: WordOptions | LargePrintOptions, path: Pa
 def rules_for(doc: Document, options: WordOptions | LargePrintOptions) -> word_check.WordRules:
     from ...checks import word as word_check
     from .ooxml import word_language
+
     layout: Layout = layout_for(options)
     large = isinstance(options, LargePrintOptions)
     return word_check.WordRules(
@@ -91,11 +99,13 @@ def _build(name: str, suffix: str):
         except OSError as error:
             raise StageFailed(f"{name}: could not write {path}: {error.strerror}") from None
         return [path]
+
     return build
 
 
 def _check(doc: Document, options, paths: list[Path], ctx: BuildContext) -> CheckResult:
     from ...checks import word as word_check
+
     return word_check.check(doc, rules_for(doc, options), paths)
 
 
@@ -106,9 +116,22 @@ def tool_versions() -> dict[str, str]:
 
 
 STAGES = [
-    Stage(name="word", version=VERSION, options=WordOptions, build=_build("word", ".docx"),
-          check=_check, media_types={".docx": DOCX_MEDIA_TYPE}, tool_versions=tool_versions),
-    Stage(name="large-print", version=VERSION, options=LargePrintOptions,
-          build=_build("large-print", "-large-print.docx"), check=_check,
-          media_types={".docx": DOCX_MEDIA_TYPE}, tool_versions=tool_versions),
+    Stage(
+        name="word",
+        version=VERSION,
+        options=WordOptions,
+        build=_build("word", ".docx"),
+        check=_check,
+        media_types={".docx": DOCX_MEDIA_TYPE},
+        tool_versions=tool_versions,
+    ),
+    Stage(
+        name="large-print",
+        version=VERSION,
+        options=LargePrintOptions,
+        build=_build("large-print", "-large-print.docx"),
+        check=_check,
+        media_types={".docx": DOCX_MEDIA_TYPE},
+        tool_versions=tool_versions,
+    ),
 ]

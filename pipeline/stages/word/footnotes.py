@@ -4,6 +4,7 @@ python-docx has no footnote API, so the part is created here: the two separator 
 requires (ids -1 and 0), then one w:footnote per reference. Screen readers announce a
 footnoteReference as a footnote and Word lets the reader jump to it and back.
 """
+
 from __future__ import annotations
 
 from docx.document import Document as DocxDocument
@@ -17,12 +18,13 @@ from lxml import etree
 from .ooxml import el, w
 
 _EMPTY_FOOTNOTES = (
-    f'<w:footnotes {nsdecls("w", "r")}>'
+    f"<w:footnotes {nsdecls('w', 'r')}>"
     '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
     'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
     '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
     'w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p>'
-    '</w:footnote></w:footnotes>')
+    "</w:footnote></w:footnotes>"
+)
 
 
 class FootnotesPart:
@@ -30,8 +32,9 @@ class FootnotesPart:
 
     def __init__(self, document: DocxDocument):
         package = document.part.package
-        self.part = XmlPart(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES,
-                            parse_xml(_EMPTY_FOOTNOTES), package)
+        self.part = XmlPart(
+            PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, parse_xml(_EMPTY_FOOTNOTES), package
+        )
         document.part.relate_to(self.part, RELATIONSHIP_TYPE.FOOTNOTES)
         self.root: etree._Element = self.part.element
         self._next_id = 1

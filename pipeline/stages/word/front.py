@@ -1,4 +1,5 @@
 """Title block, contents (a live TOC field), accessibility statement and document properties."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,16 @@ from docx.document import Document as DocxDocument
 from lxml import etree
 
 from ...document import Block, Document, Heading, Text
+
 # statement_id is re-exported: the stage asks front for the heading id it bookmarks.
-from ...sections import (AddedIds, accessibility_statement, contents_entries, contents_heading,
-                         statement_heading, statement_id, title_lines)  # noqa: F401
+from ...sections import (
+    AddedIds,
+    accessibility_statement,
+    contents_entries,
+    contents_heading,
+    statement_heading,
+    title_lines,
+)
 from .ooxml import PPR_ORDER, el, find_child, put, run_properties, text_run, twips, w
 from .styles import NORMAL, SUBTITLE, TITLE, TOC_LEVELS, heading_style, toc_style
 from .writer import BlockContext, Writer
@@ -34,21 +42,25 @@ def write_title_block(writer: Writer, byline: bool = True) -> None:
 class ContentsEntryRuns:
     """One entry of the contents field: the bookmark its PAGEREF names and the w:t that shows
     the page number (filled in by pages.py once LibreOffice has laid the document out)."""
+
     text: str
     bookmark: str
     page_text: etree._Element
 
 
-def _field_runs(instruction: str, result: etree._Element | None,
-                rpr: etree._Element | None = None) -> tuple[list[etree._Element], list[etree._Element]]:
+def _field_runs(
+    instruction: str, result: etree._Element | None, rpr: etree._Element | None = None
+) -> tuple[list[etree._Element], list[etree._Element]]:
     """(begin, instruction, separate), and (result..., end) of a complex field."""
     instr = w("instrText")
     instr.text = f" {instruction} "
     instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    opening = [el("w:r", None, w("fldChar", fldCharType="begin")), el("w:r", None, instr),
-               el("w:r", None, w("fldChar", fldCharType="separate"))]
-    closing = ([result] if result is not None else []) + [el("w:r", None, w("fldChar",
-                                                                             fldCharType="end"))]
+    opening = [
+        el("w:r", None, w("fldChar", fldCharType="begin")),
+        el("w:r", None, instr),
+        el("w:r", None, w("fldChar", fldCharType="separate")),
+    ]
+    closing = ([result] if result is not None else []) + [el("w:r", None, w("fldChar", fldCharType="end"))]
     return opening, closing
 
 
@@ -64,7 +76,7 @@ def write_contents(writer: Writer, statement_heading_id: str) -> list[ContentsEn
     right_tab = twips(writer.body.width)
     out: list[ContentsEntryRuns] = []
     top = min((e.level for e in entries), default=1)
-    link_rpr = lambda: run_properties(style=writer.style_ids["Hyperlink"])  # noqa: E731
+    link_rpr = lambda: run_properties(style=writer.style_ids["Hyperlink"])
     for number, entry in enumerate(entries):
         target = statement_heading_id if entry.added else entry.target
         bookmark = writer.bookmarks(target)
@@ -82,17 +94,18 @@ def write_contents(writer: Writer, statement_heading_id: str) -> list[ContentsEn
         children.append(link)
         if number == len(entries) - 1:
             children.append(el("w:r", None, w("fldChar", fldCharType="end")))
-        paragraph = writer.add_paragraph(writer.body, children,
-                                         toc_style(min(entry.level - top + 1, TOC_LEVELS)))
+        paragraph = writer.add_paragraph(
+            writer.body, children, toc_style(min(entry.level - top + 1, TOC_LEVELS))
+        )
         ppr = find_child(paragraph, w("pPr").tag)
-        put(ppr, el("w:tabs", None, w("tab", val="right", leader="dot", pos=right_tab)),
-            PPR_ORDER)
+        put(ppr, el("w:tabs", None, w("tab", val="right", leader="dot", pos=right_tab)), PPR_ORDER)
         out.append(ContentsEntryRuns(entry.text, bookmark, find_child(page, w("t").tag)))
     return out
 
 
-def statement_blocks(doc: Document, large_print: bool, font: str, size: int,
-                     layout_prints_addresses: bool = False) -> list[Block]:
+def statement_blocks(
+    doc: Document, large_print: bool, font: str, size: int, layout_prints_addresses: bool = False
+) -> list[Block]:
     """The accessibility statement every visual format carries, with this edition's facts."""
     edition = "large print Word" if large_print else "clear print Word"
     features: list = [
@@ -110,10 +123,10 @@ def statement_blocks(doc: Document, large_print: bool, font: str, size: int,
 def write_statement(writer: Writer, heading_id: str, font: str, size: int) -> None:
     """Through the writer's normal block path: Word's own numbering for the list, hyperlink
     runs for the contact, and every run in the document's body styles."""
-    writer.write_heading(Heading(1, (Text(statement_heading(writer.model)),), heading_id),
-                         writer.body)
-    blocks = statement_blocks(writer.model, writer.layout.large_print, font, size,
-                              writer.layout.link_addresses)
+    writer.write_heading(Heading(1, (Text(statement_heading(writer.model)),), heading_id), writer.body)
+    blocks = statement_blocks(
+        writer.model, writer.layout.large_print, font, size, writer.layout.link_addresses
+    )
     writer.write_blocks(tuple(blocks), writer.body, BlockContext())
 
 
@@ -130,7 +143,7 @@ def set_properties(docx: DocxDocument, doc: Document, language: str) -> None:
     core.category = "Report"
     core.revision = 1
     created = _date(meta.date)
-    core.created = core.modified = created      # reproducible: the report's own date
+    core.created = core.modified = created  # reproducible: the report's own date
 
 
 def _date(text: str) -> dt.datetime:

@@ -2,37 +2,42 @@
 
 Sizes are in points; the OOXML writers convert (half-points for w:sz, twentieths for spacing).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .options import LargePrintOptions, WordOptions, paper_hex
 
-A4_WIDTH_PT = 595.3               # 210 mm
-A4_HEIGHT_PT = 841.9              # 297 mm
+A4_WIDTH_PT = 595.3  # 210 mm
+A4_HEIGHT_PT = 841.9  # 297 mm
 CM = 72 / 2.54
-MIN_MARGIN_PT = 1.5 * CM          # UKAAF: room to hold the page and for binding
+MIN_MARGIN_PT = 1.5 * CM  # UKAAF: room to hold the page and for binding
 MAX_MARGIN_PT = 3.0 * CM
-TARGET_CHARACTERS_PER_LINE = 65   # UKAAF / RNIB: 60-70 characters per line
-CELL_PADDING_PT = 5.4 * 2         # Word's default left + right cell margins (108 twips each)
+TARGET_CHARACTERS_PER_LINE = 65  # UKAAF / RNIB: 60-70 characters per line
+CELL_PADDING_PT = 5.4 * 2  # Word's default left + right cell margins (108 twips each)
 # Code in a sans-serif monospaced face (Courier New is a serif face, hard to read large):
 # Consolas comes with Windows and Office; LibreOffice here substitutes DejaVu Sans Mono.
 MONOSPACE_FAMILY = "Consolas"
 # Helvetica's metrics are Arial's (Liberation Sans is metric-compatible with both), and
 # ReportLab carries them built in, so widths can be measured without any font file.
 _MEASURE_FONT = "Helvetica"
-_SAMPLE = ("The quick brown fox jumps over the lazy dog. We ran 21 sessions for 502 people "
-           "and raised money, compared with last year, in co-production with our partners.")
+_SAMPLE = (
+    "The quick brown fox jumps over the lazy dog. We ran 21 sessions for 502 people "
+    "and raised money, compared with last year, in co-production with our partners."
+)
 
 
 def average_character_width(size: float) -> float:
     """Average width of a character of running English text at `size` points (Arial metrics)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth  # on use: a no-op build skips it
+
     return stringWidth(_SAMPLE, _MEASURE_FONT, size) / len(_SAMPLE)
 
 
 def word_width(word: str, size: float, bold: bool = False) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
+
     return stringWidth(word, _MEASURE_FONT + ("-Bold" if bold else ""), size)
 
 
@@ -52,10 +57,10 @@ class Layout:
     body_size: int
     font_family: str
     line_spacing: float
-    paper: str                    # RRGGBB page background, "" for none
-    text_colour: str              # RRGGBB
+    paper: str  # RRGGBB page background, "" for none
+    text_colour: str  # RRGGBB
     link_colour: str
-    background: str               # RRGGBB the text sits on (paper, black, or white)
+    background: str  # RRGGBB the text sits on (paper, black, or white)
     side_margin: float
     top_margin: float
     link_addresses: bool = False  # print each link's address after its words (paper readers)
@@ -100,8 +105,16 @@ def layout_for(options: WordOptions | LargePrintOptions) -> Layout:
         # Dark blue links: 4.5:1 and more on every paper colour offered.
         text, link, background = "000000", "0B3D91", paper or "FFFFFF"
     margin = margin_for(options.font_size)
-    return Layout(large_print=large, body_size=options.font_size,
-                  font_family=options.font_family.strip(), line_spacing=float(options.line_spacing),
-                  paper=paper, text_colour=text, link_colour=link, background=background,
-                  side_margin=margin, top_margin=max(MIN_MARGIN_PT, min(margin, 2.0 * CM)),
-                  link_addresses=bool(options.link_addresses))
+    return Layout(
+        large_print=large,
+        body_size=options.font_size,
+        font_family=options.font_family.strip(),
+        line_spacing=float(options.line_spacing),
+        paper=paper,
+        text_colour=text,
+        link_colour=link,
+        background=background,
+        side_margin=margin,
+        top_margin=max(MIN_MARGIN_PT, min(margin, 2.0 * CM)),
+        link_addresses=bool(options.link_addresses),
+    )

@@ -4,6 +4,7 @@ fresh w:num per list so each numbered list starts where the source says (its own
 Typed bullets ("• " in the text) would read as "bullet" to a screen reader and give no list
 structure; w:numPr paragraphs are announced as list items with their level.
 """
+
 from __future__ import annotations
 
 from docx.document import Document as DocxDocument
@@ -15,7 +16,7 @@ from .ooxml import run_properties, twips, w
 
 # Solid markers at every level: a hollow "◦" is too faint for many low-vision readers (RNIB
 # Clear Print asks for clear, solid bullets); nesting is shown by the indent instead.
-BULLETS = ("•", "■", "▪")         # all in Arial, Verdana, Liberation Sans
+BULLETS = ("•", "■", "▪")  # all in Arial, Verdana, Liberation Sans
 
 
 class Numbering:
@@ -65,8 +66,11 @@ class Numbering:
             ppr.append(w("ind", left=twips(left), hanging=twips(hanging)))
             lvl.append(ppr)
             # The marker at the body size and font, so large print never shows a small bullet.
-            lvl.append(run_properties(font=self.layout.font_family, size=self.layout.body_size,
-                                      bold=False, italic=False))
+            lvl.append(
+                run_properties(
+                    font=self.layout.font_family, size=self.layout.body_size, bold=False, italic=False
+                )
+            )
             abstract.append(lvl)
         existing = self.root.findall(qn("w:abstractNum"))
         if existing:

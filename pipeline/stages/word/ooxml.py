@@ -5,9 +5,10 @@ numbering definitions, table captions or decorative images, so the writer builds
 directly; these helpers keep child order schema-correct (Word refuses files whose pPr/rPr
 children are out of order, LibreOffice silently drops them).
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import langcodes
 from docx.oxml import OxmlElement
@@ -15,12 +16,45 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 # Schema order of rPr and pPr children (ECMA-376 Part 1, 17.3.2.28 and 17.3.1.26), the ones we use.
-RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "noProof",
-             "vanish", "color", "spacing", "sz", "szCs", "highlight", "u", "shd", "vertAlign",
-             "lang"]
-PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "widowControl", "numPr",
-             "pBdr", "shd", "tabs", "spacing", "ind", "contextualSpacing", "jc", "outlineLvl",
-             "rPr"]
+RPR_ORDER = [
+    "rStyle",
+    "rFonts",
+    "b",
+    "bCs",
+    "i",
+    "iCs",
+    "caps",
+    "smallCaps",
+    "strike",
+    "noProof",
+    "vanish",
+    "color",
+    "spacing",
+    "sz",
+    "szCs",
+    "highlight",
+    "u",
+    "shd",
+    "vertAlign",
+    "lang",
+]
+PPR_ORDER = [
+    "pStyle",
+    "keepNext",
+    "keepLines",
+    "pageBreakBefore",
+    "widowControl",
+    "numPr",
+    "pBdr",
+    "shd",
+    "tabs",
+    "spacing",
+    "ind",
+    "contextualSpacing",
+    "jc",
+    "outlineLvl",
+    "rPr",
+]
 
 
 def el(tag: str, attrs: dict[str, str] | None = None, *children: etree._Element) -> etree._Element:
@@ -61,17 +95,24 @@ def put(parent: etree._Element, child: etree._Element, order: list[str]) -> etre
     return child
 
 
-def run_properties(*, style: str = "", font: str = "", size: float | None = None,
-                   bold: bool | None = None, italic: bool | None = None,
-                   underline: bool | None = None, colour: str = "", lang: str = "",
-                   vert_align: str = "") -> etree._Element:
+def run_properties(
+    *,
+    style: str = "",
+    font: str = "",
+    size: float | None = None,
+    bold: bool | None = None,
+    italic: bool | None = None,
+    underline: bool | None = None,
+    colour: str = "",
+    lang: str = "",
+    vert_align: str = "",
+) -> etree._Element:
     """A w:rPr with the given properties in schema order (None: not set, inherit)."""
     rpr = w("rPr")
     if style:
         put(rpr, w("rStyle", val=style), RPR_ORDER)
     if font:
-        put(rpr, el("w:rFonts", {"ascii": font, "hAnsi": font, "cs": font, "eastAsia": font}),
-            RPR_ORDER)
+        put(rpr, el("w:rFonts", {"ascii": font, "hAnsi": font, "cs": font, "eastAsia": font}), RPR_ORDER)
     if bold is not None:
         put(rpr, w("b", val=int(bold)), RPR_ORDER)
         put(rpr, w("bCs", val=int(bold)), RPR_ORDER)

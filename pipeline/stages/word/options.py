@@ -3,6 +3,7 @@
 `word` is clear print (RNIB Clear Print: 12 pt minimum, 14 pt by default); `large-print` follows
 UKAAF G003 (16 pt minimum, 18 pt by default, any size up to 48 pt on request).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,7 @@ PAPER_COLOURS: dict[str, str] = {
 }
 _HEX = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 MAX_FONT_SIZE = 48
-MIN_CONTRAST = 7.0               # WCAG AAA: black text on the chosen paper
+MIN_CONTRAST = 7.0  # WCAG AAA: black text on the chosen paper
 
 
 def paper_hex(paper_colour: str) -> str:
@@ -40,11 +41,12 @@ def paper_hex(paper_colour: str) -> str:
     if not match:
         raise ValueError(
             f"paper colour '{paper_colour}' is not one we know: use one of "
-            f"{', '.join(PAPER_COLOURS)} or a colour like #FFFDD0")
+            f"{', '.join(PAPER_COLOURS)} or a colour like #FFFDD0"
+        )
     return match.group(1).upper()
 
 
-def _validate(options: "WordOptions | LargePrintOptions", minimum_size: int, what: str) -> None:
+def _validate(options: WordOptions | LargePrintOptions, minimum_size: int, what: str) -> None:
     if isinstance(options.font_size, bool) or not isinstance(options.font_size, int):
         raise ValueError(f"font_size must be a whole number of points, not {options.font_size!r}")
     if options.font_size < minimum_size:
@@ -53,18 +55,21 @@ def _validate(options: "WordOptions | LargePrintOptions", minimum_size: int, wha
         raise ValueError(f"font_size can be at most {MAX_FONT_SIZE} pt; asked for {options.font_size}")
     family = options.font_family.strip()
     if not family or len(family) > 31 or not all(ch.isalnum() or ch in " -" for ch in family):
-        raise ValueError(f"font_family must be a font name such as Arial or Verdana "
-                         f"(letters, digits, spaces; at most 31 characters), not {options.font_family!r}")
+        raise ValueError(
+            f"font_family must be a font name such as Arial or Verdana "
+            f"(letters, digits, spaces; at most 31 characters), not {options.font_family!r}"
+        )
     if not isinstance(options.line_spacing, (int, float)) or isinstance(options.line_spacing, bool):
         raise ValueError(f"line_spacing must be a number such as 1.5, not {options.line_spacing!r}")
     if not 1.15 <= options.line_spacing <= 3.0:
         raise ValueError(f"line_spacing must be between 1.15 and 3; asked for {options.line_spacing}")
-    paper = paper_hex(options.paper_colour)   # raises for an unknown colour
+    paper = paper_hex(options.paper_colour)  # raises for an unknown colour
     if paper and contrast_ratio(paper, "000000") < MIN_CONTRAST:
         raise ValueError(
             f"paper colour {options.paper_colour} is too dark for black text "
             f"({contrast_ratio(paper, '000000'):.1f}:1, {MIN_CONTRAST:.0f}:1 needed): choose a pale "
-            f"colour, or high_contrast=true for yellow text on black")
+            f"colour, or high_contrast=true for yellow text on black"
+        )
     if paper and options.high_contrast:
         raise ValueError("choose either a paper colour or high contrast (yellow on black), not both")
 
@@ -72,12 +77,13 @@ def _validate(options: "WordOptions | LargePrintOptions", minimum_size: int, wha
 @dataclass(frozen=True)
 class WordOptions:
     """Clear print for screen-reader users and anyone who wants to edit or copy."""
+
     font_size: int = 14
     font_family: str = "Arial"
     line_spacing: float = 1.15
     paper_colour: str = ""
     high_contrast: bool = False
-    link_addresses: bool = False      # print "(https://...)" after each link's words
+    link_addresses: bool = False  # print "(https://...)" after each link's words
 
     def __post_init__(self) -> None:
         _validate(self, 12, "clear print")
@@ -86,12 +92,13 @@ class WordOptions:
 @dataclass(frozen=True)
 class LargePrintOptions:
     """UKAAF large print."""
+
     font_size: int = 18
     font_family: str = "Arial"
     line_spacing: float = 1.5
     paper_colour: str = ""
     high_contrast: bool = False
-    link_addresses: bool = True       # a printed page cannot be clicked: show where links go
+    link_addresses: bool = True  # a printed page cannot be clicked: show where links go
 
     def __post_init__(self) -> None:
         _validate(self, 16, "large print")

@@ -7,13 +7,14 @@ heading styles) says the page of every heading. The numbers go into the contents
 results and the document is saved again; a second layout confirms that filling them in moved
 nothing (the numbers sit after a right-aligned tab, so they should not).
 """
+
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pikepdf
 
@@ -32,21 +33,39 @@ def render_pdf(docx_path: Path, out_dir: Path) -> Path:
     between concurrent runs, and a stale one makes soffice exit silently)."""
     program = soffice()
     if program is None:
-        raise StageFailed("LibreOffice (soffice) is not installed, so the contents cannot get "
-                          "page numbers. Install it with `apt-get install "
-                          "libreoffice-writer-nogui`.")
+        raise StageFailed(
+            "LibreOffice (soffice) is not installed, so the contents cannot get "
+            "page numbers. Install it with `apt-get install "
+            "libreoffice-writer-nogui`."
+        )
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         try:
-            subprocess.run([program, f"-env:UserInstallation=file://{profile}", "--headless",
-                            "--convert-to", "pdf", "--outdir", str(out_dir), str(docx_path)],
-                           capture_output=True, timeout=LAYOUT_TIMEOUT_S, check=False)
+            subprocess.run(
+                [
+                    program,
+                    f"-env:UserInstallation=file://{profile}",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(out_dir),
+                    str(docx_path),
+                ],
+                capture_output=True,
+                timeout=LAYOUT_TIMEOUT_S,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            raise StageFailed(f"LibreOffice took more than {LAYOUT_TIMEOUT_S} s to lay out "
-                              f"{docx_path.name}; the contents have no page numbers") from None
+            raise StageFailed(
+                f"LibreOffice took more than {LAYOUT_TIMEOUT_S} s to lay out "
+                f"{docx_path.name}; the contents have no page numbers"
+            ) from None
     pdf = out_dir / f"{docx_path.stem}.pdf"
     if not pdf.is_file():
-        raise StageFailed(f"LibreOffice could not lay out {docx_path.name} (no PDF written); "
-                          "the contents have no page numbers")
+        raise StageFailed(
+            f"LibreOffice could not lay out {docx_path.name} (no PDF written); "
+            "the contents have no page numbers"
+        )
     return pdf
 
 
@@ -55,6 +74,7 @@ def heading_pages(pdf_path: Path) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     with pikepdf.open(pdf_path) as pdf:
         with pdf.open_outline() as outline:
+
             def walk(items) -> None:
                 for item in items:
                     destination = item.destination
@@ -62,6 +82,7 @@ def heading_pages(pdf_path: Path) -> list[tuple[str, int]]:
                         page = pdf.pages.index(pikepdf.Page(destination[0])) + 1
                         out.append((" ".join(str(item.title).split()), page))
                     walk(item.children)
+
             walk(outline.root)
     return out
 
@@ -92,8 +113,10 @@ def fill_contents_pages(docx_path: Path, entries: list, save: Callable[[], None]
             pdf.unlink()
             missing = [e.text for e, page in zip(entries, pages) if page is None]
             if missing:
-                raise StageFailed(f"LibreOffice's layout of {docx_path.name} has no heading "
-                                  f"'{missing[0]}'; the contents cannot be numbered")
+                raise StageFailed(
+                    f"LibreOffice's layout of {docx_path.name} has no heading "
+                    f"'{missing[0]}'; the contents cannot be numbered"
+                )
             if pages == shown:
                 return [p for p in pages if p is not None]
             for entry, page in zip(entries, pages):

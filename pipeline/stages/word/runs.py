@@ -3,12 +3,13 @@
 Inlines are flattened with the shared `reading.runs_of`, so emphasis, language and links reach the
 text the same way in every format; here each Run becomes a Word run with its properties.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Callable
 
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.opc.part import Part
@@ -19,25 +20,28 @@ from .layout import MONOSPACE_FAMILY, Layout
 from .ooxml import el, run_properties, text_run, w, word_language
 from .styles import FOOTNOTE_REFERENCE, HYPERLINK
 
-NoteWriter = Callable[[int], int]     # model note number -> Word footnote id
+NoteWriter = Callable[[int], int]  # model note number -> Word footnote id
 
 
 @dataclass(frozen=True)
 class RunStyle:
     """Run properties coming from the block around the text (a header cell is bold)."""
+
     bold: bool = False
 
 
 class RunWriter:
-    def __init__(self, layout: Layout, language: str, style_ids: dict[str, str],
-                 bookmark_name: Callable[[str], str]):
+    def __init__(
+        self, layout: Layout, language: str, style_ids: dict[str, str], bookmark_name: Callable[[str], str]
+    ):
         self.layout = layout
         self.language = language
         self.style_ids = style_ids
         self.bookmark_name = bookmark_name
 
-    def runs(self, runs: reading.Runs, part: Part, notes: NoteWriter | None,
-             base: RunStyle = RunStyle()) -> list[etree._Element]:
+    def runs(
+        self, runs: reading.Runs, part: Part, notes: NoteWriter | None, base: RunStyle = RunStyle()
+    ) -> list[etree._Element]:
         """Elements for a run sequence; consecutive runs of one link share a w:hyperlink."""
         out: list[etree._Element] = []
         for link, grouped in groupby(runs, key=lambda run: run.link):
@@ -78,12 +82,15 @@ class RunWriter:
         lang = word_language(run.lang) if run.lang else ""
         if lang == self.language:
             lang = ""
-        return run_properties(style=self.style_ids[HYPERLINK] if run.link else "",
-                              font=MONOSPACE_FAMILY if run.code else "",
-                              bold=bold, italic=italic, lang=lang)
+        return run_properties(
+            style=self.style_ids[HYPERLINK] if run.link else "",
+            font=MONOSPACE_FAMILY if run.code else "",
+            bold=bold,
+            italic=italic,
+            lang=lang,
+        )
 
-    def _run(self, run: reading.Run, notes: NoteWriter | None,
-             base: RunStyle) -> list[etree._Element]:
+    def _run(self, run: reading.Run, notes: NoteWriter | None, base: RunStyle) -> list[etree._Element]:
         if run.note is not None:
             return self._note_reference(run.note, notes)
         out: list[etree._Element] = []
@@ -95,11 +102,15 @@ class RunWriter:
         return out
 
     def _note_reference(self, number: int, notes: NoteWriter | None) -> list[etree._Element]:
-        if notes is None:          # a reference inside a note or contents entry: number only
+        if notes is None:  # a reference inside a note or contents entry: number only
             return [text_run(f"[{number}]")]
         note_id = notes(number)
-        reference = el("w:r", None, run_properties(style=self.style_ids[FOOTNOTE_REFERENCE]),
-                       w("footnoteReference", id=note_id))
+        reference = el(
+            "w:r",
+            None,
+            run_properties(style=self.style_ids[FOOTNOTE_REFERENCE]),
+            w("footnoteReference", id=note_id),
+        )
         if self.layout.large_print:
             # A full-size number in brackets instead of a small superscript.
             return [text_run("["), reference, text_run("]")]
@@ -107,8 +118,7 @@ class RunWriter:
 
     def note_mark(self) -> list[etree._Element]:
         """The number at the start of a footnote's text (Word fills in the reference's number)."""
-        mark = el("w:r", None, run_properties(style=self.style_ids[FOOTNOTE_REFERENCE]),
-                  w("footnoteRef"))
+        mark = el("w:r", None, run_properties(style=self.style_ids[FOOTNOTE_REFERENCE]), w("footnoteRef"))
         # No brackets here: LibreOffice replaces footnoteRef with its own number, which would
         # leave "[]" behind; the note's number at full size (large print) is enough.
         return [mark, text_run(" ")]

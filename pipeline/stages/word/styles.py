@@ -4,6 +4,7 @@ python-docx's template uses 11 pt theme fonts, en-US and blue headings at 4:1 co
 style the writer uses is rebuilt here from the layout (nothing is inherited from the template
 except the style's identity, which is what Word's navigation pane and screen readers rely on).
 """
+
 from __future__ import annotations
 
 import re
@@ -38,47 +39,126 @@ def configure(document: DocxDocument, layout: Layout, language: str) -> None:
     _document_defaults(document, layout, language)
     body = layout.body_size
     gap = layout.paragraph_gap
-    _define(document, NORMAL, WD_STYLE_TYPE.PARAGRAPH, None, layout,
-            run=dict(size=body, colour=layout.text_colour, bold=False, italic=False),
-            spacing_after=gap)
-    _define(document, TITLE, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=layout.title_size, bold=True), spacing_after=gap, keep_next=True)
-    _define(document, SUBTITLE, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body + 2, bold=True, italic=False), spacing_after=gap, keep_next=True)
+    _define(
+        document,
+        NORMAL,
+        WD_STYLE_TYPE.PARAGRAPH,
+        None,
+        layout,
+        run=dict(size=body, colour=layout.text_colour, bold=False, italic=False),
+        spacing_after=gap,
+    )
+    _define(
+        document,
+        TITLE,
+        WD_STYLE_TYPE.PARAGRAPH,
+        NORMAL,
+        layout,
+        run=dict(size=layout.title_size, bold=True),
+        spacing_after=gap,
+        keep_next=True,
+    )
+    _define(
+        document,
+        SUBTITLE,
+        WD_STYLE_TYPE.PARAGRAPH,
+        NORMAL,
+        layout,
+        run=dict(size=body + 2, bold=True, italic=False),
+        spacing_after=gap,
+        keep_next=True,
+    )
     for level in range(1, 7):
-        _define(document, heading_style(level), WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-                run=dict(size=layout.heading_size(level), bold=True, italic=False),
-                spacing_before=round(gap * (1.5 if level <= 2 else 1)), spacing_after=gap / 2,
-                keep_next=True, outline_level=level - 1)
-    _define(document, QUOTE, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body, italic=False), indent=2 * body, left_bar=True)
-    _define(document, CAPTION, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body, bold=True, italic=False))
+        _define(
+            document,
+            heading_style(level),
+            WD_STYLE_TYPE.PARAGRAPH,
+            NORMAL,
+            layout,
+            run=dict(size=layout.heading_size(level), bold=True, italic=False),
+            spacing_before=round(gap * (1.5 if level <= 2 else 1)),
+            spacing_after=gap / 2,
+            keep_next=True,
+            outline_level=level - 1,
+        )
+    _define(
+        document,
+        QUOTE,
+        WD_STYLE_TYPE.PARAGRAPH,
+        NORMAL,
+        layout,
+        run=dict(size=body, italic=False),
+        indent=2 * body,
+        left_bar=True,
+    )
+    _define(
+        document,
+        CAPTION,
+        WD_STYLE_TYPE.PARAGRAPH,
+        NORMAL,
+        layout,
+        run=dict(size=body, bold=True, italic=False),
+    )
     # Items of a list sit tight together (contextual spacing: no gap between paragraphs of the
     # same style) and the list as a whole is followed by the paragraph gap.
-    _define(document, LIST_PARAGRAPH, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body), spacing_after=gap, contextual=True)
-    _define(document, FOOTER, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body), spacing_after=0)
-    _define(document, FOOTNOTE_TEXT, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-            run=dict(size=body), spacing_after=gap / 2)
+    _define(
+        document,
+        LIST_PARAGRAPH,
+        WD_STYLE_TYPE.PARAGRAPH,
+        NORMAL,
+        layout,
+        run=dict(size=body),
+        spacing_after=gap,
+        contextual=True,
+    )
+    _define(document, FOOTER, WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout, run=dict(size=body), spacing_after=0)
+    _define(
+        document,
+        FOOTNOTE_TEXT,
+        WD_STYLE_TYPE.PARAGRAPH,
+        NORMAL,
+        layout,
+        run=dict(size=body),
+        spacing_after=gap / 2,
+    )
     for level in range(1, TOC_LEVELS + 1):
-        _define(document, toc_style(level), WD_STYLE_TYPE.PARAGRAPH, NORMAL, layout,
-                run=dict(size=body), spacing_after=gap / 2, indent=(level - 1) * 1.5 * body)
-    _define(document, HYPERLINK, WD_STYLE_TYPE.CHARACTER, None, layout,
-            run=dict(colour=layout.link_colour, underline=True))
+        _define(
+            document,
+            toc_style(level),
+            WD_STYLE_TYPE.PARAGRAPH,
+            NORMAL,
+            layout,
+            run=dict(size=body),
+            spacing_after=gap / 2,
+            indent=(level - 1) * 1.5 * body,
+        )
+    _define(
+        document,
+        HYPERLINK,
+        WD_STYLE_TYPE.CHARACTER,
+        None,
+        layout,
+        run=dict(colour=layout.link_colour, underline=True),
+    )
     # A superscript number is drawn at about two thirds of the size, which large print forbids:
     # there the reference is a full-size number in brackets (added by the writer).
-    _define(document, FOOTNOTE_REFERENCE, WD_STYLE_TYPE.CHARACTER, None, layout,
-            run=dict(vert_align="baseline" if layout.large_print else "superscript"))
+    _define(
+        document,
+        FOOTNOTE_REFERENCE,
+        WD_STYLE_TYPE.CHARACTER,
+        None,
+        layout,
+        run=dict(vert_align="baseline" if layout.large_print else "superscript"),
+    )
 
 
 def _document_defaults(document: DocxDocument, layout: Layout, language: str) -> None:
     defaults = document.styles.element.find(qn("w:docDefaults"))
     rpr_default = defaults.find(qn("w:rPrDefault"))
     rpr_default.clear()
-    rpr = run_properties(font=layout.font_family, size=layout.body_size,
-                         colour=layout.text_colour, lang=language)
+    rpr = run_properties(
+        font=layout.font_family, size=layout.body_size, colour=layout.text_colour, lang=language
+    )
     find_child(rpr, qn("w:lang")).set(qn("w:bidi"), "ar-SA")
     rpr_default.append(rpr)
     ppr_default = defaults.find(qn("w:pPrDefault"))
@@ -96,14 +176,31 @@ def _document_defaults(document: DocxDocument, layout: Layout, language: str) ->
 
 
 def _spacing(layout: Layout, *, after: float, before: float = 0) -> etree._Element:
-    return w("spacing", before=twips(before), after=twips(after),
-             line=round(240 * layout.line_spacing), lineRule="auto")
+    return w(
+        "spacing",
+        before=twips(before),
+        after=twips(after),
+        line=round(240 * layout.line_spacing),
+        lineRule="auto",
+    )
 
 
-def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: str | None,
-            layout: Layout, *, run: dict, spacing_after: float | None = None,
-            spacing_before: float = 0, keep_next: bool = False, outline_level: int | None = None,
-            indent: float = 0, left_bar: bool = False, contextual: bool = False) -> None:
+def _define(
+    document: DocxDocument,
+    name: str,
+    kind: WD_STYLE_TYPE,
+    based_on: str | None,
+    layout: Layout,
+    *,
+    run: dict,
+    spacing_after: float | None = None,
+    spacing_before: float = 0,
+    keep_next: bool = False,
+    outline_level: int | None = None,
+    indent: float = 0,
+    left_bar: bool = False,
+    contextual: bool = False,
+) -> None:
     styles = document.styles
     try:
         style = styles[name]
@@ -120,11 +217,21 @@ def _define(document: DocxDocument, name: str, kind: WD_STYLE_TYPE, based_on: st
             put(ppr, w("keepNext"), PPR_ORDER)
             put(ppr, w("keepLines"), PPR_ORDER)
         if left_bar:
-            put(ppr, el("w:pBdr", None, w("left", val="single", sz=24, space=8,
-                                               color=layout.text_colour)), PPR_ORDER)
+            put(
+                ppr,
+                el("w:pBdr", None, w("left", val="single", sz=24, space=8, color=layout.text_colour)),
+                PPR_ORDER,
+            )
         if spacing_after is not None or spacing_before:
-            put(ppr, _spacing(layout, after=spacing_after if spacing_after is not None
-                              else layout.paragraph_gap, before=spacing_before), PPR_ORDER)
+            put(
+                ppr,
+                _spacing(
+                    layout,
+                    after=spacing_after if spacing_after is not None else layout.paragraph_gap,
+                    before=spacing_before,
+                ),
+                PPR_ORDER,
+            )
         if indent:
             put(ppr, w("ind", left=twips(indent)), PPR_ORDER)
         if contextual:
@@ -152,8 +259,9 @@ def configure_page(document: DocxDocument, layout: Layout, page_label: str) -> N
     section.header_distance = section.footer_distance = Pt(layout.top_margin / 2)
     # The footer's line sits in the bottom margin: leave it a line of its own and a line's
     # space above it, so the last footnote is never pressed against "Page 3 of 9".
-    section.bottom_margin = Pt(layout.top_margin / 2
-                               + layout.body_size * layout.line_spacing + layout.body_size)
+    section.bottom_margin = Pt(
+        layout.top_margin / 2 + layout.body_size * layout.line_spacing + layout.body_size
+    )
     section.different_first_page_header_footer = False
     footer = section.footer
     footer.is_linked_to_previous = False
@@ -175,11 +283,13 @@ def _field(instruction: str, placeholder: str) -> list[etree._Element]:
     instr = w("instrText")
     instr.text = f" {instruction} "
     instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    return [el("w:r", None, w("fldChar", fldCharType="begin")),
-            el("w:r", None, instr),
-            el("w:r", None, w("fldChar", fldCharType="separate")),
-            text_run(placeholder),
-            el("w:r", None, w("fldChar", fldCharType="end"))]
+    return [
+        el("w:r", None, w("fldChar", fldCharType="begin")),
+        el("w:r", None, instr),
+        el("w:r", None, w("fldChar", fldCharType="separate")),
+        text_run(placeholder),
+        el("w:r", None, w("fldChar", fldCharType="end")),
+    ]
 
 
 def configure_background(document: DocxDocument, layout: Layout) -> None:
@@ -198,4 +308,3 @@ def configure_background(document: DocxDocument, layout: Layout) -> None:
             zoom.addnext(marker)
         else:
             settings.insert(0, marker)
-

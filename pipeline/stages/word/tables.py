@@ -4,6 +4,7 @@ A grid that does not fit the page at large print squeezes words letter by letter
 page; UKAAF asks for the table to be re-laid out instead, so each row becomes a short block of
 "Column: value" lines that keeps together on a page.
 """
+
 from __future__ import annotations
 
 from lxml import etree
@@ -91,8 +92,11 @@ def description(table: Table, width: int) -> str:
 def write_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> None:
     """Caption, then a grid or (large print, too wide) one block per row."""
     layout = writer.layout
-    caption = writer.runs_for(table.caption, sink) if table.caption else \
-        [text_run(table_label(writer.model, number))]
+    caption = (
+        writer.runs_for(table.caption, sink)
+        if table.caption
+        else [text_run(table_label(writer.model, number))]
+    )
     writer.add_paragraph(sink, caption, CAPTION, keep_next=True)
     if layout.large_print and not fits(table, layout):
         _write_rows_as_blocks(writer, table, sink)
@@ -113,10 +117,21 @@ def _grid_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> e
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
         borders.append(w(side, val="single", sz=8, space=0, color=layout.text_colour))
     tbl_pr.append(borders)
-    tbl_pr.append(w("tblLook", val="0000", firstRow=int(header_count > 0), lastRow=0,
-                    firstColumn=int(table.row_headers), lastColumn=0, noHBand=1, noVBand=1))
-    tbl_pr.append(w("tblCaption", val=(inline_text(table.caption).strip()
-                                       or table_label(writer.model, number))[:255]))
+    tbl_pr.append(
+        w(
+            "tblLook",
+            val="0000",
+            firstRow=int(header_count > 0),
+            lastRow=0,
+            firstColumn=int(table.row_headers),
+            lastColumn=0,
+            noHBand=1,
+            noVBand=1,
+        )
+    )
+    tbl_pr.append(
+        w("tblCaption", val=(inline_text(table.caption).strip() or table_label(writer.model, number))[:255])
+    )
     tbl_pr.append(w("tblDescription", val=description(table, width)))
     tbl.append(tbl_pr)
     tbl_grid = w("tblGrid")
@@ -128,7 +143,7 @@ def _grid_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> e
         tr_pr = w("trPr")
         tr_pr.append(w("cantSplit"))
         if r < header_count:
-            tr_pr.append(w("tblHeader"))       # marks the header row; Word repeats it on each page
+            tr_pr.append(w("tblHeader"))  # marks the header row; Word repeats it on each page
         tr.append(tr_pr)
         for c, cell in enumerate(row):
             bold = r < header_count or (table.row_headers and c == 0)
@@ -157,7 +172,7 @@ def _cell(writer: BlockWriter, cell: TableCell, width: float, bold: bool, sink: 
     writer.write_blocks(cell.blocks, inner, BlockContext(bold=bold, in_cell=True))
     paragraphs = tc.findall(w("p").tag)
     if not paragraphs:
-        tc.append(w("p"))                      # a cell must end with a paragraph (schema)
+        tc.append(w("p"))  # a cell must end with a paragraph (schema)
     else:
         ppr = paragraphs[-1].find(w("pPr").tag)
         if ppr is None:
@@ -172,16 +187,20 @@ def _write_rows_as_blocks(writer: BlockWriter, table: Table, sink: Sink) -> None
     headers = reading.column_headers(table)
     if headers:
         intro = words_for(writer.model.meta.language)(
-            "This table is shown one row at a time. Columns: {columns}.",
-            columns=", ".join(headers))
+            "This table is shown one row at a time. Columns: {columns}.", columns=", ".join(headers)
+        )
         writer.add_paragraph(sink, [text_run(intro)], "Normal", keep_next=True)
     for row in table.body_rows:
         cells = reading.expand_row(row)
         lines: list[list[etree._Element]] = []
         for index, cell in enumerate(cells):
             header = headers[index] if index < len(headers) else ""
-            value = writer.runs.runs(reading.cell_runs(cell), sink.part, sink.notes,
-                                     RunStyle(bold=table.row_headers and index == 0))
+            value = writer.runs.runs(
+                reading.cell_runs(cell),
+                sink.part,
+                sink.notes,
+                RunStyle(bold=table.row_headers and index == 0),
+            )
             label = [text_run(f"{header}: ", writer.bold_properties())] if header else []
             lines.append(label + value)
         for index, line in enumerate(lines):
@@ -189,6 +208,6 @@ def _write_rows_as_blocks(writer: BlockWriter, table: Table, sink: Sink) -> None
             paragraph = writer.add_paragraph(sink, line, "Normal", keep_next=not last)
             ppr = find_child(paragraph, w("pPr").tag)
             # One block per row: the gap goes between rows, lines of a row sit together.
-            put(ppr, w("spacing", before=twips(layout.paragraph_gap) if index == 0 else 0,
-                       after=0), PPR_ORDER)
-
+            put(
+                ppr, w("spacing", before=twips(layout.paragraph_gap) if index == 0 else 0, after=0), PPR_ORDER
+            )

@@ -4,6 +4,7 @@ Every node kind of pipeline/document.py is handled here (inlines in runs.py, tab
 tables.py). Elements are built with lxml because python-docx has no API for most of what an
 accessible document needs (footnotes, bookmarks, internal links, numbering, decorative images).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,23 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from ... import reading
-from ...document import (Block, BulletList, Document, Figure, Footnote, Footnotes, Heading, Inline,
-                         OrderedList, PageBreak, Paragraph, Quote, Table, ThematicBreak,
-                         inline_text)
+from ...document import (
+    Block,
+    BulletList,
+    Document,
+    Figure,
+    Footnote,
+    Footnotes,
+    Heading,
+    Inline,
+    OrderedList,
+    PageBreak,
+    Paragraph,
+    Quote,
+    Table,
+    ThematicBreak,
+    inline_text,
+)
 from ...errors import StageFailed
 from ...sections import image_label
 from .footnotes import FootnotesPart
@@ -27,9 +42,17 @@ from .layout import Layout
 from .numbering import Numbering
 from .ooxml import PPR_ORDER, el, emu, find_child, put, run_properties, text_run, twips, w
 from .runs import RunStyle, RunWriter
-from .styles import (CAPTION, FOOTNOTE_REFERENCE, FOOTNOTE_TEXT, HYPERLINK, LIST_PARAGRAPH,
-                     NORMAL, QUOTE, heading_style)
 from .sink import BlockContext, Sink
+from .styles import (
+    CAPTION,
+    FOOTNOTE_REFERENCE,
+    FOOTNOTE_TEXT,
+    HYPERLINK,
+    LIST_PARAGRAPH,
+    NORMAL,
+    QUOTE,
+    heading_style,
+)
 from .tables import write_table
 
 DECORATIVE_URI = "{C183D7F6-B498-43B3-948B-1728B52AA6E4}"
@@ -59,8 +82,15 @@ class BookmarkNames:
 
 
 class Writer:
-    def __init__(self, docx: DocxDocument, model: Document, layout: Layout, language: str,
-                 extra_heading_ids: list[str], progress=None):
+    def __init__(
+        self,
+        docx: DocxDocument,
+        model: Document,
+        layout: Layout,
+        language: str,
+        extra_heading_ids: list[str],
+        progress=None,
+    ):
         self.docx = docx
         self.progress = progress
         self.model = model
@@ -78,10 +108,16 @@ class Writer:
         self._bookmark_id = 0
         self._table_number = 0
         self.notes_written: list[int] = []
-        self._note_marked = True      # False while a note's first paragraph is still to come
+        self._note_marked = True  # False while a note's first paragraph is still to come
         body = docx.element.body
-        self.body = Sink(body, docx.part, body=True, width=layout.text_width,
-                         notes=self.write_note, before=body.find(qn("w:sectPr")))
+        self.body = Sink(
+            body,
+            docx.part,
+            body=True,
+            width=layout.text_width,
+            notes=self.write_note,
+            before=body.find(qn("w:sectPr")),
+        )
 
     # ------------------------------------------------------------ helpers
     def style_id(self, name: str) -> str:
@@ -90,21 +126,30 @@ class Writer:
     def bold_properties(self) -> etree._Element:
         return run_properties(bold=True)
 
-    def runs_for(self, inlines: tuple[Inline, ...], sink: Sink,
-                 base: RunStyle = RunStyle()) -> list[etree._Element]:
+    def runs_for(
+        self, inlines: tuple[Inline, ...], sink: Sink, base: RunStyle = RunStyle()
+    ) -> list[etree._Element]:
         return self.runs.runs(reading.runs_of(inlines), sink.part, sink.notes, base)
 
-    def add_paragraph(self, sink: Sink, children: list[etree._Element], style: str, *,
-                      keep_next: bool = False, numbering: tuple[int, int] | None = None,
-                      indent_left: float | None = None) -> etree._Element:
+    def add_paragraph(
+        self,
+        sink: Sink,
+        children: list[etree._Element],
+        style: str,
+        *,
+        keep_next: bool = False,
+        numbering: tuple[int, int] | None = None,
+        indent_left: float | None = None,
+    ) -> etree._Element:
         paragraph = w("p")
         ppr = w("pPr")
         put(ppr, w("pStyle", val=self.style_id(style)), PPR_ORDER)
         if keep_next:
             put(ppr, w("keepNext"), PPR_ORDER)
         if numbering:
-            put(ppr, el("w:numPr", None, w("ilvl", val=numbering[1]), w("numId", val=numbering[0])),
-                PPR_ORDER)
+            put(
+                ppr, el("w:numPr", None, w("ilvl", val=numbering[1]), w("numId", val=numbering[0])), PPR_ORDER
+            )
         if indent_left is not None:
             put(ppr, w("ind", left=twips(indent_left)), PPR_ORDER)
         if sink.body:
@@ -121,8 +166,11 @@ class Writer:
             self.pending_page_break = False
         if self.pending_rule:
             # A thematic break is a rule above the next paragraph: a border, not an empty line.
-            put(ppr, el("w:pBdr", None, w("top", val="single", sz=12, space=12,
-                                           color=self.layout.text_colour)), PPR_ORDER)
+            put(
+                ppr,
+                el("w:pBdr", None, w("top", val="single", sz=12, space=12, color=self.layout.text_colour)),
+                PPR_ORDER,
+            )
             self.pending_rule = False
 
     # ------------------------------------------------------------ blocks
@@ -157,22 +205,25 @@ class Writer:
             if sink.body:
                 self.pending_page_break = True
         elif isinstance(block, Footnotes):
-            pass                  # each note is written into footnotes.xml at its first reference
-        else:                     # pragma: no cover - the model is closed
+            pass  # each note is written into footnotes.xml at its first reference
+        else:  # pragma: no cover - the model is closed
             raise StageFailed(f"the Word stage does not know the block {type(block).__name__}")
 
     def write_heading(self, heading: Heading, sink: Sink) -> etree._Element:
         self._bookmark_id += 1
         bookmark_id = self._bookmark_id
-        children = [w("bookmarkStart", id=bookmark_id, name=self.bookmarks(heading.id)),
-                    *self.runs_for(heading.inlines, sink),
-                    w("bookmarkEnd", id=bookmark_id)]
+        children = [
+            w("bookmarkStart", id=bookmark_id, name=self.bookmarks(heading.id)),
+            *self.runs_for(heading.inlines, sink),
+            w("bookmarkEnd", id=bookmark_id),
+        ]
         return self.add_paragraph(sink, children, heading_style(min(max(heading.level, 1), 6)))
 
-    def _paragraph(self, block: Paragraph, sink: Sink, context: BlockContext,
-                   numbering: tuple[int, int] | None = None) -> None:
+    def _paragraph(
+        self, block: Paragraph, sink: Sink, context: BlockContext, numbering: tuple[int, int] | None = None
+    ) -> None:
         if not inline_text(block.inlines, with_notes=True).strip():
-            return                # an empty paragraph would be a spacer: spacing does that job
+            return  # an empty paragraph would be a spacer: spacing does that job
         children = self.runs_for(block.inlines, sink, RunStyle(bold=context.bold))
         if context.in_note and not self._note_marked:
             children = self.runs.note_mark() + children
@@ -189,8 +240,7 @@ class Writer:
     def _list(self, block: BulletList | OrderedList, sink: Sink, context: BlockContext) -> None:
         level = min(context.list_level + 1, 8)
         ordered = isinstance(block, OrderedList)
-        num_id = self.numbering.new_list(ordered, level,
-                                         block.start if isinstance(block, OrderedList) else 1)
+        num_id = self.numbering.new_list(ordered, level, block.start if isinstance(block, OrderedList) else 1)
         inner = replace(context, list_level=level)
         for item in block.items:
             rest = item
@@ -213,8 +263,11 @@ class Writer:
         paragraphs = sink.element.findall(qn("w:p"))
         if paragraphs:
             ppr = find_child(paragraphs[-1], qn("w:pPr"))
-            put(ppr, el("w:pBdr", None, w("bottom", val="single", sz=12, space=12,
-                                           color=self.layout.text_colour)), PPR_ORDER)
+            put(
+                ppr,
+                el("w:pBdr", None, w("bottom", val="single", sz=12, space=12, color=self.layout.text_colour)),
+                PPR_ORDER,
+            )
 
     # ------------------------------------------------------------ figures
     def _figure(self, figure: Figure, sink: Sink, context: BlockContext) -> None:
@@ -223,11 +276,10 @@ class Writer:
             # Pictures cannot sit in footnotes.xml here (no image relationship there): the
             # description stands in for it.
             if not figure.decorative:
-                self.add_paragraph(sink, [text_run(image_label(self.model, figure.alt))],
-                                   FOOTNOTE_TEXT)
+                self.add_paragraph(sink, [text_run(image_label(self.model, figure.alt))], FOOTNOTE_TEXT)
             return
         if self.layout.large_print and figure.large_src is not None:
-            figure = replace(figure, src=figure.large_src)   # the author's large-print image
+            figure = replace(figure, src=figure.large_src)  # the author's large-print image
         inline = self._picture(figure, sink.width)
         drawing = el("w:r", None, el("w:drawing", None, inline))
         paragraph = self.add_paragraph(sink, [drawing], NORMAL, keep_next=bool(caption))
@@ -239,13 +291,17 @@ class Writer:
     def _picture(self, figure: Figure, available: float) -> etree._Element:
         path = Path(figure.src)
         if not path.is_file():
-            raise StageFailed(f"image not found: {path}. Fix: put the image beside the report "
-                              f"or correct its path in the source")
+            raise StageFailed(
+                f"image not found: {path}. Fix: put the image beside the report "
+                f"or correct its path in the source"
+            )
         try:
             image = Image.from_file(str(path))
         except UnrecognizedImageError:
-            raise StageFailed(f"{path}: Word cannot hold this image format. Fix: save it as PNG "
-                              f"or JPEG and point the report at that file") from None
+            raise StageFailed(
+                f"{path}: Word cannot hold this image format. Fix: save it as PNG "
+                f"or JPEG and point the report at that file"
+            ) from None
         natural = image.px_width / (image.horz_dpi or 96) * 72
         aspect = image.px_height / image.px_width
         width = available if self.layout.large_print else min(natural, available)
@@ -260,8 +316,9 @@ class Writer:
             doc_pr.set("descr", "")
             ext_list = etree.SubElement(doc_pr, f"{{{A_NS}}}extLst")
             ext = etree.SubElement(ext_list, f"{{{A_NS}}}ext", uri=DECORATIVE_URI)
-            decorative = etree.SubElement(ext, f"{{{DECORATIVE_NS}}}decorative",
-                                          nsmap={"adec": DECORATIVE_NS})
+            decorative = etree.SubElement(
+                ext, f"{{{DECORATIVE_NS}}}decorative", nsmap={"adec": DECORATIVE_NS}
+            )
             decorative.set("val", "1")
         else:
             doc_pr.set("descr", figure.alt)
@@ -274,15 +331,15 @@ class Writer:
     def write_note(self, number: int) -> int:
         note = self.notes_by_number.get(number)
         if note is None:
-            raise StageFailed(f"note {number} is referred to but has no text. Fix: add the "
-                              f"footnote [^{number}] to the source")
+            raise StageFailed(
+                f"note {number} is referred to but has no text. Fix: add the "
+                f"footnote [^{number}] to the source"
+            )
         note_id, element = self.footnotes.new_note()
-        sink = Sink(element, self.footnotes.part, body=False, width=self.layout.text_width,
-                    notes=None)
+        sink = Sink(element, self.footnotes.part, body=False, width=self.layout.text_width, notes=None)
         self._note_marked = False
-        self.write_blocks(note.blocks, sink, BlockContext(paragraph_style=FOOTNOTE_TEXT,
-                                                          in_note=True))
-        if not self._note_marked:      # a note with no paragraph of its own: the mark alone
+        self.write_blocks(note.blocks, sink, BlockContext(paragraph_style=FOOTNOTE_TEXT, in_note=True))
+        if not self._note_marked:  # a note with no paragraph of its own: the mark alone
             self.add_paragraph(sink, self.runs.note_mark(), FOOTNOTE_TEXT)
         self._note_marked = True
         self.notes_written.append(number)
