@@ -13,7 +13,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from ..errors import PipelineError
 from ..manifest import write_atomic
@@ -39,7 +38,7 @@ from .reply import (
 from .safety import TOO_LARGE_REASON, crash_point, reason_to_ignore
 from .understand import understand
 
-Transport = Union[OutboxTransport, SmtpTransport]
+Transport = OutboxTransport | SmtpTransport
 MAX_REPORTS_PER_REQUEST = 3
 MAX_BACKOFF_SECONDS = 6 * 3600
 REPLY_FILE = "reply.eml"

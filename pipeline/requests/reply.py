@@ -17,7 +17,7 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -354,7 +354,7 @@ def unclear_body(
         if named
         else _("Thank you for your email. We couldn't tell which report and which format you would like.")
     )
-    return [
+    body: Body = [
         _("Hello,"),
         opening,
         _("These are our reports:"),
@@ -365,7 +365,8 @@ def unclear_body(
             'Just reply with the report and the format, for example: "{example}".',
             example=_("{title} in large print, 24 point", title=_example(catalogue)),
         ),
-    ] + _closing(_, settings)
+    ]
+    return body + _closing(_, settings)
 
 
 def which_report_body(understanding: Understanding, settings: ReplySettings) -> Body:
@@ -380,12 +381,13 @@ def which_report_body(understanding: Understanding, settings: ReplySettings) -> 
         if formats
         else _("Just reply with the one you would like, and the format.")
     )
-    return [
+    body: Body = [
         _("Hello,"),
         _("Thank you for your email. More than one of our reports matches what you asked for:"),
         [_entry_line(entry) for entry in understanding.candidates],
         ask,
-    ] + _closing(_, settings)
+    ]
+    return body + _closing(_, settings)
 
 
 def _entry_line(entry: CatalogueEntry) -> str:
@@ -397,19 +399,20 @@ def unknown_report_body(
     catalogue: Catalogue, settings: ReplySettings, understanding: Understanding | None = None
 ) -> Body:
     _ = words_for(understanding.language if understanding else "en")
-    return [
+    body: Body = [
         _("Hello,"),
         _("Thank you for your email. We couldn't find the report you asked for."),
         _("These are the reports we have:"),
         catalogue.titles() or ["-"],
         _("Just reply with the name of the one you would like, and the format."),
-    ] + _closing(_, settings)
+    ]
+    return body + _closing(_, settings)
 
 
 def too_large_body(settings: ReplySettings, limit_mb: int) -> Body:
     """A message too large to read: we cannot tell its language, so the reply is in English."""
     _ = words_for("en")
-    return [
+    body: Body = [
         _("Hello,"),
         _(
             "Thank you for your email. It was too large for us to read (more than {size} MB, "
@@ -421,7 +424,8 @@ def too_large_body(settings: ReplySettings, limit_mb: int) -> Body:
             "Please send your request again without attachments: just the name of the report "
             'and the format, for example "the annual review in large print".'
         ),
-    ] + _closing(_, settings)
+    ]
+    return body + _closing(_, settings)
 
 
 def _format_list(_: Words) -> list[str]:
@@ -443,7 +447,7 @@ def _example(catalogue: Catalogue) -> str:
     return catalogue.entries[0].title if catalogue.entries else "Annual Review"
 
 
-def _closing(_: Words, settings: ReplySettings) -> list[str]:
+def _closing(_: Words, settings: ReplySettings) -> Body:
     person = (
         " "
         + _(
@@ -496,7 +500,7 @@ def compose(
     request_id: str,
     body: Body,
     settings: ReplySettings,
-    attachments: list[tuple[Path, str]] = (),
+    attachments: Sequence[tuple[Path, str]] = (),
     language: str = "en",
     part: tuple[int, int] | None = None,
 ) -> EmailMessage:
