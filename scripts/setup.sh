@@ -12,10 +12,11 @@ PYTHON=${PYTHON:-python3}
 
 # Runtime: speech (espeak-ng via pyttsx3), braille (liblouis + tables + its ctypes bindings),
 # EPUBCheck (Java), the embedded PDF font, a decoder for audio checks.
+# LibreOffice lays out the Word documents to fill in their contents' page numbers.
 RUNTIME_PACKAGES=(espeak-ng libespeak-ng1 liblouis20 liblouis-data python3-louis
-                  default-jre-headless fonts-liberation2 ffmpeg)
+                  default-jre-headless fonts-liberation2 ffmpeg libreoffice-writer-nogui)
 # Tests and benchmarks: independent readers and converters the tests compare against.
-TEST_PACKAGES=(poppler-utils libreoffice-writer-nogui chromium dovecot-imapd lame sqlite3
+TEST_PACKAGES=(poppler-utils chromium dovecot-imapd lame sqlite3
                daisy-player libsox-fmt-alsa tmux gcc jing)
 
 packages=("${RUNTIME_PACKAGES[@]}")
