@@ -200,7 +200,7 @@ def _read_format_details(out_dir: Path, facts: FormatFacts, language: str) -> No
 
 
 def audio_facts(path: Path) -> tuple[float, list[Chapter]]:
-    """The MP3's length and its ID3 chapters in the table of contents' order."""
+    """The MP3's length and its ID3 chapters in the order they are heard."""
     from mutagen.id3 import ID3, ID3NoHeaderError
     from mutagen.mp3 import MP3
 
@@ -211,10 +211,9 @@ def audio_facts(path: Path) -> tuple[float, list[Chapter]]:
     except ID3NoHeaderError:
         return length, []
     chapters = {frame.element_id: frame for frame in tags.getall("CHAP")}
-    order: list[str] = []
-    for toc in tags.getall("CTOC"):
-        order += [child for child in toc.child_element_ids if child in chapters]
-    order += sorted((c for c in chapters if c not in order), key=lambda c: chapters[c].start_time)
+    # The chapters nest (a CTOC per level), and a listener meets them in time order: that is
+    # the list a player shows, whatever order the table-of-contents frames are stored in.
+    order = sorted(chapters, key=lambda c: chapters[c].start_time)
     found = []
     for element_id in order:
         frame = chapters[element_id]
