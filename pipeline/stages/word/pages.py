@@ -40,17 +40,20 @@ def render_pdf(docx_path: Path, out_dir: Path) -> Path:
         )
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         try:
+            # Absolute paths: the temporary folder is relative when the outputs folder is
+            # ("outputs/..."), and LibreOffice waits forever on a "file://outputs/..." profile.
             subprocess.run(
                 [
                     program,
-                    f"-env:UserInstallation=file://{profile}",
+                    f"-env:UserInstallation={Path(profile).resolve().as_uri()}",
                     "--headless",
                     "--convert-to",
                     "pdf",
                     "--outdir",
-                    str(out_dir),
-                    str(docx_path),
+                    str(out_dir.resolve()),
+                    str(docx_path.resolve()),
                 ],
+                stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=LAYOUT_TIMEOUT_S,
                 check=False,
