@@ -275,26 +275,17 @@ def test_welsh_audio_is_spoken_by_the_welsh_voice(welsh_build):
     assert {"cy", "en-GB"} <= langs  # the English passage keeps its language
 
 
+def _build_html(source: Path, outputs: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pipeline", "build", str(source), "--format", "html"]
+    return subprocess.run(
+        [*command, "--outputs", str(outputs)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
 def test_a_language_without_a_catalogue_falls_back_to_english_with_a_warning(tmp_path):
     source = tmp_path / "rapport.md"
     source.write_text("---\ntitle: Rapport\nlanguage: fr\n---\n\n# Bonjour\n\nUn texte.\n", encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipeline",
-            "build",
-            str(source),
-            "--format",
-            "html",
-            "--outputs",
-            str(tmp_path / "out"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _build_html(source, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert "no catalogue for 'fr'" in result.stderr
     manifest = _manifest(tmp_path / "out" / "rapport")
@@ -307,23 +298,7 @@ def test_a_language_without_a_catalogue_falls_back_to_english_with_a_warning(tmp
 def test_an_unknown_language_tag_is_a_clear_error_with_file_and_line(tmp_path):
     source = tmp_path / "bad.md"
     source.write_text("---\ntitle: T\nlanguage: xx-YY\n---\n\n# H\n\nText.\n", encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipeline",
-            "build",
-            str(source),
-            "--format",
-            "html",
-            "--outputs",
-            str(tmp_path / "out"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _build_html(source, tmp_path / "out")
     assert result.returncode != 0
     assert f"{source}:3:" in result.stderr and "xx-YY" in result.stderr
     assert "Traceback" not in result.stderr
