@@ -461,7 +461,8 @@ class _stage_temp:
     removed with that folder, and by the next build if this one is killed (kill -9 included)."""
 
     def __init__(self, temp_dir: Path):
-        self.scratch = temp_dir / ".scratch"
+        # absolute: tools run from other folders (LibreOffice writes nothing with a relative TMPDIR)
+        self.scratch = (temp_dir / ".scratch").resolve()
 
     def __enter__(self) -> None:
         self.scratch.mkdir(exist_ok=True)
