@@ -44,6 +44,7 @@ from test_requests import (
     make_message,
     plain_text,
     run_cli,
+    serve_args,
     settings_for,
     smtp,  # noqa: F401 - a fixture, used by name
 )
@@ -129,24 +130,7 @@ def test_1_a_non_ascii_sender_never_stops_the_service(tmp_path):
             )
         )
         box.add(make_message("the impact report as a web page", message_id="<next@x.org>"))
-        args = (
-            "serve",
-            "--maildir",
-            str(tmp_path / "Maildir"),
-            "--once",
-            "--sources",
-            str(tmp_path / "sources"),
-            "--outputs",
-            str(tmp_path / "outputs"),
-            "--from",
-            US,
-            "--staff",
-            STAFF,
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            str(controller.port),
-        )
+        args = serve_args(tmp_path, controller.port, "--staff", STAFF)
         first = run_cli(*args)
         assert first.returncode == 1, first.stderr  # one failed, not 70 (a crash)
         assert "SMTPUTF8" in first.stderr
@@ -740,26 +724,7 @@ def test_9_sigkill_at_every_step_with_a_line_dropped_mid_data(tmp_path, smtp):
     make_library(tmp_path)
     box = mailbox.Maildir(str(tmp_path / "Maildir"), create=True)
     proxy = _DropMidData(smtp.port, drops=1)
-    args = (
-        "serve",
-        "--maildir",
-        str(tmp_path / "Maildir"),
-        "--once",
-        "--sources",
-        str(tmp_path / "sources"),
-        "--outputs",
-        str(tmp_path / "outputs"),
-        "--from",
-        US,
-        "--staff",
-        STAFF,
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(proxy.port),
-        "--retry-seconds",
-        "0",
-    )
+    args = serve_args(tmp_path, proxy.port, "--staff", STAFF, "--retry-seconds", "0")
     try:
         for step in SMTP_STEPS:
             box.add(make_message("the annual review as a web page", message_id=f"<{step}@x.org>"))

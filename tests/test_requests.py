@@ -657,6 +657,28 @@ def test_catalogue_reads_titles_and_aliases(library):
 # ------------------------------------------------------------------ the commands
 
 
+def serve_args(root: Path, smtp_port: int, *extra: str) -> tuple[str, ...]:
+    """`serve --once` over root's Maildir, sources and outputs, replying through the SMTP server
+    on loopback at smtp_port (one place for the arguments every serve test shares)."""
+    return (
+        "serve",
+        "--maildir",
+        str(root / "Maildir"),
+        "--once",
+        "--sources",
+        str(root / "sources"),
+        "--outputs",
+        str(root / "outputs"),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(smtp_port),
+        "--from",
+        US,
+        *extra,
+    )
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None):
     code = (
         "import argparse, sys\n"
@@ -742,45 +764,14 @@ def test_serve_maildir_fifty_messages(library, smtp):
                 sender=f"reader{number}@example.com",
             )
         )
-    result = run_cli(
-        "serve",
-        "--maildir",
-        str(library / "Maildir"),
-        "--once",
-        "--sources",
-        str(library / "sources"),
-        "--outputs",
-        str(library / "outputs"),
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(smtp.port),
-        "--from",
-        US,
-        "--json",
-    )
+    result = run_cli(*serve_args(library, smtp.port, "--json"))
     assert result.returncode == 0, result.stderr
     assert "[50/50]" in result.stderr and "[1/50]" in result.stderr
     assert "50 messages: 30 answered, 20 ignored, 0 failed" in result.stderr
     assert json.loads(result.stdout)["summary"] == {"answered": 30, "ignored": 20}
     assert len(smtp.messages) == 30
     assert all("S" in box.get_message(key).get_flags() for key in box.keys())
-    second = run_cli(
-        "serve",
-        "--maildir",
-        str(library / "Maildir"),
-        "--once",
-        "--sources",
-        str(library / "sources"),
-        "--outputs",
-        str(library / "outputs"),
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(smtp.port),
-        "--from",
-        US,
-    )
+    second = run_cli(*serve_args(library, smtp.port))
     assert "0 messages" in second.stderr and len(smtp.messages) == 30
 
 
