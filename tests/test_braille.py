@@ -385,8 +385,8 @@ def test_unknown_table_gives_a_clear_error():
 def test_table_by_language(doc):
     assert compose(doc, BrailleOptions(interpoint=False, table="auto")).table == "en-ueb-g2.ctb"
     welsh = dataclasses.replace(doc, meta=dataclasses.replace(doc.meta, language="cy"))
-    assert compose(welsh, BrailleOptions(table="auto")).table == "cy-cy-g2.ctb"
-    assert compose(welsh, BrailleOptions(grade=1)).table == "cy-cy-g1.utb"
+    assert Path(compose(welsh, BrailleOptions(table="auto")).table).name == "cy-cy-g2.ctb"
+    assert Path(compose(welsh, BrailleOptions(grade=1)).table).name == "cy-cy-g1.utb"
     assert compose(doc, BrailleOptions(interpoint=False, table="de")).table == "de-g2.ctb"
 
 

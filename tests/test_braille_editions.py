@@ -9,6 +9,7 @@ these tests from the PEF 1.0 specification's prose.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import louis
@@ -134,11 +135,11 @@ CODES = [  # (table option, grade, document language, table used for reading bac
     ("auto", 2, "en-GB", "en-ueb-g2.ctb", 0.98),
     ("ueb-g1", 2, "en-GB", "en-ueb-g1.ctb", 0.98),
     ("computer", 2, "en-GB", "en-gb-comp8.ctb", 0.98),
-    # liblouis 3.24's Welsh tables back-translate a full stop or comma after a word as a digit
-    # ("nesaf4"), "ae" as "Æ" and, contracted, "st" as "stori": measured 0.84 (g2), 0.87 (g1).
-    # The braille itself is checked cell by cell against liblouis' own translation below.
-    ("auto", 2, "cy", "cy-cy-g2.ctb", 0.8),
-    ("auto", 1, "cy", "cy-cy-g1.utb", 0.8),
+    # Welsh: the braille is liblouis' own Welsh translation, checked cell by cell below; it is
+    # read back with the stage's copy of the table that reads back what it writes (readback.py:
+    # liblouis 3.24's own reads a full stop after a word as a digit, "ae" as "Æ", ...).
+    ("auto", 2, "cy", "cy-cy-g2.ctb", 0.98),
+    ("auto", 1, "cy", "cy-cy-g1.utb", 0.98),
 ]
 
 
@@ -158,9 +159,9 @@ def test_every_code_and_size_reads_back_block_by_block(
     assert all(len(p) <= lines for v in volumes for p in v)
     # Read back every body line with the code's own table; blocks come back in order.
     composed = compose(doc, options)
-    assert composed.table == reader
+    assert Path(composed.table).name == reader
     body = [line.strip("\u2800") for page in composed.body_pages for line in page]
-    text = back("\u2800".join(line for line in body if line), reader)
+    text = back("\u2800".join(line for line in body if line), composed.table)
     back_words = words(text)
     recall = in_order_recall(source_words(doc), back_words)
     assert recall >= least, recall
@@ -179,6 +180,8 @@ def test_every_code_and_size_reads_back_block_by_block(
     if least >= 0.98:  # and, where liblouis reads back reliably, block by block
         position = 0
         for block in plain_text(doc).split("\n"):
+            if reader in ADDRESS_CODE:  # addresses are in another code, read back exactly below
+                block = re.sub(r"(?:https?://|www\.)\S+|\S+@\S+", " ", block)
             block_words = words(block)
             if not block_words:
                 continue
@@ -251,12 +254,12 @@ def test_eight_dot_computer_braille_uses_dots_7_and_8_for_capitals(tmp_path):
 def test_welsh_report_gets_welsh_braille_and_welsh_title_page(tmp_path):
     doc = short_report("cy", title="Te a Chwestiynau")
     composed = compose(doc, BrailleOptions())
-    assert composed.table == "cy-cy-g2.ctb"
-    title_page = back("\u2800".join(l for l in composed.prelim_pages[0] if l), "cy-cy-g2.ctb")
-    # (liblouis reads the Welsh "ae" back as "Æ": "CymrÆg")
+    assert Path(composed.table).name == "cy-cy-g2.ctb"
+    title_page = back("\u2800".join(l for l in composed.prelim_pages[0] if l), composed.table)
+    assert "Braille Cymraeg" in title_page  # ("CymrÆg" with liblouis' own table)
     assert "Cod braille" in title_page and "cywasgedig" in title_page and "15 Mawrth 2024" in title_page
     assert "Braille code" not in title_page
-    contents = back("\u2800".join(l for p in composed.prelim_pages[1:] for l in p if l), "cy-cy-g2.ctb")
+    contents = back("\u2800".join(l for p in composed.prelim_pages[1:] for l in p if l), composed.table)
     assert "Cynnwys" in contents and "Contents" not in contents
 
 

@@ -89,6 +89,7 @@ def check_braille(
     if volumes is None:
         return CheckResult(tuple(findings[:MAX_FINDINGS]), metrics)
     all_pages = [page for volume in volumes for page in volume]
+    metrics["table"] = Path(expect.table).name  # the code, as liblouis names its table
     metrics["pages"] = len(all_pages)
     metrics["volumes"] = len(volumes)
     metrics["sheets"] = [(len(v) + 1) // 2 if expect.duplex else len(v) for v in volumes]

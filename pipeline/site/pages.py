@@ -312,7 +312,7 @@ def braille_code_name(_: Words, table: str) -> str:
         "cy.tbl": welsh_contracted,
         "cy-cy-g1.utb": _("Welsh braille, uncontracted"),
     }
-    return names.get(table) or _table_display_name(table)
+    return names.get(Path(table).name) or _table_display_name(table)
 
 
 def _table_display_name(table: str) -> str:

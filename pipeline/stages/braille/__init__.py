@@ -39,8 +39,8 @@ from .translate import (
     Translator,
     address_table,
     is_eight_dot,
-    is_ueb,
     number_cells,
+    reads_back_reliably,
     resolve_table,
 )
 
@@ -345,7 +345,7 @@ def check(doc: Document, options: BrailleOptions, paths: list[Path], ctx: BuildC
     )
     pef = next(p for p in paths if p.suffix == ".pef")
     table = resolve_table(options.table, doc.meta.language, options.grade)
-    ueb = is_ueb(table) or is_eight_dot(table)
+    reliable = reads_back_reliably(table)
     preset = PRESETS[options.preset]
     expect = BrailleExpectations(
         cells=options.cells,
@@ -355,8 +355,8 @@ def check(doc: Document, options: BrailleOptions, paths: list[Path], ctx: BuildC
         right_hand_only=preset.right_hand_only,
         table=table,
         uncontracted_table=address_table(table),
-        min_recall=0.98 if ueb else 0.9,
-        recall_is_error=ueb,
+        min_recall=0.98 if reliable else 0.9,
+        recall_is_error=reliable,
         sheets_per_volume=options.sheets_per_volume,
         eight_dot=is_eight_dot(table),
         part_tables=_part_tables(doc, table),
@@ -373,7 +373,7 @@ def _part_tables(doc: Document, table: str) -> tuple[tuple[str, str, float, bool
         language = runs_language(runs_of(getattr(block, "inlines", ()) or ()))
         partner = translator.partner(language) if language else None
         if language and partner is not None:
-            reliable = is_ueb(partner.table)
+            reliable = reads_back_reliably(partner.table)
             found[language.split("-")[0].lower()] = (partner.table, 0.98 if reliable else 0.9, reliable)
     return tuple((language, *rest) for language, rest in sorted(found.items()))
 
@@ -381,7 +381,7 @@ def _part_tables(doc: Document, table: str) -> tuple[tuple[str, str, float, bool
 STAGES = [
     Stage(
         name="braille",
-        version="2",
+        version="3",
         options=BrailleOptions,
         build=build,
         check=check,

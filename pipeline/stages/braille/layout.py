@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ...document import Document
 from ...i18n import words_for
@@ -644,7 +645,7 @@ def code_name(table: str, _) -> str:
         "cy-cy-g1.utb": _("Welsh braille, uncontracted (grade 1)"),
         "en-gb-comp8.ctb": _("Computer braille, 8-dot"),
     }
-    return names.get(table, table_display_name(table))
+    return names.get(Path(table).name, table_display_name(table))
 
 
 def contents_blocks(toc: list[tuple[int, str, str]], translator: Translator, width: int) -> list[LayoutBlock]:

@@ -19,6 +19,7 @@ import langcodes
 import louis
 
 from ...reading import Run, Runs, runs_language
+from . import readback
 
 TABLE_FOLDER = Path("/usr/share/liblouis/tables")
 # A zero-width mark the translator leaves inside web and email addresses after a slash, dot,
@@ -131,7 +132,14 @@ def is_eight_dot(table: str) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def check_table(table: str) -> str:
-    """The table name if liblouis can compile it; TableError with the reason and where to look."""
+    """The table to give liblouis if it can compile it; TableError with the reason and where to
+    look. liblouis' Welsh tables are given as our copy that reads back what it writes
+    (readback.py): the same file name, so everything keyed by the name still applies."""
+    if readback.supplemented(table):
+        try:
+            table = readback.readback_table(table)
+        except readback.ReadbackTableError as error:
+            raise TableError(str(error)) from None
     _log.clear()
     try:
         louis.checkTable([table])
@@ -187,6 +195,12 @@ def table_display_name(table: str) -> str:
 
 def is_ueb(table: str) -> bool:
     return Path(table).name.startswith("en-ueb")
+
+
+def reads_back_reliably(table: str) -> bool:
+    """UEB, computer braille and our Welsh tables read back what they write (>= 0.98 of the
+    words is then required); other liblouis tables are unverified, so less is a warning."""
+    return is_ueb(table) or is_eight_dot(table) or readback.supplemented(Path(table).name)
 
 
 def number_cells(number: int) -> str:
