@@ -167,6 +167,23 @@ WELSH_CASES = [
     ("21 Chwefror", "y cyntaf ar hugain o Chwefror"),
     ("y 3ydd tro", "y trydydd tro"),
     ("4 Gorffennaf", "y pedwerydd o Orffennaf"),
+    # Phone numbers, codes and postcodes digit by digit or letter by letter (espeak's Welsh voice
+    # names letters in Welsh, but reads "2034" as "dwy fil tri deg pedwar" and "AT" as a word).
+    ("029 2034 5678", "dim dau naw, dau dim tri pedwar, pump chwech saith wyth"),
+    ("+44 (0)29 2034 5678", "plws pedwar pedwar, dau naw, dau dim tri pedwar, pump chwech saith wyth"),
+    ("cyfeirnod TAC-CYM-2024-02", "cyfeirnod T A C, C Y M, 2024, dim dau"),
+    ("CF10 3AT", "C F 10, 3 A T"),
+    ("www.example.org/tegell/canllawiau", "example dot org slaes tegell slaes canllawiau"),
+    # The Welsh clock, with the part of the day; "am" softens what follows it.
+    ("am 19:30", "am hanner awr wedi saith yr hwyr"),
+    ("erbyn 9:45", "erbyn chwarter i ddeg y bore"),
+    ("am 10yb", "am ddeg o'r gloch y bore"),
+    ("tan 2yp", "tan dau o'r gloch y prynhawn"),
+    ("am 7.05yh", "am bum munud wedi saith yr hwyr"),
+    ("12:00", "hanner dydd"),
+    ("am 7:07", "am saith munud wedi saith y bore"),
+    ("erbyn 16:40", "erbyn ugain munud i bump y prynhawn"),
+    ("am 6pm", "am chwech o'r gloch yr hwyr"),
 ]
 
 

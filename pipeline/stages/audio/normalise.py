@@ -210,31 +210,32 @@ def split_words(label: str, vocabulary: frozenset[str]) -> str:
     return " ".join(found) if found and len(found) > 1 else label
 
 
-def _host_words(host: str, vocabulary: frozenset[str]) -> str:
+def _host_words(host: str, vocabulary: frozenset[str], dot: str = "dot") -> str:
     labels = [label for label in host.split(".") if label]
     if labels and labels[0].lower() == "www":
         labels = labels[1:]
-    return " dot ".join(split_words(label, vocabulary) for label in labels)
+    return f" {dot} ".join(split_words(label, vocabulary) for label in labels)
 
 
-def _path_words(path: str, vocabulary: frozenset[str]) -> str:
+def _path_words(path: str, vocabulary: frozenset[str], slash: str = "slash") -> str:
     pieces = [p for p in re.split(r"/", path.strip("/")) if p]
     spoken = []
     for piece in pieces:
         piece = re.sub(r"\.(html?|php|aspx?)$", "", piece)
         spoken.append(" ".join(split_words(w, vocabulary) for w in re.split(r"[-_.]+", piece) if w))
-    return " slash ".join(spoken)
+    return f" {slash} ".join(spoken)
 
 
-def speak_url(url: str, vocabulary: frozenset[str]) -> str:
+def speak_url(url: str, vocabulary: frozenset[str], dot: str = "dot", slash: str = "slash") -> str:
     """'https://www.kettleandcompass.org.uk/ethics' -> 'kettle and compass dot org dot uk slash
-    ethics': no scheme, no 'www', hyphens as spaces, a trailing slash unsaid."""
+    ethics': no scheme, no 'www', hyphens as spaces, a trailing slash unsaid. (Welsh speakers
+    say "dot" too, and "slaes".)"""
     rest = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE)
     host, _, path = rest.partition("/")
-    spoken = _host_words(host, vocabulary)
+    spoken = _host_words(host, vocabulary, dot)
     path = path.split("?")[0].split("#")[0]
     if path.strip("/"):
-        spoken += " slash " + _path_words(path, vocabulary)
+        spoken += f" {slash} " + _path_words(path, vocabulary, slash)
     return spoken
 
 
@@ -645,9 +646,184 @@ def _welsh_date(day: int, month: int, year: str | None) -> str:
     return spoken + (f" {year}" if year else "")
 
 
+WELSH_DIGITS = ("dim", "un", "dau", "tri", "pedwar", "pump", "chwech", "saith", "wyth", "naw")
+
+
+def welsh_digits(text: str) -> str:
+    """'029' -> 'dim dau naw': phone numbers and codes are said digit by digit."""
+    return " ".join(WELSH_DIGITS[int(d)] for d in text if d.isdigit())
+
+
+def speak_phone_welsh(number: str) -> str:
+    """'029 2034 5678' -> 'dim dau naw, dau dim tri pedwar, pump chwech saith wyth' (espeak's
+    Welsh voice would read '2034' as 'dwy fil tri deg pedwar')."""
+    text = number.strip()
+    prefix = ""
+    if text.startswith("+"):
+        country = re.match(r"\+(\d{1,3})", text).group(1)  # type: ignore[union-attr]
+        prefix = "plws " + welsh_digits(country) + ", "
+        text = text[len(country) + 1 :].replace("(0)", "")
+    groups = [g for g in re.split(r"[\s-]+", text) if g]
+    if len(groups) == 1 and len(groups[0]) == 11:
+        groups = [groups[0][:5], groups[0][5:]]
+    return prefix + ", ".join(welsh_digits(g) for g in groups)
+
+
+def speak_code_welsh(code: str) -> str:
+    """'TAC-CYM-2024-02' -> 'T A C, C Y M, 2024, dim dau': the letters apart (the Welsh voice
+    names each letter in Welsh: 'ti a ec'), a year-like group as a year, other digits one by
+    one, the separators as pauses."""
+    spoken = []
+    for group in (g for g in re.split(r"[-/]", code) if g):
+        said = []
+        for part in re.findall(r"[A-Za-z]+|\d+", group):
+            if part.isdigit():
+                said.append(part if re.fullmatch(r"(19|20)\d\d", part) else welsh_digits(part))
+            else:
+                said.append(" ".join(part))
+        spoken.append(" ".join(said))
+    return ", ".join(spoken)
+
+
+def speak_postcode_welsh(outward: str, inward: str) -> str:
+    """'CF10 3AT' -> 'C F 10, 3 A T': the letters apart (else 'AT' is read as the word 'at'),
+    the district as a number, which the Welsh voice reads in Welsh."""
+    letters = re.match(r"[A-Z]+", outward).group(0)  # type: ignore[union-attr]
+    rest = outward[len(letters) :]
+    return f"{' '.join(letters)} {' '.join(re.findall(r'[A-Z]|[0-9]+', rest))}, {' '.join(inward)}"
+
+
+# The hours as the Welsh clock says them, and after "i" ("to"), which softens them.
+WELSH_HOURS = (
+    "deuddeg",
+    "un",
+    "dau",
+    "tri",
+    "pedwar",
+    "pump",
+    "chwech",
+    "saith",
+    "wyth",
+    "naw",
+    "deg",
+    "un ar ddeg",
+)
+WELSH_HOURS_AFTER_I = (
+    "ddeuddeg",
+    "un",
+    "ddau",
+    "dri",
+    "bedwar",
+    "bump",
+    "chwech",
+    "saith",
+    "wyth",
+    "naw",
+    "ddeg",
+    "un ar ddeg",
+)
+WELSH_FIVE_MINUTES = {5: "pum munud", 10: "deng munud", 20: "ugain munud", 25: "pum munud ar hugain"}
+# Minutes that are not a multiple of five: the number before "munud" (1-10, in its form before a
+# noun; "dau" softens "munud"), "o funudau" after larger numbers, as Welsh counts them.
+WELSH_MINUTES = {
+    1: "un munud",
+    2: "dau funud",
+    3: "tri munud",
+    4: "pedwar munud",
+    6: "chwe munud",
+    7: "saith munud",
+    8: "wyth munud",
+    9: "naw munud",
+}
+
+
+def _welsh_minutes(minutes: int) -> str:
+    if minutes in WELSH_FIVE_MINUTES:
+        return WELSH_FIVE_MINUTES[minutes]
+    return WELSH_MINUTES.get(minutes) or f"{num2words(minutes, lang='cy')} o funudau"
+
+
+def welsh_clock(hour: int, minute: int, part_of_day: str | None = None) -> str:
+    """'19:30' -> 'hanner awr wedi saith yr hwyr', '9:45' -> 'chwarter i ddeg y bore', '12:00'
+    -> 'hanner dydd'. part_of_day None: worked out from a 24-hour hour."""
+    if minute == 0 and hour in (0, 12) and part_of_day is None:
+        return "hanner nos" if hour == 0 else "hanner dydd"
+    if part_of_day is None:
+        part_of_day = "y bore" if hour < 12 else "y prynhawn" if hour < 18 else "yr hwyr"
+    this, following = hour % 12, (hour + 1) % 12
+    if minute == 0:
+        said = f"{WELSH_HOURS[this]} o'r gloch"
+    elif minute == 15:
+        said = f"chwarter wedi {WELSH_HOURS[this]}"
+    elif minute == 30:
+        said = f"hanner awr wedi {WELSH_HOURS[this]}"
+    elif minute == 45:
+        said = f"chwarter i {WELSH_HOURS_AFTER_I[following]}"
+    elif minute < 30:
+        said = f"{_welsh_minutes(minute)} wedi {WELSH_HOURS[this]}"
+    else:
+        said = f"{_welsh_minutes(60 - minute)} i {WELSH_HOURS_AFTER_I[following]}"
+    return f"{said} {part_of_day}"
+
+
+# The soft mutation of a time's first word after "am" ("at"): "am ddeg o'r gloch".
+_SOFT_LOWER = (
+    ("ll", "l"),
+    ("rh", "r"),
+    ("p", "b"),
+    ("t", "d"),
+    ("c", "g"),
+    ("b", "f"),
+    ("d", "dd"),
+    ("m", "f"),
+)
+
+
+def _after_am(said: str) -> str:
+    if said.startswith(("ch", "dd", "ff", "th", "ph")):
+        return said
+    for radical, mutated in _SOFT_LOWER:
+        if said.startswith(radical):
+            return mutated + said[len(radical) :]
+    return said[1:] if said.startswith("g") else said
+
+
+# "7yh" (yr hwyr), "10yb" (y bore), "3yp" (y prynhawn), and the English "pm"/"am" Welsh text uses;
+# each may follow "am", which softens the time.
+_AT = r"(?P<at>\b[Aa]m\s+)?"
+_WELSH_TIME_12 = (
+    _AT + r"\b(?P<hour>1[0-2]|0?[1-9])(?:[:.](?P<minute>[0-5]\d))?\s?(?P<suffix>yb|yh|yp|[ap]\.?m\b\.?)"
+)
+_WELSH_TIME_24 = _AT + r"\b(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)(?!\d)"
+
+
+def _at(match: re.Match[str], said: str) -> str:
+    return match.group("at") + _after_am(said) if match.group("at") else said
+
+
+def _welsh_time_12(match: re.Match[str]) -> str:
+    hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+    suffix = match.group("suffix").replace(".", "").lower()
+    if suffix in ("yb", "am"):
+        return _at(match, welsh_clock(hour % 12, minute, "y bore"))
+    evening = suffix == "yh" or (suffix == "pm" and (hour % 12) >= 6)
+    return _at(match, welsh_clock(hour % 12 + 12, minute, "yr hwyr" if evening else "y prynhawn"))
+
+
+def _welsh_time_24(match: re.Match[str]) -> str:
+    return _at(match, welsh_clock(int(match.group("hour")), int(match.group("minute"))))
+
+
 def _welsh_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement], ...]:
+    vocabulary = context.vocabulary
     table: list[tuple[str, int, Replacement]] = [
         (_EMAIL, 0, lambda m: f"{m.group('local')} at {m.group('domain').replace('.', ' dot ')}"),
+        (_URL, re.IGNORECASE, lambda m: speak_url(m.group(0), vocabulary, slash="slaes")),
+        (_POSTCODE, 0, lambda m: speak_postcode_welsh(m.group("out"), m.group("in"))),
+        (_CODE, 0, lambda m: speak_code_welsh(m.group(0))),
+        (_PHONE, 0, lambda m: speak_phone_welsh(m.group(0))),
+        (_WELSH_TIME_12, re.IGNORECASE, _welsh_time_12),
+        (_WELSH_TIME_24, 0, _welsh_time_24),
         (
             rf"(?P<symbol>[£$€])\s?(?P<amount>{_AMOUNT})(?:\s?(?P<scale>k|m|bn)\b)?",
             re.IGNORECASE,
