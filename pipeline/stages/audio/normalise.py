@@ -279,18 +279,19 @@ def speak_road(letter: str, number: str, motorway: str) -> str:
     return f"{letter} {spoken}" + (" M" if motorway else "")
 
 
-def speak_phone(number: str) -> str:
-    """'029 2034 5678' -> 'oh two nine, two oh three four, five six seven eight'."""
+def speak_phone(number: str, say_digits: Callable[[str], str] = digits, plus: str = "plus") -> str:
+    """'029 2034 5678' -> 'oh two nine, two oh three four, five six seven eight' (in Welsh,
+    with welsh_digits and "plws": 'dim dau naw, ...')."""
     text = number.strip()
     prefix = ""
     if text.startswith("+"):
         country = re.match(r"\+(\d{1,3})", text).group(1)  # type: ignore[union-attr]
-        prefix = "plus " + digits(country) + ", "
+        prefix = f"{plus} {say_digits(country)}, "
         text = text[len(country) + 1 :].replace("(0)", "")
     groups = [g for g in re.split(r"[\s-]+", text) if g]
     if len(groups) == 1 and len(groups[0]) == 11:  # unspaced UK number: 5 + 6
         groups = [groups[0][:5], groups[0][5:]]
-    return prefix + ", ".join(digits(g) for g in groups)
+    return prefix + ", ".join(say_digits(g) for g in groups)
 
 
 # ---------------------------------------------------------------- money and numbers
@@ -654,21 +655,6 @@ def welsh_digits(text: str) -> str:
     return " ".join(WELSH_DIGITS[int(d)] for d in text if d.isdigit())
 
 
-def speak_phone_welsh(number: str) -> str:
-    """'029 2034 5678' -> 'dim dau naw, dau dim tri pedwar, pump chwech saith wyth' (espeak's
-    Welsh voice would read '2034' as 'dwy fil tri deg pedwar')."""
-    text = number.strip()
-    prefix = ""
-    if text.startswith("+"):
-        country = re.match(r"\+(\d{1,3})", text).group(1)  # type: ignore[union-attr]
-        prefix = "plws " + welsh_digits(country) + ", "
-        text = text[len(country) + 1 :].replace("(0)", "")
-    groups = [g for g in re.split(r"[\s-]+", text) if g]
-    if len(groups) == 1 and len(groups[0]) == 11:
-        groups = [groups[0][:5], groups[0][5:]]
-    return prefix + ", ".join(welsh_digits(g) for g in groups)
-
-
 def speak_code_welsh(code: str) -> str:
     """'TAC-CYM-2024-02' -> 'T A C, C Y M, 2024, dim dau': the letters apart (the Welsh voice
     names each letter in Welsh: 'ti a ec'), a year-like group as a year, other digits one by
@@ -821,7 +807,8 @@ def _welsh_rules(context: Context) -> tuple[tuple[re.Pattern[str], Replacement],
         (_URL, re.IGNORECASE, lambda m: speak_url(m.group(0), vocabulary, slash="slaes")),
         (_POSTCODE, 0, lambda m: speak_postcode_welsh(m.group("out"), m.group("in"))),
         (_CODE, 0, lambda m: speak_code_welsh(m.group(0))),
-        (_PHONE, 0, lambda m: speak_phone_welsh(m.group(0))),
+        # (espeak's Welsh voice would read "2034" as "dwy fil tri deg pedwar")
+        (_PHONE, 0, lambda m: speak_phone(m.group(0), welsh_digits, "plws")),
         (_WELSH_TIME_12, re.IGNORECASE, _welsh_time_12),
         (_WELSH_TIME_24, 0, _welsh_time_24),
         (
