@@ -384,3 +384,144 @@ def test_word_check_catches_a_contents_without_page_numbers(laid_out, sample_doc
     )
     assert not result.passed
     assert any("shows no page number" in f.message for f in result.findings)
+
+
+def _pdf_images(pdf: Path) -> list[tuple[int, float]]:
+    """(page, height in pt) of each picture, from poppler's pdfimages -list."""
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines()[2:]:
+        cells = line.split()
+        if len(cells) > 13 and cells[2] == "image":
+            found.append((int(cells[0]), int(cells[4]) / float(cells[13]) * 72))
+    return found
+
+
+def _margins(path: Path) -> tuple[float, float, float]:
+    """(page height, top margin, bottom margin) in pt, from the document's last section."""
+    with zipfile.ZipFile(path) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    section = body.findall(f".//{W}sectPr")[-1]
+    height = int(section.find(f"{W}pgSz").get(f"{W}h")) / 20
+    margins = section.find(f"{W}pgMar")
+    return height, int(margins.get(f"{W}top")) / 20, int(margins.get(f"{W}bottom")) / 20
+
+
+def _text_height(path: Path) -> float:
+    height, top, bottom = _margins(path)
+    return height - top - bottom
+
+
+def _empty_below_text(path: Path, pdf: Path, page: int) -> float:
+    """The height (pt) between the lowest word of the page's text area (poppler's pdftotext
+    -bbox; the footer, in the bottom margin, left out) and the bottom of the text area."""
+    height, _, bottom = _margins(path)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lows = [float(y) for y in re.findall(r'<word [^>]*yMax="([\d.]+)"', out)]
+    lows = [y for y in lows if y < height - bottom]
+    return height - bottom - max(lows)
+
+
+def _shown_pages_match(path: Path, pages: list[str]) -> None:
+    """Each contents entry's number is the page (after the contents) that has its heading alone
+    on a line."""
+    for text, shown in contents_entries(path):
+        found = next(
+            number
+            for number, page in enumerate(pages, start=1)
+            if text in [squash(line) for line in page.splitlines()]
+        )
+        assert found == int(shown), f"'{text}' is on page {found}, contents says {shown}"
+
+
+@pytest.mark.parametrize("fit", [True, False])
+def test_a_figure_that_would_leave_a_third_of_a_page_empty_shrinks_onto_it(sample_doc, tmp_path, fit):
+    """A tall chart after four lead-in paragraphs does not fit under them at full size: with
+    fitting on it sits on page 1, smaller (not below 45%); off, it goes to page 2 and leaves
+    more than a third of page 1 empty. pdfimages and pdftotext (poppler) read LibreOffice's pages."""
+    from PIL import Image, ImageDraw
+
+    from pipeline.document import Figure
+
+    tall = tmp_path / "tall-chart.png"
+    picture = Image.new("RGB", (800, 900), "white")
+    ImageDraw.Draw(picture).rectangle((100, 100, 300, 850), fill=(30, 60, 140))
+    picture.save(tall)
+    chart = dataclasses.replace(
+        next(b for b in sample_doc.blocks if isinstance(b, Figure) and not b.decorative), src=tall
+    )
+    lead = tuple(
+        Paragraph(
+            (Text(f"Lead-in paragraph {n} that is long enough to wrap onto a second line of the page."),)
+        )
+        for n in range(4)
+    )
+    after = Paragraph((Text("After the chart."),))
+    doc = dataclasses.replace(
+        sample_doc, blocks=(Heading(1, (Text("Figures"),), "figures"), *lead, chart, after)
+    )
+    path = build(doc, "word", tmp_path / "out", fit_figures=fit)
+    pages = render(path, tmp_path / "lo")
+    (page, height), *_ = _pdf_images(next((tmp_path / "lo").glob("*.pdf")))
+    full = 425.25 * 900 / 800  # the text width, at the picture's proportions
+    empty = _empty_below_text(path, next((tmp_path / "lo").glob("*.pdf")), 1)
+    if fit:
+        assert page == 1 and 0.45 * full <= height < 0.9 * full, (page, height, full)
+        assert "Figure 1: People reached" in pages[0]  # its caption with it
+        assert empty < 0.1 * full, empty
+    else:
+        assert page == 2 and abs(height - full) < 2, (page, height)
+        text_height = _text_height(path)
+        assert empty >= text_height / 3, (empty, text_height)
+    _shown_pages_match(path, pages)
+
+
+def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc, tmp_path):
+    """Clear print: a table whose longest words do not fit side by side on a portrait page is on
+    a landscape page of its own (its heading with it), the pages before and after portrait, the
+    footer counting on, every word whole in its cell; the contents' numbers still right."""
+
+    def cell(text: str) -> TableCell:
+        return TableCell((Paragraph((Text(text),)),))
+
+    header = (tuple(cell("Place" if c == 0 else f"Region {c}") for c in range(10)),)
+    rows = tuple(
+        tuple(cell(f"Row{n:02d} Organisations" if c == 0 else str(n * c)) for c in range(10))
+        for n in range(1, 5)
+    )
+    table = Table((Text("Places we visited"),), header, rows)
+    doc = dataclasses.replace(
+        sample_doc,
+        blocks=(
+            Heading(1, (Text("Before"),), "before"),
+            Paragraph((Text("Text before the wide table."),)),
+            Heading(2, (Text("Wide table"),), "wide"),
+            table,
+            Paragraph((Text("Text after the wide table."),)),
+            Heading(1, (Text("After"),), "after"),
+        ),
+    )
+    path = build(doc, "word", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(len(pages)), str(next((tmp_path / "lo").glob("*.pdf")))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    sizes = [tuple(float(v) for v in m) for m in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", info)]
+    turned = [n for n, (width, height) in enumerate(sizes, start=1) if width > height]
+    assert len(turned) == 1 and 1 < turned[0] < len(pages), sizes
+    page = pages[turned[0] - 1]
+    assert "Wide table" in page and "Places we visited" in page
+    assert f"Page {turned[0]} of {len(pages)}" in page
+    words = page.split()
+    assert words.count("Organisations") == 4 and words.count("Region") == 9, page
+    assert "Text before the wide table." in pages[turned[0] - 2]
+    assert "Text after the wide table." in pages[turned[0]]
+    _shown_pages_match(path, pages)

@@ -119,6 +119,7 @@ def test_one_module_registers_both_stages_with_their_outputs(built):
             "paper_colour",
             "high_contrast",
             "link_addresses",
+            "fit_figures",
         }
         assert stage.options().link_addresses is (stage is large)
         assert stage.media_types[".docx"].endswith("wordprocessingml.document")
