@@ -428,14 +428,13 @@ def _empty_below_text(path: Path, pdf: Path, page: int) -> float:
 
 
 def _shown_pages_match(path: Path, pages: list[str]) -> None:
-    """Each contents entry's number is the page (after the contents) that has its heading alone
-    on a line."""
+    """Each contents entry's number is the first page that has its heading alone on a line (a
+    heading two lines long: the first page, after the contents, with its words in a row)."""
+    leaders = [n for n, page in enumerate(pages, start=1) if re.search(r"\.{5,}\s*\d+$", page, re.M)]
     for text, shown in contents_entries(path):
-        found = next(
-            number
-            for number, page in enumerate(pages, start=1)
-            if text in [squash(line) for line in page.splitlines()]
-        )
+        alone = [n for n, page in enumerate(pages, start=1) if text in map(squash, page.splitlines())]
+        wrapped = [n for n, page in enumerate(pages, start=1) if n > max(leaders) and text in squash(page)]
+        found = (alone or wrapped)[0]
         assert found == int(shown), f"'{text}' is on page {found}, contents says {shown}"
 
 
@@ -525,3 +524,51 @@ def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc
     assert "Text before the wide table." in pages[turned[0] - 2]
     assert "Text after the wide table." in pages[turned[0]]
     _shown_pages_match(path, pages)
+
+
+@pytest.fixture
+def layouts(monkeypatch):
+    """Counts LibreOffice's layouts of Word documents (the stage's soffice runs)."""
+    from pipeline.stages.word import pages as word_pages
+
+    runs: list[Path] = []
+    real = word_pages.render_pdf
+
+    def counting(docx_path: Path, out_dir: Path) -> Path:
+        runs.append(docx_path)
+        return real(docx_path, out_dir)
+
+    monkeypatch.setattr(word_pages, "render_pdf", counting)
+    return runs
+
+
+@pytest.mark.parametrize("name", ["word", "large-print"])
+def test_one_layout_numbers_the_contents_when_every_entry_fits_its_line(sample_doc, tmp_path, layouts, name):
+    path = build(sample_doc, name, tmp_path / "out")
+    assert len(layouts) == 1, "the first layout proves the numbers; no second one is needed"
+    _shown_pages_match(path, render(path, tmp_path / "lo"))
+
+
+def test_a_contents_entry_that_wraps_gets_a_second_layout_and_right_numbers(sample_doc, tmp_path, layouts):
+    """An entry two lines long in the contents: the first layout cannot show that the real
+    numbers leave its lines alone, so the document is laid out again; the numbers are right."""
+    long = (
+        "What we learned from a long year of listening to the people who use the services "
+        "we study, and what we will change"
+    )
+    blocks = tuple(
+        dataclasses.replace(b, inlines=(Text(long),)) if isinstance(b, Heading) and b.id == "thank-you" else b
+        for b in sample_doc.blocks
+    )
+    assert any(isinstance(b, Heading) and squash(inline_words(b)) == long for b in blocks)
+    path = build(dataclasses.replace(sample_doc, blocks=blocks), "word", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    contents = next(page for page in pages if "Contents" in page.splitlines())
+    assert "What we learned from a long year" in contents
+    assert not any(long in squash(line) for line in contents.splitlines()), "it wraps"
+    assert len(layouts) == 2
+    _shown_pages_match(path, pages)
+
+
+def inline_words(heading: Heading) -> str:
+    return " ".join(t.text for t in heading.inlines if isinstance(t, Text))

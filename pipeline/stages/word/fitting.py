@@ -15,7 +15,7 @@ from pathlib import Path
 from docx.oxml.ns import qn
 from lxml import etree
 
-from .pdfview import PageImage, page_images, read_pages
+from .pdfview import Drawn, PageImage, page_drawings, page_images, read_pages
 
 EMU_PER_PT = 12700
 WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
@@ -148,11 +148,11 @@ def frame(body: etree._Element) -> Frame:
     return Frame(height - _number(margins, qn("w:top")) / 20, _number(margins, qn("w:bottom")) / 20)
 
 
-def matched_images(pdf_path: Path, found: list[Picture]) -> list[PageImage] | None:
+def matched_images(drawings: list[Drawn], found: list[Picture]) -> list[PageImage] | None:
     """The drawn image of each picture, in document order; None when LibreOffice's pictures do
     not pair off with the document's one by one at their written sizes (then nothing is fitted:
     guessing which picture is which could shrink the wrong one)."""
-    images, _ = page_images(pdf_path)
+    images = page_images(drawings)
     if len(images) != len(found):
         return None
     for image, picture in zip(images, found):
@@ -173,14 +173,22 @@ def plan_fit(
 ) -> Fit | None:
     """The first picture, not yet tried, that starts a page after a page a third or more empty,
     and the scale at which it and its caption fit that space (None if there is none)."""
-    images = matched_images(pdf_path, found)
+    drawings = page_drawings(pdf_path)
+    images = matched_images(drawings, found)
     if images is None:
         return None
     for index, (image, picture) in enumerate(zip(images, found)):
         if index in tried or not picture.fittable or image.page == 1:
             continue
+        # Quick looks at the content streams before pdfminer's closer one: something above it
+        # on its page, or the page before less than a third empty (its lowest baseline or
+        # rule is at or above its lowest letters, so this never rules out a page that is).
         if not picture.lead and image.box.y1 < page_frame.top - gap - slack:
-            continue  # something is above it on its page (a quick look before pdfminer's)
+            continue
+        marks = [y for y in drawings[image.page - 2].marks if page_frame.bottom - 1 <= y < page_frame.top]
+        lowest = min(marks, default=page_frame.top)
+        if lowest - page_frame.bottom < page_frame.height / 3:
+            continue
         # A heading moving up with it brings its space before (at most 1.5 gaps).
         above = gap * (2.5 if picture.lead else 1) + 2 * slack + ROUNDING_PT
         fit = _fit(pdf_path, index, image, picture, page_frame, above, min_scale)
@@ -235,5 +243,5 @@ def _fit(
 
 def moved(pdf_path: Path, found: list[Picture], fit: Fit) -> bool:
     """Whether the shrunk picture now sits on an earlier page than before."""
-    images = matched_images(pdf_path, found)
+    images = matched_images(page_drawings(pdf_path), found)
     return images is not None and images[fit.index].page < fit.page

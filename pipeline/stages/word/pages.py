@@ -32,7 +32,7 @@ from lxml import etree
 
 from ...errors import StageFailed
 from . import fitting
-from .pdfview import PageView, read_pages
+from .pdfview import PageView, Unreadable, read_pages
 
 LAYOUT_TIMEOUT_S = 180
 MAX_ROUNDS = 3
@@ -227,9 +227,7 @@ def fill_contents_pages(
         if figures is not None:
             pdf = _fit_figures(pdf, figures, save, lay_out)
         pages = _pages(docx_path, texts, pdf)
-        last_contents_page = pages[0] if pages else 1
-        views = read_pages(pdf, list(range(1, last_contents_page + 1)))
-        proven = _numbers_fit(pages, proof.placeholder) and contents_fit_on_one_line(views, texts, proof)
+        proven = _numbers_fit(pages, proof.placeholder) and _proven(pdf, pages, texts, proof)
         for _ in range(MAX_ROUNDS):
             for entry, page in zip(entries, pages):
                 entry.page_text.text = str(page)
@@ -240,6 +238,16 @@ def fill_contents_pages(
             pages = _pages(docx_path, texts, pdf)
             proven = pages == shown
     return pages
+
+
+def _proven(pdf: Path, pages: list[int], texts: list[str], proof: ContentsProof) -> bool:
+    """contents_fit_on_one_line on the pages up to the first entry's (where the contents ends);
+    a PDF pdfminer cannot read proves nothing (then the document is laid out again)."""
+    try:
+        views = read_pages(pdf, list(range(1, (pages[0] if pages else 1) + 1)))
+    except Unreadable:
+        return False
+    return contents_fit_on_one_line(views, texts, proof)
 
 
 def _pages(docx_path: Path, texts: list[str], pdf: Path) -> list[int]:
@@ -263,16 +271,28 @@ def _fit_figures(pdf: Path, figures: FigureFitting, save: Callable[[], None], la
     page_frame = fitting.frame(figures.body)
     tried: set[int] = set()
     for _ in range(fitting.MAX_FITS):
-        fit = fitting.plan_fit(pdf, found, page_frame, figures.gap, figures.slack, figures.min_scale, tried)
+        try:
+            fit = fitting.plan_fit(
+                pdf, found, page_frame, figures.gap, figures.slack, figures.min_scale, tried
+            )
+        except Unreadable:
+            fit = None  # the pictures stay as written: nothing to gain from guessing
         if fit is None:
             break
         tried.add(fit.index)
         found[fit.index].scale(fit.scale)
         save()
         shrunk = lay_out()
-        if fitting.moved(shrunk, found, fit):
+        if _moved(shrunk, found, fit):
             pdf = shrunk
         else:  # back to full size: the document is again the one `pdf` shows
             found[fit.index].scale(1.0)
             save()
     return pdf
+
+
+def _moved(pdf: Path, found: list[fitting.Picture], fit: fitting.Fit) -> bool:
+    try:
+        return fitting.moved(pdf, found, fit)
+    except Unreadable:
+        return False

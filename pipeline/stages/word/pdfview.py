@@ -16,6 +16,12 @@ from pathlib import Path
 import pikepdf
 
 Matrix = tuple[float, float, float, float, float, float]
+
+
+class Unreadable(Exception):
+    """The PDF could not be read this way: the caller falls back to what needs no reading."""
+
+
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
@@ -69,13 +75,33 @@ def _unit_square(m: Matrix) -> Box:
     return Box(min(xs), min(ys), max(xs), max(ys))
 
 
-def _images_in(stream, resources, ctm: Matrix, out: list[Box], depth: int = 0) -> None:
+@dataclass
+class Drawn:
+    """What one page draws, from its content stream: each picture's box, and the height (y) of
+    every text baseline and path point (rules, cell borders)."""
+
+    images: list[Box]
+    marks: list[float]
+
+
+def _y(m: Matrix, x: float, y: float) -> float:
+    return m[1] * x + m[3] * y + m[5]
+
+
+_OPERATORS = "q Q cm Do BT Td TD Tm Tj TJ ' \" re m l"
+
+
+def _walk(stream, resources, ctm: Matrix, out: Drawn, depth: int = 0) -> None:
     """Walk a content stream (a page or a form XObject) with its graphics-state stack: an image
-    XObject is drawn into the unit square of the current matrix. Hand-written because no
-    library in the runtime exposes drawn image positions without full layout analysis."""
+    XObject is drawn into the unit square of the current matrix, text starts at the text
+    matrix's origin. Hand-written because no library in the runtime gives drawn positions
+    without pdfminer's full (and, for every page, slow) layout analysis. Text positioning that
+    LibreOffice does not use (T*, leading) is not followed: a mark then sits higher than the
+    text, which only makes a page look fuller than it is (fitting.py then looks closer)."""
     stack: list[Matrix] = []
+    text: Matrix = IDENTITY
     xobjects = resources.get("/XObject", {}) if resources is not None else {}
-    for instruction in pikepdf.parse_content_stream(stream, "q Q cm Do"):
+    for instruction in pikepdf.parse_content_stream(stream, _OPERATORS):
         if not isinstance(instruction, pikepdf.ContentStreamInstruction):
             continue  # an inline image: never how LibreOffice draws a picture
         operands, op = instruction.operands, str(instruction.operator)
@@ -85,29 +111,49 @@ def _images_in(stream, resources, ctm: Matrix, out: list[Box], depth: int = 0) -
             ctm = stack.pop() if stack else ctm
         elif op == "cm":
             ctm = _multiply(_matrix(operands), ctm)
+        elif op == "BT":
+            text = IDENTITY
+        elif op in ("Td", "TD") and len(operands) == 2:
+            text = _multiply((1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])), text)
+        elif op == "Tm" and len(operands) == 6:
+            text = _matrix(operands)
+        elif op in ("Tj", "TJ", "'", '"'):
+            out.marks.append(_y(_multiply(text, ctm), 0.0, 0.0))
+        elif op == "re" and len(operands) == 4:
+            x, y, _, height = (float(v) for v in operands)
+            out.marks += [_y(ctm, x, y), _y(ctm, x, y + height)]
+        elif op in ("m", "l") and len(operands) == 2:
+            out.marks.append(_y(ctm, float(operands[0]), float(operands[1])))
         elif op == "Do" and operands:
             xobject = xobjects.get(str(operands[0]))
             if xobject is None:
                 continue
             subtype = xobject.get("/Subtype")
             if subtype == "/Image":
-                out.append(_unit_square(ctm))
+                out.images.append(_unit_square(ctm))
             elif subtype == "/Form" and depth < 8:
                 matrix = _matrix(xobject.get("/Matrix", IDENTITY))
                 resources_here = xobject.get("/Resources", resources)
-                _images_in(xobject, resources_here, _multiply(matrix, ctm), out, depth + 1)
+                _walk(xobject, resources_here, _multiply(matrix, ctm), out, depth + 1)
 
 
-def page_images(pdf_path: Path) -> tuple[list[PageImage], float]:
-    """Every picture drawn, page by page in drawing order, and the page height of page 1."""
-    found: list[PageImage] = []
-    with pikepdf.open(pdf_path) as pdf:
-        height = float(pdf.pages[0].mediabox[3]) if len(pdf.pages) else 0.0
-        for number, page in enumerate(pdf.pages, start=1):
-            boxes: list[Box] = []
-            _images_in(page, page.obj.get("/Resources"), IDENTITY, boxes)
-            found += [PageImage(number, box) for box in boxes]
-    return found, height
+def page_drawings(pdf_path: Path) -> list[Drawn]:
+    """What each page draws (index 0: page 1)."""
+    pages: list[Drawn] = []
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            for page in pdf.pages:
+                drawn = Drawn([], [])
+                _walk(page, page.obj.get("/Resources"), IDENTITY, drawn)
+                pages.append(drawn)
+    except (pikepdf.PdfError, ValueError, TypeError) as error:
+        raise Unreadable(f"{pdf_path.name}: {error}") from None
+    return pages
+
+
+def page_images(drawings: list[Drawn]) -> list[PageImage]:
+    """Every picture drawn, page by page in drawing order."""
+    return [PageImage(number, box) for number, page in enumerate(drawings, start=1) for box in page.images]
 
 
 def _box(item) -> Box:
@@ -125,6 +171,15 @@ class PageView:
 
 def read_pages(pdf_path: Path, pages: list[int]) -> dict[int, PageView]:
     """pdfminer's view of the given 1-based pages (one pass over the file)."""
+    from pdfminer.pdfexceptions import PSException
+
+    try:
+        return _read_pages(pdf_path, pages)
+    except PSException as error:
+        raise Unreadable(f"{pdf_path.name}: {error}") from None
+
+
+def _read_pages(pdf_path: Path, pages: list[int]) -> dict[int, PageView]:
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTChar, LTComponent, LTTextContainer, LTTextLine
 
