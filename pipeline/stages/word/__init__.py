@@ -2,8 +2,10 @@
 document (`large-print`), from one writer with two sets of defaults.
 
 Modules: options (the two option sets), layout (sizes and margins), styles, numbering,
-footnotes, runs (inlines), tables, writer (blocks), front (title, contents, statement,
-properties). The read-back check is pipeline/checks/word.py.
+footnotes, runs (inlines), tables (grids, landscape sections, rows as blocks), writer (blocks),
+front (title, contents, statement, properties), pages (LibreOffice's layout: contents page
+numbers), fitting (figures shrunk to fit a page), pdfview (reading LibreOffice's PDF). The
+read-back check is pipeline/checks/word.py.
 """
 
 from __future__ import annotations
