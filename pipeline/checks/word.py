@@ -636,9 +636,10 @@ def _picture_layout(rules, package, report) -> None:
             report.many("error", "a picture can be split from its caption (no keepNext)", where)
         extent = inline.find(f"{{{WP_NS}}}extent")
         width, height = int(extent.get("cx")), int(extent.get("cy"))
-        # Full text width, or at least four fifths of it: the stage may shrink a picture that
-        # far so that it fits the page before rather than leave a third of that page empty.
-        if rules.large_print and width < 0.79 * text_width and height < 0.7 * text_height:
+        # Full text width (or, for a tall picture, three quarters of the text height), or at
+        # least four fifths of that: the stage may shrink a picture that far so that it fits
+        # the page before rather than leave a third of that page empty.
+        if rules.large_print and width < 0.79 * text_width and height < 0.59 * text_height:
             report.many(
                 "error",
                 "a picture narrower than the text width in large print",
