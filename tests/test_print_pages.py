@@ -483,10 +483,8 @@ def test_a_figure_that_would_leave_a_third_of_a_page_empty_shrinks_onto_it(
     assert floor * full <= height < full - 1, seen  # smaller, not below the floor
 
 
-def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc, tmp_path):
-    """Clear print: a table whose longest words do not fit side by side on a portrait page is on
-    a landscape page of its own (its heading with it), the pages before and after portrait, the
-    footer counting on, every word whole in its cell; the contents' numbers still right."""
+def _wide_table(caption: str) -> Table:
+    """Ten columns whose longest words side by side are wider than a portrait page."""
 
     def cell(text: str) -> TableCell:
         return TableCell((Paragraph((Text(text),)),))
@@ -496,7 +494,46 @@ def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc
         tuple(cell(f"Row{n:02d} Organisations" if c == 0 else str(n * c)) for c in range(10))
         for n in range(1, 5)
     )
-    table = Table((Text("Places we visited"),), header, rows)
+    return Table((Text(caption),), header, rows)
+
+
+def _page_sizes(pdf: Path, count: int) -> list[tuple[float, float]]:
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(count), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+def test_wide_tables_one_after_another_share_one_landscape_section(sample_doc, tmp_path):
+    """Right after the contents, then two more with a heading between: one landscape section
+    (pages 2-3), portrait before and after, and every page's footer counts ("Page 1 of 4"; a
+    break on the contents' last entry once left page 1 with "Page of")."""
+    doc = dataclasses.replace(
+        sample_doc,
+        blocks=(
+            _wide_table("First wide"),
+            Heading(2, (Text("Second"),), "second"),
+            _wide_table("Second wide"),
+            _wide_table("Third wide"),
+            Paragraph((Text("Text after."),)),
+            Heading(1, (Text("After"),), "after"),
+        ),
+    )
+    path = build(doc, "word", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    sizes = _page_sizes(next((tmp_path / "lo").glob("*.pdf")), len(pages))
+    assert [w > h for w, h in sizes] == [False, True, True, False], sizes
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page, page
+    _shown_pages_match(path, pages)
+
+
+def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc, tmp_path):
+    """Clear print: a table whose longest words do not fit side by side on a portrait page is on
+    a landscape page of its own (its heading with it), the pages before and after portrait, the
+    footer counting on, every word whole in its cell; the contents' numbers still right."""
+
+    table = _wide_table("Places we visited")
     doc = dataclasses.replace(
         sample_doc,
         blocks=(
@@ -510,13 +547,7 @@ def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc
     )
     path = build(doc, "word", tmp_path / "out")
     pages = render(path, tmp_path / "lo")
-    info = subprocess.run(
-        ["pdfinfo", "-f", "1", "-l", str(len(pages)), str(next((tmp_path / "lo").glob("*.pdf")))],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    sizes = [tuple(float(v) for v in m) for m in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", info)]
+    sizes = _page_sizes(next((tmp_path / "lo").glob("*.pdf")), len(pages))
     turned = [n for n, (width, height) in enumerate(sizes, start=1) if width > height]
     assert len(turned) == 1 and 1 < turned[0] < len(pages), sizes
     page = pages[turned[0] - 1]

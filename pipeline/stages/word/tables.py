@@ -174,10 +174,14 @@ def _break_before_landscape(writer: BlockWriter, final: etree._Element) -> None:
         final.getparent().remove(previous)  # type: ignore[union-attr]
         return
     portrait = deepcopy(final)
+    # The break rides on the paragraph before (an empty paragraph of its own could spill onto
+    # a page of its own), unless that paragraph is part of a field: the contents' last entry
+    # holding a section break lost LibreOffice its footer fields on page 1 ("Page of").
     if (
         previous is not None
         and previous.tag == qn("w:p")
         and previous.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is None
+        and next(previous.iter(qn("w:fldChar"), qn("w:instrText")), None) is None
     ):
         ppr = previous.find(qn("w:pPr"))
         if ppr is None:
