@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from lxml import etree
 
 from ...errors import StageFailed
 from . import fitting
-from .pdfview import PageView, Unreadable, read_pages
+from .pdfview import PageView, Unreadable, iter_pages
 
 LAYOUT_TIMEOUT_S = 180
 MAX_ROUNDS = 3
@@ -175,14 +175,16 @@ class ContentsProof:
     room: float
 
 
-def contents_fit_on_one_line(views: dict[int, PageView], entries: list[str], proof: ContentsProof) -> bool:
+def contents_fit_on_one_line(
+    views: Iterable[tuple[int, PageView]], entries: list[str], proof: ContentsProof
+) -> bool:
     """Whether every entry is one line ending in the placeholder, with the whole entry before
     it and at least proof.room between its last word and the number. The lines ending in the
     placeholder are taken in order: an entry that wraps shows only its tail on that line."""
     wanted = iter(entries)
     entry = next(wanted, None)
-    for number in sorted(views):
-        for line in views[number].lines:
+    for _, view in views:
+        for line in view.lines:
             if entry is None:
                 return True
             chars = [(c, box) for c, box in line.chars if c.strip()]
@@ -197,7 +199,9 @@ def contents_fit_on_one_line(views: dict[int, PageView], entries: list[str], pro
             if not last_word or number_start - last_word[-1].x1 < proof.room:
                 return False
             entry = next(wanted, None)
-    return entry is None
+        if entry is None:
+            return True  # the pages after are not read
+    return False
 
 
 def _numbers_fit(pages: list[int], placeholder: str) -> bool:
@@ -228,26 +232,29 @@ def fill_contents_pages(
             pdf = _fit_figures(pdf, figures, save, lay_out)
         pages = _pages(docx_path, texts, pdf)
         proven = _numbers_fit(pages, proof.placeholder) and _proven(pdf, pages, texts, proof)
+        shown = pages
         for _ in range(MAX_ROUNDS):
             for entry, page in zip(entries, pages):
                 entry.page_text.text = str(page)
             save()
+            shown = pages
             if proven:
-                return pages
-            shown, pdf = pages, lay_out()
-            pages = _pages(docx_path, texts, pdf)
-            proven = pages == shown
-    return pages
+                return shown
+            pages = _pages(docx_path, texts, lay_out())
+            if pages == shown:  # laid out with its numbers in, the document keeps them
+                return shown
+    return shown
 
 
 def _proven(pdf: Path, pages: list[int], texts: list[str], proof: ContentsProof) -> bool:
     """contents_fit_on_one_line on the pages up to the first entry's (where the contents ends);
     a PDF pdfminer cannot read proves nothing (then the document is laid out again)."""
     try:
-        views = read_pages(pdf, list(range(1, (pages[0] if pages else 1) + 1)))
+        return contents_fit_on_one_line(
+            iter_pages(pdf, list(range(1, (pages[0] if pages else 1) + 1))), texts, proof
+        )
     except Unreadable:
         return False
-    return contents_fit_on_one_line(views, texts, proof)
 
 
 def _pages(docx_path: Path, texts: list[str], pdf: Path) -> list[int]:

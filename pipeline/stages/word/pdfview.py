@@ -10,6 +10,7 @@ page). Coordinates are PDF points, y upwards from the bottom of the page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,32 +172,37 @@ class PageView:
 
 def read_pages(pdf_path: Path, pages: list[int]) -> dict[int, PageView]:
     """pdfminer's view of the given 1-based pages (one pass over the file)."""
+    return dict(iter_pages(pdf_path, pages))
+
+
+def iter_pages(pdf_path: Path, pages: list[int]) -> Iterator[tuple[int, PageView]]:
+    """(page number, view) of the given pages in order, each laid out only when asked for: a
+    reader that has seen enough stops early and the later pages cost nothing."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams
     from pdfminer.pdfexceptions import PSException
 
+    wanted = sorted(set(pages))
     try:
-        return _read_pages(pdf_path, pages)
+        laid_out = extract_pages(str(pdf_path), page_numbers=[p - 1 for p in wanted], laparams=LAParams())
+        for number, page in zip(wanted, laid_out):
+            yield number, _view(page)
     except PSException as error:
         raise Unreadable(f"{pdf_path.name}: {error}") from None
 
 
-def _read_pages(pdf_path: Path, pages: list[int]) -> dict[int, PageView]:
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTChar, LTComponent, LTTextContainer, LTTextLine
+def _view(page) -> PageView:
+    from pdfminer.layout import LTChar, LTComponent, LTTextContainer, LTTextLine
 
-    wanted = sorted(set(pages))
-    out: dict[int, PageView] = {}
-    laid_out = extract_pages(str(pdf_path), page_numbers=[p - 1 for p in wanted], laparams=LAParams())
-    for number, page in zip(wanted, laid_out):
-        lines: list[Line] = []
-        boxes: list[Box] = []
-        for item in page:
-            if isinstance(item, LTTextContainer):
-                for line in item:
-                    if isinstance(line, LTTextLine):
-                        chars = tuple((c.get_text(), _box(c)) for c in line if isinstance(c, LTChar))
-                        lines.append(Line(line.get_text().strip(), _box(line), chars))
-                        boxes.append(_box(line))
-            elif isinstance(item, LTComponent):
-                boxes.append(_box(item))
-        out[number] = PageView(sorted(lines, key=lambda line: (-line.box.y1, line.box.x0)), boxes)
-    return out
+    lines: list[Line] = []
+    boxes: list[Box] = []
+    for item in page:
+        if isinstance(item, LTTextContainer):
+            for line in item:
+                if isinstance(line, LTTextLine):
+                    chars = tuple((c.get_text(), _box(c)) for c in line if isinstance(c, LTChar))
+                    lines.append(Line(line.get_text().strip(), _box(line), chars))
+                    boxes.append(_box(line))
+        elif isinstance(item, LTComponent):
+            boxes.append(_box(item))
+    return PageView(sorted(lines, key=lambda line: (-line.box.y1, line.box.x0)), boxes)
