@@ -15,6 +15,7 @@ page or the document to read on, and the row-by-row form reads in the same order
 
 from __future__ import annotations
 
+import dataclasses
 from copy import deepcopy
 
 from docx.oxml.ns import qn
@@ -128,23 +129,14 @@ def _write_landscape(
     """The table in a landscape section of its own (module docstring)."""
     final = sink.before  # the document's last sectPr: the portrait page and its footer
     assert final is not None
-    wide = replace_width(sink, landscape_width(writer.layout))
+    wide = dataclasses.replace(sink, width=landscape_width(writer.layout))
     # Even landscape may not hold every longest word side by side: the grid is then squeezed
     # (column_widths), as before. Not an error, unlike the PDF: a Word reader can still
     # reflow or zoom the table, and a screen reader reads it cell by cell whatever its width.
     _break_before_landscape(writer, final)
     writer.add_paragraph(wide, caption, CAPTION, keep_next=True)
     wide.add(_grid_table(writer, table, wide, number))
-    ending = w("p")
-    ppr = w("pPr")
-    put(ppr, w("spacing", before=0, after=0, line=240, lineRule="auto"), PPR_ORDER)
-    ppr.append(_landscape(final))
-    ending.append(ppr)
-    wide.add(ending)
-
-
-def replace_width(sink: Sink, width: float) -> Sink:
-    return Sink(sink.element, sink.part, body=sink.body, width=width, notes=sink.notes, before=sink.before)
+    wide.add(_section_break(_landscape(final)))  # a table cannot hold a section's properties
 
 
 def _is_landscape_end(element: etree._Element | None) -> bool:
@@ -189,11 +181,11 @@ def _break_before_landscape(writer: BlockWriter, final: etree._Element) -> None:
             previous.insert(0, ppr)
         ppr.append(portrait)
         return
-    breaking = el_paragraph_with(portrait)
-    (start if start is not None else final).addprevious(breaking)
+    (start if start is not None else final).addprevious(_section_break(portrait))
 
 
-def el_paragraph_with(section: etree._Element) -> etree._Element:
+def _section_break(section: etree._Element) -> etree._Element:
+    """An empty paragraph, one single line with no space around it, that ends a section."""
     paragraph = w("p")
     ppr = w("pPr")
     put(ppr, w("spacing", before=0, after=0, line=240, lineRule="auto"), PPR_ORDER)
