@@ -384,3 +384,225 @@ def test_word_check_catches_a_contents_without_page_numbers(laid_out, sample_doc
     )
     assert not result.passed
     assert any("shows no page number" in f.message for f in result.findings)
+
+
+def _pdf_images(pdf: Path) -> list[tuple[int, float]]:
+    """(page, height in pt) of each picture, from poppler's pdfimages -list."""
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines()[2:]:
+        cells = line.split()
+        if len(cells) > 13 and cells[2] == "image":
+            found.append((int(cells[0]), int(cells[4]) / float(cells[13]) * 72))
+    return found
+
+
+def _margins(path: Path) -> tuple[float, float, float]:
+    """(page height, top margin, bottom margin) in pt, from the document's last section."""
+    with zipfile.ZipFile(path) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    section = body.findall(f".//{W}sectPr")[-1]
+    height = int(section.find(f"{W}pgSz").get(f"{W}h")) / 20
+    margins = section.find(f"{W}pgMar")
+    return height, int(margins.get(f"{W}top")) / 20, int(margins.get(f"{W}bottom")) / 20
+
+
+def _text_height(path: Path) -> float:
+    height, top, bottom = _margins(path)
+    return height - top - bottom
+
+
+def _empty_below_text(path: Path, pdf: Path, page: int) -> float:
+    """The height (pt) between the lowest word of the page's text area (poppler's pdftotext
+    -bbox; the footer, in the bottom margin, left out) and the bottom of the text area."""
+    height, _, bottom = _margins(path)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lows = [float(y) for y in re.findall(r'<word [^>]*yMax="([\d.]+)"', out)]
+    lows = [y for y in lows if y < height - bottom]
+    return height - bottom - max(lows)
+
+
+def _shown_pages_match(path: Path, pages: list[str]) -> None:
+    """Each contents entry's number is the first page that has its heading alone on a line (a
+    heading two lines long: the first page, after the contents, with its words in a row)."""
+    leaders = [n for n, page in enumerate(pages, start=1) if re.search(r"\.{5,}\s*\d+$", page, re.M)]
+    for text, shown in contents_entries(path):
+        alone = [n for n, page in enumerate(pages, start=1) if text in map(squash, page.splitlines())]
+        wrapped = [n for n, page in enumerate(pages, start=1) if n > max(leaders) and text in squash(page)]
+        found = (alone or wrapped)[0]
+        assert found == int(shown), f"'{text}' is on page {found}, contents says {shown}"
+
+
+@pytest.mark.parametrize(("name", "lead_in", "floor"), [("word", 4, 0.45), ("large-print", 6, 0.8)])
+def test_a_figure_that_would_leave_a_third_of_a_page_empty_shrinks_onto_it(
+    sample_doc, tmp_path, name, lead_in, floor
+):
+    """A tall chart after lead-in paragraphs does not fit under them at full size. With fitting
+    off it goes to the next page and leaves a third or more of the page before it empty; on, it
+    is on that page, smaller (not below the floor: 45% clear print, 80% large print), with its
+    caption. pdfimages and pdftotext -bbox (poppler) read LibreOffice's pages."""
+    from PIL import Image, ImageDraw
+
+    from pipeline.document import Figure
+
+    tall = tmp_path / "tall-chart.png"
+    picture = Image.new("RGB", (800, 900), "white")
+    ImageDraw.Draw(picture).rectangle((100, 100, 300, 850), fill=(30, 60, 140))
+    picture.save(tall)
+    chart = dataclasses.replace(
+        next(b for b in sample_doc.blocks if isinstance(b, Figure) and not b.decorative), src=tall
+    )
+    lead = tuple(
+        Paragraph(
+            (Text(f"Lead-in paragraph {n} that is long enough to wrap onto a second line of the page"),)
+        )
+        for n in range(lead_in)
+    )
+    after = Paragraph((Text("After the chart."),))
+    doc = dataclasses.replace(
+        sample_doc, blocks=(Heading(1, (Text("Figures"),), "figures"), *lead, chart, after)
+    )
+    seen = {}
+    for fit in (False, True):
+        out = tmp_path / str(fit)
+        path = build(doc, name, out / "out", fit_figures=fit)
+        pages = render(path, out / "lo")
+        pdf = next((out / "lo").glob("*.pdf"))
+        (page, height), *_ = _pdf_images(pdf)
+        caption_page = next(n for n, text in enumerate(pages, start=1) if "Figure 1: People reached" in text)
+        seen[fit] = (page, height, caption_page, _empty_below_text(path, pdf, page - 1 if page > 1 else 1))
+        _shown_pages_match(path, pages)
+    (page_off, full, _, empty_before), (page_on, height, caption_on, _) = seen[False], seen[True]
+    assert page_off > 1 and empty_before >= _text_height(path) / 3, seen  # the gap, fitting off
+    assert page_on == page_off - 1 and caption_on == page_on, seen  # on the page before, captioned
+    assert floor * full <= height < full - 1, seen  # smaller, not below the floor
+
+
+def _wide_table(caption: str) -> Table:
+    """Ten columns whose longest words side by side are wider than a portrait page."""
+
+    def cell(text: str) -> TableCell:
+        return TableCell((Paragraph((Text(text),)),))
+
+    header = (tuple(cell("Place" if c == 0 else f"Region {c}") for c in range(10)),)
+    rows = tuple(
+        tuple(cell(f"Row{n:02d} Organisations" if c == 0 else str(n * c)) for c in range(10))
+        for n in range(1, 5)
+    )
+    return Table((Text(caption),), header, rows)
+
+
+def _page_sizes(pdf: Path, count: int) -> list[tuple[float, float]]:
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(count), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+def test_wide_tables_one_after_another_share_one_landscape_section(sample_doc, tmp_path):
+    """Right after the contents, then two more with a heading between: one landscape section
+    (pages 2-3), portrait before and after, and every page's footer counts ("Page 1 of 4"; a
+    break on the contents' last entry once left page 1 with "Page of")."""
+    doc = dataclasses.replace(
+        sample_doc,
+        blocks=(
+            _wide_table("First wide"),
+            Heading(2, (Text("Second"),), "second"),
+            _wide_table("Second wide"),
+            _wide_table("Third wide"),
+            Paragraph((Text("Text after."),)),
+            Heading(1, (Text("After"),), "after"),
+        ),
+    )
+    path = build(doc, "word", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    sizes = _page_sizes(next((tmp_path / "lo").glob("*.pdf")), len(pages))
+    assert [w > h for w, h in sizes] == [False, True, True, False], sizes
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page, page
+    _shown_pages_match(path, pages)
+
+
+def test_a_wide_table_gets_a_landscape_section_between_portrait_pages(sample_doc, tmp_path):
+    """Clear print: a table whose longest words do not fit side by side on a portrait page is on
+    a landscape page of its own (its heading with it), the pages before and after portrait, the
+    footer counting on, every word whole in its cell; the contents' numbers still right."""
+
+    table = _wide_table("Places we visited")
+    doc = dataclasses.replace(
+        sample_doc,
+        blocks=(
+            Heading(1, (Text("Before"),), "before"),
+            Paragraph((Text("Text before the wide table."),)),
+            Heading(2, (Text("Wide table"),), "wide"),
+            table,
+            Paragraph((Text("Text after the wide table."),)),
+            Heading(1, (Text("After"),), "after"),
+        ),
+    )
+    path = build(doc, "word", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    sizes = _page_sizes(next((tmp_path / "lo").glob("*.pdf")), len(pages))
+    turned = [n for n, (width, height) in enumerate(sizes, start=1) if width > height]
+    assert len(turned) == 1 and 1 < turned[0] < len(pages), sizes
+    page = pages[turned[0] - 1]
+    assert "Wide table" in page and "Places we visited" in page
+    assert f"Page {turned[0]} of {len(pages)}" in page
+    words = page.split()
+    assert words.count("Organisations") == 4 and words.count("Region") == 9, page
+    assert "Text before the wide table." in pages[turned[0] - 2]
+    assert "Text after the wide table." in pages[turned[0]]
+    _shown_pages_match(path, pages)
+
+
+@pytest.fixture
+def layouts(monkeypatch):
+    """Counts LibreOffice's layouts of Word documents (the stage's soffice runs)."""
+    from pipeline.stages.word import pages as word_pages
+
+    runs: list[Path] = []
+    real = word_pages.render_pdf
+
+    def counting(docx_path: Path, out_dir: Path) -> Path:
+        runs.append(docx_path)
+        return real(docx_path, out_dir)
+
+    monkeypatch.setattr(word_pages, "render_pdf", counting)
+    return runs
+
+
+@pytest.mark.parametrize("name", ["word", "large-print"])
+def test_one_layout_numbers_the_contents_when_every_entry_fits_its_line(sample_doc, tmp_path, layouts, name):
+    path = build(sample_doc, name, tmp_path / "out")
+    assert len(layouts) == 1, "the first layout proves the numbers; no second one is needed"
+    _shown_pages_match(path, render(path, tmp_path / "lo"))
+
+
+def test_a_contents_entry_that_wraps_gets_a_second_layout_and_right_numbers(sample_doc, tmp_path, layouts):
+    """An entry two lines long in the contents: the first layout cannot show that the real
+    numbers leave its lines alone, so the document is laid out again; the numbers are right."""
+    long = (
+        "What we learned from a long year of listening to the people who use the services "
+        "we study, and what we will change"
+    )
+    blocks = tuple(
+        dataclasses.replace(b, inlines=(Text(long),)) if isinstance(b, Heading) and b.id == "thank-you" else b
+        for b in sample_doc.blocks
+    )
+    assert any(isinstance(b, Heading) and squash(inline_words(b)) == long for b in blocks)
+    path = build(dataclasses.replace(sample_doc, blocks=blocks), "word", tmp_path / "out")
+    pages = render(path, tmp_path / "lo")
+    contents = next(page for page in pages if "Contents" in page.splitlines())
+    assert "What we learned from a long year" in contents
+    assert not any(long in squash(line) for line in contents.splitlines()), "it wraps"
+    assert len(layouts) == 2
+    _shown_pages_match(path, pages)
+
+
+def inline_words(heading: Heading) -> str:
+    return " ".join(t.text for t in heading.inlines if isinstance(t, Text))

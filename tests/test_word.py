@@ -119,6 +119,7 @@ def test_one_module_registers_both_stages_with_their_outputs(built):
             "paper_colour",
             "high_contrast",
             "link_addresses",
+            "fit_figures",
         }
         assert stage.options().link_addresses is (stage is large)
         assert stage.media_types[".docx"].endswith("wordprocessingml.document")
@@ -380,10 +381,41 @@ def test_wide_table_becomes_one_block_per_row_in_large_print(tmp_path):
     assert first.find("w:pPr/w:keepNext", NS) is not None  # a row keeps together
     # A list inside a cell is real numbering inside the cell.
     assert tables[0].find(".//w:numPr", NS) is not None
-    # Clear print keeps both as grids (screen readers navigate tables).
+    # Clear print keeps both as grids (screen readers navigate tables), the wide one on
+    # landscape pages of its own: a section break before it and after it, the page turned.
     _, options, paths, ctx = build(doc, "word", tmp_path / "word")
-    assert get("word").check(doc, options, paths, ctx).passed
-    assert len(part_xml(paths[0], "word/document.xml").findall(".//w:tbl", NS)) == 2
+    result = get("word").check(doc, options, paths, ctx)
+    assert result.passed and result.metrics["landscape_sections"] == 1, errors(result)
+    body = part_xml(paths[0], "word/document.xml").find("w:body", NS)
+    assert len(body.findall(".//w:tbl", NS)) == 2
+    breaks = body.findall("w:p/w:pPr/w:sectPr", NS)
+    assert len(breaks) == 2
+    portrait, landscape = (b.find("w:pgSz", NS) for b in breaks)
+    assert portrait.get(q("w:orient")) is None and int(portrait.get(q("w:w"))) < int(portrait.get(q("w:h")))
+    assert landscape.get(q("w:orient")) == "landscape"
+    assert int(landscape.get(q("w:w"))) > int(landscape.get(q("w:h")))
+    final = body.find("w:sectPr/w:footerReference", NS).get(q("r:id"))
+    assert all(b.find("w:footerReference", NS).get(q("r:id")) == final for b in breaks)
+    # the wide table sits between the two breaks; its columns as wide as its longest words
+    children = list(body)
+    wide = body.findall("w:tbl", NS)[0]
+    first, second = (children.index(b.getparent().getparent()) for b in breaks)
+    assert first < children.index(wide) < second
+    grid = [int(g.get(q("w:w"))) / 20 for g in wide.findall("w:tblGrid/w:gridCol", NS)]
+    assert sum(grid) > 600 and min(grid) > 60, grid  # wider than any portrait text area
+    # the check catches a turned page not marked landscape
+    broken = mutate(
+        paths[0],
+        tmp_path / "unmarked.docx",
+        "word/document.xml",
+        lambda root: [
+            size.attrib.pop(q("w:orient"))
+            for size in root.iter(q("w:pgSz"))
+            if size.get(q("w:orient")) == "landscape"
+        ],
+    )
+    found = errors(run_check("word", doc, broken))
+    assert any(e.startswith("a section's page shape and its orientation mark disagree") for e in found)
 
 
 def test_missing_image_is_a_clear_stage_failure(tmp_path, doc):

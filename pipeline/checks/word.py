@@ -636,7 +636,10 @@ def _picture_layout(rules, package, report) -> None:
             report.many("error", "a picture can be split from its caption (no keepNext)", where)
         extent = inline.find(f"{{{WP_NS}}}extent")
         width, height = int(extent.get("cx")), int(extent.get("cy"))
-        if rules.large_print and width < 0.95 * text_width and height < 0.7 * text_height:
+        # Full text width (or, for a tall picture, three quarters of the text height), or at
+        # least four fifths of that: the stage may shrink a picture that far so that it fits
+        # the page before rather than leave a third of that page empty.
+        if rules.large_print and width < 0.79 * text_width and height < 0.59 * text_height:
             report.many(
                 "error",
                 "a picture narrower than the text width in large print",
@@ -789,7 +792,10 @@ def _paragraphs(doc, rules, package, report) -> dict:
                     and paragraph.getprevious() is not None
                     and paragraph.getprevious().tag == qn("w:tbl")
                 )
-                if not (sole_in_cell or last_in_body):
+                # A section break (a landscape page for a wide table) is a paragraph mark
+                # holding the section's properties: nothing a screen reader announces.
+                section_break = paragraph.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None
+                if not (sole_in_cell or last_in_body or section_break):
                     report.many(
                         "error",
                         "an empty paragraph used for spacing (screen readers "
@@ -916,7 +922,41 @@ def _page(doc, rules, package, report) -> dict:
     )
     if not has_page:
         report.add("error", "no page number field in the footer")
-    return {"characters_per_line": per_line, "text_width_pt": text_width}
+    turned = _sections(package, report)
+    return {"characters_per_line": per_line, "text_width_pt": text_width, "landscape_sections": turned}
+
+
+def _sections(package, report) -> int:
+    """Section breaks inside the body (a wide table's landscape pages): each an A4 page either
+    way round, marked landscape when it is wider than tall (Word and printers go by the mark),
+    continuing the page numbers and keeping the same footer."""
+    turned = 0
+    final = package.body.find(qn("w:sectPr"))
+    footer = final.find(qn("w:footerReference")) if final is not None else None
+    for index, sect in enumerate(package.body.iter(qn("w:sectPr")), start=1):
+        if sect is final:
+            continue
+        where = f"document.xml section {index}"
+        size = sect.find(qn("w:pgSz"))
+        if size is None:
+            report.many("error", "a section without a page size", where)
+            continue
+        width, height = int(size.get(qn("w:w"), "0")), int(size.get(qn("w:h"), "0"))
+        landscape = width > height
+        turned += landscape
+        if abs(min(width, height) - A4[0]) > 20 or abs(max(width, height) - A4[1]) > 20:
+            report.many(
+                "error", f"a section whose page is not A4 ({width / 20:g} x {height / 20:g} pt)", where
+            )
+        if landscape != (size.get(qn("w:orient")) == "landscape"):
+            report.many("error", "a section's page shape and its orientation mark disagree", where)
+        numbering = sect.find(qn("w:pgNumType"))
+        if numbering is not None and numbering.get(qn("w:start")):
+            report.many("error", "a section restarts the page numbers ('Page N of M' would repeat)", where)
+        own = sect.find(qn("w:footerReference"))
+        if footer is not None and own is not None and own.get(qn("r:id")) != footer.get(qn("r:id")):
+            report.many("error", "a section with another footer than the document's", where)
+    return turned
 
 
 def _footnotes(doc, rules, package, report) -> dict:

@@ -2,8 +2,10 @@
 document (`large-print`), from one writer with two sets of defaults.
 
 Modules: options (the two option sets), layout (sizes and margins), styles, numbering,
-footnotes, runs (inlines), tables, writer (blocks), front (title, contents, statement,
-properties). The read-back check is pipeline/checks/word.py.
+footnotes, runs (inlines), tables (grids, landscape sections, rows as blocks), writer (blocks),
+front (title, contents, statement, properties), pages (LibreOffice's layout: contents page
+numbers), fitting (figures shrunk to fit a page), pdfview (reading LibreOffice's PDF). The
+read-back check is pipeline/checks/word.py.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from .options import LargePrintOptions, WordOptions
 if TYPE_CHECKING:
     from ...checks import word as word_check
 
-VERSION = "4"  # 4: the footer in the report's language; 3: a TOC field with page numbers;
+VERSION = "5"  # 5: figures fitted to the page, landscape sections for wide tables;
+# 4: the footer in the report's language; 3: a TOC field with page numbers;
 # 2: solid bullets at every list level
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -44,7 +47,7 @@ def write_docx(
 
     from ... import sections
     from ...sections import words as report_words
-    from . import front, pages, styles
+    from . import fitting, front, pages, styles
     from .ooxml import word_language
     from .writer import Writer
 
@@ -69,7 +72,22 @@ def write_docx(
     if contents:
         if progress:
             progress(0, 1, "page numbers for the contents (LibreOffice layout)")
-        pages.fill_contents_pages(path, contents, lambda: document.save(str(path)))
+        figures = None
+        if options.fit_figures:
+            figures = pages.FigureFitting(
+                body=body,
+                caption_style_id=writer.style_id(styles.CAPTION),
+                keeping_style_ids=frozenset(
+                    writer.style_id(styles.heading_style(level)) for level in range(1, 7)
+                ),
+                gap=layout.paragraph_gap,
+                slack=layout.body_size * (layout.line_spacing - 1),
+                min_scale=(
+                    fitting.LARGE_PRINT_MIN_SCALE if layout.large_print else fitting.CLEAR_PRINT_MIN_SCALE
+                ),
+            )
+        proof = pages.ContentsProof(placeholder=front.PAGE_PLACEHOLDER, room=layout.body_size)
+        pages.fill_contents_pages(path, contents, lambda: document.save(str(path)), proof, figures)
     return path
 
 

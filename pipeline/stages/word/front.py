@@ -23,8 +23,9 @@ from .ooxml import PPR_ORDER, el, find_child, put, run_properties, text_run, twi
 from .styles import NORMAL, SUBTITLE, TITLE, TOC_LEVELS, heading_style, toc_style
 from .writer import BlockContext, Writer
 
-# Shown until the real page numbers are filled in: as wide as any page number of a report.
-PAGE_PLACEHOLDER = "99"
+# Shown until the real page numbers are filled in: as wide as any page number of a report
+# (three of the widest digit; pages.py proves from the layout that narrower numbers move nothing).
+PAGE_PLACEHOLDER = "888"
 
 
 def write_title_block(writer: Writer, byline: bool = True) -> None:

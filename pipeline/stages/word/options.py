@@ -84,6 +84,7 @@ class WordOptions:
     paper_colour: str = ""
     high_contrast: bool = False
     link_addresses: bool = False  # print "(https://...)" after each link's words
+    fit_figures: bool = True  # shrink a figure (to 45%) rather than leave a third of a page empty
 
     def __post_init__(self) -> None:
         _validate(self, 12, "clear print")
@@ -99,6 +100,7 @@ class LargePrintOptions:
     paper_colour: str = ""
     high_contrast: bool = False
     link_addresses: bool = True  # a printed page cannot be clicked: show where links go
+    fit_figures: bool = True  # shrink a figure (to 80%) rather than leave a third of a page empty
 
     def __post_init__(self) -> None:
         _validate(self, 16, "large print")

@@ -1,24 +1,38 @@
-"""Page numbers for the contents, from LibreOffice's layout of the finished document.
+"""Page numbers for the contents, and figures fitted to the page, from LibreOffice's layout of
+the finished document.
 
 python-docx writes no layout, so nothing in the writer knows which page a heading lands on.
 LibreOffice (headless) lays the document out as a word processor does: the document is
 converted to PDF, whose outline (one bookmark per heading, which LibreOffice writes from the
 heading styles) says the page of every heading. The numbers go into the contents' PAGEREF
-results and the document is saved again; a second layout confirms that filling them in moved
-nothing (the numbers sit after a right-aligned tab, so they should not).
+results and the document is saved again.
+
+One layout is enough in the common case: the contents is first written with placeholder
+numbers as wide as any page number of the document can be ("888"), and that same layout shows
+every entry on one line with room to spare before its number. Real numbers are no wider and sit
+after a right-aligned tab, so putting them in cannot move a line break, and so cannot move any
+page. Only when that cannot be shown from the layout (an entry wraps or has no room left), or a
+figure was shrunk to fit (fitting.py), is the document laid out again, until the numbers shown
+are the pages LibreOffice puts the headings on.
 """
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
+from lxml import etree
 
 from ...errors import StageFailed
+from . import fitting
+from .pdfview import PageView, Unreadable, iter_pages
 
 LAYOUT_TIMEOUT_S = 180
 MAX_ROUNDS = 3
@@ -28,9 +42,39 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+class ProfileTemplate:
+    """A LibreOffice user profile made by the first layout of this process, copied for every
+    later one: a profile cannot be shared between concurrent runs (and one left locked makes
+    soffice exit silently), but starting from a copy of a finished one saves LibreOffice
+    building it again (about 0.1-0.15 s a run here, measured against a fresh empty folder)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folder: Path | None = None
+
+    def fill(self, profile: Path) -> None:
+        """Copy into `profile` (an empty folder) the template, if there is one yet."""
+        with self._lock:
+            if self._folder is not None:
+                shutil.copytree(self._folder, profile, dirs_exist_ok=True, ignore=_LOCKS)
+
+    def keep(self, profile: Path) -> None:
+        """After a successful run: its profile becomes the template, if there is none yet."""
+        with self._lock:
+            if self._folder is not None or not (profile / "user").is_dir():
+                return
+            folder = Path(tempfile.mkdtemp(prefix="lo-profile-template-"))
+            shutil.copytree(profile, folder, dirs_exist_ok=True, ignore=_LOCKS)
+            atexit.register(shutil.rmtree, folder, True)
+            self._folder = folder
+
+
+_LOCKS = shutil.ignore_patterns(".lock", ".~lock*", "*.log")
+PROFILES = ProfileTemplate()
+
+
 def render_pdf(docx_path: Path, out_dir: Path) -> Path:
-    """LibreOffice's PDF of the document (fresh profile each run: profiles are not shareable
-    between concurrent runs, and a stale one makes soffice exit silently)."""
+    """LibreOffice's PDF of the document (each run its own profile, copied from PROFILES)."""
     program = soffice()
     if program is None:
         raise StageFailed(
@@ -39,6 +83,7 @@ def render_pdf(docx_path: Path, out_dir: Path) -> Path:
             "libreoffice-writer-nogui`."
         )
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        PROFILES.fill(Path(profile))
         try:
             # Absolute paths: the temporary folder is relative when the outputs folder is
             # ("outputs/..."), and LibreOffice waits forever on a "file://outputs/..." profile.
@@ -63,6 +108,8 @@ def render_pdf(docx_path: Path, out_dir: Path) -> Path:
                 f"LibreOffice took more than {LAYOUT_TIMEOUT_S} s to lay out "
                 f"{docx_path.name}; the contents have no page numbers"
             ) from None
+        if (out_dir / f"{docx_path.stem}.pdf").is_file():
+            PROFILES.keep(Path(profile))
     pdf = out_dir / f"{docx_path.stem}.pdf"
     if not pdf.is_file():
         raise StageFailed(
@@ -105,25 +152,154 @@ def match_pages(entries: list[str], bookmarks: list[tuple[str, int]]) -> list[in
     return pages
 
 
-def fill_contents_pages(docx_path: Path, entries: list, save: Callable[[], None]) -> list[int]:
-    """Lay the saved document out, write each entry's page into its PAGEREF result, save, and
-    repeat until the layout agrees with the numbers shown. entries are front.ContentsEntryRuns."""
+@dataclass(frozen=True)
+class FigureFitting:
+    """What fitting.py needs to know of the document: its body, the Caption style's id, the
+    space after a paragraph (pt), how far a line reaches below its letters (line spacing
+    less one, times the size) and how far a picture may shrink."""
+
+    body: etree._Element
+    caption_style_id: str
+    keeping_style_ids: frozenset[str]  # the headings' styles (they keep with the next paragraph)
+    gap: float
+    slack: float
+    min_scale: float
+
+
+@dataclass(frozen=True)
+class ContentsProof:
+    """How to read the contents on LibreOffice's pages: the placeholder every entry shows until
+    its number is filled in, and the room (pt) an entry must leave before it."""
+
+    placeholder: str
+    room: float
+
+
+def contents_fit_on_one_line(
+    views: Iterable[tuple[int, PageView]], entries: list[str], proof: ContentsProof
+) -> bool:
+    """Whether every entry is one line ending in the placeholder, with the whole entry before
+    it and at least proof.room between its last word and the number. The lines ending in the
+    placeholder are taken in order: an entry that wraps shows only its tail on that line."""
+    wanted = iter(entries)
+    entry = next(wanted, None)
+    for _, view in views:
+        for line in view.lines:
+            if entry is None:
+                return True
+            chars = [(c, box) for c, box in line.chars if c.strip()]
+            shown = "".join(c for c, _ in chars)
+            if not shown.endswith(proof.placeholder):
+                continue
+            words = shown[: -len(proof.placeholder)].rstrip(".")
+            if words != "".join(entry.split()).rstrip("."):
+                return False
+            number_start = chars[-len(proof.placeholder)][1].x0
+            last_word = [box for c, box in chars[: -len(proof.placeholder)] if c != "."]
+            if not last_word or number_start - last_word[-1].x1 < proof.room:
+                return False
+            entry = next(wanted, None)
+        if entry is None:
+            return True  # the pages after are not read
+    return False
+
+
+def _numbers_fit(pages: list[int], placeholder: str) -> bool:
+    return all(len(str(page)) <= len(placeholder) for page in pages)
+
+
+def fill_contents_pages(
+    docx_path: Path,
+    entries: list,
+    save: Callable[[], None],
+    proof: ContentsProof,
+    figures: FigureFitting | None = None,
+) -> list[int]:
+    """Lay the saved document out, fit figures (when asked), write each entry's page into its
+    PAGEREF result and save; lay out again only when the layout cannot show that the numbers
+    stay right (module docstring). entries are front.ContentsEntryRuns."""
+    texts = [e.text for e in entries]
     with tempfile.TemporaryDirectory(prefix="word-pages-") as scratch:
-        shown: list[int | None] = [None] * len(entries)
+        rounds = iter(range(1, 100))
+
+        def lay_out() -> Path:
+            folder = Path(scratch) / f"{next(rounds)}"
+            folder.mkdir()
+            return render_pdf(docx_path, folder)
+
+        pdf = lay_out()
+        if figures is not None:
+            pdf = _fit_figures(pdf, figures, save, lay_out)
+        pages = _pages(docx_path, texts, pdf)
+        proven = _numbers_fit(pages, proof.placeholder) and _proven(pdf, pages, texts, proof)
+        shown = pages
         for _ in range(MAX_ROUNDS):
-            pdf = render_pdf(docx_path, Path(scratch))
-            pages = match_pages([e.text for e in entries], heading_pages(pdf))
-            pdf.unlink()
-            missing = [e.text for e, page in zip(entries, pages) if page is None]
-            if missing:
-                raise StageFailed(
-                    f"LibreOffice's layout of {docx_path.name} has no heading "
-                    f"'{missing[0]}'; the contents cannot be numbered"
-                )
-            if pages == shown:
-                return [p for p in pages if p is not None]
             for entry, page in zip(entries, pages):
                 entry.page_text.text = str(page)
-            shown = pages
             save()
-    return [p for p in shown if p is not None]
+            shown = pages
+            if proven:
+                return shown
+            pages = _pages(docx_path, texts, lay_out())
+            if pages == shown:  # laid out with its numbers in, the document keeps them
+                return shown
+    return shown
+
+
+def _proven(pdf: Path, pages: list[int], texts: list[str], proof: ContentsProof) -> bool:
+    """contents_fit_on_one_line on the pages up to the first entry's (where the contents ends);
+    a PDF pdfminer cannot read proves nothing (then the document is laid out again)."""
+    try:
+        return contents_fit_on_one_line(
+            iter_pages(pdf, list(range(1, (pages[0] if pages else 1) + 1))), texts, proof
+        )
+    except Unreadable:
+        return False
+
+
+def _pages(docx_path: Path, texts: list[str], pdf: Path) -> list[int]:
+    pages = match_pages(texts, heading_pages(pdf))
+    missing = [text for text, page in zip(texts, pages) if page is None]
+    if missing:
+        raise StageFailed(
+            f"LibreOffice's layout of {docx_path.name} has no heading "
+            f"'{missing[0]}'; the contents cannot be numbered"
+        )
+    return [page for page in pages if page is not None]
+
+
+def _fit_figures(pdf: Path, figures: FigureFitting, save: Callable[[], None], lay_out) -> Path:
+    """Shrink, one at a time, each picture that starts a page after a page a third or more
+    empty (fitting.py), keeping the shrink only if the next layout shows it moved up. Each
+    picture fitted costs one layout; a document whose pictures all fit costs none."""
+    found = fitting.pictures(figures.body, figures.caption_style_id, figures.keeping_style_ids)
+    if not any(p.fittable for p in found):
+        return pdf
+    page_frame = fitting.frame(figures.body)
+    tried: set[int] = set()
+    for _ in range(fitting.MAX_FITS):
+        try:
+            fit = fitting.plan_fit(
+                pdf, found, page_frame, figures.gap, figures.slack, figures.min_scale, tried
+            )
+        except Unreadable:
+            fit = None  # the pictures stay as written: nothing to gain from guessing
+        if fit is None:
+            break
+        tried.add(fit.index)
+        found[fit.index].scale(fit.scale)
+        save()
+        shrunk = lay_out()
+        if _moved(shrunk, found, fit):
+            pdf = shrunk
+        else:  # back to full size: the document is again the one `pdf` shows
+            found[fit.index].scale(1.0)
+            save()
+    return pdf
+
+
+def _moved(pdf: Path, found: list[fitting.Picture], fit: fitting.Fit) -> bool:
+    try:
+        return fitting.moved(pdf, found, fit)
+    except Unreadable:
+        return False

@@ -1,19 +1,31 @@
-"""Tables: a real grid with a marked header row, or (large print, too wide) one block per row.
+"""Tables: a real grid with a marked header row; too wide for a portrait page, a grid on
+landscape pages (clear print) or one block per row (large print).
+
+Clear print turns the page, as the PDF does: a section of its own, in landscape, holds the
+table (and the headings just before it, which keep with it), between section breaks; the
+footer ("Page N of M") and the page numbering carry on through it.
 
 A grid that does not fit the page at large print squeezes words letter by letter or runs off the
 page; UKAAF asks for the table to be re-laid out instead, so each row becomes a short block of
-"Column: value" lines that keeps together on a page.
+"Column: value" lines that keeps together on a page. Large print keeps that even where a
+landscape page would hold the grid: at 18 pt and more, a landscape row is a long line to track
+across (magnifier and close-reading users lose their place in it), readers have to turn the
+page or the document to read on, and the row-by-row form reads in the same order everywhere.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from copy import deepcopy
+
+from docx.oxml.ns import qn
 from lxml import etree
 
 from ... import reading
 from ...document import Paragraph, Table, TableCell, inline_text
 from ...i18n import words_for
 from ...sections import table_label
-from .layout import CELL_PADDING_PT, Layout, average_character_width, word_width
+from .layout import A4_HEIGHT_PT, CELL_PADDING_PT, Layout, average_character_width, word_width
 from .ooxml import PPR_ORDER, find_child, put, text_run, twips, w
 from .runs import RunStyle
 from .sink import BlockContext, BlockWriter, Sink
@@ -60,8 +72,12 @@ def column_minimums(table: Table, size: float) -> list[float]:
     return [max(m, floor) for m in minimums]
 
 
-def fits(table: Table, layout: Layout) -> bool:
-    return sum(column_minimums(table, layout.body_size)) <= layout.text_width
+def fits(table: Table, layout: Layout, width: float | None = None) -> bool:
+    return sum(column_minimums(table, layout.body_size)) <= (width or layout.text_width)
+
+
+def landscape_width(layout: Layout) -> float:
+    return A4_HEIGHT_PT - 2 * layout.side_margin
 
 
 def column_widths(table: Table, layout: Layout, available: float) -> list[float]:
@@ -97,11 +113,96 @@ def write_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> N
         if table.caption
         else [text_run(table_label(writer.model, number))]
     )
+    if not layout.large_print and sink.body and sink.before is not None and not fits(table, layout):
+        _write_landscape(writer, table, sink, number, caption)
+        return
     writer.add_paragraph(sink, caption, CAPTION, keep_next=True)
     if layout.large_print and not fits(table, layout):
         _write_rows_as_blocks(writer, table, sink)
     else:
         sink.add(_grid_table(writer, table, sink, number))
+
+
+def _write_landscape(
+    writer: BlockWriter, table: Table, sink: Sink, number: int, caption: list[etree._Element]
+) -> None:
+    """The table in a landscape section of its own (module docstring)."""
+    final = sink.before  # the document's last sectPr: the portrait page and its footer
+    assert final is not None
+    wide = dataclasses.replace(sink, width=landscape_width(writer.layout))
+    # Even landscape may not hold every longest word side by side: the grid is then squeezed
+    # (column_widths), as before. Not an error, unlike the PDF: a Word reader can still
+    # reflow or zoom the table, and a screen reader reads it cell by cell whatever its width.
+    _break_before_landscape(writer, final)
+    writer.add_paragraph(wide, caption, CAPTION, keep_next=True)
+    wide.add(_grid_table(writer, table, wide, number))
+    wide.add(_section_break(_landscape(final)))  # a table cannot hold a section's properties
+
+
+def _is_landscape_end(element: etree._Element | None) -> bool:
+    """The empty paragraph that ends an earlier wide table's landscape section."""
+    if element is None or element.tag != qn("w:p") or "".join(map(str, element.itertext())).strip():
+        return False
+    size = element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}/{qn('w:pgSz')}")
+    return size is not None and size.get(qn("w:orient")) == "landscape"
+
+
+def _break_before_landscape(writer: BlockWriter, final: etree._Element) -> None:
+    """End the portrait section before the table, and before the headings that lead into it
+    (they keep with it, so they turn with it). Right after another wide table, its landscape
+    section simply carries on."""
+    heading_ids = {writer.style_id(f"Heading {level}") for level in range(1, 7)}
+    first = final.getprevious()
+    start = None  # the first element of the landscape section (before the caption)
+    while first is not None and first.tag == qn("w:p") and not _is_landscape_end(first):
+        style = first.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        if style is None or style.get(qn("w:val")) not in heading_ids:
+            break
+        if first.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            break
+        start, first = first, first.getprevious()
+    previous = first
+    if previous is not None and _is_landscape_end(previous):
+        final.getparent().remove(previous)  # type: ignore[union-attr]
+        return
+    portrait = deepcopy(final)
+    # The break rides on the paragraph before (an empty paragraph of its own could spill onto
+    # a page of its own), unless that paragraph is part of a field: the contents' last entry
+    # holding a section break lost LibreOffice its footer fields on page 1 ("Page of").
+    if (
+        previous is not None
+        and previous.tag == qn("w:p")
+        and previous.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is None
+        and next(previous.iter(qn("w:fldChar"), qn("w:instrText")), None) is None
+    ):
+        ppr = previous.find(qn("w:pPr"))
+        if ppr is None:
+            ppr = w("pPr")
+            previous.insert(0, ppr)
+        ppr.append(portrait)
+        return
+    (start if start is not None else final).addprevious(_section_break(portrait))
+
+
+def _section_break(section: etree._Element) -> etree._Element:
+    """An empty paragraph, one single line with no space around it, that ends a section."""
+    paragraph = w("p")
+    ppr = w("pPr")
+    put(ppr, w("spacing", before=0, after=0, line=240, lineRule="auto"), PPR_ORDER)
+    ppr.append(section)
+    paragraph.append(ppr)
+    return paragraph
+
+
+def _landscape(final: etree._Element) -> etree._Element:
+    """The document's section properties turned: A4 landscape, the same margins and footer."""
+    section = deepcopy(final)
+    size = find_child(section, qn("w:pgSz"))
+    width, height = size.get(qn("w:w"), ""), size.get(qn("w:h"), "")
+    size.set(qn("w:w"), height)
+    size.set(qn("w:h"), width)
+    size.set(qn("w:orient"), "landscape")
+    return section
 
 
 def _grid_table(writer: BlockWriter, table: Table, sink: Sink, number: int) -> etree._Element:

@@ -283,9 +283,14 @@ class Writer:
         inline = self._picture(figure, sink.width)
         drawing = el("w:r", None, el("w:drawing", None, inline))
         paragraph = self.add_paragraph(sink, [drawing], NORMAL, keep_next=bool(caption))
+        # Single line spacing: the line holding the picture is the picture's height, not 1.15
+        # times it (fitting.py measures and shrinks the picture itself). keepNext on the
+        # picture keeps it on the caption's page (never split from it).
+        spacing = w("spacing", line=240, lineRule="auto")
         if caption:
-            # keepNext on the picture keeps it on the caption's page (never split from it).
-            put(find_child(paragraph, qn("w:pPr")), w("spacing", after=0), PPR_ORDER)
+            spacing.set(qn("w:after"), "0")
+        put(find_child(paragraph, qn("w:pPr")), spacing, PPR_ORDER)
+        if caption:
             self.add_paragraph(sink, caption, CAPTION)
 
     def _picture(self, figure: Figure, available: float) -> etree._Element:
