@@ -140,7 +140,7 @@ def check(doc: Document, options: PdfOptions, paths: list[Path], ctx: BuildConte
     from ...checks.pdf import check_pdf
 
     pdf = next(path for path in paths if path.suffix == ".pdf")
-    return check_pdf(doc, pdf)
+    return check_pdf(doc, pdf, thorough=ctx.thorough)
 
 
 def tool_versions() -> dict[str, str]:
