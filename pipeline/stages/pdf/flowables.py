@@ -7,7 +7,9 @@ paragraph go into its text object (BT ... ET), so sequences never straddle a tex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reportlab.platypus import Flowable, Image, Paragraph, Table
 from reportlab.platypus.flowables import HRFlowable
@@ -136,13 +138,55 @@ class TaggedParagraph(Paragraph):
         text_object._textOut = text_out_with_space
 
 
+PAGE_NUMBER_PLACEHOLDER = 999  # a contents entry whose heading was never drawn (should not happen)
+
+
+@dataclass(frozen=True)
+class LatePages:
+    """What is known only once the last page is laid out."""
+
+    anchor_pages: dict[str, int]  # bookmarked heading's anchor -> its page
+    pages: int
+
+    def number_of(self, anchor: str) -> str:
+        return str(self.anchor_pages.get(anchor, PAGE_NUMBER_PLACEHOLDER))
+
+
+class LateText:
+    """Marks whose words are known only when the whole story is laid out: the contents' page
+    numbers (and their leaders) and "Page 3 of 12". Each is drawn as a form XObject, named where
+    it goes and defined after the last page (ReportLab resolves a form's name when it saves), so
+    these words never move anything and one layout pass is enough; the marked content around
+    the form's Do owns its marks, as PDF 32000-1, 14.7.4.3 has it. Hand-written: platypus only
+    offers laying the story out again (multiBuild)."""
+
+    # Forms clip to their box: a box larger than any page, in the coordinates of where it is drawn.
+    BOX = (-5000, -5000, 5000, 5000)
+
+    def __init__(self) -> None:
+        self._forms: list[tuple[str, Callable[[Any, LatePages], None]]] = []
+
+    def place(self, canvas, paint: Callable[[Any, LatePages], None]) -> None:
+        name = f"late-{len(self._forms)}"
+        canvas.doForm(name)
+        self._forms.append((name, paint))
+
+    def define(self, canvas, pages: LatePages) -> None:
+        for name, paint in self._forms:
+            canvas.beginForm(name, *self.BOX)
+            paint(canvas, pages)
+            canvas.endForm()
+
+
 class ContentsLine(TaggedParagraph):
     """A contents entry: the heading's words (wrapping short of the number column), a dotted
     leader (an artifact) and the page number right aligned, both in the entry's Link element;
     one link annotation covers the whole entry, so the number is clickable too."""
 
-    def contents(self, link: StructElem, page: str, destination: str, font: str, size: float) -> ContentsLine:
-        self.link, self.page, self.destination = link, page, destination
+    def contents(
+        self, link: StructElem, late: LateText, destination: str, font: str, size: float
+    ) -> ContentsLine:
+        self.link, self.late, self.destination = link, late, destination
         self.number_font, self.number_size = font, size
         return self
 
@@ -157,22 +201,30 @@ class ContentsLine(TaggedParagraph):
         page_index, baseline = self.link.link_lines[-1]
         y = baseline - canvas._currentMatrix[5]
         right = self.width
-        number_width = canvas.stringWidth(self.page, self.number_font, self.number_size)
         text_end = self.style.leftIndent + self._last_line_width()
-        gap = self.number_size * 0.5
+        font, size, destination = self.number_font, self.number_size, self.destination
+        gap = size * 0.5
+
+        def leader(form, pages: LatePages) -> None:
+            number_width = form.stringWidth(pages.number_of(destination), font, size)
+            form.setLineWidth(size * 0.12)
+            form.setLineCap(1)
+            form.setDash([0, size * 0.4])
+            if right - number_width - gap > text_end + gap:
+                form.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+
+        def number(form, pages: LatePages) -> None:
+            form.setFont(font, size)
+            # The space first: the tagged text reads "Welcome 3", not "Welcome3".
+            form.drawRightString(right, y, " " + pages.number_of(destination))
+
         canvas.saveState()
         canvas.addLiteral(self.tagger.begin_artifact("Layout"))
-        canvas.setLineWidth(self.number_size * 0.12)
-        canvas.setLineCap(1)
-        canvas.setDash([0, self.number_size * 0.4])
-        if right - number_width - gap > text_end + gap:
-            canvas.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+        self.late.place(canvas, leader)
         canvas.addLiteral("EMC")
         canvas.restoreState()
         canvas.addLiteral(self.tagger.begin(canvas, self.link))
-        canvas.setFont(self.number_font, self.number_size)
-        # The space first: the tagged text reads "Welcome 3", not "Welcome3".
-        canvas.drawRightString(right, y, " " + self.page)
+        self.late.place(canvas, number)
         canvas.addLiteral("EMC")
         canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1, thickness=0)
 

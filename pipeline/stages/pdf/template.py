@@ -1,6 +1,7 @@
 """The page template of the pdf stage: moved out of __init__.py, so that importing the stage (to
 compute its key) does not import ReportLab's platypus. The page numbers' baseline is given by
-the stage (it was MARGIN / 2 there), so this module does not import the package back."""
+the stage (it was MARGIN / 2 there), so this module does not import the package back. The words
+known only at the end (page numbers) are late text (flowables.LateText): one layout pass."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from reportlab.platypus.frames import Frame as ReportLabFrame
 
 from ...document import Document
 from ...sections import page_label
-from .flowables import install_callbacks
+from .flowables import LatePages, LateText, install_callbacks
 from .fonts import FontFamily
 from .tagging import Tagger
 
@@ -27,14 +28,14 @@ class TaggedDocTemplate(SimpleDocTemplate):
         fonts: FontFamily,
         font_size: int,
         document: Document,
-        total_pages: int | None,
+        late: LateText,
         number_baseline: float,
         **kwargs,
     ):
         super().__init__(str(path), **kwargs)
         self.number_baseline = number_baseline  # height of the page numbers above the edge
         self.document = document
-        self.total_pages = total_pages
+        self.late = late  # "Page 3 of 12" is drawn once the number of pages is known
         self.tagger = tagger
         self.fonts = fonts
         self.number_size = font_size
@@ -65,7 +66,10 @@ class TaggedDocTemplate(SimpleDocTemplate):
                 PageTemplate(id="Landscape", frames=turned, onPage=self.page_number, pagesize=(wide, high)),
             ]
         )
+        self._doSave = 0  # platypus saves at the end; the late text's forms are defined first
         BaseDocTemplate.build(self, flowables)
+        self.late.define(self.canv, LatePages(dict(self.tagger.anchor_pages), self.page))
+        self.canv.save()
 
     def handle_pageBegin(self):
         # SimpleDocTemplate would switch to "Later" at every page: a table on landscape pages
@@ -88,9 +92,13 @@ class TaggedDocTemplate(SimpleDocTemplate):
             return
         canvas.saveState()
         canvas.addLiteral(self.tagger.begin_artifact("Pagination"))
-        canvas.setFont(self.fonts.regular, self.number_size)
-        canvas.drawCentredString(
-            canvas._pagesize[0] / 2, self.number_baseline, page_label(self.document, number, self.total_pages)
-        )
+        centre, baseline = canvas._pagesize[0] / 2, self.number_baseline
+        font, size, document = self.fonts.regular, self.number_size, self.document
+
+        def label(form, pages: LatePages) -> None:
+            form.setFont(font, size)
+            form.drawCentredString(centre, baseline, page_label(document, number, pages.pages))
+
+        self.late.place(canvas, label)
         canvas.addLiteral("EMC")
         canvas.restoreState()
