@@ -15,6 +15,7 @@ import tempfile
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -283,19 +284,121 @@ def _run_jobs(
     workers: int,
     show_progress: bool,
 ) -> None:
-    """Reuse what is current; run the rest in phases, each stage after the stages of this build
-    that provide an artefact it needs (a page map before the stages that need it)."""
-    remaining = list(jobs)
-    while remaining:
-        still_to_provide = {artefact for job in remaining for artefact in stages.get(job.name).provides}
-        phase = [
-            job for job in remaining if not set(stages.get(job.name).needs) & still_to_provide
-        ] or remaining
-        built = {job.name for job in jobs if job not in remaining}
-        files = _artefact_files(out_dir, current, _all_needs(phase), providers=built)
-        phase = [_with_artefacts(job, files) for job in phase]
-        _run_phase(doc, source, slug, out_dir, phase, current, result, workers, show_progress)
-        remaining = [job for job in remaining if job.name not in {j.name for j in phase}]
+    """Reuse what is current and run the rest, each stage as soon as the stages of this build
+    that provide an artefact it needs are done: epub and braille start when the PDF (and its
+    page map) is in, while the Word documents are still being laid out, not after every stage
+    that needs nothing. One pool of workers serves the whole build."""
+    scheduler = _Scheduler(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
+    scheduler.run()
+
+
+class _Scheduler:
+    """Keeps every worker busy: whenever one is free it takes the first ready stage, a stage
+    that provides an artefact first (others wait for it), then in registry order."""
+
+    def __init__(
+        self,
+        doc: Document,
+        source: Path,
+        slug: str,
+        out_dir: Path,
+        jobs: list[StageJob],
+        current: Manifest,
+        result: BuildResult,
+        workers: int,
+        show_progress: bool,
+    ):
+        self.doc, self.out_dir, self.current, self.result = doc, out_dir, current, result
+        self.show_progress = show_progress
+        self.waiting = list(jobs)  # registry order (artefact order: providers before users)
+        self.done: set[str] = set()  # reused, installed or failed
+        self.running: dict[Future[StageRun], StageJob] = {}
+        self.workers = max(1, workers)
+        self.ctx_args = dict(slug=slug, source=source, workers=self.workers)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def run(self) -> None:
+        try:
+            while self.waiting or self.running:
+                self._start_ready()
+                if self.running:
+                    self._collect()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+    def _ready(self) -> list[StageJob]:
+        """Waiting stages none of whose needs a stage still to finish provides (all of them if
+        they wait on each other, as the phases did)."""
+        unfinished = self.waiting + list(self.running.values())
+        still_to_provide = {a for job in unfinished for a in stages.get(job.name).provides}
+        ready = [job for job in self.waiting if not set(stages.get(job.name).needs) & still_to_provide]
+        if not ready and not self.running:
+            ready = list(self.waiting)
+        wanted = {a for job in self.waiting for a in stages.get(job.name).needs}
+        # a provider first: the stages that need its artefact cannot start before it is done
+        return sorted(ready, key=lambda job: not set(stages.get(job.name).provides) & wanted)
+
+    def _start_ready(self) -> None:
+        for job in self._ready():
+            if len(self.running) >= self.workers:
+                return
+            self.waiting.remove(job)
+            files = _artefact_files(
+                self.out_dir, self.current, set(stages.get(job.name).needs), providers=self.done
+            )
+            job = _with_artefacts(job, files)
+            if self._reuse(job):
+                continue
+            if self.workers <= 1 or (not self.waiting and not self.running and self.pool is None):
+                # one stage left and no pool yet: run it here (no worker to start)
+                run = run_stage(job, self.doc, self.out_dir, self.ctx_args, self.show_progress)
+                self._finish(run, job)
+                continue
+            self._submit(job)
+
+    def _reuse(self, job: StageJob) -> bool:
+        entry = self.current.stages.get(job.name)
+        if entry is None or not manifest.is_reusable(self.out_dir, entry, job.key):
+            return False
+        entry.status = "reused"
+        entry.seconds = 0.0
+        self.result.outputs[job.name] = [self.out_dir / r.path for r in entry.outputs]
+        say(f"{job.name}: up to date (reused)")
+        self.done.add(job.name)
+        return True
+
+    def _submit(self, job: StageJob) -> None:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                max_workers=min(self.workers, len(self.waiting) + len(self.running) + 1),
+                initializer=_die_with_parent,
+            )
+        try:
+            future = self.pool.submit(
+                run_stage, job, self.doc, self.out_dir, self.ctx_args, self.show_progress
+            )
+        except BrokenProcessPool:  # a worker of this pool died: the next stages get a new pool
+            self.pool.shutdown(wait=False)
+            self.pool = None
+            self._submit(job)
+            return
+        self.running[future] = job
+
+    def _collect(self) -> None:
+        finished, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            job = self.running.pop(future)
+            try:
+                run = future.result()
+            except Exception as error:  # the worker process itself died
+                # Its temp folder is unknown here; the next build clears .tmp-* folders.
+                run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
+            self._finish(run, job)
+
+    def _finish(self, run: StageRun, job: StageJob) -> None:
+        _install(run, job, self.out_dir, self.current, self.result)
+        self.done.add(job.name)
 
 
 def _with_required_providers(names: list[str]) -> list[str]:
@@ -312,10 +415,6 @@ def _with_required_providers(names: list[str]) -> list[str]:
             if provider and provider not in names:
                 names.append(provider)
     return names
-
-
-def _all_needs(jobs: list[StageJob]) -> set[str]:
-    return {artefact for job in jobs for artefact in stages.get(job.name).needs}
 
 
 def _providers() -> dict[str, tuple[str, str]]:
@@ -375,51 +474,6 @@ def _context(job: StageJob, ctx_args: dict[str, Any], show_progress: bool = Fals
         artefacts=artefacts,
         **ctx_args,
     )
-
-
-def _run_phase(
-    doc: Document,
-    source: Path,
-    slug: str,
-    out_dir: Path,
-    jobs: list[StageJob],
-    current: Manifest,
-    result: BuildResult,
-    workers: int,
-    show_progress: bool,
-) -> None:
-    to_run = []
-    for job in jobs:
-        entry = current.stages.get(job.name)
-        if entry is not None and manifest.is_reusable(out_dir, entry, job.key):
-            entry.status = "reused"
-            entry.seconds = 0.0
-            result.outputs[job.name] = [out_dir / r.path for r in entry.outputs]
-            say(f"{job.name}: up to date (reused)")
-        else:
-            to_run.append(job)
-    if not to_run:
-        return
-    ctx_args = dict(slug=slug, source=source, workers=max(1, workers))
-    if workers <= 1 or len(to_run) == 1:
-        for job in to_run:
-            run = run_stage(job, doc, out_dir, ctx_args, show_progress)
-            _install(run, job, out_dir, current, result)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(to_run)), initializer=_die_with_parent) as pool:
-        pending: dict[Future[StageRun], StageJob] = {
-            pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job for job in to_run
-        }
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = pending.pop(future)
-                try:
-                    run = future.result()
-                except Exception as error:  # the worker process itself died
-                    # Its temp folder is unknown here; the next build clears .tmp-* folders.
-                    run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
-                _install(run, job, out_dir, current, result)
 
 
 def run_stage(

@@ -317,3 +317,19 @@ def test_a_worker_process_that_dies_fails_its_stage_and_keeps_every_output(repor
     current = json.loads((out / "manifest.json").read_text())
     for entry in current["stages"].values():
         assert entry["outputs"] and manifest.outputs_intact(out, entry)
+
+
+def test_a_stage_starts_as_soon_as_the_artefact_it_needs_is_in(report, tmp_path, monkeypatch):
+    """`user` needs `provider`'s artefact; `long` needs nothing and holds its worker until
+    `user`'s output is installed. With two workers, `user` must start when `provider` is done,
+    not after every stage that needs nothing (then `long` would wait in vain)."""
+    monkeypatch.setattr(
+        stages, "STAGE_MODULES", {name: "build_schedule_stages" for name in ("provider", "long", "user")}
+    )
+    out = tmp_path / "out"
+    result = build_report(report, out, workers=2, show_progress=False)
+    assert not result.failed, result.errors
+    assert (out / "build-test.long.txt").read_text() == "saw user\n"
+    assert (out / "build-test.user.txt").read_text() == "the map\n"  # it was given the artefact
+    entry = json.loads((out / "manifest.json").read_text())["stages"]["user"]
+    assert entry["artefacts"] == {"test-map": sha256_file(out / "build-test.map.txt")}
