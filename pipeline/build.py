@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
@@ -293,8 +294,15 @@ def _run_jobs(
 
 
 class _Scheduler:
-    """Keeps every worker busy: whenever one is free it takes the first ready stage, a stage
-    that provides an artefact first (others wait for it), then in registry order."""
+    """Keeps every worker busy: whenever one is free it takes a provider's pending check, then
+    the first ready stage, a stage that provides an artefact first (others wait for it), then
+    in registry order.
+
+    A provider that others in this build wait for is built and checked as two tasks: its
+    artefacts (the PDF's page map) are handed on as soon as it is built, from a copy in a
+    .tmp-artefacts folder, while its check runs beside the stages that use them. Their outputs
+    are installed only after the provider passed its check; if it fails, they are built again
+    without its artefacts, as when a provider fails its build."""
 
     def __init__(
         self,
@@ -311,15 +319,21 @@ class _Scheduler:
         self.doc, self.out_dir, self.current, self.result = doc, out_dir, current, result
         self.show_progress = show_progress
         self.waiting = list(jobs)  # registry order (artefact order: providers before users)
+        self.originals = {job.name: job for job in jobs}  # before artefacts were added
         self.done: set[str] = set()  # reused, installed or failed
-        self.running: dict[Future[StageRun], StageJob] = {}
+        self.running: dict[Future[StageRun], tuple[StageJob, str]] = {}  # (job, "all" | "build" | "check")
+        self.to_check: list[tuple[StageRun, StageJob]] = []  # providers built, check not started
+        self.unchecked: set[str] = set()  # providers built whose check has not finished
+        self.staged: dict[str, tuple[Path, str]] = {}  # artefact of an unchecked provider -> copy
+        self.used: dict[str, set[str]] = {}  # stage -> unchecked providers whose artefacts it got
+        self.held: dict[str, tuple[StageRun, StageJob]] = {}  # built and checked, provider unchecked
         self.workers = max(1, workers)
         self.ctx_args = dict(slug=slug, source=source, workers=self.workers)
         self.pool: ProcessPoolExecutor | None = None
 
     def run(self) -> None:
         try:
-            while self.waiting or self.running:
+            while self.waiting or self.running or self.to_check:
                 self._start_ready()
                 if self.running:
                     self._collect()
@@ -328,26 +342,29 @@ class _Scheduler:
                 self.pool.shutdown()
 
     def _ready(self) -> list[StageJob]:
-        """Waiting stages none of whose needs a stage still to finish provides (all of them if
+        """Waiting stages none of whose needs a stage still to build provides (all of them if
         they wait on each other, as the phases did)."""
-        unfinished = self.waiting + list(self.running.values())
-        still_to_provide = {a for job in unfinished for a in stages.get(job.name).provides}
+        building = self.waiting + [job for job, kind in self.running.values() if kind != "check"]
+        still_to_provide = {a for job in building for a in stages.get(job.name).provides}
         ready = [job for job in self.waiting if not set(stages.get(job.name).needs) & still_to_provide]
-        if not ready and not self.running:
+        if not ready and not self.running and not self.to_check:
             ready = list(self.waiting)
-        wanted = {a for job in self.waiting for a in stages.get(job.name).needs}
-        # a provider first: the stages that need its artefact cannot start before it is done
-        return sorted(ready, key=lambda job: not set(stages.get(job.name).provides) & wanted)
+        return sorted(ready, key=lambda job: not self._awaited(job))
+
+    def _awaited(self, job: StageJob) -> bool:
+        """Whether a waiting stage needs an artefact this one provides."""
+        wanted = {a for other in self.waiting if other is not job for a in stages.get(other.name).needs}
+        return bool(set(stages.get(job.name).provides) & wanted)
 
     def _start_ready(self) -> None:
+        while self.to_check and len(self.running) < self.workers:
+            built, job = self.to_check.pop(0)
+            self._submit(job, "check", built)
         for job in self._ready():
             if len(self.running) >= self.workers:
                 return
             self.waiting.remove(job)
-            files = _artefact_files(
-                self.out_dir, self.current, set(stages.get(job.name).needs), providers=self.done
-            )
-            job = _with_artefacts(job, files)
+            job = self._given_artefacts(job)
             if self._reuse(job):
                 continue
             if self.workers <= 1 or (not self.waiting and not self.running and self.pool is None):
@@ -355,7 +372,17 @@ class _Scheduler:
                 run = run_stage(job, self.doc, self.out_dir, self.ctx_args, self.show_progress)
                 self._finish(run, job)
                 continue
-            self._submit(job)
+            self._submit(job, "build" if self._awaited(job) else "all")
+
+    def _given_artefacts(self, job: StageJob) -> StageJob:
+        needs = set(stages.get(job.name).needs)
+        files = _artefact_files(self.out_dir, self.current, needs, providers=self.done)
+        providers = _providers()
+        for artefact in needs - set(files):
+            if artefact in self.staged:
+                files[artefact] = self.staged[artefact]
+                self.used.setdefault(job.name, set()).add(providers[artefact][0])
+        return _with_artefacts(job, files)
 
     def _reuse(self, job: StageJob) -> bool:
         entry = self.current.stages.get(job.name)
@@ -366,35 +393,87 @@ class _Scheduler:
         self.result.outputs[job.name] = [self.out_dir / r.path for r in entry.outputs]
         say(f"{job.name}: up to date (reused)")
         self.done.add(job.name)
+        self.used.pop(job.name, None)  # nothing built from an unchecked artefact
         return True
 
-    def _submit(self, job: StageJob) -> None:
+    def _submit(self, job: StageJob, kind: str, built: StageRun | None = None) -> None:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 max_workers=min(self.workers, len(self.waiting) + len(self.running) + 1),
                 initializer=_die_with_parent,
             )
         try:
-            future = self.pool.submit(
-                run_stage, job, self.doc, self.out_dir, self.ctx_args, self.show_progress
-            )
+            if kind == "check":
+                assert built is not None  # a check is of a stage built before
+                future = self.pool.submit(check_stage, job, self.doc, self.out_dir, self.ctx_args, built)
+            else:
+                future = self.pool.submit(
+                    run_stage, job, self.doc, self.out_dir, self.ctx_args, self.show_progress, kind == "all"
+                )
         except BrokenProcessPool:  # a worker of this pool died: the next stages get a new pool
             self.pool.shutdown(wait=False)
             self.pool = None
-            self._submit(job)
+            self._submit(job, kind, built)
             return
-        self.running[future] = job
+        self.running[future] = (job, kind)
 
     def _collect(self) -> None:
         finished, _ = wait(self.running, return_when=FIRST_COMPLETED)
         for future in finished:
-            job = self.running.pop(future)
+            job, kind = self.running.pop(future)
             try:
                 run = future.result()
             except Exception as error:  # the worker process itself died
                 # Its temp folder is unknown here; the next build clears .tmp-* folders.
                 run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
-            self._finish(run, job)
+            if kind == "build" and run.error is None:
+                self._stage_artefacts(run, job)
+            elif kind == "check":
+                self._provider_checked(run, job)
+            else:
+                self._built_and_checked(run, job)
+
+    def _stage_artefacts(self, run: StageRun, job: StageJob) -> None:
+        """A provider is built: copy its artefacts where the stages that need them can read
+        them while its check runs (its own files move when it is installed)."""
+        folder = Path(tempfile.mkdtemp(prefix=f".tmp-artefacts-{job.name}-", dir=self.out_dir))
+        for artefact, suffix in stages.get(job.name).provides.items():
+            for path in run.files:
+                if Path(path).name.endswith(suffix):
+                    copy = folder / Path(path).name
+                    shutil.copyfile(path, copy)
+                    self.staged[artefact] = (copy, sha256_file(copy))
+        self.unchecked.add(job.name)
+        self.to_check.append((run, job))
+
+    def _provider_checked(self, run: StageRun, job: StageJob) -> None:
+        for artefact in stages.get(job.name).provides:
+            self.staged.pop(artefact, None)
+        self._finish(run, job)
+        self.unchecked.discard(job.name)
+        passed = job.name not in self.result.failed
+        for name, (held_run, held_job) in list(self.held.items()):
+            if not self.used.get(name, set()) & self.unchecked:
+                del self.held[name]
+                self._built_and_checked(held_run, held_job)
+        if not passed:
+            say(f"{job.name}: failed its check; the stages given its artefacts are built again")
+
+    def _built_and_checked(self, run: StageRun, job: StageJob) -> None:
+        used = self.used.get(job.name, set())
+        if used & self.unchecked:  # wait for the provider's verdict
+            self.held[job.name] = (run, job)
+            return
+        if any(name in self.result.failed for name in used):
+            # built from the artefact of a provider that failed its check: build it again
+            # without (as when a provider fails its build)
+            if run.temp_dir is not None:
+                shutil.rmtree(run.temp_dir, ignore_errors=True)
+            del self.used[job.name]
+            self.waiting.append(self.originals[job.name])
+            return
+        self.used.pop(job.name, None)
+        self._finish(run, job)
 
     def _finish(self, run: StageRun, job: StageJob) -> None:
         _install(run, job, self.out_dir, self.current, self.result)
@@ -477,18 +556,55 @@ def _context(job: StageJob, ctx_args: dict[str, Any], show_progress: bool = Fals
 
 
 def run_stage(
-    job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, Any], show_progress: bool
+    job: StageJob,
+    doc: Document,
+    out_dir: Path,
+    ctx_args: dict[str, Any],
+    show_progress: bool,
+    check: bool = True,
 ) -> StageRun:
-    """Build and check one stage in a fresh temp folder inside out_dir (same file system)."""
+    """Build and check one stage in a fresh temp folder inside out_dir (same file system); with
+    check=False only build it (check_stage checks it then)."""
     stage = stages.get(job.name)
     temp_dir = Path(tempfile.mkdtemp(prefix=f".tmp-{job.name}-", dir=out_dir))
     ctx = _context(job, ctx_args, show_progress)
-    started = time.monotonic()
     say(f"{job.name}: building")
-    try:
+
+    def work() -> tuple[list[Path], CheckResult | None]:
         with _stage_temp(temp_dir):
             files = stage.build(doc, job.options, temp_dir, ctx)
-            check = stage.check(doc, job.options, files, ctx)
+            return files, stage.check(doc, job.options, files, ctx) if check else None
+
+    return _guarded(job, temp_dir, out_dir, time.monotonic(), work)
+
+
+def check_stage(
+    job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, Any], built: StageRun
+) -> StageRun:
+    """The read-back check of a stage that run_stage(check=False) built, on its files in its
+    temp folder; the run's seconds are the build's and the check's."""
+    stage = stages.get(job.name)
+    ctx = _context(job, ctx_args)
+    assert built.temp_dir is not None  # a build that wrote files reported its folder
+    temp_dir = built.temp_dir
+
+    def work() -> tuple[list[Path], CheckResult | None]:
+        with _stage_temp(temp_dir):
+            return list(built.files), stage.check(doc, job.options, list(built.files), ctx)
+
+    return _guarded(job, temp_dir, out_dir, time.monotonic() - built.seconds, work)
+
+
+def _guarded(
+    job: StageJob,
+    temp_dir: Path,
+    out_dir: Path,
+    started: float,
+    work: Callable[[], tuple[list[Path], CheckResult | None]],
+) -> StageRun:
+    """Run a stage's work; any error becomes the run's one clear line."""
+    try:
+        files, check = work()
     except PipelineError as error:
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=str(error))
     except OSError as error:  # disk full, permissions: one clear line
@@ -506,7 +622,13 @@ def run_stage(
             f"set ACCESSIBLE_FORMATS_DEBUG=1 for the traceback and report it"
         )
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=message)
-    return StageRun(job.name, temp_dir, tuple(files), check.to_json(), time.monotonic() - started)
+    return StageRun(
+        job.name,
+        temp_dir,
+        tuple(files),
+        check.to_json() if check is not None else None,
+        time.monotonic() - started,
+    )
 
 
 class _stage_temp:

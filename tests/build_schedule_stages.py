@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.stage_api import CheckResult, Stage
+from pipeline.stage_api import CheckResult, Finding, Stage
 
 ARTEFACT = "test-map"
 PATIENCE = 20.0  # seconds `long` waits for `user` before it gives up
@@ -18,6 +18,11 @@ PATIENCE = 20.0  # seconds `long` waits for `user` before it gives up
 @dataclass(frozen=True)
 class NoOptions:
     pass
+
+
+@dataclass(frozen=True)
+class ProviderOptions:
+    fail_check: bool = False  # the provider's read-back check fails (after `user` got its map)
 
 
 def build_provider(doc, options, out_dir: Path, ctx) -> list[Path]:
@@ -48,9 +53,23 @@ def check_nothing(doc, options, paths, ctx) -> CheckResult:
     return CheckResult(())
 
 
+def check_provider(doc, options, paths, ctx) -> CheckResult:
+    if options.fail_check:
+        return CheckResult((Finding("error", "the provider was told to fail its check", str(paths[0])),))
+    return CheckResult(())
+
+
 TEXT = {".txt": "text/plain"}
 STAGES = [
-    Stage("provider", "1", NoOptions, build_provider, check_nothing, TEXT, provides={ARTEFACT: ".map.txt"}),
+    Stage(
+        "provider",
+        "1",
+        ProviderOptions,
+        build_provider,
+        check_provider,
+        TEXT,
+        provides={ARTEFACT: ".map.txt"},
+    ),
     Stage("long", "1", NoOptions, build_long, check_nothing, TEXT),
     Stage("user", "1", NoOptions, build_user, check_nothing, TEXT, needs=(ARTEFACT,)),
 ]

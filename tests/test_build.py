@@ -349,3 +349,24 @@ def test_make_check_runs_the_stages_checks_side_by_side_and_records_each(report,
     assert results["gallery"].passed
     recorded = json.loads((out / "manifest.json").read_text())["stages"]
     assert recorded["text"]["checks"]["passed"] is False and recorded["gallery"]["checks"]["passed"] is True
+
+
+def test_a_stage_given_the_artefact_of_a_provider_that_then_fails_its_check_is_built_again(
+    report, tmp_path, monkeypatch
+):
+    """`user` starts once `provider` is built, while `provider`'s check runs; that check fails,
+    so `user`'s outputs made from the failed provider's map are not installed: it is built
+    again without the map, as when a provider fails to build, and nothing is left behind."""
+    monkeypatch.setattr(
+        stages, "STAGE_MODULES", {name: "build_schedule_stages" for name in ("provider", "user")}
+    )
+    out = tmp_path / "out"
+    result = build_report(
+        report, out, None, {"provider": {"fail_check": "true"}}, workers=2, show_progress=False
+    )
+    assert result.failed == ["provider"] and "told to fail its check" in result.errors["provider"]
+    assert (out / "build-test.user.txt").read_text() == "no map\n"
+    recorded = json.loads((out / "manifest.json").read_text())["stages"]
+    assert recorded["user"]["status"] == "built" and recorded["user"]["artefacts"] == {}
+    assert not (out / "build-test.map.txt").exists()
+    assert not list(out.glob(".tmp-*"))
