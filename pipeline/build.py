@@ -299,10 +299,10 @@ class _Scheduler:
     in registry order.
 
     A provider that others in this build wait for is built and checked as two tasks: its
-    artefacts (the PDF's page map) are handed on as soon as it is built, from a copy in a
-    .tmp-artefacts folder, while its check runs beside the stages that use them. Their outputs
-    are installed only after the provider passed its check; if it fails, they are built again
-    without its artefacts, as when a provider fails its build."""
+    artefacts (the PDF's page map) are handed on as soon as it is built, from its temp folder,
+    while its check runs beside the stages that use them. Their outputs are installed only after
+    the provider passed its check and was installed; if it failed, they are built again without
+    its artefacts, as when a provider fails its build."""
 
     def __init__(
         self,
@@ -324,9 +324,10 @@ class _Scheduler:
         self.running: dict[Future[StageRun], tuple[StageJob, str]] = {}  # (job, "all" | "build" | "check")
         self.to_check: list[tuple[StageRun, StageJob]] = []  # providers built, check not started
         self.unchecked: set[str] = set()  # providers built whose check has not finished
-        self.staged: dict[str, tuple[Path, str]] = {}  # artefact of an unchecked provider -> copy
+        self.staged: dict[str, tuple[Path, str]] = {}  # artefact of an unchecked provider -> file
         self.used: dict[str, set[str]] = {}  # stage -> unchecked providers whose artefacts it got
-        self.held: dict[str, tuple[StageRun, StageJob]] = {}  # built and checked, provider unchecked
+        self.held: dict[str, tuple[StageRun, StageJob]] = {}  # built and checked, not installed yet
+        self.checked: dict[str, tuple[StageRun, StageJob]] = {}  # providers checked, not installed yet
         self.workers = max(1, workers)
         self.ctx_args = dict(slug=slug, source=source, workers=self.workers)
         self.pool: ProcessPoolExecutor | None = None
@@ -334,9 +335,11 @@ class _Scheduler:
     def run(self) -> None:
         try:
             while self.waiting or self.running or self.to_check:
+                self._settle()
                 self._start_ready()
                 if self.running:
                     self._collect()
+            self._settle()
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
@@ -434,46 +437,53 @@ class _Scheduler:
                 self._built_and_checked(run, job)
 
     def _stage_artefacts(self, run: StageRun, job: StageJob) -> None:
-        """A provider is built: copy its artefacts where the stages that need them can read
-        them while its check runs (its own files move when it is installed)."""
-        folder = Path(tempfile.mkdtemp(prefix=f".tmp-artefacts-{job.name}-", dir=self.out_dir))
+        """A provider is built: the stages that need its artefacts may start, reading them in its
+        temp folder (an artefact may name files beside it: the narration its MP3s), which stays
+        in place until they are done."""
         for artefact, suffix in stages.get(job.name).provides.items():
             for path in run.files:
                 if Path(path).name.endswith(suffix):
-                    copy = folder / Path(path).name
-                    shutil.copyfile(path, copy)
-                    self.staged[artefact] = (copy, sha256_file(copy))
+                    self.staged[artefact] = (Path(path), sha256_file(Path(path)))
         self.unchecked.add(job.name)
         self.to_check.append((run, job))
 
     def _provider_checked(self, run: StageRun, job: StageJob) -> None:
         for artefact in stages.get(job.name).provides:
-            self.staged.pop(artefact, None)
-        self._finish(run, job)
+            self.staged.pop(artefact, None)  # no stage starts from it any more
         self.unchecked.discard(job.name)
-        passed = job.name not in self.result.failed
-        for name, (held_run, held_job) in list(self.held.items()):
-            if not self.used.get(name, set()) & self.unchecked:
-                del self.held[name]
-                self._built_and_checked(held_run, held_job)
-        if not passed:
-            say(f"{job.name}: failed its check; the stages given its artefacts are built again")
+        self.checked[job.name] = (run, job)
+        self._settle()
 
     def _built_and_checked(self, run: StageRun, job: StageJob) -> None:
-        used = self.used.get(job.name, set())
-        if used & self.unchecked:  # wait for the provider's verdict
-            self.held[job.name] = (run, job)
-            return
-        if any(name in self.result.failed for name in used):
-            # built from the artefact of a provider that failed its check: build it again
-            # without (as when a provider fails its build)
-            if run.temp_dir is not None:
-                shutil.rmtree(run.temp_dir, ignore_errors=True)
-            del self.used[job.name]
-            self.waiting.append(self.originals[job.name])
-            return
-        self.used.pop(job.name, None)
-        self._finish(run, job)
+        self.held[job.name] = (run, job)
+        self._settle()
+
+    def _users_running(self, provider: str) -> bool:
+        return any(provider in self.used.get(job.name, set()) for job, _ in self.running.values())
+
+    def _settle(self) -> None:
+        """Install what can be installed: a checked provider once no stage reading its temp
+        folder is running, then each stage given its artefacts once it is in (built again
+        without them if it failed its check)."""
+        for name, (run, job) in list(self.checked.items()):
+            if not self._users_running(name):
+                del self.checked[name]
+                self._finish(run, job)
+                if name in self.result.failed and any(name in used for used in self.used.values()):
+                    say(f"{name}: the stages given its artefacts are built again without them")
+        undecided = self.unchecked | set(self.checked)
+        for name, (run, job) in list(self.held.items()):
+            used = self.used.get(name, set())
+            if used & undecided:
+                continue
+            del self.held[name]
+            self.used.pop(name, None)
+            if any(provider in self.result.failed for provider in used):
+                if run.temp_dir is not None:
+                    shutil.rmtree(run.temp_dir, ignore_errors=True)
+                self.waiting.append(self.originals[name])
+            else:
+                self._finish(run, job)
 
     def _finish(self, run: StageRun, job: StageJob) -> None:
         _install(run, job, self.out_dir, self.current, self.result)
