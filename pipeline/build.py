@@ -765,52 +765,21 @@ def _remove_old_outputs(out_dir: Path, previous: StageEntry | None, entry: Stage
                 parent = parent.parent
 
 
-def check_outputs(
-    out_dir: Path, formats: list[str] | None = None, *, workers: int = 2
-) -> dict[str, CheckResult]:
+def check_outputs(out_dir: Path, formats: list[str] | None = None) -> dict[str, CheckResult]:
     """Run the read-back checks of every stage recorded in out_dir's manifest again, on the files
-    as they are now, and store the results in the manifest (`make check`). The stages' checks
-    run side by side on `workers` processes (each reads only its own files; EPUBCheck's Java
-    and LibreOffice take seconds each); the manifest is written here, after each result."""
+    as they are now, and store the results in the manifest (`make check`)."""
     with manifest.lock_for(out_dir):
         current = manifest.read(out_dir, out_dir.name)
         source = Path(current.source.path)
         doc = read_source(source)
-        names = [name for name in current.stages if not formats or name in formats]
         results: dict[str, CheckResult] = {}
-
-        def record(name: str, result: CheckResult) -> None:
-            results[name] = result
-            current.stages[name].checks = result.to_json()
+        for name, entry in current.stages.items():
+            if formats and name not in formats:
+                continue
+            results[name] = _recheck(doc, source, out_dir, name, entry, current)
+            entry.checks = results[name].to_json()
             manifest.write(out_dir, current)
-
-        if workers <= 1 or len(names) <= 1:
-            for name in names:
-                record(name, _recheck(doc, source, out_dir, name, current.stages[name], current))
-        else:
-            with ProcessPoolExecutor(
-                max_workers=min(workers, len(names)), initializer=_die_with_parent
-            ) as pool:
-                futures = {
-                    pool.submit(_recheck, doc, source, out_dir, name, current.stages[name], current): name
-                    for name in names
-                }
-                for future in futures:  # in manifest order, as they were printed before
-                    name = futures[future]
-                    try:
-                        result = future.result()
-                    except Exception as error:  # the worker process itself died
-                        result = CheckResult(
-                            (
-                                Finding(
-                                    "error",
-                                    f"the {name} check could not run: {type(error).__name__}: {error}",
-                                    name,
-                                ),
-                            )
-                        )
-                    record(name, result)
-    return {name: results[name] for name in names}
+    return results
 
 
 def _recheck(

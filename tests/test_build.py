@@ -335,22 +335,6 @@ def test_a_stage_starts_as_soon_as_the_artefact_it_needs_is_in(report, tmp_path,
     assert entry["artefacts"] == {"test-map": sha256_file(out / "build-test.map.txt")}
 
 
-def test_make_check_runs_the_stages_checks_side_by_side_and_records_each(report, tmp_path):
-    """check_outputs runs each stage's check in its own worker process and writes every result
-    into the manifest: an edited output fails its stage's check, the other stage still passes."""
-    from pipeline.build import check_outputs
-
-    out = tmp_path / "out"
-    build_report(report, out, workers=2, show_progress=False)
-    (out / "build-test.txt").write_text("edited by hand", encoding="utf-8")
-    results = check_outputs(out, workers=2)
-    assert sorted(results) == ["gallery", "text"]
-    assert not results["text"].passed and "changed since it was built" in results["text"].findings[0].message
-    assert results["gallery"].passed
-    recorded = json.loads((out / "manifest.json").read_text())["stages"]
-    assert recorded["text"]["checks"]["passed"] is False and recorded["gallery"]["checks"]["passed"] is True
-
-
 def test_a_stage_given_the_artefact_of_a_provider_that_then_fails_its_check_is_built_again(
     report, tmp_path, monkeypatch
 ):
