@@ -693,8 +693,7 @@ def test_a_figure_shrinks_to_fit_rather_than_leave_a_third_of_a_page_empty(tmp_p
         story = dataclasses.replace(doc, blocks=(Heading(1, (Text("Charts"),), "charts"), *lead, chart))
         path = _build(story, tmp_path / str(lead_in))
         pages = list(extract_pages(str(path)))
-        # The chart: an image, or a figure holding one (the contents' page numbers and the
-        # page labels are form XObjects, which pdfminer also calls figures, holding only text).
+        # The chart: an image, or a figure (a form XObject, in pdfminer's words) holding one.
         image_page, image_box = next(
             (number, item.bbox)
             for number, page in enumerate(pages)

@@ -3,8 +3,8 @@
 ReportLab lays the pages out (layout.py); the flowables write marked content as they draw and
 record the structure tree (flowables.py, tagging.py); pikepdf writes the tree and the catalogue
 entries afterwards (finish.py). The contents page's numbers and "Page 3 of 12" are known only
-at the end: they are drawn as form XObjects defined after the last page (flowables.LateText),
-so the story is laid out once (it was twice: a measuring pass, then the real one).
+at the end: they are painted on their pages when the canvas saves (flowables.LateText,
+template.LateCanvas), so the story is laid out once (it was twice: measuring, then the real one).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def tool_versions() -> dict[str, str]:
 STAGES = [
     Stage(
         name="pdf",
-        version="3",  # 3: late text in forms (one layout pass)
+        version="3",  # 3: one layout pass (the late numbers are last in their pages' content)
         options=PdfOptions,
         build=build,
         check=check,

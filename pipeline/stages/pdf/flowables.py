@@ -154,28 +154,27 @@ class LatePages:
 
 class LateText:
     """Marks whose words are known only when the whole story is laid out: the contents' page
-    numbers (and their leaders) and "Page 3 of 12". Each is drawn as a form XObject, named where
-    it goes and defined after the last page (ReportLab resolves a form's name when it saves), so
-    these words never move anything and one layout pass is enough; the marked content around
-    the form's Do owns its marks, as PDF 32000-1, 14.7.4.3 has it. Hand-written: platypus only
-    offers laying the story out again (multiBuild)."""
-
-    # Forms clip to their box: a box larger than any page, in the coordinates of where it is drawn.
-    BOX = (-5000, -5000, 5000, 5000)
+    numbers (and their leaders) and "Page 3 of 12". Each is put where it goes while the page is
+    drawn and painted there when the canvas saves (template.LateCanvas keeps every page open
+    until then, as ReportLab's "page x of y" recipe does), so these words never move anything
+    and one layout pass is enough. Hand-written: platypus only offers laying the story out again
+    (multiBuild). A painter writes its own marked content (the Link's sequence, the artifact)."""
 
     def __init__(self) -> None:
-        self._forms: list[tuple[str, Callable[[Any, LatePages], None]]] = []
+        # page -> (the transformation where it was put, painter)
+        self._marks: dict[int, list[tuple[tuple[float, ...], Callable[[Any, LatePages], None]]]] = {}
 
     def place(self, canvas, paint: Callable[[Any, LatePages], None]) -> None:
-        name = f"late-{len(self._forms)}"
-        canvas.doForm(name)
-        self._forms.append((name, paint))
+        self._marks.setdefault(canvas.getPageNumber(), []).append((tuple(canvas._currentMatrix), paint))
 
-    def define(self, canvas, pages: LatePages) -> None:
-        for name, paint in self._forms:
-            canvas.beginForm(name, *self.BOX)
+    def paint(self, canvas, pages: LatePages) -> None:
+        """Paint the marks of the page the canvas is on, each in the coordinates it was put in."""
+        for matrix, paint in self._marks.get(canvas.getPageNumber(), []):
+            canvas.saveState()
+            canvas.resetTransforms()
+            canvas.transform(*matrix)
             paint(canvas, pages)
-            canvas.endForm()
+            canvas.restoreState()
 
 
 class ContentsLine(TaggedParagraph):
@@ -205,27 +204,27 @@ class ContentsLine(TaggedParagraph):
         font, size, destination = self.number_font, self.number_size, self.destination
         gap = size * 0.5
 
-        def leader(form, pages: LatePages) -> None:
-            number_width = form.stringWidth(pages.number_of(destination), font, size)
-            form.setLineWidth(size * 0.12)
-            form.setLineCap(1)
-            form.setDash([0, size * 0.4])
+        tagger, link = self.tagger, self.link
+
+        def leader(late, pages: LatePages) -> None:
+            number_width = late.stringWidth(pages.number_of(destination), font, size)
+            late.addLiteral(tagger.begin_artifact("Layout"))
+            late.setLineWidth(size * 0.12)
+            late.setLineCap(1)
+            late.setDash([0, size * 0.4])
             if right - number_width - gap > text_end + gap:
-                form.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+                late.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+            late.addLiteral("EMC")
 
-        def number(form, pages: LatePages) -> None:
-            form.setFont(font, size)
+        def number(late, pages: LatePages) -> None:
+            late.addLiteral(tagger.begin(late, link))
+            late.setFont(font, size)
             # The space first: the tagged text reads "Welcome 3", not "Welcome3".
-            form.drawRightString(right, y, " " + pages.number_of(destination))
+            late.drawRightString(right, y, " " + pages.number_of(destination))
+            late.addLiteral("EMC")
 
-        canvas.saveState()
-        canvas.addLiteral(self.tagger.begin_artifact("Layout"))
         self.late.place(canvas, leader)
-        canvas.addLiteral("EMC")
-        canvas.restoreState()
-        canvas.addLiteral(self.tagger.begin(canvas, self.link))
         self.late.place(canvas, number)
-        canvas.addLiteral("EMC")
         canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1, thickness=0)
 
     def _last_line_width(self) -> float:
