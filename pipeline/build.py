@@ -14,7 +14,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -283,19 +285,209 @@ def _run_jobs(
     workers: int,
     show_progress: bool,
 ) -> None:
-    """Reuse what is current; run the rest in phases, each stage after the stages of this build
-    that provide an artefact it needs (a page map before the stages that need it)."""
-    remaining = list(jobs)
-    while remaining:
-        still_to_provide = {artefact for job in remaining for artefact in stages.get(job.name).provides}
-        phase = [
-            job for job in remaining if not set(stages.get(job.name).needs) & still_to_provide
-        ] or remaining
-        built = {job.name for job in jobs if job not in remaining}
-        files = _artefact_files(out_dir, current, _all_needs(phase), providers=built)
-        phase = [_with_artefacts(job, files) for job in phase]
-        _run_phase(doc, source, slug, out_dir, phase, current, result, workers, show_progress)
-        remaining = [job for job in remaining if job.name not in {j.name for j in phase}]
+    """Reuse what is current and run the rest, each stage as soon as the stages of this build
+    that provide an artefact it needs are done: epub and braille start when the PDF (and its
+    page map) is in, while the Word documents are still being laid out, not after every stage
+    that needs nothing. One pool of workers serves the whole build."""
+    scheduler = _Scheduler(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
+    scheduler.run()
+
+
+class _Scheduler:
+    """Keeps every worker busy: whenever one is free it takes a provider's pending check, then
+    the first ready stage, a stage that provides an artefact first (others wait for it), then
+    in registry order.
+
+    A provider that others in this build wait for is built and checked as two tasks: its
+    artefacts (the PDF's page map) are handed on as soon as it is built, from its temp folder,
+    while its check runs beside the stages that use them. Their outputs are installed only after
+    the provider passed its check and was installed; if it failed, they are built again without
+    its artefacts, as when a provider fails its build."""
+
+    def __init__(
+        self,
+        doc: Document,
+        source: Path,
+        slug: str,
+        out_dir: Path,
+        jobs: list[StageJob],
+        current: Manifest,
+        result: BuildResult,
+        workers: int,
+        show_progress: bool,
+    ):
+        self.doc, self.out_dir, self.current, self.result = doc, out_dir, current, result
+        self.show_progress = show_progress
+        self.waiting = list(jobs)  # registry order (artefact order: providers before users)
+        self.originals = {job.name: job for job in jobs}  # before artefacts were added
+        self.done: set[str] = set()  # reused, installed or failed
+        self.running: dict[Future[StageRun], tuple[StageJob, str]] = {}  # (job, "all" | "build" | "check")
+        self.to_check: list[tuple[StageRun, StageJob]] = []  # providers built, check not started
+        self.unchecked: set[str] = set()  # providers built whose check has not finished
+        self.staged: dict[str, tuple[Path, str]] = {}  # artefact of an unchecked provider -> file
+        self.used: dict[str, set[str]] = {}  # stage -> unchecked providers whose artefacts it got
+        self.held: dict[str, tuple[StageRun, StageJob]] = {}  # built and checked, not installed yet
+        self.checked: dict[str, tuple[StageRun, StageJob]] = {}  # providers checked, not installed yet
+        self.workers = max(1, workers)
+        self.ctx_args = dict(slug=slug, source=source, workers=self.workers)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def run(self) -> None:
+        try:
+            while self.waiting or self.running or self.to_check:
+                self._settle()
+                self._start_ready()
+                if self.running:
+                    self._collect()
+            self._settle()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+    def _ready(self) -> list[StageJob]:
+        """Waiting stages none of whose needs a stage still to build provides (all of them if
+        they wait on each other, as the phases did)."""
+        building = self.waiting + [job for job, kind in self.running.values() if kind != "check"]
+        still_to_provide = {a for job in building for a in stages.get(job.name).provides}
+        ready = [job for job in self.waiting if not set(stages.get(job.name).needs) & still_to_provide]
+        if not ready and not self.running and not self.to_check:
+            ready = list(self.waiting)
+        return sorted(ready, key=lambda job: not self._awaited(job))
+
+    def _awaited(self, job: StageJob) -> bool:
+        """Whether a waiting stage needs an artefact this one provides."""
+        wanted = {a for other in self.waiting if other is not job for a in stages.get(other.name).needs}
+        return bool(set(stages.get(job.name).provides) & wanted)
+
+    def _start_ready(self) -> None:
+        while self.to_check and len(self.running) < self.workers:
+            built, job = self.to_check.pop(0)
+            self._submit(job, "check", built)
+        for job in self._ready():
+            if len(self.running) >= self.workers:
+                return
+            self.waiting.remove(job)
+            job = self._given_artefacts(job)
+            if self._reuse(job):
+                continue
+            if self.workers <= 1 or (not self.waiting and not self.running and self.pool is None):
+                # one stage left and no pool yet: run it here (no worker to start)
+                run = run_stage(job, self.doc, self.out_dir, self.ctx_args, self.show_progress)
+                self._finish(run, job)
+                continue
+            self._submit(job, "build" if self._awaited(job) else "all")
+
+    def _given_artefacts(self, job: StageJob) -> StageJob:
+        needs = set(stages.get(job.name).needs)
+        files = _artefact_files(self.out_dir, self.current, needs, providers=self.done)
+        providers = _providers()
+        for artefact in needs - set(files):
+            if artefact in self.staged:
+                files[artefact] = self.staged[artefact]
+                self.used.setdefault(job.name, set()).add(providers[artefact][0])
+        return _with_artefacts(job, files)
+
+    def _reuse(self, job: StageJob) -> bool:
+        entry = self.current.stages.get(job.name)
+        if entry is None or not manifest.is_reusable(self.out_dir, entry, job.key):
+            return False
+        entry.status = "reused"
+        entry.seconds = 0.0
+        self.result.outputs[job.name] = [self.out_dir / r.path for r in entry.outputs]
+        say(f"{job.name}: up to date (reused)")
+        self.done.add(job.name)
+        self.used.pop(job.name, None)  # nothing built from an unchecked artefact
+        return True
+
+    def _submit(self, job: StageJob, kind: str, built: StageRun | None = None) -> None:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                max_workers=min(self.workers, len(self.waiting) + len(self.running) + 1),
+                initializer=_die_with_parent,
+            )
+        try:
+            if kind == "check":
+                assert built is not None  # a check is of a stage built before
+                future = self.pool.submit(check_stage, job, self.doc, self.out_dir, self.ctx_args, built)
+            else:
+                future = self.pool.submit(
+                    run_stage, job, self.doc, self.out_dir, self.ctx_args, self.show_progress, kind == "all"
+                )
+        except BrokenProcessPool:  # a worker of this pool died: the next stages get a new pool
+            self.pool.shutdown(wait=False)
+            self.pool = None
+            self._submit(job, kind, built)
+            return
+        self.running[future] = (job, kind)
+
+    def _collect(self) -> None:
+        finished, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            job, kind = self.running.pop(future)
+            try:
+                run = future.result()
+            except Exception as error:  # the worker process itself died
+                # Its temp folder is unknown here; the next build clears .tmp-* folders.
+                run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
+            if kind == "build" and run.error is None:
+                self._stage_artefacts(run, job)
+            elif kind == "check":
+                self._provider_checked(run, job)
+            else:
+                self._built_and_checked(run, job)
+
+    def _stage_artefacts(self, run: StageRun, job: StageJob) -> None:
+        """A provider is built: the stages that need its artefacts may start, reading them in its
+        temp folder (an artefact may name files beside it: the narration its MP3s), which stays
+        in place until they are done."""
+        for artefact, suffix in stages.get(job.name).provides.items():
+            for path in run.files:
+                if Path(path).name.endswith(suffix):
+                    self.staged[artefact] = (Path(path), sha256_file(Path(path)))
+        self.unchecked.add(job.name)
+        self.to_check.append((run, job))
+
+    def _provider_checked(self, run: StageRun, job: StageJob) -> None:
+        for artefact in stages.get(job.name).provides:
+            self.staged.pop(artefact, None)  # no stage starts from it any more
+        self.unchecked.discard(job.name)
+        self.checked[job.name] = (run, job)
+        self._settle()
+
+    def _built_and_checked(self, run: StageRun, job: StageJob) -> None:
+        self.held[job.name] = (run, job)
+        self._settle()
+
+    def _users_running(self, provider: str) -> bool:
+        return any(provider in self.used.get(job.name, set()) for job, _ in self.running.values())
+
+    def _settle(self) -> None:
+        """Install what can be installed: a checked provider once no stage reading its temp
+        folder is running, then each stage given its artefacts once it is in (built again
+        without them if it failed its check)."""
+        for name, (run, job) in list(self.checked.items()):
+            if not self._users_running(name):
+                del self.checked[name]
+                self._finish(run, job)
+                if name in self.result.failed and any(name in used for used in self.used.values()):
+                    say(f"{name}: the stages given its artefacts are built again without them")
+        undecided = self.unchecked | set(self.checked)
+        for name, (run, job) in list(self.held.items()):
+            used = self.used.get(name, set())
+            if used & undecided:
+                continue
+            del self.held[name]
+            self.used.pop(name, None)
+            if any(provider in self.result.failed for provider in used):
+                if run.temp_dir is not None:
+                    shutil.rmtree(run.temp_dir, ignore_errors=True)
+                self.waiting.append(self.originals[name])
+            else:
+                self._finish(run, job)
+
+    def _finish(self, run: StageRun, job: StageJob) -> None:
+        _install(run, job, self.out_dir, self.current, self.result)
+        self.done.add(job.name)
 
 
 def _with_required_providers(names: list[str]) -> list[str]:
@@ -312,10 +504,6 @@ def _with_required_providers(names: list[str]) -> list[str]:
             if provider and provider not in names:
                 names.append(provider)
     return names
-
-
-def _all_needs(jobs: list[StageJob]) -> set[str]:
-    return {artefact for job in jobs for artefact in stages.get(job.name).needs}
 
 
 def _providers() -> dict[str, tuple[str, str]]:
@@ -377,64 +565,56 @@ def _context(job: StageJob, ctx_args: dict[str, Any], show_progress: bool = Fals
     )
 
 
-def _run_phase(
-    doc: Document,
-    source: Path,
-    slug: str,
-    out_dir: Path,
-    jobs: list[StageJob],
-    current: Manifest,
-    result: BuildResult,
-    workers: int,
-    show_progress: bool,
-) -> None:
-    to_run = []
-    for job in jobs:
-        entry = current.stages.get(job.name)
-        if entry is not None and manifest.is_reusable(out_dir, entry, job.key):
-            entry.status = "reused"
-            entry.seconds = 0.0
-            result.outputs[job.name] = [out_dir / r.path for r in entry.outputs]
-            say(f"{job.name}: up to date (reused)")
-        else:
-            to_run.append(job)
-    if not to_run:
-        return
-    ctx_args = dict(slug=slug, source=source, workers=max(1, workers))
-    if workers <= 1 or len(to_run) == 1:
-        for job in to_run:
-            run = run_stage(job, doc, out_dir, ctx_args, show_progress)
-            _install(run, job, out_dir, current, result)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(to_run)), initializer=_die_with_parent) as pool:
-        pending: dict[Future[StageRun], StageJob] = {
-            pool.submit(run_stage, job, doc, out_dir, ctx_args, show_progress): job for job in to_run
-        }
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = pending.pop(future)
-                try:
-                    run = future.result()
-                except Exception as error:  # the worker process itself died
-                    # Its temp folder is unknown here; the next build clears .tmp-* folders.
-                    run = StageRun(job.name, None, error=f"the {job.name} worker died: {error}")
-                _install(run, job, out_dir, current, result)
-
-
 def run_stage(
-    job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, Any], show_progress: bool
+    job: StageJob,
+    doc: Document,
+    out_dir: Path,
+    ctx_args: dict[str, Any],
+    show_progress: bool,
+    check: bool = True,
 ) -> StageRun:
-    """Build and check one stage in a fresh temp folder inside out_dir (same file system)."""
+    """Build and check one stage in a fresh temp folder inside out_dir (same file system); with
+    check=False only build it (check_stage checks it then)."""
     stage = stages.get(job.name)
     temp_dir = Path(tempfile.mkdtemp(prefix=f".tmp-{job.name}-", dir=out_dir))
     ctx = _context(job, ctx_args, show_progress)
-    started = time.monotonic()
     say(f"{job.name}: building")
-    try:
+
+    def work() -> tuple[list[Path], CheckResult | None]:
         with _stage_temp(temp_dir):
             files = stage.build(doc, job.options, temp_dir, ctx)
-            check = stage.check(doc, job.options, files, ctx)
+            return files, stage.check(doc, job.options, files, ctx) if check else None
+
+    return _guarded(job, temp_dir, out_dir, time.monotonic(), work)
+
+
+def check_stage(
+    job: StageJob, doc: Document, out_dir: Path, ctx_args: dict[str, Any], built: StageRun
+) -> StageRun:
+    """The read-back check of a stage that run_stage(check=False) built, on its files in its
+    temp folder; the run's seconds are the build's and the check's."""
+    stage = stages.get(job.name)
+    ctx = _context(job, ctx_args)
+    assert built.temp_dir is not None  # a build that wrote files reported its folder
+    temp_dir = built.temp_dir
+
+    def work() -> tuple[list[Path], CheckResult | None]:
+        with _stage_temp(temp_dir):
+            return list(built.files), stage.check(doc, job.options, list(built.files), ctx)
+
+    return _guarded(job, temp_dir, out_dir, time.monotonic() - built.seconds, work)
+
+
+def _guarded(
+    job: StageJob,
+    temp_dir: Path,
+    out_dir: Path,
+    started: float,
+    work: Callable[[], tuple[list[Path], CheckResult | None]],
+) -> StageRun:
+    """Run a stage's work; any error becomes the run's one clear line."""
+    try:
+        files, check = work()
     except PipelineError as error:
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=str(error))
     except OSError as error:  # disk full, permissions: one clear line
@@ -452,7 +632,13 @@ def run_stage(
             f"set ACCESSIBLE_FORMATS_DEBUG=1 for the traceback and report it"
         )
         return StageRun(job.name, temp_dir, seconds=time.monotonic() - started, error=message)
-    return StageRun(job.name, temp_dir, tuple(files), check.to_json(), time.monotonic() - started)
+    return StageRun(
+        job.name,
+        temp_dir,
+        tuple(files),
+        check.to_json() if check is not None else None,
+        time.monotonic() - started,
+    )
 
 
 class _stage_temp:

@@ -11,12 +11,14 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
 # Runtime: speech (espeak-ng via pyttsx3), braille (liblouis + tables + its ctypes bindings),
-# EPUBCheck (Java), the embedded PDF font, a decoder for audio checks.
+# EPUBCheck (Java), the embedded PDF font, a decoder for audio checks, poppler (make check has
+# it read the PDF's tags beside the build's own reading).
 # LibreOffice lays out the Word documents to fill in their contents' page numbers.
 RUNTIME_PACKAGES=(espeak-ng libespeak-ng1 liblouis20 liblouis-data python3-louis
-                  default-jre-headless fonts-liberation2 ffmpeg libreoffice-writer-nogui)
+                  default-jre-headless fonts-liberation2 ffmpeg libreoffice-writer-nogui
+                  poppler-utils)
 # Tests and benchmarks: independent readers and converters the tests compare against.
-TEST_PACKAGES=(poppler-utils chromium dovecot-imapd lame sqlite3
+TEST_PACKAGES=(chromium dovecot-imapd lame sqlite3
                daisy-player libsox-fmt-alsa tmux gcc jing)
 
 packages=("${RUNTIME_PACKAGES[@]}")

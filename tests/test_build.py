@@ -317,3 +317,40 @@ def test_a_worker_process_that_dies_fails_its_stage_and_keeps_every_output(repor
     current = json.loads((out / "manifest.json").read_text())
     for entry in current["stages"].values():
         assert entry["outputs"] and manifest.outputs_intact(out, entry)
+
+
+def test_a_stage_starts_as_soon_as_the_artefact_it_needs_is_in(report, tmp_path, monkeypatch):
+    """`user` needs `provider`'s artefact; `long` needs nothing and holds its worker until
+    `user`'s output is installed. With two workers, `user` must start when `provider` is done,
+    not after every stage that needs nothing (then `long` would wait in vain)."""
+    monkeypatch.setattr(
+        stages, "STAGE_MODULES", {name: "build_schedule_stages" for name in ("provider", "long", "user")}
+    )
+    out = tmp_path / "out"
+    result = build_report(report, out, workers=2, show_progress=False)
+    assert not result.failed, result.errors
+    assert (out / "build-test.long.txt").read_text() == "saw user\n"
+    assert (out / "build-test.user.txt").read_text() == "the map\n"  # it was given the artefact
+    entry = json.loads((out / "manifest.json").read_text())["stages"]["user"]
+    assert entry["artefacts"] == {"test-map": sha256_file(out / "build-test.map.txt")}
+
+
+def test_a_stage_given_the_artefact_of_a_provider_that_then_fails_its_check_is_built_again(
+    report, tmp_path, monkeypatch
+):
+    """`user` starts once `provider` is built, while `provider`'s check runs; that check fails,
+    so `user`'s outputs made from the failed provider's map are not installed: it is built
+    again without the map, as when a provider fails to build, and nothing is left behind."""
+    monkeypatch.setattr(
+        stages, "STAGE_MODULES", {name: "build_schedule_stages" for name in ("provider", "user")}
+    )
+    out = tmp_path / "out"
+    result = build_report(
+        report, out, None, {"provider": {"fail_check": "true"}}, workers=2, show_progress=False
+    )
+    assert result.failed == ["provider"] and "told to fail its check" in result.errors["provider"]
+    assert (out / "build-test.user.txt").read_text() == "no map\n"
+    recorded = json.loads((out / "manifest.json").read_text())["stages"]
+    assert recorded["user"]["status"] == "built" and recorded["user"]["artefacts"] == {}
+    assert not (out / "build-test.map.txt").exists()
+    assert not list(out.glob(".tmp-*"))

@@ -353,6 +353,22 @@ def test_read_along_epub_passes_epubcheck(book):
         assert not [n for n in plain.namelist() if n.endswith((".mp3", ".smil"))]
 
 
+def test_the_build_leaves_epubcheck_of_the_read_along_book_to_make_check(book):
+    """A build runs the read-along book's own checks (clips, durations, coverage) but not
+    EPUBCheck, as for the plain book; `make check` (check_outputs, thorough) runs EPUBCheck on
+    both books and records its messages."""
+    out, result = book
+    built = result.manifest["stages"]["epub"]["checks"]["metrics"]
+    assert built["read_along"]["clips"] > 0
+    assert "not run" in built["read_along"]["epubcheck_messages"]
+    from pipeline.build import check_outputs
+
+    checked = check_outputs(out, ["epub"])["epub"]
+    assert checked.passed, checked.findings
+    assert isinstance(checked.metrics["read_along"]["epubcheck_messages"], int)
+    assert checked.metrics["epubcheck"]["run"] is True
+
+
 def test_read_along_metadata_and_clips(book, tmp_path):
     out, _ = book
     overlays = _epub_overlays(out)

@@ -362,6 +362,37 @@ def test_catches_text_missing_from_the_tree(built, tmp_path):
     assert "not in the structure tree" in message and "source's words" in message
 
 
+def test_catches_characters_without_a_unicode_mapping(built, tmp_path):
+    """A font whose ToUnicode map lost its entries (only the space kept): the glyphs are drawn,
+    but a screen reader cannot say them. The check reads the codes through the map itself (qpdf
+    tokens, pdfminer's CMap parser), so the unmapped characters are counted."""
+    import re
+
+    def forget_mappings(pdf):
+        fonts = pdf.pages[2].Resources.Font
+        for key in fonts.keys():
+            data = fonts[key].ToUnicode.read_bytes().decode("latin-1")
+            kept = re.sub(
+                r"\d+ beginbfchar\n.*?endbfchar", "1 beginbfchar\n<20> <0020>\nendbfchar", data, flags=re.S
+            )
+            fonts[key].ToUnicode = pdf.make_stream(kept.encode("latin-1"))
+
+    message = errors(built[0], broken_copy(built, tmp_path, forget_mappings))
+    assert re.search(r"\d+ character\(s\) have no Unicode mapping", message), message
+
+
+def test_the_thorough_check_reads_the_same_text_as_poppler(built):
+    """`make check` (thorough) also has poppler read the tags (`pdfinfo -struct-text`): every
+    marked-content reference of the tree must read the same in poppler as in the build's own
+    reading of the content streams, and on the real build it does."""
+    doc, paths = built
+    result = check_pdf(doc, pdf_of(paths), thorough=True)
+    assert result.passed, result.findings
+    ctx = BuildContext(slug="listening-together", source=doc.source, thorough=True)
+    stage = get("pdf")
+    assert stage.check(doc, stage.options(), paths, ctx).passed
+
+
 def test_a_source_with_a_missing_image_fails_clearly(doc, ctx, tmp_path):
     from dataclasses import replace
 
@@ -662,11 +693,13 @@ def test_a_figure_shrinks_to_fit_rather_than_leave_a_third_of_a_page_empty(tmp_p
         story = dataclasses.replace(doc, blocks=(Heading(1, (Text("Charts"),), "charts"), *lead, chart))
         path = _build(story, tmp_path / str(lead_in))
         pages = list(extract_pages(str(path)))
+        # The chart: an image, or a figure (a form XObject, in pdfminer's words) holding one.
         image_page, image_box = next(
             (number, item.bbox)
             for number, page in enumerate(pages)
             for item in page
-            if isinstance(item, (LTFigure, LTImage))
+            if isinstance(item, LTImage)
+            or (isinstance(item, LTFigure) and any(isinstance(part, LTImage) for part in item))
         )
         caption_page = next(
             number

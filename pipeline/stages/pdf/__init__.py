@@ -2,8 +2,9 @@
 
 ReportLab lays the pages out (layout.py); the flowables write marked content as they draw and
 record the structure tree (flowables.py, tagging.py); pikepdf writes the tree and the catalogue
-entries afterwards (finish.py). The contents page needs the headings' page numbers, so the
-story is laid out twice: the first pass only measures.
+entries afterwards (finish.py). The contents page's numbers and "Page 3 of 12" are known only
+at the end: they are painted on their pages when the canvas saves (flowables.LateText,
+template.LateCanvas), so the story is laid out once (it was twice: measuring, then the real one).
 """
 
 from __future__ import annotations
@@ -64,9 +65,8 @@ def lay_out(
     doc: Document,
     options: PdfOptions,
     path: Path,
-    heading_pages: dict[str, int] | None,
-    total_pages: int | None = None,
 ) -> LaidOut:
+    from .flowables import LatePages, LateText
     from .fonts import register_fonts
     from .layout import Frame, StoryWriter
     from .styles import Styles
@@ -75,13 +75,14 @@ def lay_out(
     text_fonts, mono_fonts = register_fonts(options.font_family)
     root = StructElem("Document", lang=doc.meta.language)
     tagger = Tagger(root)
+    late = LateText()
     template = TaggedDocTemplate(
         path,
         tagger,
         text_fonts,
         options.font_size,
         doc,
-        total_pages,
+        late,
         MARGIN / 2,
         pagesize=PAPER_SIZES[options.paper],
         leftMargin=MARGIN,
@@ -100,8 +101,9 @@ def lay_out(
     frame = Frame(
         template.width, template.height, landscape_width=landscape(template.pagesize)[0] - 2 * MARGIN
     )
-    writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger, heading_pages)
+    writer = StoryWriter(doc, Styles(options.font_size, text_fonts, mono_fonts), frame, tagger, late)
     template.build(writer.story())
+    writer.name_contents_links(LatePages(dict(tagger.anchor_pages), template.page))
     return LaidOut(root, dict(tagger.block_pages), dict(tagger.anchor_pages), template.page)
 
 
@@ -111,14 +113,8 @@ def build(doc: Document, options: PdfOptions, out_dir: Path, ctx: BuildContext) 
     pdf_path = out_dir / f"{ctx.slug}.pdf"
     map_path = out_dir / f"{ctx.slug}.pagemap.json"
     with tempfile.TemporaryDirectory(prefix="pdf-stage-") as scratch:
-        ctx.progress(0, 3, "laying out (measuring pages)")
-        measured = lay_out(doc, options, Path(scratch) / "measure.pdf", None)
-        heading_pages = measured.anchor_pages
-        ctx.progress(1, 3, "laying out (final)")
-        final = lay_out(doc, options, Path(scratch) / "layout.pdf", heading_pages, measured.pages)
-        if final.pages != measured.pages or final.anchor_pages != heading_pages:
-            # The real numbers moved something (rare): lay out once more with what moved.
-            final = lay_out(doc, options, Path(scratch) / "layout.pdf", final.anchor_pages, final.pages)
+        ctx.progress(0, 3, "laying out")
+        final = lay_out(doc, options, Path(scratch) / "layout.pdf")
         ctx.progress(2, 3, "writing the structure tree")
         write_structure(Path(scratch) / "layout.pdf", pdf_path, final.root, doc.meta)
     page_map = PageMap(pdf_path.name, _page_starts(final.block_pages))
@@ -140,7 +136,7 @@ def check(doc: Document, options: PdfOptions, paths: list[Path], ctx: BuildConte
     from ...checks.pdf import check_pdf
 
     pdf = next(path for path in paths if path.suffix == ".pdf")
-    return check_pdf(doc, pdf)
+    return check_pdf(doc, pdf, thorough=ctx.thorough)
 
 
 def tool_versions() -> dict[str, str]:
@@ -150,7 +146,7 @@ def tool_versions() -> dict[str, str]:
 STAGES = [
     Stage(
         name="pdf",
-        version="2",
+        version="3",  # 3: one layout pass (the late numbers are last in their pages' content)
         options=PdfOptions,
         build=build,
         check=check,

@@ -7,7 +7,9 @@ paragraph go into its text object (BT ... ET), so sequences never straddle a tex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reportlab.platypus import Flowable, Image, Paragraph, Table
 from reportlab.platypus.flowables import HRFlowable
@@ -136,13 +138,54 @@ class TaggedParagraph(Paragraph):
         text_object._textOut = text_out_with_space
 
 
+PAGE_NUMBER_PLACEHOLDER = 999  # a contents entry whose heading was never drawn (should not happen)
+
+
+@dataclass(frozen=True)
+class LatePages:
+    """What is known only once the last page is laid out."""
+
+    anchor_pages: dict[str, int]  # bookmarked heading's anchor -> its page
+    pages: int
+
+    def number_of(self, anchor: str) -> str:
+        return str(self.anchor_pages.get(anchor, PAGE_NUMBER_PLACEHOLDER))
+
+
+class LateText:
+    """Marks whose words are known only when the whole story is laid out: the contents' page
+    numbers (and their leaders) and "Page 3 of 12". Each is put where it goes while the page is
+    drawn and painted there when the canvas saves (template.LateCanvas keeps every page open
+    until then, as ReportLab's "page x of y" recipe does), so these words never move anything
+    and one layout pass is enough. Hand-written: platypus only offers laying the story out again
+    (multiBuild). A painter writes its own marked content (the Link's sequence, the artifact)."""
+
+    def __init__(self) -> None:
+        # page -> (the transformation where it was put, painter)
+        self._marks: dict[int, list[tuple[tuple[float, ...], Callable[[Any, LatePages], None]]]] = {}
+
+    def place(self, canvas, paint: Callable[[Any, LatePages], None]) -> None:
+        self._marks.setdefault(canvas.getPageNumber(), []).append((tuple(canvas._currentMatrix), paint))
+
+    def paint(self, canvas, pages: LatePages) -> None:
+        """Paint the marks of the page the canvas is on, each in the coordinates it was put in."""
+        for matrix, paint in self._marks.get(canvas.getPageNumber(), []):
+            canvas.saveState()
+            canvas.resetTransforms()
+            canvas.transform(*matrix)
+            paint(canvas, pages)
+            canvas.restoreState()
+
+
 class ContentsLine(TaggedParagraph):
     """A contents entry: the heading's words (wrapping short of the number column), a dotted
     leader (an artifact) and the page number right aligned, both in the entry's Link element;
     one link annotation covers the whole entry, so the number is clickable too."""
 
-    def contents(self, link: StructElem, page: str, destination: str, font: str, size: float) -> ContentsLine:
-        self.link, self.page, self.destination = link, page, destination
+    def contents(
+        self, link: StructElem, late: LateText, destination: str, font: str, size: float
+    ) -> ContentsLine:
+        self.link, self.late, self.destination = link, late, destination
         self.number_font, self.number_size = font, size
         return self
 
@@ -157,23 +200,31 @@ class ContentsLine(TaggedParagraph):
         page_index, baseline = self.link.link_lines[-1]
         y = baseline - canvas._currentMatrix[5]
         right = self.width
-        number_width = canvas.stringWidth(self.page, self.number_font, self.number_size)
         text_end = self.style.leftIndent + self._last_line_width()
-        gap = self.number_size * 0.5
-        canvas.saveState()
-        canvas.addLiteral(self.tagger.begin_artifact("Layout"))
-        canvas.setLineWidth(self.number_size * 0.12)
-        canvas.setLineCap(1)
-        canvas.setDash([0, self.number_size * 0.4])
-        if right - number_width - gap > text_end + gap:
-            canvas.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
-        canvas.addLiteral("EMC")
-        canvas.restoreState()
-        canvas.addLiteral(self.tagger.begin(canvas, self.link))
-        canvas.setFont(self.number_font, self.number_size)
-        # The space first: the tagged text reads "Welcome 3", not "Welcome3".
-        canvas.drawRightString(right, y, " " + self.page)
-        canvas.addLiteral("EMC")
+        font, size, destination = self.number_font, self.number_size, self.destination
+        gap = size * 0.5
+
+        tagger, link = self.tagger, self.link
+
+        def leader(late, pages: LatePages) -> None:
+            number_width = late.stringWidth(pages.number_of(destination), font, size)
+            late.addLiteral(tagger.begin_artifact("Layout"))
+            late.setLineWidth(size * 0.12)
+            late.setLineCap(1)
+            late.setDash([0, size * 0.4])
+            if right - number_width - gap > text_end + gap:
+                late.line(text_end + gap, y + 1, right - number_width - gap, y + 1)
+            late.addLiteral("EMC")
+
+        def number(late, pages: LatePages) -> None:
+            late.addLiteral(tagger.begin(late, link))
+            late.setFont(font, size)
+            # The space first: the tagged text reads "Welcome 3", not "Welcome3".
+            late.drawRightString(right, y, " " + pages.number_of(destination))
+            late.addLiteral("EMC")
+
+        self.late.place(canvas, leader)
+        self.late.place(canvas, number)
         canvas.linkRect("", self.destination, (0, 0, right, self.height), relative=1, thickness=0)
 
     def _last_line_width(self) -> float:

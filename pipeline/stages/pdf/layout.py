@@ -60,6 +60,8 @@ from .flowables import (
     ArtifactRule,
     ContentsLine,
     FittingFigure,
+    LatePages,
+    LateText,
     ParagraphTags,
     TableTagging,
     TaggedImage,
@@ -70,7 +72,7 @@ from .styles import Styles
 from .tagging import StructElem, Tagger
 
 HEADER_BACKGROUND = Color(0.90, 0.90, 0.90)  # black text on it: contrast above 15:1
-PAGE_NUMBER_PLACEHOLDER = 999  # first pass: as wide as any real page number
+NUMBER_COLUMN = "999"  # the contents' page numbers get a column as wide as this
 
 
 @dataclass(frozen=True)
@@ -89,14 +91,15 @@ class StoryWriter:
         styles: Styles,
         frame: Frame,
         tagger: Tagger,
-        heading_pages: dict[str, int] | None,
+        late: LateText,
     ):
         self.doc = doc
         self.styles = styles
         self.frame = frame
         self.tagger = tagger
         self.root = tagger.root
-        self.heading_pages = heading_pages
+        self.late = late  # the contents' page numbers, drawn once the last page is laid out
+        self.contents_links: list[tuple[StructElem, str, str]] = []  # (Link, words, anchor)
         # Anchors and bookmark keys the PDF adds: none may be a heading id of the report (its
         # heading "Notes" has the id `notes`), or links and bookmarks would go to the wrong one.
         self.ids = AddedIds.for_document(doc)
@@ -161,16 +164,13 @@ class StoryWriter:
         ]
         toc = self.root.add("TOC")
         number_width = (
-            stringWidth(str(PAGE_NUMBER_PLACEHOLDER), self.styles.text.regular, self.styles.size)
-            + self.styles.size * 1.5
+            stringWidth(NUMBER_COLUMN, self.styles.text.regular, self.styles.size) + self.styles.size * 1.5
         )
         top = min((h.level for h in headings(self.doc)), default=1)
         for entry in contents_entries(self.doc, self.ids):
-            page = (self.heading_pages or {}).get(entry.target, PAGE_NUMBER_PLACEHOLDER)
             item = toc.add("TOCI")
-            link = item.detached(
-                "Link", alt=contents_link_label(self.doc, entry.text, page), link_target=f"#{entry.target}"
-            )
+            link = item.detached("Link", link_target=f"#{entry.target}")  # alt: name_contents_links
+            self.contents_links.append((link, entry.text, entry.target))
             key = self.tagger.register_inline(link)
             markup = (
                 f'<onDraw name="tag_open" label="{key}"/>{escape(entry.text)}'
@@ -179,10 +179,15 @@ class StoryWriter:
             indent = self.styles.size * 1.5 * max(entry.level - top, 0)
             line = ContentsLine(markup, self.styles.contents_entry(indent, number_width))
             line.setup(self.tagger, ParagraphTags(item), None)
-            line.contents(link, str(page), entry.target, self.styles.text.regular, self.styles.size)
+            line.contents(link, self.late, entry.target, self.styles.text.regular, self.styles.size)
             out.append(line)
         out.append(PageBreakFlowable())
         return out
+
+    def name_contents_links(self, pages: LatePages) -> None:
+        """Each contents Link's name for screen readers ("Welcome, page 3"), once pages are known."""
+        for link, text, anchor in self.contents_links:
+            link.alt = contents_link_label(self.doc, text, int(pages.number_of(anchor)))
 
     def accessibility_statement(self) -> list[Flowable]:
         """The statement every visual format carries, through the normal block path: tagged

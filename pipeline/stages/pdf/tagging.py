@@ -55,8 +55,7 @@ class Tagger:
 
     def __init__(self, root: StructElem):
         self.root = root
-        self._page = -1
-        self._next_mcid = 0
+        self._next_mcid: dict[int, int] = {}  # page index -> the next MCID on it
         self.artifact_depth = 0  # > 0 while drawing repeated table headers and the like
         self._inline: list[StructElem] = []
         self.block_pages: dict[int, int] = {}  # top-level block index -> first page (1-based)
@@ -65,10 +64,9 @@ class Tagger:
     def begin(self, canvas, elem: StructElem) -> str:
         """The BDC operator opening a new marked-content sequence for elem on the current page."""
         page = canvas.getPageNumber() - 1
-        if page != self._page:
-            self._page, self._next_mcid = page, 0
-        mcid = self._next_mcid
-        self._next_mcid += 1
+        # per page: late text (the contents' numbers) goes back to its page when the canvas saves
+        mcid = self._next_mcid.get(page, 0)
+        self._next_mcid[page] = mcid + 1
         elem.kids.append(MarkedContent(page, mcid))
         return f"/{elem.tag} <</MCID {mcid}>> BDC"
 
