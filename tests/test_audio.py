@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -640,6 +641,18 @@ def test_every_word_the_audio_adds_has_a_welsh_translation():
         if language == "cy":
             untranslated = sorted(m for m in used if not catalogue[m] or catalogue[m] == m)
             assert not untranslated, untranslated
+
+
+def test_a_build_hears_one_section_and_a_thorough_check_hears_every_one(built):
+    """Recognition is the slow part of the check: a build hears one section (its other checks
+    cover every section), make check and CI hear them all."""
+    doc, options, ctx, _, paths, _ = built
+    quick = check(doc, options, paths, dataclasses.replace(ctx, thorough=False))
+    full = check(doc, options, paths, dataclasses.replace(ctx, thorough=True))
+    assert quick.passed and full.passed, (quick.findings, full.findings)
+    assert quick.metrics["asr_sections_heard"] == "1/3"
+    assert full.metrics["asr_sections_heard"] == "3/3"
+    assert full.metrics["asr_precision_min"] >= 0.45
 
 
 def test_recognition_fails_for_speech_of_another_text(built, level_two_built):
