@@ -91,8 +91,11 @@ def build_report(
     *,
     workers: int = 2,
     show_progress: bool = True,
+    thorough: bool = False,
 ) -> BuildResult:
     """Build `formats` (default: all) of one report into out_dir; see the module docstring.
+    `thorough` also runs the slow validators in each check (EPUBCheck, every audio section
+    heard), as `make check` does: for a build whose files go straight to a reader.
 
     Raises SourceError when the source has problems, and OptionsError when a format or an option
     is wrong; nothing is written then. A stage that fails while building does not stop the
@@ -116,7 +119,10 @@ def build_report(
                 _record_source(current, doc, source)
                 if current.language.warning:
                     say(f"{slug}: warning: {current.language.warning}")
-                _run_jobs(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
+                scheduler = _Scheduler(
+                    doc, source, slug, out_dir, jobs, current, result, workers, show_progress, thorough
+                )
+                scheduler.run()
                 manifest.write(out_dir, current)
             finally:
                 _remove_stale_temp(out_dir)  # an interrupted or failed stage's folder too
@@ -197,7 +203,7 @@ def _plan_jobs(
     problems += [
         f"options were given for '{name}', which is not being built" for name in options if name not in names
     ]
-    for name in stages.available():  # registry order (artefact order: _run_jobs)
+    for name in stages.available():  # registry order (artefact order: _Scheduler)
         if name not in names:
             continue
         try:
@@ -274,29 +280,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def _run_jobs(
-    doc: Document,
-    source: Path,
-    slug: str,
-    out_dir: Path,
-    jobs: list[StageJob],
-    current: Manifest,
-    result: BuildResult,
-    workers: int,
-    show_progress: bool,
-) -> None:
-    """Reuse what is current and run the rest, each stage as soon as the stages of this build
-    that provide an artefact it needs are done: epub and braille start when the PDF (and its
-    page map) is in, while the Word documents are still being laid out, not after every stage
-    that needs nothing. One pool of workers serves the whole build."""
-    scheduler = _Scheduler(doc, source, slug, out_dir, jobs, current, result, workers, show_progress)
-    scheduler.run()
-
-
 class _Scheduler:
-    """Keeps every worker busy: whenever one is free it takes a provider's pending check, then
-    the first ready stage, a stage that provides an artefact first (others wait for it), then
-    in registry order.
+    """Reuses what is current and runs the rest, each stage as soon as the stages of this build
+    that provide an artefact it needs are done: epub and braille start when the PDF (and its
+    page map) is in, while the Word documents are still being laid out. One pool of workers
+    serves the whole build, and it keeps every worker busy: whenever one is free it takes a
+    provider's pending check, then the first ready stage, a stage that provides an artefact
+    first (others wait for it), then in registry order.
 
     A provider that others in this build wait for is built and checked as two tasks: its
     artefacts (the PDF's page map) are handed on as soon as it is built, from its temp folder,
@@ -315,6 +305,7 @@ class _Scheduler:
         result: BuildResult,
         workers: int,
         show_progress: bool,
+        thorough: bool = False,
     ):
         self.doc, self.out_dir, self.current, self.result = doc, out_dir, current, result
         self.show_progress = show_progress
@@ -329,7 +320,7 @@ class _Scheduler:
         self.held: dict[str, tuple[StageRun, StageJob]] = {}  # built and checked, not installed yet
         self.checked: dict[str, tuple[StageRun, StageJob]] = {}  # providers checked, not installed yet
         self.workers = max(1, workers)
-        self.ctx_args = dict(slug=slug, source=source, workers=self.workers)
+        self.ctx_args = dict(slug=slug, source=source, workers=self.workers, thorough=thorough)
         self.pool: ProcessPoolExecutor | None = None
 
     def run(self) -> None:

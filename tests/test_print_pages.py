@@ -606,3 +606,21 @@ def test_a_contents_entry_that_wraps_gets_a_second_layout_and_right_numbers(samp
 
 def inline_words(heading: Heading) -> str:
     return " ".join(t.text for t in heading.inlines if isinstance(t, Text))
+
+
+def test_word_then_large_print_in_one_worker_both_lay_out(tmp_path):
+    """A build worker runs one stage after another, each in its own temporary folder, which the
+    build removes when the stage is done: the second LibreOffice layout in the same process must
+    not depend on anything the first left in its folder (it did: a profile template)."""
+    from pipeline.build import build_report
+
+    source = tmp_path / "sources" / "two-layouts" / "two-layouts.md"
+    source.parent.mkdir(parents=True)
+    source.write_text(
+        "---\ntitle: Two layouts\nlanguage: en-GB\n---\n\n# First part\n\nSome words.\n\n"
+        "# Second part\n\nMore words.\n",
+        encoding="utf-8",
+    )
+    result = build_report(source, tmp_path / "out", ["word", "large-print"], workers=1, show_progress=False)
+    assert not result.failed, result.errors
+    assert set(result.outputs) == {"word", "large-print"}

@@ -417,13 +417,20 @@ def test_rate_limit_per_sender(library, smtp):
     assert len(smtp.messages) == 2
 
 
-def test_mobi_and_kindle_get_epub_with_a_note(service, smtp):
+def test_mobi_and_kindle_get_epub_with_a_note(service, smtp, library):
     raw = make_message("Could I have the annual review in MOBI for my Kindle?")
-    assert service.receive(raw, "test").state == "replied"
+    outcome = service.receive(raw, "test")
+    assert outcome.state == "replied"
     [reply] = smtp.messages
     assert "annual-review-2023.epub" in attachments(reply)
     assert attachments(reply)["annual-review-2023.epub"][0] == "application/epub+zip"
     assert "MOBI is a retired format" in plain_text(reply)
+    # The book goes straight to a reader: its build ran the thorough checks, EPUBCheck included.
+    manifest = json.loads(
+        (library / "outputs" / "requests" / outcome.request_id / "manifest.json").read_text()
+    )
+    epubcheck = manifest["stages"]["epub"]["checks"]["metrics"]["epubcheck"]
+    assert epubcheck["run"] is True and epubcheck["errors"] == epubcheck["fatal"] == 0, epubcheck
 
 
 def test_a_format_not_available_yet_offers_the_nearest(service, smtp, monkeypatch):

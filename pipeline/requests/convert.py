@@ -173,6 +173,7 @@ def _build(
         [r.format for r in requests],
         {r.format: r.options_dict for r in requests if r.options},
         show_progress=show_progress,
+        thorough=True,  # the files go straight to the person who asked: every validator runs
     )
     made, failed = [], []
     for request in requests:

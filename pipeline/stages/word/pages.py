@@ -53,10 +53,18 @@ class ProfileTemplate:
         self._folder: Path | None = None
 
     def fill(self, profile: Path) -> None:
-        """Copy into `profile` (an empty folder) the template, if there is one yet."""
+        """Copy into `profile` (an empty folder) the template, if there is one yet. The template
+        lives in the temporary folder of the stage that made it, which the build removes when
+        that stage is done; a later stage in the same worker process then makes its own."""
         with self._lock:
-            if self._folder is not None:
+            if self._folder is None:
+                return
+            try:
                 shutil.copytree(self._folder, profile, dirs_exist_ok=True, ignore=_LOCKS)
+            except OSError:
+                self._folder = None
+                shutil.rmtree(profile, ignore_errors=True)
+                profile.mkdir(exist_ok=True)
 
     def keep(self, profile: Path) -> None:
         """After a successful run: its profile becomes the template, if there is none yet."""
