@@ -492,6 +492,53 @@ def _page_texts(path: Path) -> list[str]:
     ]
 
 
+def _destination_index(pdf: pikepdf.Pdf, destination) -> int:
+    if isinstance(destination, pikepdf.Dictionary):
+        destination = destination.D
+    return pdf.pages.index(pikepdf.Page(destination[0]))
+
+
+def test_every_bookmark_and_contents_link_lands_on_its_heading_page(sample):
+    """Followed as a reader follows them: the page a bookmark or a contents link goes to has
+    the heading as a line of its own (pdftotext, not the stage's or the check's reading)."""
+    _, path = sample
+    pages = [[" ".join(line.split()) for line in page.splitlines()] for page in _page_texts(path)]
+    with pikepdf.open(path) as pdf:
+        with pdf.open_outline() as outline:
+            stack, seen = list(outline.root), 0
+            while stack:
+                item = stack.pop()
+                stack.extend(item.children)
+                target = _destination_index(pdf, item.destination or item.action)
+                assert str(item.title) in pages[target], (str(item.title), target + 1)
+                seen += 1
+        assert seen > 10
+        for annotation in pdf.pages[1].obj.get("/Annots", []):
+            if "/Dest" in annotation or "/D" in annotation.get("/A", {}):
+                title = str(annotation.Contents).rsplit(", ", 1)[0]
+                target = _destination_index(pdf, annotation.get("/Dest", annotation.get("/A")))
+                assert title in pages[target], (title, target + 1)
+
+
+def test_catches_bookmarks_and_links_that_go_to_the_wrong_page(built, tmp_path):
+    def send_everything_to_the_first_page(pdf):
+        first = pdf.pages[0].obj
+        with pdf.open_outline() as outline:
+            stack = list(outline.root)
+            while stack:
+                item = stack.pop()
+                stack.extend(item.children)
+                item.destination = pikepdf.Array([first, pikepdf.Name.Fit])
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots", []):
+                if "/Dest" in annotation:
+                    annotation.Dest = pikepdf.Array([first, pikepdf.Name.Fit])
+
+    found = errors(built[0], broken_copy(built, tmp_path, send_everything_to_the_first_page))
+    assert "the bookmark" in found and "goes to page 1, but the heading is on page" in found
+    assert "the link" in found
+
+
 def test_contents_lists_every_bookmark_with_the_page_it_is_on(sample):
     doc, path = sample
     pages = _page_texts(path)

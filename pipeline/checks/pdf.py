@@ -13,6 +13,7 @@ report's build. Every finding it gave is still given: see tests/test_pdf.py's br
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -277,6 +278,7 @@ def poppler_texts(reading: subprocess.Popen, name: str) -> tuple[list[str], str]
 @dataclass
 class TreeSummary:
     headings: list[tuple[int, str]] = field(default_factory=list)
+    heading_pages: list[tuple[str, int | None]] = field(default_factory=list)  # (text, page index)
     figure_alts: list[str] = field(default_factory=list)
     tables: int = 0
     tables_without_th: int = 0
@@ -297,6 +299,7 @@ class TreeReader:
         self.role_map = dict(root.get("/RoleMap", {})) if root is not None else {}
         self.summary = TreeSummary()
         self._muted = 0  # > 0 inside the contents list (see element)
+        self._marked_pages: list[int | None] = []  # the page of each reference, in walk order
 
     def read(self, root) -> TreeSummary:
         for kid in _kids(root):
@@ -318,6 +321,7 @@ class TreeReader:
         # The contents list repeats the headings before the body: it is navigation, not the
         # report's text, so it stays out of the reading-order text that is compared.
         self._muted += tag == "TOC"
+        first_reference = len(self._marked_pages)
         pieces: list[str] = []
         for kid in _kids(elem):
             if isinstance(kid, int):
@@ -338,6 +342,8 @@ class TreeReader:
             text += "\n"
         if tag in {f"H{level}" for level in range(1, 7)}:
             self.summary.headings.append((int(tag[1]), _squash(text)))
+            shown_on = [p for p in self._marked_pages[first_reference:] if p is not None]
+            self.summary.heading_pages.append((_squash(text), shown_on[0] if shown_on else page))
         elif tag == "Figure":
             self.summary.figure_alts.append(str(elem.get("/Alt", "")))
         elif tag == "Table":
@@ -354,6 +360,7 @@ class TreeReader:
         return False
 
     def marked(self, page: int | None, mcid: int) -> str:
+        self._marked_pages.append(page)
         if page is None:
             self.reference_texts.append("")
             return ""
@@ -402,6 +409,7 @@ def check_pdf(doc: Document, path: Path, *, thorough: bool = False) -> CheckResu
             summary = reader.read(root) if root is not None else TreeSummary()
             unlinked = _annotations_outside_tree(pdf, summary)
             page_count = len(pdf.pages)
+            _check_destinations(pdf, summary, error, name)
         if reading is not None:
             _compare_with_poppler(reader.reference_texts, *poppler_texts(reading, name), error)
     finally:
@@ -536,6 +544,69 @@ def _check_fonts(pdf: pikepdf.Pdf, error, name: str) -> list[str]:
             if "/ToUnicode" not in font:
                 error(f"the font {base} has no ToUnicode map: its text cannot be read aloud")
     return sorted(set(checked.values()))
+
+
+def _destination_page(pdf: pikepdf.Pdf, destination, pages: dict) -> int | None:
+    """The page index an explicit destination ([page /XYZ ...]) goes to; None for a named one."""
+    if isinstance(destination, pikepdf.Dictionary) and "/D" in destination:
+        destination = destination.D
+    if (
+        isinstance(destination, pikepdf.Array)
+        and len(destination)
+        and isinstance(destination[0], pikepdf.Dictionary)
+    ):
+        return pages.get(destination[0].objgen)
+    return None
+
+
+def _check_destinations(pdf: pikepdf.Pdf, summary: TreeSummary, error, name: str) -> None:
+    """Each bookmark goes to the page its heading is tagged on, and each link inside the PDF
+    to a page that holds a heading: a reader who follows one lands where it says."""
+    pages = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
+    headings = list(summary.heading_pages)
+    with pdf.open_outline() as outline:
+        entries: list = []
+        stack = list(reversed(list(outline.root)))
+        while stack:
+            item = stack.pop()
+            entries.append(item)
+            stack.extend(reversed(list(item.children)))
+        for item in entries:
+            title = _squash(str(item.title))
+            target = _destination_page(
+                pdf, item.destination if item.destination is not None else item.action, pages
+            )
+            found = next((i for i, (text, _) in enumerate(headings) if text == title), None)
+            if target is None or found is None:
+                continue
+            heading_page = headings.pop(found)[1]
+            if heading_page is not None and target != heading_page:
+                error(
+                    f"the bookmark '{item.title}' goes to page {target + 1}, but the heading is on "
+                    f"page {heading_page + 1}",
+                )
+    # A link named after a heading ("Welcome, page 3" in the contents; "the value of
+    # co-production" in the text) goes to a page that heading is on.
+    heading_pages_by_text: dict[str, set[int]] = {}
+    for text, shown_on in summary.heading_pages:
+        if shown_on is not None:
+            heading_pages_by_text.setdefault(text.casefold(), set()).add(shown_on)
+    for index, pdf_page in enumerate(pdf.pages):
+        for annotation in pdf_page.obj.get("/Annots", []):
+            if annotation.get("/Subtype") != pikepdf.Name.Link or "/Contents" not in annotation:
+                continue
+            label = _squash(re.sub(r",[^,]*$", "", str(annotation.Contents))).casefold()
+            goal = annotation.get("/Dest", annotation.get("/A"))
+            target = _destination_page(pdf, goal, pages) if goal is not None else None
+            wanted = heading_pages_by_text.get(label) or heading_pages_by_text.get(
+                _squash(str(annotation.Contents)).casefold()
+            )
+            if target is not None and wanted and target not in wanted:
+                error(
+                    f"the link '{annotation.Contents}' goes to page {target + 1}, but its heading "
+                    f"is on page {min(wanted) + 1}",
+                    f"{name} page {index + 1}",
+                )
 
 
 def _annotations_outside_tree(pdf: pikepdf.Pdf, summary: TreeSummary) -> list[tuple[int, int]]:

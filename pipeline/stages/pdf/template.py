@@ -35,9 +35,14 @@ class LateCanvas(Canvas):
     def showPage(self):
         self._kept_pages.append(dict(self.__dict__))
         self._startPage()
+        # The document names pages by this counter ("Page3"), and bookmarks and links made on
+        # the next page refer to it by that name: it must move on now, not at save, or every
+        # bookmark would point at the first page (ReportLab's recipe breaks them so).
+        self._doc.pageCounter += 1
 
     def save(self):
         pages = LatePages(dict(self.tagger.anchor_pages), len(self._kept_pages))
+        self._doc.pageCounter -= len(self._kept_pages)  # each page is added for real below
         for state in self._kept_pages:
             self.__dict__.update(state)
             self.late.paint(self, pages)
