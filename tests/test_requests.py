@@ -1138,3 +1138,23 @@ def test_the_committed_example_settings_file_is_valid():
     config = load_config(ROOT / "accessible-formats.example.toml", environ={})
     assert "@" in config.from_address and config.smtp_host and config.imap_url
     assert config.size_limit_mb == 15 and config.rate_limit == 10
+
+
+def test_a_maildir_is_read_in_the_order_the_messages_arrived(tmp_path, smtp):
+    """Maildir keys carry the delivery time, its microseconds unpadded: sorted as text,
+    "1700000000.M100000..." (later) comes before "1700000000.M99999..." (earlier)."""
+    make_library(tmp_path)
+    box = tmp_path / "Maildir"
+    for folder in ("new", "cur", "tmp"):
+        (box / folder).mkdir(parents=True)
+    first = make_message("The annual review as a web page, please", message_id="<first@x.org>")
+    second = make_message("The impact report as a web page", message_id="<second@x.org>")
+    (box / "new" / "1700000000.M99999P10Q1.host").write_bytes(first)
+    (box / "new" / "1700000000.M100000P10Q2.host").write_bytes(second)
+    served = run_cli(
+        "serve", "--maildir", str(box), "--once", "--sources", str(tmp_path / "sources"),
+        "--outputs", str(tmp_path / "outputs"), "--from", US,
+        "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port),
+    )  # fmt: skip
+    assert served.returncode == 0, served.stderr
+    assert [m["In-Reply-To"] for m in smtp.to(READER)] == ["<first@x.org>", "<second@x.org>"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import imaplib
 import mailbox
+import re
 import sys
 import time
 from collections import Counter
@@ -98,7 +99,9 @@ def process_maildir(folder: Path, processor: Processor) -> Summary:
     # Keys come from the file names (no message is opened to find them); the ledger says which
     # were read already.
     already_read = processor.ledger.origins_read(MAILDIR_ORIGIN)
-    waiting = [key for key in sorted(box.keys()) if MAILDIR_ORIGIN + key not in already_read]
+    waiting = [
+        key for key in sorted(box.keys(), key=arrival_order) if MAILDIR_ORIGIN + key not in already_read
+    ]
     for number, key in enumerate(waiting, 1):
         try:
             raw = box.get_bytes(key)
@@ -109,6 +112,21 @@ def process_maildir(folder: Path, processor: Processor) -> Summary:
         summary.add(outcome)
         _progress(number, len(waiting), outcome)
     return summary
+
+
+# A Maildir key as Python's mailbox (and most delivery agents) writes it: seconds, "M" and the
+# microseconds, "P" and the process, "Q" and a counter. The microseconds are not zero-padded, so
+# the keys sorted as text put 1700000000.M100000 before 1700000000.M99999.
+_KEY = re.compile(r"^(\d+)\.M(\d+)P\d+Q(\d+)")
+
+
+def arrival_order(key: str) -> tuple[int, int, int, str]:
+    """Sort key for Maildir keys: the time each message was delivered, then the key itself."""
+    match = _KEY.match(key)
+    if match is None:
+        return (2**63, 0, 0, key)  # a key of another shape: after the timed ones, by name
+    seconds, microseconds, counter = (int(group) for group in match.groups())
+    return (seconds, microseconds, counter, key)
 
 
 def _mark_seen(box: mailbox.Maildir, key: str) -> None:
