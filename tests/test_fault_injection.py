@@ -237,22 +237,7 @@ def test_2_requests_retry_without_a_transport_marks_it_for_the_next_run(library_
     root, broken = library_with_broken_word
     box = mailbox.Maildir(str(root / "Maildir"), create=True)
     box.add(make_message("the reader quotes as a web page please", message_id="<later@x.org>"))
-    serve = (
-        "serve",
-        "--maildir",
-        str(root / "Maildir"),
-        "--once",
-        "--sources",
-        str(root / "sources"),
-        "--outputs",
-        str(root / "outputs"),
-        "--from",
-        US,
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(smtp.port),
-    )
+    serve = serve_args(root, smtp.port)
     assert run_cli(*serve).returncode == 1  # parked: failed, staff told
     with Ledger(root / "outputs" / "requests" / "ledger.sqlite3") as ledger:
         [row] = ledger.all()

@@ -1151,10 +1151,6 @@ def test_a_maildir_is_read_in_the_order_the_messages_arrived(tmp_path, smtp):
     second = make_message("The impact report as a web page", message_id="<second@x.org>")
     (box / "new" / "1700000000.M99999P10Q1.host").write_bytes(first)
     (box / "new" / "1700000000.M100000P10Q2.host").write_bytes(second)
-    served = run_cli(
-        "serve", "--maildir", str(box), "--once", "--sources", str(tmp_path / "sources"),
-        "--outputs", str(tmp_path / "outputs"), "--from", US,
-        "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port),
-    )  # fmt: skip
+    served = run_cli(*serve_args(tmp_path, smtp.port))
     assert served.returncode == 0, served.stderr
     assert [m["In-Reply-To"] for m in smtp.to(READER)] == ["<first@x.org>", "<second@x.org>"]
