@@ -89,3 +89,22 @@ def test_what_liblouis_welsh_tables_misread_reads_back_exactly(welsh, grade):
     # liblouis' own tables read these as "nesaf4", "Mæ'r", "diweddeud", "blwyddynaen",
     # "Aberystoriwyth", "ceisiauwch", "t¥", "1,bjj" ...
     assert _read_back(readback_table(INSTALLED[grade]), welsh) == welsh
+
+
+def test_the_welsh_tables_live_outside_any_build_and_are_made_again_if_gone(tmp_path, monkeypatch):
+    """During a build the temporary folder is the stage's own and is removed when the stage
+    ends: the copy must not live there (it did), and a copy that has gone is made again."""
+    from pipeline.build import build_report
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = TEXTS["held-out"]
+    for run in ("first", "second"):
+        result = build_report(source, tmp_path / run, ["braille"], workers=1, show_progress=False)
+        assert not result.failed, result.errors
+        table = Path(readback_table(INSTALLED[2]))
+        assert table.is_file() and (tmp_path / "cache") in table.parents, table
+        assert (tmp_path / run) not in table.parents
+        # the build's own read-back passed with it: Welsh needs 0.98 and is an error below
+        assert result.manifest["stages"]["braille"]["checks"]["metrics"]["back_translation_recall"] >= 0.98
+    table.unlink()
+    assert Path(readback_table(INSTALLED[2])).is_file()

@@ -14,7 +14,7 @@ braille comes back garbled and our read-back check could not tell a real fault f
 - an alphabetic wordsign before an apostrophe ("gyda'r", "mae'r") reads back as its bare letter.
 
 So the stage uses, for these two tables, a copy of the installed table (made once per machine in
-the temporary folder) whose back-translation reads what its forward translation writes:
+the user's cache folder) whose back-translation reads what its forward translation writes:
 
 - every added rule is `nofor` (back-translation only) and is added only when the installed
   table's own forward translation of its text gives exactly its cells, so it can only teach the
@@ -44,7 +44,7 @@ import louis
 
 INSTALLED = Path("/usr/share/liblouis/tables")
 GRADE_1, GRADE_2 = "cy-cy-g1.utb", "cy-cy-g2.ctb"
-# Bump when the rules below change, so an old copy in the temporary folder is not reused.
+# Bump when the rules below change, so an old copy in the cache folder is not reused.
 RULES_VERSION = "6"
 
 # (text, cells) the installed grade 1 table writes but reads back as something else.
@@ -74,15 +74,29 @@ def supplemented(name: str) -> bool:
     return Path(name).name in (GRADE_1, GRADE_2) and "/" not in name
 
 
-@functools.lru_cache(maxsize=4)
-def readback_table(name: str) -> str:
-    """The path of the table to use for a Welsh table name (see the module docstring)."""
+def cache_folder() -> Path:
+    """Where the copies live: the user's cache folder (XDG_CACHE_HOME, else ~/.cache). Not the
+    temporary folder: during a build that is the stage's own, removed when the stage ends, and a
+    copy there was made again for every braille build of a Welsh report."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "accessible-formats" / "liblouis"
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_texts() -> tuple[str, str, str]:
     grade_1_text = (INSTALLED / GRADE_1).read_text(encoding="utf-8")
     grade_2_text = (INSTALLED / GRADE_2).read_text(encoding="utf-8")
     digest = hashlib.sha256(
         f"{RULES_VERSION}\0{louis.version()}\0{grade_1_text}\0{grade_2_text}".encode()
     ).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"accessible-formats-liblouis-{digest}"
+    return grade_1_text, grade_2_text, digest
+
+
+def readback_table(name: str) -> str:
+    """The path of the table to use for a Welsh table name (see the module docstring), made
+    once per machine and made again if it has gone."""
+    grade_1_text, grade_2_text, digest = _installed_texts()
+    folder = cache_folder() / digest
     grade_1 = folder / GRADE_1
     grade_2 = folder / GRADE_2
     if not (grade_1.is_file() and grade_2.is_file()):
@@ -95,7 +109,7 @@ def readback_table(name: str) -> str:
         except OSError as error:
             raise ReadbackTableError(
                 f"could not write the Welsh braille tables to {folder} ({error.strerror}): "
-                "set TMPDIR to a folder this user can write to"
+                "set XDG_CACHE_HOME to a folder this user can write to"
             ) from None
     return str(grade_1 if Path(name).name == GRADE_1 else grade_2)
 

@@ -130,16 +130,21 @@ def is_eight_dot(table: str) -> bool:
     return "comp8" in Path(table).name
 
 
-@functools.lru_cache(maxsize=64)
 def check_table(table: str) -> str:
     """The table to give liblouis if it can compile it; TableError with the reason and where to
     look. liblouis' Welsh tables are given as our copy that reads back what it writes
-    (readback.py): the same file name, so everything keyed by the name still applies."""
+    (readback.py): the same file name, so everything keyed by the name still applies. The copy
+    is looked for on every call (it is made again if it has gone); compiling is checked once."""
     if readback.supplemented(table):
         try:
             table = readback.readback_table(table)
         except readback.ReadbackTableError as error:
             raise TableError(str(error)) from None
+    return _compiled(table)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(table: str) -> str:
     _log.clear()
     try:
         louis.checkTable([table])
