@@ -25,6 +25,8 @@ from PIL import Image
 
 from pipeline.build import build_report
 from pipeline.site import build_site
+from pipeline.site.facts import resolved_braille_table
+from pipeline.stages.braille import readback
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE_MODULES = ROOT / "tools" / "axe" / "node_modules"
@@ -231,6 +233,26 @@ def test_the_welsh_report_speaks_welsh(built):
         if "keywords property is empty" in _text(li)
     ]
     assert keywords and "ychwanegwch keywords at y pennyn YAML" in _text(keywords[0])
+    # The braille preview names liblouis's Welsh table, not the path of the read-back copy in
+    # this machine's cache (a path that made the page scroll sideways on a phone), and reads
+    # the braille back as the Welsh it is.
+    braille = staff.xpath("//table[contains(@class, 'braille')]")[0]
+    assert _text(braille.xpath("caption")[0]).endswith("(cy-cy-g2.ctb)")
+    assert any(
+        r.xpath("td")[1].text_content().strip() == "Gwneud Pethau Gyda'n Gilydd"
+        for r in braille.xpath("tbody/tr")
+    )
+    cache = str(readback.cache_folder())
+    for made in (built["site"] / WELSH).rglob("*"):
+        if made.suffix in (".html", ".json"):
+            assert cache not in made.read_text("utf-8"), made
+
+
+def test_the_site_names_the_braille_table_the_stage_used_at_its_grade():
+    assert resolved_braille_table({"table": "auto", "grade": 1}, "cy") == "cy-cy-g1.utb"
+    assert resolved_braille_table({"table": "auto", "grade": 2}, "cy") == "cy-cy-g2.ctb"
+    assert resolved_braille_table({"table": "ueb-g1"}, "cy") == "en-ueb-g1.ctb"
+    assert resolved_braille_table({"table": "no-such-table.ctb"}, "en") == "no-such-table.ctb"
 
 
 def test_build_report_shows_checks_and_previews_from_the_real_files(built):

@@ -55,7 +55,7 @@ summary { cursor: pointer; color: var(--link); }
 .ask { background: var(--panel); padding: 0.25rem 1rem 1rem; margin-top: 2rem;
   border-inline-start: 0.25rem solid var(--focus); }
 table { border-collapse: collapse; margin: 1rem 0; max-width: 100%; }
-caption { text-align: start; font-weight: bold; margin-bottom: 0.5rem; }
+caption { text-align: start; font-weight: bold; margin-bottom: 0.5rem; overflow-wrap: anywhere; }
 th, td { border: 0.0625rem solid var(--rule); padding: 0.375rem 0.625rem; text-align: start;
   vertical-align: top; overflow-wrap: break-word; }
 .good { color: var(--good); }

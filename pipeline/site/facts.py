@@ -10,6 +10,7 @@ e-book's or the PEF's Dublin Core metadata).
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -189,7 +190,7 @@ def _read_format_details(out_dir: Path, facts: FormatFacts, language: str) -> No
         facts.duration_seconds, facts.chapters = audio_facts(out_dir / mp3.path)
     pef = facts.file_with_suffix(".pef")
     if pef is not None:
-        table = resolved_braille_table(str(facts.options.get("table", "auto")), language)
+        table = resolved_braille_table(facts.options, language)
         facts.braille = braille_facts(out_dir / pef.path, table)
     epub = facts.file_with_suffix(".epub")
     if epub is not None:
@@ -242,13 +243,17 @@ def braille_facts(path: Path, table: str) -> BrailleFacts:
     )
 
 
-def resolved_braille_table(option: str, language: str) -> str:
-    """The liblouis table the braille stage used: its option may be 'auto' or a language."""
-    from ..stages.braille.translate import TableError, resolve_table
+def resolved_braille_table(options: Mapping[str, Any], language: str) -> str:
+    """The liblouis table the braille stage used, by liblouis's name for it (cy-cy-g2.ctb, not
+    the path of the copy it translated with: that lies in one machine's cache, and a page or a
+    preview's key shows the name). The table option may be 'auto' or a language, at the grade
+    the stage was given."""
+    from ..stages.braille.translate import resolve_table_name
 
+    option = str(options.get("table") or "auto")
     try:
-        return resolve_table(option or "auto", language)
-    except TableError:
+        return resolve_table_name(option, language, int(options.get("grade") or 2))
+    except ValueError:  # TableError is one: the page says what the option said
         return option
 
 

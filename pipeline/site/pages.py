@@ -598,7 +598,7 @@ def _braille_preview(_: Words, parent: etree._Element, data: dict[str, Any] | No
         "caption",
         _(
             "The first braille page, line by line, beside what liblouis reads back from it ({table})",
-            table=data.get("table", ""),
+            table=Path(data.get("table", "")).name,  # a table given by its path: its name
         ),
     )
     head = el(el(table, "thead"), "tr")

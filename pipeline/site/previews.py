@@ -82,7 +82,7 @@ def specs_for(report: ReportFacts) -> list[PreviewSpec]:
     braille = report.formats.get("braille")
     pef = _offered_file(report, "braille", ".pef")
     if pef is not None and braille is not None:
-        table = resolved_braille_table(str(braille.options.get("table", "auto")), report.meta.language)
+        table = resolved_braille_table(braille.options, report.meta.language)
         specs.append(PreviewSpec("braille-page", pef, "1", _braille_first_page, {"table": table}))
     return specs
 
@@ -252,8 +252,11 @@ def back_translate(rows: list[str], table: str) -> list[str]:
     row, so each line of print sits beside its line of braille)."""
     import louis
 
+    from ..stages.braille.translate import check_table
+
+    translating_table = check_table(table)  # the Welsh tables: the read-back copy the check uses
     out = []
     for row in rows:
         cells = row.rstrip("\u2800")
-        out.append(louis.backTranslateString(["unicode.dis", table], cells) if cells else "")
+        out.append(louis.backTranslateString(["unicode.dis", translating_table], cells) if cells else "")
     return out

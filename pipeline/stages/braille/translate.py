@@ -180,8 +180,15 @@ def table_for_language(tag: str, grade: int = 2) -> str:
 
 
 def resolve_table(option: str, document_language: str, grade: int = 2) -> str:
-    """The option as a liblouis table: a table name, a code name (ueb-g1, computer), a language
-    tag, or 'auto' (the report's language), the last two at the given grade."""
+    """The option as the liblouis table to translate with: a table name, a code name (ueb-g1,
+    computer), a language tag, or 'auto' (the report's language), the last two at the given
+    grade. For the Welsh tables this is our read-back copy's path in the user's cache."""
+    return check_table(resolve_table_name(option, document_language, grade))
+
+
+def resolve_table_name(option: str, document_language: str, grade: int = 2) -> str:
+    """The same table as liblouis names it (cy-cy-g2.ctb, not our copy's path): what a person
+    is shown, and what a key that must be the same on every machine is made from."""
     value = option.strip()
     if value.lower() in CODE_NAMES:
         value = CODE_NAMES[value.lower()]
@@ -189,7 +196,8 @@ def resolve_table(option: str, document_language: str, grade: int = 2) -> str:
         value = document_language
     if not is_table_name(value):
         value = table_for_language(value, grade)
-    return check_table(value)
+    check_table(value)  # TableError if liblouis cannot compile it
+    return value
 
 
 def table_display_name(table: str) -> str:
