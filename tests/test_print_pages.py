@@ -624,3 +624,66 @@ def test_word_then_large_print_in_one_worker_both_lay_out(tmp_path):
     result = build_report(source, tmp_path / "out", ["word", "large-print"], workers=1, show_progress=False)
     assert not result.failed, result.errors
     assert set(result.outputs) == {"word", "large-print"}
+
+
+def _tiny_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("A heading", level=1)
+    document.add_paragraph("One short paragraph to lay out.")
+    document.save(str(path))
+    return path
+
+
+def test_every_layout_profile_says_this_libreoffice_has_run_so_it_skips_its_graphics_tests(
+    tmp_path, monkeypatch
+):
+    """LibreOffice counts any start whose profile does not record its version as the first after
+    an upgrade, and runs its graphics render tests (about 1 s of a 1.7 s layout here), leaving
+    GraphicsRenderTests.log in the profile. The profile each layout gets records the version."""
+    from contextlib import contextmanager
+
+    from pipeline import libreoffice
+
+    document = _tiny_docx(tmp_path / "tiny.docx")
+    # A fresh profile LibreOffice makes for itself: it runs the tests (the control).
+    bare = tmp_path / "bare-profile"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={bare.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "bare"),
+            str(document),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    assert (bare / "user" / "GraphicsRenderTests.log").is_file()
+    # The helper's layouts, first with no template to copy and then from one: neither does.
+    real = libreoffice.prepared_profile
+    seen: list[tuple[bool, str]] = []
+
+    @contextmanager
+    def watched():
+        with real() as profile:
+            yield profile
+            settings = (profile / "user" / libreoffice.SETTINGS_FILE).read_text("utf-8")
+            seen.append(((profile / "user" / "GraphicsRenderTests.log").exists(), settings))
+
+    monkeypatch.setattr(libreoffice, "prepared_profile", watched)
+    monkeypatch.setattr(libreoffice, "PROFILES", libreoffice.ProfileTemplate())
+    for run in ("first", "from-template"):
+        layout = libreoffice.lay_out_as_pdf("soffice", document, tmp_path / run, 180)
+        assert layout.pdf is not None and layout.pdf.stat().st_size > 0, layout.stderr
+    version = libreoffice.installed_version()
+    assert version and re.fullmatch(r"\d+\.\d+", version)
+    assert [tests_ran for tests_ran, _ in seen] == [False, False]
+    for _, settings in seen:
+        assert f'"ooSetupLastVersion" oor:op="fuse"><value>{version}</value>' in settings
+        assert "ooSetupInstCompleted" in settings  # LibreOffice's own settings are still there

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import libreoffice
 from ..manifest import write_atomic
 from .facts import FormatFacts, OutputFile, ReportFacts, resolved_braille_table
 
@@ -210,26 +210,18 @@ def _pdf_pages(pdf: Path, folder: Path, prefix: str, settings: dict[str, Any]) -
 
 
 def _docx_first_page(docx: Path, folder: Path, prefix: str, settings: dict[str, Any]) -> dict[str, Any]:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice") or "soffice"
+    program = libreoffice.soffice()
+    if program is None:
+        raise PreviewError("LibreOffice (soffice) is not installed: no Word preview")
     with tempfile.TemporaryDirectory(prefix="site-lo-") as work:
-        work_path = Path(work)
-        _run(
-            [
-                soffice,
-                f"-env:UserInstallation={(work_path / 'profile').as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(work_path),
-                str(docx),
-            ],
-            "Word preview",
-        )
-        pdf = work_path / f"{docx.stem}.pdf"
-        if not pdf.is_file():
-            raise PreviewError(f"LibreOffice wrote no PDF for {docx.name}: no Word preview")
+        try:
+            layout = libreoffice.lay_out_as_pdf(program, docx, Path(work), TOOL_TIMEOUT)
+        except libreoffice.LayoutTimeout as error:
+            raise PreviewError(f"{error}: no Word preview") from None
+        pdf = layout.pdf
+        if pdf is None:
+            last = (layout.stderr.strip().splitlines() or ["no message"])[-1]
+            raise PreviewError(f"LibreOffice wrote no PDF for {docx.name} ({last}): no Word preview")
         return {
             "pages": _render_pages(pdf, folder, prefix, 1, settings["width"]),
             "page_count": page_count(pdf),

@@ -18,11 +18,7 @@ are the pages LibreOffice puts the headings on.
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +26,7 @@ from pathlib import Path
 import pikepdf
 from lxml import etree
 
+from ... import libreoffice
 from ...errors import StageFailed
 from . import fitting
 from .pdfview import PageView, Unreadable, iter_pages
@@ -38,93 +35,25 @@ LAYOUT_TIMEOUT_S = 180
 MAX_ROUNDS = 3
 
 
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-class ProfileTemplate:
-    """A LibreOffice user profile made by the first layout of this process, copied for every
-    later one: a profile cannot be shared between concurrent runs (and one left locked makes
-    soffice exit silently), but starting from a copy of a finished one saves LibreOffice
-    building it again (about 0.1-0.15 s a run here, measured against a fresh empty folder)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._folder: Path | None = None
-
-    def fill(self, profile: Path) -> None:
-        """Copy into `profile` (an empty folder) the template, if there is one yet. The template
-        lives in the temporary folder of the stage that made it, which the build removes when
-        that stage is done; a later stage in the same worker process then makes its own."""
-        with self._lock:
-            if self._folder is None:
-                return
-            try:
-                shutil.copytree(self._folder, profile, dirs_exist_ok=True, ignore=_LOCKS)
-            except OSError:
-                self._folder = None
-                shutil.rmtree(profile, ignore_errors=True)
-                profile.mkdir(exist_ok=True)
-
-    def keep(self, profile: Path) -> None:
-        """After a successful run: its profile becomes the template, if there is none yet."""
-        with self._lock:
-            if self._folder is not None or not (profile / "user").is_dir():
-                return
-            folder = Path(tempfile.mkdtemp(prefix="lo-profile-template-"))
-            shutil.copytree(profile, folder, dirs_exist_ok=True, ignore=_LOCKS)
-            atexit.register(shutil.rmtree, folder, True)
-            self._folder = folder
-
-
-_LOCKS = shutil.ignore_patterns(".lock", ".~lock*", "*.log")
-PROFILES = ProfileTemplate()
-
-
 def render_pdf(docx_path: Path, out_dir: Path) -> Path:
-    """LibreOffice's PDF of the document (each run its own profile, copied from PROFILES)."""
-    program = soffice()
+    """LibreOffice's PDF of the document (pipeline/libreoffice.py: a profile of its own)."""
+    program = libreoffice.soffice()
     if program is None:
         raise StageFailed(
             "LibreOffice (soffice) is not installed, so the contents cannot get "
             "page numbers. Install it with `apt-get install "
             "libreoffice-writer-nogui`."
         )
-    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        PROFILES.fill(Path(profile))
-        try:
-            # Absolute paths: the temporary folder is relative when the outputs folder is
-            # ("outputs/..."), and LibreOffice waits forever on a "file://outputs/..." profile.
-            subprocess.run(
-                [
-                    program,
-                    f"-env:UserInstallation={Path(profile).resolve().as_uri()}",
-                    "--headless",
-                    "--convert-to",
-                    "pdf",
-                    "--outdir",
-                    str(out_dir.resolve()),
-                    str(docx_path.resolve()),
-                ],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=LAYOUT_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise StageFailed(
-                f"LibreOffice took more than {LAYOUT_TIMEOUT_S} s to lay out "
-                f"{docx_path.name}; the contents have no page numbers"
-            ) from None
-        if (out_dir / f"{docx_path.stem}.pdf").is_file():
-            PROFILES.keep(Path(profile))
-    pdf = out_dir / f"{docx_path.stem}.pdf"
-    if not pdf.is_file():
+    try:
+        layout = libreoffice.lay_out_as_pdf(program, docx_path, out_dir, LAYOUT_TIMEOUT_S)
+    except libreoffice.LayoutTimeout as error:
+        raise StageFailed(f"{error}; the contents have no page numbers") from None
+    if layout.pdf is None:
         raise StageFailed(
             f"LibreOffice could not lay out {docx_path.name} (no PDF written); "
             "the contents have no page numbers"
         )
-    return pdf
+    return layout.pdf
 
 
 def heading_pages(pdf_path: Path) -> list[tuple[str, int]]:
