@@ -4,8 +4,8 @@ the contents, figures fitted to their pages) and the site's Word previews.
 Each run gets a user profile of its own (LibreOffice cannot share one between concurrent runs,
 and one left locked makes soffice exit silently). Two things make a run cheap:
 
-- The profile is copied from one a finished run made (`ProfileTemplate`), so LibreOffice does
-  not build it again: about 0.1-0.15 s a run here.
+- The profile is copied from one a finished run made, kept in the user's cache folder
+  (`ProfileTemplate`), so LibreOffice does not build it again: about 0.2 s a run here.
 - The profile says this LibreOffice version has run before (`ooSetupLastVersion`). Without it
   LibreOffice counts every start as the first after an upgrade and runs its graphics render
   tests (writing GraphicsRenderTests.log), which took about 1 s of every 1.7 s run here. A
@@ -15,18 +15,19 @@ and one left locked makes soffice exit silently). Two things make a run cheap:
 
 from __future__ import annotations
 
-import atexit
 import functools
+import os
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from .user_cache import user_cache_folder
 
 SETTINGS_FILE = "registrymodifications.xcu"
 _SETTINGS_END = "</oor:items>"
@@ -36,8 +37,6 @@ _EMPTY_SETTINGS = (
     'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
     'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n' + _SETTINGS_END + "\n"
 )
-# LibreOffice's version in the defaults it ships (share/registry/main.xcd), as it compares it.
-_VERSION_IN_DEFAULTS = re.compile(r'<prop oor:name="ooSetupVersion">\s*<value>([0-9.]+)</value>')
 _LOCKS = shutil.ignore_patterns(".lock", ".~lock*", "*.log")
 
 
@@ -47,16 +46,33 @@ def soffice() -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def installed_version() -> str | None:
-    """'7.4': read from LibreOffice's shipped defaults, beside the program (no start needed)."""
+    """'7.4', as LibreOffice compares versions."""
+    return _shipped_default("ooSetupVersion")
+
+
+def _shipped_default(name: str) -> str | None:
+    """A setting from the defaults LibreOffice ships beside its program (no start needed)."""
     program = soffice()
     if program is None:
         return None
     defaults = Path(program).resolve().parent.parent / "share" / "registry" / "main.xcd"
     try:
-        found = _VERSION_IN_DEFAULTS.search(defaults.read_text(encoding="utf-8", errors="replace"))
+        text = _read_defaults(defaults)
     except OSError:
         return None
+    found = re.search(rf'<prop oor:name="{name}">\s*<value>([0-9.]+)</value>', text)
     return found.group(1) if found else None
+
+
+@functools.lru_cache(maxsize=1)
+def _read_defaults(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+@functools.lru_cache(maxsize=1)
+def installed_build() -> str | None:
+    """'7.4.7.2': which LibreOffice a kept profile was made by."""
+    return _shipped_default("ooSetupVersionAboutBox")
 
 
 def seed_profile(profile: Path) -> None:
@@ -78,35 +94,42 @@ def seed_profile(profile: Path) -> None:
 
 
 class ProfileTemplate:
-    """A profile made by the first run of this process, copied for every later one."""
+    """A profile a finished run made, kept in the user's cache folder for this LibreOffice
+    build and copied for every later run, in this process or any other: each build is a new
+    process, and a template kept only in memory was made again by the first layout of each."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._folder: Path | None = None
+    def folder(self) -> Path | None:
+        build = installed_build()
+        return user_cache_folder("libreoffice") / build / "profile" if build else None
 
     def fill(self, profile: Path) -> None:
-        """Copy the template (if there is one yet) into `profile`, an empty folder. The template
-        lives in the temporary folder of the stage that made it, which the build removes when
-        that stage is done; a later stage in the same worker process then makes its own."""
-        with self._lock:
-            if self._folder is None:
-                return
-            try:
-                shutil.copytree(self._folder, profile, dirs_exist_ok=True, ignore=_LOCKS)
-            except OSError:  # removed under us: the next successful run makes another
-                self._folder = None
-                shutil.rmtree(profile, ignore_errors=True)
-                profile.mkdir(exist_ok=True)
+        """Copy the template (if there is one yet) into `profile`, an empty folder."""
+        template = self.folder()
+        if template is None or not (template / "user").is_dir():
+            return
+        try:
+            shutil.copytree(template, profile, dirs_exist_ok=True, ignore=_LOCKS)
+        except OSError:  # half gone or unreadable: this run makes its own profile
+            shutil.rmtree(profile, ignore_errors=True)
+            profile.mkdir(exist_ok=True)
 
     def keep(self, profile: Path) -> None:
-        """After a successful run: its profile becomes the template, if there is none yet."""
-        with self._lock:
-            if self._folder is not None or not (profile / "user").is_dir():
-                return
-            folder = Path(tempfile.mkdtemp(prefix="lo-profile-template-"))
-            shutil.copytree(profile, folder, dirs_exist_ok=True, ignore=_LOCKS)
-            atexit.register(shutil.rmtree, folder, True)
-            self._folder = folder
+        """After a successful run: its profile becomes the template, if there is none yet. It
+        is copied beside the template's place and renamed into it, so a run in another process
+        never copies half a template; when two runs race, the first rename wins."""
+        template = self.folder()
+        if template is None or template.exists() or not (profile / "user").is_dir():
+            return
+        try:
+            template.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix="profile-", dir=template.parent))
+        except OSError:
+            return  # a cache this user cannot write: every run makes its own profile
+        try:
+            shutil.copytree(profile, staging, dirs_exist_ok=True, ignore=_LOCKS)
+            os.rename(staging, template)
+        except OSError:  # another run's template got there first
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 PROFILES = ProfileTemplate()

@@ -636,12 +636,11 @@ def _tiny_docx(path: Path) -> Path:
     return path
 
 
-def test_every_layout_profile_says_this_libreoffice_has_run_so_it_skips_its_graphics_tests(
-    tmp_path, monkeypatch
-):
+def test_every_layout_profile_is_a_kept_one_that_says_this_libreoffice_has_run(tmp_path, monkeypatch):
     """LibreOffice counts any start whose profile does not record its version as the first after
     an upgrade, and runs its graphics render tests (about 1 s of a 1.7 s layout here), leaving
-    GraphicsRenderTests.log in the profile. The profile each layout gets records the version."""
+    GraphicsRenderTests.log in the profile. The profile each layout gets records the version,
+    and after the first layout it is a copy of the one that layout left in the cache folder."""
     from contextlib import contextmanager
 
     from pipeline import libreoffice
@@ -665,25 +664,33 @@ def test_every_layout_profile_says_this_libreoffice_has_run_so_it_skips_its_grap
         check=True,
     )
     assert (bare / "user" / "GraphicsRenderTests.log").is_file()
-    # The helper's layouts, first with no template to copy and then from one: neither does.
+    # The helper's layouts, first with no template to copy and then from the one the first
+    # left in the user's cache folder (where any later process finds it): neither runs them.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     real = libreoffice.prepared_profile
-    seen: list[tuple[bool, str]] = []
+    seen: list[tuple[bool, str, bool]] = []
+    marker = Path("user") / "left-by-the-first-run"
 
     @contextmanager
     def watched():
         with real() as profile:
+            copied = (profile / marker).exists()
             yield profile
             settings = (profile / "user" / libreoffice.SETTINGS_FILE).read_text("utf-8")
-            seen.append(((profile / "user" / "GraphicsRenderTests.log").exists(), settings))
+            seen.append(((profile / "user" / "GraphicsRenderTests.log").exists(), settings, copied))
 
     monkeypatch.setattr(libreoffice, "prepared_profile", watched)
-    monkeypatch.setattr(libreoffice, "PROFILES", libreoffice.ProfileTemplate())
-    for run in ("first", "from-template"):
-        layout = libreoffice.lay_out_as_pdf("soffice", document, tmp_path / run, 180)
-        assert layout.pdf is not None and layout.pdf.stat().st_size > 0, layout.stderr
+    template = libreoffice.PROFILES.folder()
+    assert template is not None and not template.exists()
+    libreoffice.lay_out_as_pdf("soffice", document, tmp_path / "first", 180)
+    assert (template / "user" / libreoffice.SETTINGS_FILE).is_file()
+    (template / marker).write_text("a file only the kept template has")
+    layout = libreoffice.lay_out_as_pdf("soffice", document, tmp_path / "from-template", 180)
+    assert layout.pdf is not None and layout.pdf.stat().st_size > 0, layout.stderr
+    assert [copied for _, _, copied in seen] == [False, True]
     version = libreoffice.installed_version()
     assert version and re.fullmatch(r"\d+\.\d+", version)
-    assert [tests_ran for tests_ran, _ in seen] == [False, False]
-    for _, settings in seen:
+    assert [tests_ran for tests_ran, _, _ in seen] == [False, False]
+    for _, settings, _ in seen:
         assert f'"ooSetupLastVersion" oor:op="fuse"><value>{version}</value>' in settings
         assert "ooSetupInstCompleted" in settings  # LibreOffice's own settings are still there

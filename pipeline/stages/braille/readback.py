@@ -42,6 +42,8 @@ from pathlib import Path
 
 import louis
 
+from ...user_cache import user_cache_folder
+
 INSTALLED = Path("/usr/share/liblouis/tables")
 GRADE_1, GRADE_2 = "cy-cy-g1.utb", "cy-cy-g2.ctb"
 # Bump when the rules below change, so an old copy in the cache folder is not reused.
@@ -75,11 +77,8 @@ def supplemented(name: str) -> bool:
 
 
 def cache_folder() -> Path:
-    """Where the copies live: the user's cache folder (XDG_CACHE_HOME, else ~/.cache). Not the
-    temporary folder: during a build that is the stage's own, removed when the stage ends, and a
-    copy there was made again for every braille build of a Welsh report."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "accessible-formats" / "liblouis"
+    """Where the copies live (pipeline/user_cache.py): made once per machine, not per build."""
+    return user_cache_folder("liblouis")
 
 
 @functools.lru_cache(maxsize=1)
