@@ -116,9 +116,11 @@ class ProfileTemplate:
     def keep(self, profile: Path) -> None:
         """After a successful run: its profile becomes the template, if there is none yet. It
         is copied beside the template's place and renamed into it, so a run in another process
-        never copies half a template; when two runs race, the first rename wins."""
+        never copies half a template; when two runs race, the first rename wins. A template
+        folder left empty (its files cleared away) is filled again: renaming onto an empty
+        folder replaces it."""
         template = self.folder()
-        if template is None or template.exists() or not (profile / "user").is_dir():
+        if template is None or (template / "user").is_dir() or not (profile / "user").is_dir():
             return
         try:
             template.parent.mkdir(parents=True, exist_ok=True)

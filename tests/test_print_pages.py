@@ -682,6 +682,7 @@ def test_every_layout_profile_is_a_kept_one_that_says_this_libreoffice_has_run(t
     monkeypatch.setattr(libreoffice, "prepared_profile", watched)
     template = libreoffice.PROFILES.folder()
     assert template is not None and not template.exists()
+    template.mkdir(parents=True)  # a template whose files were cleared away: made again
     libreoffice.lay_out_as_pdf("soffice", document, tmp_path / "first", 180)
     assert (template / "user" / libreoffice.SETTINGS_FILE).is_file()
     (template / marker).write_text("a file only the kept template has")
