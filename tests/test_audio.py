@@ -17,17 +17,24 @@ from fixture_document import fixture_document
 from mutagen.id3 import CHAP, ID3, TIT2
 
 from pipeline.checks.audio import (
+    ASR_SECONDS,
+    ScriptModel,
+    _decode_start,
     check_book,
     check_recognition,
     check_script,
+    decode_levels,
     read_chapters,
     read_m3u8,
+    recognise,
+    script_model,
     script_problems,
+    sentences_of,
 )
 from pipeline.document import Document, Figure, Heading, LineBreak, Metadata, Paragraph, Text
 from pipeline.stage_api import BuildContext, make_options
 from pipeline.stages import get
-from pipeline.stages.audio import AudioOptions, _tracks, build, check, voice_chooser
+from pipeline.stages.audio import AudioOptions, _tracks, assemble, build, check, voice_chooser
 from pipeline.stages.audio.assemble import mp3_decoded_samples
 from pipeline.stages.audio.script import script_text
 from pipeline.stages.audio.synth import BufferedEspeakDriver, Speaker, SynthesisError
@@ -665,3 +672,131 @@ def test_recognition_fails_for_speech_of_another_text(built, level_two_built):
     assert metrics["asr_precision_min"] < 0.45
     right, right_metrics = check_recognition(doc, sections[1:3], root / "annual-review-script.txt")
     assert not right and right_metrics["asr_precision_min"] >= 0.45
+
+
+# ---------------------------------------------------------------- the check, quickly
+
+
+def test_the_recogniser_hears_the_same_with_only_the_script_words_pronounced(built, tmp_path):
+    """The check gives PocketSphinx the pronunciations of the script's words only (loading the
+    whole dictionary was most of hearing a section): every pronunciation of every script word
+    is kept, nothing else is, and what is heard is word for word what the whole dictionary
+    gives."""
+    from pocketsphinx import Config
+
+    _, _, _, out, _, _ = built
+    text = (out / f"{SLUG}-script.txt").read_text(encoding="utf-8")
+    sentences = sentences_of(text)
+    model = script_model(sentences, tmp_path)
+    whole = Path(Config()["dict"]).read_text(encoding="utf-8").splitlines()
+    vocabulary = {w.lower() for s in sentences for w in s.split()}
+    wanted = [line for line in whole if line.split(" ", 1)[0].split("(")[0] in vocabulary]
+    kept = model.dictionary.read_text(encoding="utf-8").splitlines()
+    assert kept == wanted and any("(2)" in line for line in kept)
+    section = out / "audio" / "02-introduction.mp3"
+    with_whole = ScriptModel(model.language_model, Path(Config()["dict"]))
+    heard = recognise(section, model, ASR_SECONDS)
+    assert len(heard) > 10 and heard == recognise(section, with_whole, ASR_SECONDS)
+
+
+def test_only_the_start_of_a_section_is_decoded_for_hearing_and_it_is_the_same_start(built):
+    _, _, _, out, _, _ = built
+    section = out / "audio" / "02-introduction.mp3"
+    whole = miniaudio.decode_file(
+        str(section), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=16000
+    ).samples
+    start = _decode_start(section, 3.5)
+    assert len(start) == 56_000 and start == whole[:56_000]
+    assert _decode_start(section, None) == whole
+
+
+def test_chapter_levels_are_the_rms_of_their_windows_in_any_order(built):
+    """decode_levels follows only the windows still open; windows out of order, overlapping,
+    empty or past the end get the RMS of all their samples, read independently (within 3%: the
+    check sums every 16th sample)."""
+    _, _, _, out, _, _ = built
+    book = out / f"{SLUG}.mp3"
+    samples = miniaudio.decode_file(
+        str(book), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=22050
+    ).samples
+    n = len(samples)
+    windows = [(n // 2, n), (0, n // 3), (n // 4, n // 2 + 7), (100, 100), (n + 10, n + 99), (5, 22_055)]
+    total, rate, levels = decode_levels(book, windows)
+    assert (total, rate) == (n, 22050)
+    for (start, stop), level in zip(windows, levels):
+        piece = samples[start:stop]
+        expected = (sum(s * s for s in piece) / len(piece)) ** 0.5 if piece else 0.0
+        assert level == pytest.approx(expected, rel=0.03), (start, stop)
+    assert levels[1] > 1000 and levels[3] == levels[4] == 0.0
+
+
+def test_the_check_hears_beside_the_decoding_and_still_fails_speech_of_another_text(
+    built, level_two_built, tmp_path
+):
+    """With two workers the check hears the section in a process of its own while it decodes
+    the book: its findings are those of one worker, and speech that is not the script still
+    fails it."""
+    doc, options, ctx, out, paths, _ = built
+    one = check(doc, options, paths, dataclasses.replace(ctx, workers=1))
+    two = check(doc, options, paths, dataclasses.replace(ctx, workers=2))
+    assert one.passed and two.passed and one.metrics == two.metrics
+    _, _, root, _ = level_two_built
+    swapped = tmp_path / "out"
+    shutil.copytree(out, swapped)
+    other_speech = sorted((root / "audio").glob("*.mp3"))
+    for ours, theirs in zip(sorted((swapped / "audio").glob("*.mp3")), other_speech):
+        shutil.copyfile(theirs, ours)
+    moved = [swapped / p.relative_to(out) for p in paths]
+    result = check(doc, options, moved, dataclasses.replace(ctx, workers=2, thorough=True))
+    assert [f.where for f in result.findings if "heard little of the script" in f.message] == [
+        "02-introduction.mp3",
+        "03-money.mp3",
+    ], result.findings
+
+
+def test_the_opening_is_spoken_beside_the_last_sections(doc, ctx, tmp_path):
+    """With two workers the opening (which states the running time) is made as soon as a worker
+    has no section left to start, with the sections said so far and those still being said."""
+    calls: list[tuple[list[int], list[int]]] = []
+    real = assemble.render_tracks
+
+    def watched(jobs, workers, on_done=lambda audio: None, then=None):
+        def noted(said, running):
+            calls.append(([a.number for a in said], [j.track.number for j in running]))
+            return then(said, running)
+
+        return real(jobs, workers, on_done, noted if then else None)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(assemble, "render_tracks", watched)
+        build(doc, AudioOptions(), tmp_path, replace(ctx, workers=2))
+    assert len(calls) == 1
+    said, running = calls[0]
+    assert len(said) + len(running) == 2 and len(running) == 1, calls
+
+
+def test_an_opening_foreseen_wrongly_is_said_again_with_the_recording_s_running_time(
+    doc, ctx, tmp_path, monkeypatch
+):
+    """The running time foreseen while sections are still being said is only a guess: when it
+    is wrong (here: ten minutes too long), the opening is said again with the time of the
+    recording as it came out, so the files are those of a serial build (which foresees nothing:
+    every section is said before the opening)."""
+    import pipeline.stages.audio as audio_stage
+
+    real = audio_stage._foreseen_sections
+
+    def far_off(options, body_jobs, said, running):
+        seconds, per_word = real(options, body_jobs, said, running)
+        return (seconds + 600 if running else seconds), per_word
+
+    monkeypatch.setattr(audio_stage, "_foreseen_sections", far_off)
+    outputs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"workers-{workers}"
+        out.mkdir()
+        paths = build(doc, AudioOptions(), out, replace(ctx, workers=workers))
+        outputs[workers] = {p.relative_to(out): p.read_bytes() for p in paths}
+    assert outputs[1] == outputs[2]
+    script = outputs[2][Path(f"{SLUG}-script.txt")].decode("utf-8")
+    assert "Running time: about two minutes." in script

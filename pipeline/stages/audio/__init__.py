@@ -31,7 +31,7 @@ from .synth import SAMPLE_RATE, SynthesisError
 # functions that use them, not here: the build imports every stage to compute its key, and a
 # no-op build should not pay for them.
 if TYPE_CHECKING:
-    from .assemble import TrackAudio
+    from .assemble import TrackAudio, TrackJob
     from .script import Track
     from .tags import Chapter
 
@@ -139,7 +139,7 @@ def _render(
     doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
 ) -> tuple[tuple[Track, ...], list[TrackAudio]]:
     """Synthesise the sections, then the opening (which states the total running time)."""
-    from .assemble import TrackJob, render_tracks
+    from .assemble import TrackJob, render_tracks, spoken_words
     from .script import running_time_words
 
     language = doc.meta.language
@@ -163,20 +163,59 @@ def _render(
         ctx.progress(done, total, tracks[audio.number - 1].title)
 
     ctx.progress(0, total, "speaking sections")
-    body = render_tracks([job(t, p) for t, p in zip(tracks[1:], body_plans[1:])], ctx.workers, finished)
+    body_jobs = [job(t, p) for t, p in zip(tracks[1:], body_plans[1:])]
+    with_running_time: dict[str, tuple[Track, ...]] = {}
+
+    def opening_with(running_time: str, attempt: int = 0) -> TrackJob:
+        if running_time not in with_running_time:
+            with_running_time[running_time] = _tracks(doc, options, running_time)
+        made = with_running_time[running_time]
+        return job(made[0], plans(made)[0], f"-{attempt}")
+
+    def running_time_for(sections_seconds: float, per_word: float) -> str:
+        """The running time to state: the sections' and the opening's own, at per_word."""
+        guess = opening_with(running_time_words(sections_seconds + OPENING_GUESS_SECONDS, language))
+        return running_time_words(sections_seconds + spoken_words(guess) * per_word, language)
+
+    foreseen: list[str] = []
+
+    def opening_job(said: list[TrackAudio], running: list[TrackJob]) -> TrackJob:
+        """The opening, spoken beside the last sections with the running time foreseen from
+        the sections said so far and the words of those still being said."""
+        foreseen.append(running_time_for(*_foreseen_sections(options, body_jobs, said, running)))
+        return opening_with(foreseen[0])
+
+    *body, opening = render_tracks(body_jobs, ctx.workers, finished, then=opening_job)
+    # What the opening states must not depend on how many workers there were or which section
+    # finished first (serial and parallel builds give the same bytes): the running time is
+    # worked out again from every section's length, and the opening spoken beside them is
+    # kept only if it states that time. The time includes the opening itself: if the opening's
+    # own length moves the rounded time, it is said once more.
     body_seconds = sum(audio.seconds for audio in body)
-    # The opening says how long the whole recording is, which includes the opening itself:
-    # guess its length, synthesise, and say it again if the rounded running time changed.
-    running_time = running_time_words(body_seconds + OPENING_GUESS_SECONDS, language)
-    for attempt in range(2):
-        tracks = _tracks(doc, options, running_time)
-        opening = render_tracks([job(tracks[0], plans(tracks)[0], f"-{attempt}")], 1)[0]
-        actual = running_time_words(body_seconds + opening.seconds, language)
-        if actual == running_time:
-            break
+    running_time = running_time_for(*_foreseen_sections(options, body_jobs, body, []))
+    if running_time != foreseen[0]:
+        opening = render_tracks([opening_with(running_time, 1)], 1)[0]
+    actual = running_time_words(body_seconds + opening.seconds, language)
+    if actual != running_time:  # the opening's own length moved the rounded time
         running_time = actual
+        opening = render_tracks([opening_with(running_time, 2)], 1)[0]
     finished(opening)
-    return tracks, [opening] + body
+    return with_running_time[running_time], [opening] + body
+
+
+def _foreseen_sections(
+    options: AudioOptions, body_jobs: list[TrackJob], said: list[TrackAudio], running: list[TrackJob]
+) -> tuple[float, float]:
+    """(the seconds all the sections will last, the seconds a spoken word takes): from the
+    sections said (at the speaking rate when none has been yet) and the words of those still
+    being said."""
+    from .assemble import spoken_words
+
+    words_of = {job.track.number: spoken_words(job) for job in body_jobs}
+    said_words = sum(words_of[audio.number] for audio in said)
+    said_seconds = sum(audio.seconds for audio in said)
+    per_word = said_seconds / said_words if said_words else 60 / options.rate
+    return said_seconds + sum(map(spoken_words, running)) * per_word, per_word
 
 
 def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[list[Chapter], int]:

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +116,10 @@ def render_track(job: TrackJob) -> TrackAudio:
 
 
 def render_tracks(
-    jobs: list[TrackJob], workers: int, on_done: Callable[[TrackAudio], None] = lambda audio: None
+    jobs: list[TrackJob],
+    workers: int,
+    on_done: Callable[[TrackAudio], None] = lambda audio: None,
+    then: Callable[[list[TrackAudio], list[TrackJob]], TrackJob] | None = None,
 ) -> list[TrackAudio]:
     """Render every job, each in a fresh Python process (see synth.py, edge 7), in track order.
 
@@ -126,23 +129,36 @@ def render_tracks(
     multiprocessing pool: "fork" would copy espeak's state without its synthesis thread, and
     "spawn"/"forkserver" re-import the caller's __main__, which is unsafe for scripts and for
     `python -m pipeline` without a main guard.
+
+    `then` makes one more job as soon as a worker has nothing left to start, from the tracks
+    finished so far and the jobs still running; its track comes last in the list returned. (The
+    opening, which says the running time, is spoken while the last sections are, instead of
+    after them on one core.)
     """
     results: dict[int, TrackAudio] = {}
     # Longest first (by words to say): the last track to start is a short one, so both cores
     # stay busy to the end instead of one waiting while the other says a long section.
     longest_first = sorted(jobs, key=spoken_words, reverse=True)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        futures = [pool.submit(_run_worker, job) for job in longest_first]
+    slots = max(1, min(workers, len(jobs) + (then is not None)))
+    last: Future[TrackAudio] | None = None
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        pending = {pool.submit(_run_worker, job): job for job in longest_first}
         try:
-            for future in as_completed(futures):
-                audio = future.result()
-                results[audio.number] = audio
-                on_done(audio)
+            while pending or (last is None and then is not None):
+                if then is not None and last is None and len(pending) < slots:
+                    last = pool.submit(_run_worker, then(list(results.values()), list(pending.values())))
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del pending[future]
+                    audio = future.result()
+                    results[audio.number] = audio
+                    on_done(audio)
+            ordered = [results[job.track.number] for job in jobs]
+            return ordered + ([last.result()] if last is not None else [])
         except BaseException:
             # One track failed: say so now instead of synthesising every track still queued.
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return [results[job.track.number] for job in jobs]
 
 
 def spoken_words(job: TrackJob) -> int:
