@@ -15,7 +15,7 @@ the edition is, and the features that edition has (English message ids, translat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from babel.lists import format_list
@@ -73,8 +73,16 @@ def unique_id(doc: Document, base: str, also_taken: Iterable[str] = ()) -> str:
     `notes`: a stage that hard-coded that id would make two elements share it (invalid HTML)
     or send links and bookmarks to the wrong one (PDF).
     """
-    taken = {block.id for block in iter_blocks(doc.blocks) if isinstance(block, Heading)}
-    taken.update(also_taken)
+    return free_id(base, heading_ids(doc) | set(also_taken))
+
+
+def heading_ids(doc: Document) -> frozenset[str]:
+    return frozenset(block.id for block in iter_blocks(doc.blocks) if isinstance(block, Heading))
+
+
+def free_id(base: str, taken: Set[str]) -> str:
+    """unique_id with the taken ids given: for a stage that picks an id for each of many parts
+    (walking the whole report for each made the EPUB of a book quadratic)."""
     candidate, n = base, 1
     while candidate in taken:
         n += 1

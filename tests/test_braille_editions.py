@@ -14,14 +14,18 @@ from pathlib import Path
 
 import louis
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from pipeline.checks.braille import PEF_NS
 from pipeline.document import Document, Emphasis, Heading, Metadata, PageBreak, Paragraph, Span, Text
-from pipeline.reading import plain_text
+from pipeline.reading import plain_text, reading_order
 from pipeline.stage_api import BuildContext
 from pipeline.stages import get
-from pipeline.stages.braille import BrailleOptions, compose
+from pipeline.stages.braille import PRESETS, BrailleOptions, _furthest_true, compose
+from pipeline.stages.braille.layout import BodyBuilder, Paginator
+from pipeline.stages.braille.translate import Translator, resolve_table
 from pipeline.textcompare import in_order_recall, source_words, words
 
 STAGE = get("braille")
@@ -665,3 +669,44 @@ def test_every_print_page_number_is_shown_in_interpoint(preset):
     expected = {cells(p.page) for p in pages}
     found = shown
     assert expected <= found, sorted(expected - found)[:5]
+
+
+@given(low=st.integers(0, 40), length=st.integers(0, 400), data=st.data())
+def test_the_furthest_stretch_that_fits_is_found_by_probing_near_it(low, length, data):
+    """A volume is filled by finding the furthest break whose stretch still fits. The answer is
+    the last true index of a test that is true and then false; no probe reaches further than
+    twice the answer's distance (each probe lays a stretch out: probing the middle of the rest
+    of a book laid out half a book for every volume)."""
+    high = low + length
+    answer = data.draw(st.integers(low - 1, high), label="last index that fits")
+    probes: list[int] = []
+
+    def fits(index: int) -> bool:
+        probes.append(index)
+        return index <= answer
+
+    assert _furthest_true(fits, low, high) == (answer if answer >= low else None)
+    reach = max(answer, low) - low + 1
+    assert max(probes) <= low + 2 * reach
+    assert len(probes) <= 2 * reach.bit_length() + 2
+
+
+def test_a_layout_stopped_at_a_page_limit_is_the_start_of_the_whole_layout(long_book):
+    """Measuring a stretch for a volume stops once it has used more pages than a volume holds:
+    the pages laid out until then are those of the whole layout, page for page."""
+    doc, _, _ = long_book
+    options = BrailleOptions()
+    translator = Translator(resolve_table(options.table, doc.meta.language, options.grade), doc.meta.language)
+    preset = PRESETS[options.preset]
+    blocks = BodyBuilder(translator, preset, options.cells, None).build(reading_order(doc, notes="section"))
+
+    def paginator() -> Paginator:
+        return Paginator(
+            options.lines - preset.reserved_lines(), options.cells, preset, duplex=options.duplex
+        )
+
+    whole, stopped = paginator(), paginator()
+    whole.place_all(blocks)
+    stopped.place_all(blocks, page_limit=60)
+    assert len(whole.pages) > 200 and 60 < len(stopped.pages) < 70
+    assert [p.lines for p in stopped.pages[:60]] == [p.lines for p in whole.pages[:60]]

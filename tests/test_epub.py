@@ -348,3 +348,17 @@ def test_content_documents_render_in_chromium_without_errors(paged, tmp_path):
         allowed = {"landmark-one-main"} if result["file"].endswith("nav.xhtml") else set()
         unexpected = [v for v in result["violations"] if v["id"] not in allowed]
         assert unexpected == [], (result["file"], unexpected)
+
+
+def test_a_part_s_notes_heading_takes_an_id_no_report_heading_has(fixture_doc, tmp_path):
+    """Each part's notes heading is `notes-<file>` unless a heading of the report already has
+    that id (ids are picked once for the whole book, not by walking the report for each part)."""
+    from pipeline.document import Heading, Paragraph, Text
+
+    clashing = Heading(2, (Text("Notes chapter 01"),), "notes-chapter-01")
+    doc = replace(fixture_doc, blocks=(*fixture_doc.blocks, clashing, Paragraph((Text("Last words."),))))
+    ctx, path = build_book(doc, tmp_path)
+    chapter = read(path, CHAPTER)
+    assert 'id="notes-chapter-01-2"' in chapter and 'id="notes-chapter-01"' not in chapter
+    assert 'href="chapter-01.xhtml#notes-chapter-01-2"' in read(path, NAV)
+    assert check_book(doc, ctx, path).passed

@@ -29,10 +29,11 @@ from ..i18n import words_for
 from ..sections import (
     accessibility_statement,
     contents_heading,
+    free_id,
+    heading_ids,
     notes_heading,
     statement_heading,
     title_lines,
-    unique_id,
 )
 from ..stage_api import BuildContext, CheckResult, PageMap, Stage
 from ..xhtml import (
@@ -173,24 +174,29 @@ def title_page(renderer: Renderer, doc: Document) -> bytes:
     return xhtml_document(renderer, meta.title, meta.language, fill)
 
 
-def chapter(renderer: Renderer, doc: Document, part: Part, last: bool) -> bytes:
+def chapter(renderer: Renderer, doc: Document, part: Part, last: bool, notes_id: str) -> bytes:
+    """One part's XHTML; notes_id is its notes heading's (notes_heading_ids)."""
     renderer.current_file = part.file_name
-    top = min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
+    top = top_level(doc)
 
     def fill(body: etree._Element) -> None:
         renderer.body_blocks(body, part.indices)
         holder = body[-1] if len(body) and etree.QName(body[-1]).localname == "section" else body
         numbers = renderer.notes.pending + ([n.number for n in doc.footnotes.values()] if last else [])
-        renderer.notes_section(
-            holder, numbers, heading_level=min(top + 1, 6), heading_id=notes_heading_id(doc, part)
-        )
+        renderer.notes_section(holder, numbers, heading_level=min(top + 1, 6), heading_id=notes_id)
 
     return xhtml_document(renderer, part.title, doc.meta.language, fill)
 
 
-def notes_heading_id(doc: Document, part: Part) -> str:
-    """The notes heading shares its file with the part's headings: an id none of them uses."""
-    return unique_id(doc, f"notes-{Path(part.file_name).stem}")
+def notes_heading_ids(doc: Document, parts: list[Part]) -> dict[str, str]:
+    """Each part's notes heading id, by file: the heading shares its file with the part's
+    headings, so it gets an id no heading of the report uses."""
+    taken = heading_ids(doc)
+    return {part.file_name: free_id(f"notes-{Path(part.file_name).stem}", taken) for part in parts}
+
+
+def top_level(doc: Document) -> int:
+    return min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
 
 
 # The e-book's facts for its statement: English message ids, translated by the sections module.
@@ -220,19 +226,19 @@ def statement_page(renderer: Renderer, doc: Document, with_pages: bool) -> bytes
 # ---------------------------------------------------------------- navigation
 
 
-def toc_entries(doc: Document, parts: list[Part], notes_parts: set[str]) -> tuple[TocEntry, ...]:
-    """Title page, every heading nested by level (with each part's notes), the statement."""
-    top = min((b.level for b in doc.blocks if isinstance(b, Heading)), default=1)
+def toc_entries(doc: Document, parts: list[Part], notes_ids: dict[str, str]) -> tuple[TocEntry, ...]:
+    """Title page, every heading nested by level (with the notes of each part in notes_ids,
+    the parts that have notes), the statement."""
+    top = top_level(doc)
     flat: list[tuple[str, int, str]] = [(doc.meta.title, top, f"{TITLE_FILE}#{TITLE_HEADING_ID}")]
     for part in parts:
         for index in part.indices:
             block = doc.blocks[index]
             if isinstance(block, Heading):
                 flat.append((inline_text(block.inlines).strip(), block.level, f"{part.file_name}#{block.id}"))
-        if part.file_name in notes_parts:
-            flat.append(
-                (notes_heading(doc), min(top + 1, 6), f"{part.file_name}#{notes_heading_id(doc, part)}")
-            )
+        if part.file_name in notes_ids:
+            notes_target = f"{part.file_name}#{notes_ids[part.file_name]}"
+            flat.append((notes_heading(doc), min(top + 1, 6), notes_target))
     flat.append((statement_heading(doc), top, f"{STATEMENT_FILE}#{STATEMENT_HEADING_ID}"))
     return nest_toc(flat)
 
@@ -428,11 +434,13 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
     css = epub.EpubItem(uid="css", file_name=CSS_FILE, media_type="text/css", content=CSS.encode("utf-8"))
     book.add_item(css)
     documents = [("title", TITLE_FILE, title_page(renderer, doc))]
-    notes_parts: set[str] = set()
+    notes_ids = notes_heading_ids(doc, parts)
+    with_notes: dict[str, str] = {}
     for number, part in enumerate(parts):
-        content = chapter(renderer, doc, part, last=number == len(parts) - 1)
-        if f'id="{notes_heading_id(doc, part)}"'.encode() in content:
-            notes_parts.add(part.file_name)
+        notes_id = notes_ids[part.file_name]
+        content = chapter(renderer, doc, part, number == len(parts) - 1, notes_id)
+        if f'id="{notes_id}"'.encode() in content:
+            with_notes[part.file_name] = notes_id
         documents.append((Path(part.file_name).stem, part.file_name, content))
         ctx.progress(number + 1, len(parts), "epub chapters")
     documents.append(
@@ -449,7 +457,7 @@ def build(doc: Document, options: EpubOptions, out_dir: Path, ctx: BuildContext)
         )
         book.add_item(item)
         items.append(item)
-    toc = toc_entries(doc, parts, notes_parts)
+    toc = toc_entries(doc, parts, with_notes)
     book.toc = ncx_toc(toc)
     nav_item = epub.EpubNav(file_name=NAV_FILE)
     book.add_item(nav_item)

@@ -12,6 +12,7 @@ within the limit. Outputs: <slug>.brf (every volume), <slug>-volume-N.brf when t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,16 +266,11 @@ def _greedy(
     points = breaks + [len(blocks)]
     position = 0
     while start < len(blocks):
-        best = None
-        low = position
-        # Binary search the furthest break that still fits (pages grow with the stretch).
-        high = len(points) - 1
-        while low <= high:
-            middle = (low + high) // 2
-            if points[middle] > start and _fits(setting, blocks[start : points[middle]], pages_per_volume):
-                best, low = middle, middle + 1
-            else:
-                high = middle - 1
+
+        def fits_to(index: int, start: int = start) -> bool:
+            return _fits(setting, blocks[start : points[index]], pages_per_volume)
+
+        best = _furthest_true(fits_to, position, len(points) - 1)
         if best is None:
             return None
         parts.append(_starting_fresh(blocks[start : points[best]]))
@@ -282,9 +278,33 @@ def _greedy(
     return parts
 
 
+def _furthest_true(holds: Callable[[int], bool], low: int, high: int) -> int | None:
+    """The last index in [low, high] where `holds` is true, for a test that is true up to some
+    index and false after it (a volume's pages grow with its stretch); None if not even at low.
+    Gallops from low (low+1, low+3, low+7...), then halves what is left: a binary search over
+    the whole rest of the book laid out half a book at its first probe, for every volume,
+    which made a long book's braille grow faster than its length."""
+    if low > high or not holds(low):
+        return None
+    best, step = low, 1
+    while best < high:
+        probe = min(best + step, high)
+        if not holds(probe):
+            high = probe - 1
+            break
+        best, step = probe, step * 2
+    while best < high:  # the answer is in [best, high]
+        middle = (best + high + 1) // 2
+        if holds(middle):
+            best = middle
+        else:
+            high = middle - 1
+    return best
+
+
 def _fits(setting: _Setting, part: list[LayoutBlock], pages_per_volume: int) -> bool:
     body = setting.paginator()
-    body.place_all(_starting_fresh(part))
+    body.place_all(_starting_fresh(part), page_limit=pages_per_volume)
     body.pad_to_sheet()
     if len(body.pages) >= pages_per_volume:
         return False

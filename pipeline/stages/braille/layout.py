@@ -297,7 +297,9 @@ class Paginator:
         if self.free <= 0:
             self._new_page()
 
-    def place_all(self, blocks: list[LayoutBlock]) -> None:
+    def place_all(self, blocks: list[LayoutBlock], page_limit: int | None = None) -> None:
+        """Lay the blocks out; stop once more than page_limit pages are used (a stretch
+        measured for a volume is too long by then, whatever follows)."""
         pending_blank = False
         after_heading = False  # no blank line between a heading and what it heads
         turn: int | None = None  # a print page turn waiting for the next line of text
@@ -338,6 +340,8 @@ class Paginator:
                 self._ensure_room()
                 self.page.lines.append(line)
             pending_blank = block.blank_after
+            if page_limit is not None and len(self.pages) > page_limit:
+                return
             after_heading = block.keep_with_next
         if turn is not None:
             self._print_page_turn(turn)
