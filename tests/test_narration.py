@@ -3,6 +3,9 @@ and a failed synthesis that names the sentence's place."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from pipeline import narration
@@ -169,3 +172,65 @@ def test_failed_synthesis_names_the_sentence_and_its_place(tmp_path):
         render_tracks([job], workers=1)  # in a speech worker process, as in a build
     message = str(caught.value)
     assert "report.md line 9" in message and "s1-1" in message and "zz/no-such-voice" in message
+
+
+def _jobs(tmp_path, folder: str = "tracks") -> list[TrackJob]:
+    doc = _doc(
+        [
+            Heading(1, (Text("Start"),), "start", line=1),
+            Paragraph((Text("The first section says this, and then it stops."),), line=3),
+            Heading(1, (Text("Then"),), "then", line=5),
+            Paragraph((Text("A second section, with other words in it, said after."),), line=7),
+        ]
+    )
+    options = AudioOptions()
+    tracks = _tracks(doc, options, "about one minute")
+    plans = _plans(doc)
+    out = tmp_path / folder
+    out.mkdir(exist_ok=True)
+    return [
+        TrackJob(track, options.rate, options.bitrate, str(out / f"{track.slug}.mp3"), plan, "report.md")
+        for track, plan in zip(tracks, plans)
+    ]
+
+
+def _speech_workers() -> list[str]:
+    """The speech worker processes this test process started, and their children."""
+    import os
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        if "pipeline.stages.audio.worker" in command and int(stat[1]) == os.getpid():
+            found.append(command)
+    return found
+
+
+def test_every_track_is_said_by_a_process_that_has_never_spoken(tmp_path):
+    """espeak carries state from one utterance to the next, so one speech worker saying track 2
+    after track 1, or track 1 again after track 2, must give the bytes a worker gives that says
+    nothing else: each track is said in a fresh child of the worker."""
+    first, second = _jobs(tmp_path, "a")[1:3]
+    alone = render_tracks([first], workers=1)[0]
+    alone_bytes = Path(alone.mp3_path).read_bytes()
+    again_first, again_second = _jobs(tmp_path, "b")[1:3]
+    both = render_tracks([again_second, again_first], workers=1)
+    assert Path(both[1].mp3_path).read_bytes() == alone_bytes
+    assert both[1].item_spans == alone.item_spans and both[1].mp3_samples == alone.mp3_samples
+    assert not _speech_workers()
+
+
+def test_a_speech_worker_that_fails_names_the_track_and_says_why(tmp_path):
+    """A track whose child cannot write its audio (here: its folder has gone) fails with the
+    child's own error, and the other tracks' worker is not left running."""
+    jobs = _jobs(tmp_path)
+    gone = replace(jobs[2], mp3_path=str(tmp_path / "no-such-folder" / "t.mp3"))
+    with pytest.raises(SynthesisError) as caught:
+        render_tracks([jobs[1], gone], workers=2)
+    message = str(caught.value)
+    assert "track 3 ('Then')" in message and "FileNotFoundError" in message and "no-such-folder" in message
+    assert not _speech_workers()

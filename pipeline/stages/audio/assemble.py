@@ -17,6 +17,8 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -121,14 +123,15 @@ def render_tracks(
     on_done: Callable[[TrackAudio], None] = lambda audio: None,
     then: Callable[[list[TrackAudio], list[TrackJob]], TrackJob] | None = None,
 ) -> list[TrackAudio]:
-    """Render every job, each in a fresh Python process (see synth.py, edge 7), in track order.
+    """Render every job, each in a fresh process (see synth.py, edge 7), in track order.
 
     A fresh process per track makes the samples independent of how many workers there are and
-    which track ran before which: serial and parallel builds give identical bytes. The processes
-    are plain subprocesses (`python -m pipeline.stages.audio.worker`) rather than a
-    multiprocessing pool: "fork" would copy espeak's state without its synthesis thread, and
-    "spawn"/"forkserver" re-import the caller's __main__, which is unsafe for scripts and for
-    `python -m pipeline` without a main guard.
+    which track ran before which: serial and parallel builds give identical bytes. Each thread
+    of the pool has a speech worker (`python -m pipeline.stages.audio.worker`), which forks a
+    child that has never spoken for every track (worker.py). Not a multiprocessing pool: "fork"
+    from this process would copy espeak's state (voices were listed here) without its
+    synthesis thread, and "spawn"/"forkserver" re-import the caller's __main__, which is unsafe
+    for scripts and for `python -m pipeline` without a main guard.
 
     `then` makes one more job as soon as a worker has nothing left to start, from the tracks
     finished so far and the jobs still running; its track comes last in the list returned. (The
@@ -136,17 +139,26 @@ def render_tracks(
     after them on one core.)
     """
     results: dict[int, TrackAudio] = {}
+    folder = Path(jobs[0].mp3_path).parent if jobs else Path(tempfile.gettempdir())
+    speakers: dict[int, SpeechWorker] = {}  # one speech worker per thread of the pool
+
+    def render(job: TrackJob) -> TrackAudio:
+        thread = threading.get_ident()
+        if thread not in speakers:
+            speakers[thread] = SpeechWorker(folder)
+        return speakers[thread].render(job)
+
     # Longest first (by words to say): the last track to start is a short one, so both cores
     # stay busy to the end instead of one waiting while the other says a long section.
     longest_first = sorted(jobs, key=spoken_words, reverse=True)
     slots = max(1, min(workers, len(jobs) + (then is not None)))
     last: Future[TrackAudio] | None = None
     with ThreadPoolExecutor(max_workers=slots) as pool:
-        pending = {pool.submit(_run_worker, job): job for job in longest_first}
+        pending = {pool.submit(render, job): job for job in longest_first}
         try:
             while pending or (last is None and then is not None):
                 if then is not None and last is None and len(pending) < slots:
-                    last = pool.submit(_run_worker, then(list(results.values()), list(pending.values())))
+                    last = pool.submit(render, then(list(results.values()), list(pending.values())))
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     del pending[future]
@@ -159,6 +171,9 @@ def render_tracks(
             # One track failed: say so now instead of synthesising every track still queued.
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+        finally:
+            for speaker in speakers.values():  # before their threads end (PR_SET_PDEATHSIG)
+                speaker.close()
 
 
 def spoken_words(job: TrackJob) -> int:
@@ -167,9 +182,9 @@ def spoken_words(job: TrackJob) -> int:
     return sum(len(piece.text.split()) for item in job.plan.items() for piece in item.spoken)
 
 
-def _die_with_parent() -> None:
-    """In the speech worker, before it starts: the kernel kills it when the process that
-    started it dies (PR_SET_PDEATHSIG), so a `kill -9` of a build leaves no speech worker."""
+def die_with_parent() -> None:
+    """In a speech worker, before it starts: the kernel kills it when the process that started
+    it dies (PR_SET_PDEATHSIG), so a `kill -9` of a build leaves no speech worker."""
     import ctypes
     import signal
 
@@ -179,32 +194,67 @@ def _die_with_parent() -> None:
         pass
 
 
-def _run_worker(job: TrackJob) -> TrackAudio:
-    result_path = Path(job.mp3_path).with_suffix(".result")
-    package_root = str(Path(__file__).resolve().parents[3])
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
-    }
-    completed = subprocess.run(
-        [sys.executable, "-m", "pipeline.stages.audio.worker", str(result_path)],
-        input=pickle.dumps(job),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-        check=False,
-        preexec_fn=_die_with_parent,
-    )
-    if not result_path.exists():
-        raise SynthesisError(
-            f"the speech worker for track {job.track.number} "
-            f"('{job.track.title}') failed: "
-            f"{completed.stderr.decode('utf-8', 'replace').strip()[-2000:]}"
-        )
-    outcome = pickle.loads(result_path.read_bytes())
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
+class SpeechWorker:
+    """One `python -m pipeline.stages.audio.worker` process, which forks a fresh child for each
+    track it renders (worker.py says why). Used by one thread, which must close it before it
+    ends: the kernel kills a worker when the thread that started it ends."""
+
+    def __init__(self, folder: Path):
+        package_root = str(Path(__file__).resolve().parents[3])
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        }
+        self._stderr_path = Path(tempfile.mkstemp(prefix="speech-worker-", suffix=".stderr", dir=folder)[1])
+        with open(self._stderr_path, "wb") as stderr:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.stages.audio.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=env,
+                preexec_fn=die_with_parent,
+            )
+
+    def render(self, job: TrackJob) -> TrackAudio:
+        result_path = Path(job.mp3_path).with_suffix(".result")
+        payload = pickle.dumps(job)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        said_before = self._stderr_path.stat().st_size  # what earlier tracks' children wrote
+        try:
+            self._process.stdin.write(f"{len(payload)} {result_path}\n".encode() + payload)
+            self._process.stdin.flush()
+            answer = self._process.stdout.readline()
+        except OSError:  # the worker itself died: its stderr says why
+            answer = b""
+        if not result_path.exists():
+            # The answer is the child's exit status; none means the worker itself stopped.
+            how = f"exit status {answer.decode().strip()}" if answer else "the speech worker stopped"
+            raise SynthesisError(
+                f"the speech worker for track {job.track.number} ('{job.track.title}') failed "
+                f"({how}): {_tail(self._stderr_path, said_before)}"
+            )
+        outcome = pickle.loads(result_path.read_bytes())
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
+        self._process.wait()
+
+
+def _tail(path: Path, start: int) -> str:
+    try:
+        with open(path, "rb") as text:
+            text.seek(start)
+            return text.read().decode("utf-8", "replace").strip()[-2000:]
+    except OSError:
+        return ""
 
 
 # ---------------------------------------------------------------- MP3 frames
