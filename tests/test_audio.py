@@ -712,8 +712,8 @@ def test_only_the_start_of_a_section_is_decoded_for_hearing_and_it_is_the_same_s
 
 def test_chapter_levels_are_the_rms_of_their_windows_in_any_order(built):
     """decode_levels follows only the windows still open; windows out of order, overlapping,
-    empty or past the end get the RMS of all their samples, read independently (within 3%: the
-    check sums every 16th sample)."""
+    empty or past the end get the RMS of every 16th of their samples, counted from the
+    window's start, read independently here."""
     _, _, _, out, _, _ = built
     book = out / f"{SLUG}.mp3"
     samples = miniaudio.decode_file(
@@ -724,10 +724,42 @@ def test_chapter_levels_are_the_rms_of_their_windows_in_any_order(built):
     total, rate, levels = decode_levels(book, windows)
     assert (total, rate) == (n, 22050)
     for (start, stop), level in zip(windows, levels):
-        piece = samples[start:stop]
+        piece = samples[start:stop:16]
         expected = (sum(s * s for s in piece) / len(piece)) ** 0.5 if piece else 0.0
-        assert level == pytest.approx(expected, rel=0.03), (start, stop)
+        assert level == pytest.approx(expected, rel=1e-12), (start, stop)
     assert levels[1] > 1000 and levels[3] == levels[4] == 0.0
+
+
+def test_a_book_decoded_in_two_processes_gives_the_levels_of_one(built, tmp_path):
+    """With a second process, the book's second half is decoded there from the first frame after
+    the middle that needs no earlier byte (where a track starts): the samples and every
+    chapter's level are exactly those of decoding it whole. A book with no such frame after
+    its middle is decoded whole."""
+    from pipeline.checks.audio import _beside, _frame_near_middle
+
+    _, _, _, out, _, _ = built
+    book = out / f"{SLUG}.mp3"
+    chapters, _, _ = read_chapters(ID3(str(book)))
+    windows = [(round(c.start_ms * 22.05), round(c.end_ms * 22.05)) for c in chapters]
+    byte, sample = _frame_near_middle(book)
+    data = book.read_bytes()
+    assert byte > (ID3(str(book)).size + len(data)) // 2 and data[byte] == 0xFF and data[byte + 4] == 0
+    sections = sorted((out / "audio").glob("*.mp3"))
+    assert sample == sum(map(_decoded_samples, sections[:2]))  # where the third section starts
+    with _beside(2) as start:
+        assert decode_levels(book, windows, start) == decode_levels(book, windows)
+    one_track = tmp_path / "one.mp3"
+    raw = (out / "audio" / "02-introduction.mp3").read_bytes()
+    one_track.write_bytes(raw[ID3(str(out / "audio" / "02-introduction.mp3")).size :])
+    assert _frame_near_middle(one_track) is None
+
+
+def _decoded_samples(path: Path) -> int:
+    return len(
+        miniaudio.decode_file(
+            str(path), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=22050
+        ).samples
+    )
 
 
 def test_the_check_hears_beside_the_decoding_and_still_fails_speech_of_another_text(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator
@@ -87,34 +88,145 @@ class ChapterFrame:
 # ---------------------------------------------------------------- decoding
 
 
-def decode_levels(path: Path, windows: list[tuple[int, int]]) -> tuple[int, int, list[float]]:
-    """Stream-decode an MP3: (samples, sample rate, RMS of each [start, end) sample window)."""
+@dataclass
+class WindowSums:
+    """Sums of squares (exact: integers) and counts of the samples read of each window, and the
+    samples decoded."""
+
+    sums: list[int]
+    counts: list[int]
+    samples: int = 0
+    rate: int = 0
+
+    def add(self, other: WindowSums) -> None:
+        self.sums = [a + b for a, b in zip(self.sums, other.sums)]
+        self.counts = [a + b for a, b in zip(self.counts, other.counts)]
+        self.samples += other.samples
+
+    def levels(self) -> list[float]:
+        return [math.sqrt(s / c) if c else 0.0 for s, c in zip(self.sums, self.counts)]
+
+
+def decode_levels(
+    path: Path, windows: list[tuple[int, int]], start: Callable[..., Future] | None = None
+) -> tuple[int, int, list[float]]:
+    """Stream-decode an MP3: (samples, sample rate, RMS of each [start, end) sample window).
+    Given `start` (a way to run a call in another process: _beside), the second half of the
+    file is decoded there from a frame after the middle, while this process decodes the first
+    half (decoding a long book was most of the audio check's time on one core)."""
+    cut = _frame_near_middle(path) if start is not None else None
+    if cut is None or start is None:
+        whole = window_sums(path, windows)
+        return whole.samples, whole.rate, whole.levels()
+    byte, sample = cut
+    tail = start(tail_sums, path, windows, byte, sample)
+    head = window_sums(path, windows, stop=sample)
+    head.add(tail.result())
+    return head.samples, head.rate, head.levels()
+
+
+def tail_sums(path: Path, windows: list[tuple[int, int]], byte: int, sample: int) -> WindowSums:
+    """window_sums of the file from `byte` (a frame's start), whose first sample is `sample`."""
+    with tempfile.TemporaryDirectory(prefix="mp3-tail-") as folder:
+        tail = Path(folder) / path.name
+        with open(path, "rb") as whole, open(tail, "wb") as part:
+            whole.seek(byte)
+            shutil.copyfileobj(whole, part, 1 << 20)
+        return window_sums(tail, windows, first=sample)
+
+
+def window_sums(
+    path: Path, windows: list[tuple[int, int]], first: int = 0, stop: int | None = None
+) -> WindowSums:
+    """Sums of the windows' samples in an MP3 whose first sample is the book's sample `first`,
+    decoded up to the book's sample `stop`: every RMS_STRIDE-th sample counted from the
+    window's start, so the same samples are read however the file is cut into chunks or
+    parts."""
     info = miniaudio.mp3_get_file_info(str(path))
-    sums = [0.0] * len(windows)
-    counts = [0] * len(windows)
+    found = WindowSums([0] * len(windows), [0] * len(windows), rate=info.sample_rate)
     by_start = sorted(range(len(windows)), key=lambda index: windows[index][0])
     coming = 0  # by_start[coming:] have not begun yet
     open_windows: list[int] = []  # begun and not ended before this chunk
-    position = 0
+    position = first
     for chunk in miniaudio.mp3_stream_file(str(path), frames_to_read=info.sample_rate):
         if info.nchannels > 1:
             chunk = chunk[:: info.nchannels]
+        if stop is not None and position + len(chunk) > stop:
+            chunk = chunk[: stop - position]
         end = position + len(chunk)
         while coming < len(by_start) and windows[by_start[coming]][0] < end:
             open_windows.append(by_start[coming])
             coming += 1
         for index in open_windows:
-            start, stop = windows[index]
-            low, high = max(start, position), min(stop, end)
+            begin = windows[index][0]
+            low = max(begin, position + (begin - position) % RMS_STRIDE)
+            high = min(windows[index][1], end)
             if low < high:
                 piece = chunk[low - position : high - position : RMS_STRIDE]
-                sums[index] += sum(map(mul, piece, piece))
-                counts[index] += len(piece)
+                found.sums[index] += sum(map(mul, piece, piece))
+                found.counts[index] += len(piece)
         # Only the windows still open are looked at again: a book has a window per chapter.
         open_windows = [index for index in open_windows if windows[index][1] > end]
         position = end
-    levels = [math.sqrt(s / c) if c else 0.0 for s, c in zip(sums, counts)]
-    return position, info.sample_rate, levels
+        if stop is not None and position >= stop:
+            break
+    found.samples = position - first
+    return found
+
+
+# MPEG audio frame headers (ISO/IEC 11172-3 and 13818-3), read here to find a frame to cut at.
+_LAYER_III_KBPS = {
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2
+    0: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2.5
+}
+_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _frame_near_middle(path: Path) -> tuple[int, int] | None:
+    """(byte, first sample) of the first layer III frame after the middle of the file that
+    needs no byte of the frames before it (its bit reservoir pointer, main_data_begin, is 0:
+    a decoder starting elsewhere drops the first frames, and every later sample would be read
+    as an earlier one). Found by walking the frame headers from the first. None where there is
+    no such frame after the middle, or the frames cannot be walked: the file is then decoded
+    whole, in one process. (LAME's frames need none before them where a track starts.)"""
+    data = path.read_bytes()
+    position = _after_id3v2(data)
+    middle = position + (len(data) - position) // 2
+    sample = 0
+    while position + 6 <= len(data):
+        frame = _frame_size(data[position : position + 4])
+        if frame is None:
+            return None
+        side_info = position + (4 if data[position + 1] & 1 else 6)  # after the CRC, if any
+        mpeg1 = (data[position + 1] >> 3) & 3 == 3
+        reservoir = data[side_info] << 1 | (data[side_info + 1] >> 7) if mpeg1 else data[side_info]
+        if position >= middle and reservoir == 0:
+            return position, sample
+        length, samples = frame
+        position, sample = position + length, sample + samples
+    return None
+
+
+def _after_id3v2(data: bytes) -> int:
+    if data[:3] != b"ID3" or len(data) < 10:
+        return 0
+    size = (data[6] & 0x7F) << 21 | (data[7] & 0x7F) << 14 | (data[8] & 0x7F) << 7 | (data[9] & 0x7F)
+    return 10 + size + (10 if data[5] & 0x10 else 0)  # a footer, in ID3v2.4
+
+
+def _frame_size(header: bytes) -> tuple[int, int] | None:
+    """(bytes, samples) of the layer III frame this header starts, or None if it is not one."""
+    if header[0] != 0xFF or header[1] & 0xE0 != 0xE0 or (header[1] >> 1) & 3 != 1:
+        return None
+    version = (header[1] >> 3) & 3
+    bitrate_index, rate_index = header[2] >> 4, (header[2] >> 2) & 3
+    if version == 1 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    kbps, rate = _LAYER_III_KBPS[version][bitrate_index], _SAMPLE_RATES[version][rate_index]
+    samples = 1152 if version == 3 else 576
+    padding = (header[2] >> 1) & 1
+    return samples // 8 * kbps * 1000 // rate + padding, samples
 
 
 # ---------------------------------------------------------------- chapters
@@ -201,7 +313,9 @@ def expected_chapters(doc: Document, chapter_levels: int) -> list[tuple[str, int
     return out
 
 
-def check_book(doc: Document, chapter_levels: int, book: Path) -> tuple[list[Finding], dict]:
+def check_book(
+    doc: Document, chapter_levels: int, book: Path, start: Callable[..., Future] | None = None
+) -> tuple[list[Finding], dict]:
     findings: list[Finding] = []
     name = book.name
     try:
@@ -223,11 +337,11 @@ def check_book(doc: Document, chapter_levels: int, book: Path) -> tuple[list[Fin
     findings += [Finding("error", problem, name) for problem in problems]
 
     windows = [(round(c.start_ms * 22.05), round(c.end_ms * 22.05)) for c in chapters]
-    samples, rate, levels = decode_levels(book, windows)
+    samples, rate, levels = decode_levels(book, windows, start)
     duration_ms = samples * 1000 / rate
     if rate != 22050:  # windows above assume 22,050 Hz: recompute for another rate
         windows = [(c.start_ms * rate // 1000, c.end_ms * rate // 1000) for c in chapters]
-        _, _, levels = decode_levels(book, windows)
+        _, _, levels = decode_levels(book, windows, start)
 
     starts = [c.start_ms for c in chapters]
     if starts != sorted(starts):
@@ -744,9 +858,10 @@ def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContex
     heard = _sections_to_hear(sections or [book], ctx.thorough)
     with _beside(ctx.workers) as start:
         # PocketSphinx and the book's decoding each keep a core busy, and neither lets the other
-        # run in a thread (the GIL): the sections are heard in another process meanwhile.
+        # run in a thread (the GIL): the sections are heard, and the second half of the book is
+        # decoded, in other processes meanwhile.
         recognition = start(check_recognition, doc, heard, script, ctx.workers)
-        findings, metrics = check_book(doc, options.chapter_levels, book)
+        findings, metrics = check_book(doc, options.chapter_levels, book, start if ctx.workers > 1 else None)
         script_findings, script_metrics = check_script(doc, script)
         findings += script_findings
         metrics.update(script_metrics)
@@ -780,5 +895,5 @@ def _beside(workers: int) -> Iterator[Callable[..., Future]]:
 
         yield here
         return
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         yield pool.submit
