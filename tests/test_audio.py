@@ -245,14 +245,20 @@ def test_welsh_is_spoken_in_a_welsh_voice(doc):
 # ---------------------------------------------------------------- determinism
 
 
-@pytest.mark.slow
-def test_parallel_build_is_identical_to_serial(doc, ctx, tmp_path):
+def _serial_and_parallel(doc, ctx, tmp_path) -> dict[int, dict[Path, bytes]]:
+    """Every output's bytes of a build with one worker and of one with two, by relative path."""
     outputs = {}
     for workers in (1, 2):
         out = tmp_path / f"workers-{workers}"
         out.mkdir()
         paths = build(doc, AudioOptions(), out, replace(ctx, workers=workers))
         outputs[workers] = {p.relative_to(out): p.read_bytes() for p in paths}
+    return outputs
+
+
+@pytest.mark.slow
+def test_parallel_build_is_identical_to_serial(doc, ctx, tmp_path):
+    outputs = _serial_and_parallel(doc, ctx, tmp_path)
     assert outputs[1].keys() == outputs[2].keys()
     for name in outputs[1]:
         assert outputs[1][name] == outputs[2][name], name
@@ -823,12 +829,7 @@ def test_an_opening_foreseen_wrongly_is_said_again_with_the_recording_s_running_
         return (seconds + 600 if running else seconds), per_word
 
     monkeypatch.setattr(audio_stage, "_foreseen_sections", far_off)
-    outputs = {}
-    for workers in (1, 2):
-        out = tmp_path / f"workers-{workers}"
-        out.mkdir()
-        paths = build(doc, AudioOptions(), out, replace(ctx, workers=workers))
-        outputs[workers] = {p.relative_to(out): p.read_bytes() for p in paths}
+    outputs = _serial_and_parallel(doc, ctx, tmp_path)
     assert outputs[1] == outputs[2]
     script = outputs[2][Path(f"{SLUG}-script.txt")].decode("utf-8")
     assert "Running time: about two minutes." in script
