@@ -24,6 +24,7 @@ independently, from the source document and the standards:
 from __future__ import annotations
 
 import math
+import mmap
 import re
 import shutil
 import tempfile
@@ -175,6 +176,8 @@ def window_sums(
 
 
 # MPEG audio frame headers (ISO/IEC 11172-3 and 13818-3), read here to find a frame to cut at.
+# Hand-written, and apart from the stage's own frame reader (a check must not reuse what it
+# checks): mutagen reads only the first frame, and miniaudio exposes no frame positions.
 _LAYER_III_KBPS = {
     3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1
     2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2
@@ -190,7 +193,14 @@ def _frame_near_middle(path: Path) -> tuple[int, int] | None:
     as an earlier one). Found by walking the frame headers from the first. None where there is
     no such frame after the middle, or the frames cannot be walked: the file is then decoded
     whole, in one process. (LAME's frames need none before them where a track starts.)"""
-    data = path.read_bytes()
+    try:
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _walk_to_middle(data)
+    except (OSError, ValueError):  # unreadable or empty: decoding it whole says what is wrong
+        return None
+
+
+def _walk_to_middle(data: mmap.mmap) -> tuple[int, int] | None:
     position = _after_id3v2(data)
     middle = position + (len(data) - position) // 2
     sample = 0
@@ -208,7 +218,7 @@ def _frame_near_middle(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _after_id3v2(data: bytes) -> int:
+def _after_id3v2(data: mmap.mmap) -> int:
     if data[:3] != b"ID3" or len(data) < 10:
         return 0
     size = (data[6] & 0x7F) << 21 | (data[7] & 0x7F) << 14 | (data[8] & 0x7F) << 7 | (data[9] & 0x7F)
@@ -884,8 +894,9 @@ def check_audio(doc: Document, options: Any, paths: list[Path], ctx: BuildContex
 
 @contextmanager
 def _beside(workers: int) -> Iterator[Callable[..., Future]]:
-    """A way to start a call in another process when there is a second worker to use, or (one
-    worker) to make it here and now; either way its result is a Future's."""
+    """A way to start calls in other processes (as many at once as there are workers) when
+    there is a second worker to use, or (one worker) to make them here and now; either way the
+    result is a Future's."""
     if workers <= 1:
 
         def here(function: Callable[..., Any], *args: Any) -> Future:
