@@ -793,24 +793,34 @@ def test_the_check_hears_beside_the_decoding_and_still_fails_speech_of_another_t
 
 
 def test_the_opening_is_spoken_beside_the_last_sections(doc, ctx, tmp_path):
-    """With two workers the opening (which states the running time) is made as soon as a worker
-    has no section left to start, with the sections said so far and those still being said."""
-    calls: list[tuple[list[int], list[int]]] = []
+    """The opening (which states the running time) is made while sections are still being said,
+    from what has been said and what is still to be said, and is said three times: with the
+    running time foreseen, and with the minute before and after."""
+    calls = []
     real = assemble.render_tracks
 
     def watched(jobs, workers, on_done=lambda audio: None, then=None):
         def noted(said, running):
-            calls.append(([a.number for a in said], [j.track.number for j in running]))
-            return then(said, running)
+            made = then(said, running)
+            calls.append(([job.track.number for job, _ in said], [job.track.number for job in running], made))
+            return made
 
         return real(jobs, workers, on_done, noted if then else None)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(assemble, "render_tracks", watched)
-        build(doc, AudioOptions(), tmp_path, replace(ctx, workers=2))
+        paths = build(doc, AudioOptions(), tmp_path, replace(ctx, workers=2))
     assert len(calls) == 1
-    said, running = calls[0]
-    assert len(said) + len(running) == 2 and len(running) == 1, calls
+    said, running, made = calls[0]
+    assert sorted(said + running) == [2, 3] and running, calls
+    stated = [
+        next(p.text for item in job.plan.items() for p in item.spoken if "Running time" in p.text)
+        for job in made
+    ]
+    assert [job.track.number for job in made] == [1, 1, 1] and len(set(stated)) == 3, stated
+    assert any("about two minutes" in text for text in stated)
+    script = next(p for p in paths if p.name.endswith("-script.txt")).read_text(encoding="utf-8")
+    assert "Running time: about two minutes." in script
 
 
 def test_an_opening_foreseen_wrongly_is_said_again_with_the_recording_s_running_time(
@@ -824,8 +834,8 @@ def test_an_opening_foreseen_wrongly_is_said_again_with_the_recording_s_running_
 
     real = audio_stage._foreseen_sections
 
-    def far_off(options, body_jobs, said, running):
-        seconds, per_word = real(options, body_jobs, said, running)
+    def far_off(options, said, running):
+        seconds, per_word = real(options, said, running)
         return (seconds + 600 if running else seconds), per_word
 
     monkeypatch.setattr(audio_stage, "_foreseen_sections", far_off)

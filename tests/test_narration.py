@@ -234,3 +234,64 @@ def test_a_speech_worker_that_fails_names_the_track_and_says_why(tmp_path):
     message = str(caught.value)
     assert "track 3 ('Then')" in message and "FileNotFoundError" in message and "no-such-folder" in message
     assert not _speech_workers()
+
+
+def _long_section_jobs(tmp_path, folder: str) -> list[TrackJob]:
+    """One section of four parts (each a level-2 heading and its paragraph), about 560 words."""
+    sentence = "On day {n} the group met at the library and talked about the plan for the garden."
+    blocks = [Heading(1, (Text("The Year"),), "the-year", line=2)]
+    for part, count in enumerate((9, 11, 7, 8), start=1):
+        blocks.append(Heading(2, (Text(f"Part {part}"),), f"part-{part}", line=part * 10))
+        text = " ".join(sentence.format(n=n) for n in range(1, count + 1))
+        blocks.append(Paragraph((Text(text),), line=part * 10 + 2))
+    blocks += [Heading(1, (Text("Close"),), "close", line=90), Paragraph((Text("That is all."),), line=91)]
+    doc = Document(Metadata(title="Long Report", language="en-GB"), tuple(blocks))
+    options = AudioOptions()
+    tracks = _tracks(doc, options, "about five minutes")
+    plans = plan_sections(doc, tracks, options.rate, voice_chooser(doc, options))
+    out = tmp_path / folder
+    out.mkdir()
+    return [
+        TrackJob(track, options.rate, options.bitrate, str(out / f"{track.slug}.mp3"), plan, "report.md")
+        for track, plan in zip(tracks, plans)
+    ]
+
+
+def test_a_long_section_is_said_in_pieces_and_joined_with_every_clip_where_it_sounds(tmp_path):
+    """A section of more than PIECE_WORDS words is said in pieces of whole parts, in turn on the
+    workers, and joined. Every item's clip in the joined section, decoded, is sample for
+    sample the same clip decoded from its piece alone: the times account for the encoder's
+    delay at the start of each piece."""
+    import miniaudio
+
+    from pipeline.stages.audio import ENCODER_DELAY
+    from pipeline.stages.audio.assemble import PIECE_WORDS, pieces_of, spoken_words
+
+    section = _long_section_jobs(tmp_path, "whole")[1]
+    pieces = pieces_of(section)
+    assert len(pieces) == 2 and all(spoken_words(p) >= PIECE_WORDS for p in pieces[:-1])
+    assert [part for piece in pieces for part in piece.plan.parts] == list(section.plan.parts)
+    assert pieces_of(pieces[0]) == [pieces[0]]
+    [joined] = render_tracks([section], workers=2)
+    alone = render_tracks(pieces_of(_long_section_jobs(tmp_path, "pieces")[1]), workers=2)
+
+    def decoded(path: str):
+        return miniaudio.decode_file(
+            path, output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=22050
+        ).samples
+
+    whole_samples = decoded(joined.mp3_path)
+    assert len(whole_samples) == joined.mp3_samples == sum(p.mp3_samples for p in alone)
+    spans = iter(joined.item_spans)
+    moved = 0
+    for piece in alone:
+        piece_samples = decoded(piece.mp3_path)
+        for item, begin, end in piece.item_spans:
+            joined_item, joined_begin, joined_end = next(spans)
+            assert (joined_item, joined_begin, joined_end) == (item, moved + begin, moved + end)
+            clip = whole_samples[ENCODER_DELAY + joined_begin : ENCODER_DELAY + joined_end]
+            assert clip == piece_samples[ENCODER_DELAY + begin : ENCODER_DELAY + end], item
+        moved += piece.mp3_samples
+    first_piece_parts = len(pieces[0].plan.parts)
+    assert len(joined.part_offsets) == len(section.plan.parts)
+    assert joined.part_offsets[first_piece_parts] == alone[0].mp3_samples

@@ -139,7 +139,7 @@ def _render(
     doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
 ) -> tuple[tuple[Track, ...], list[TrackAudio]]:
     """Synthesise the sections, then the opening (which states the total running time)."""
-    from .assemble import TrackJob, render_tracks, spoken_words
+    from .assemble import TrackJob, pause_seconds, render_tracks, spoken_words
     from .script import running_time_words
 
     language = doc.meta.language
@@ -166,56 +166,74 @@ def _render(
     body_jobs = [job(t, p) for t, p in zip(tracks[1:], body_plans[1:])]
     with_running_time: dict[str, tuple[Track, ...]] = {}
 
-    def opening_with(running_time: str, attempt: int = 0) -> TrackJob:
+    def opening_with(running_time: str, attempt: int) -> TrackJob:
         if running_time not in with_running_time:
             with_running_time[running_time] = _tracks(doc, options, running_time)
         made = with_running_time[running_time]
         return job(made[0], plans(made)[0], f"-{attempt}")
 
+    def opening_seconds(sections_seconds: float, per_word: float) -> float:
+        """How long the opening will be: its words at per_word, and its pauses."""
+        guess = opening_with(running_time_words(sections_seconds + OPENING_GUESS_SECONDS, language), 0)
+        return spoken_words(guess) * per_word + pause_seconds(guess)
+
     def running_time_for(sections_seconds: float, per_word: float) -> str:
-        """The running time to state: the sections' and the opening's own, at per_word."""
-        guess = opening_with(running_time_words(sections_seconds + OPENING_GUESS_SECONDS, language))
-        return running_time_words(sections_seconds + spoken_words(guess) * per_word, language)
+        """The running time to state: the sections' and the opening's own."""
+        return running_time_words(sections_seconds + opening_seconds(sections_seconds, per_word), language)
 
-    foreseen: list[str] = []
+    spoken_beside: list[str] = []  # the running times of the openings said beside the sections
 
-    def opening_job(said: list[TrackAudio], running: list[TrackJob]) -> TrackJob:
-        """The opening, spoken beside the last sections with the running time foreseen from
-        the sections said so far and the words of those still being said."""
-        foreseen.append(running_time_for(*_foreseen_sections(options, body_jobs, said, running)))
-        return opening_with(foreseen[0])
+    def opening_jobs(said: list[tuple[TrackJob, TrackAudio]], running: list[TrackJob]) -> list[TrackJob]:
+        """The opening, spoken beside the last pieces of the sections with the running time
+        foreseen from what has been said and the words of what is still to be said; and with
+        the minute before and the minute after, as a section's last pieces can take a minute
+        more or less than their words foretell (numbers, tables)."""
+        sections_seconds, per_word = _foreseen_sections(options, said, running)
+        whole = sections_seconds + opening_seconds(sections_seconds, per_word)
+        for shift in (0, -60, 60):
+            foreseen = running_time_words(whole + shift, language)
+            if foreseen not in spoken_beside:
+                spoken_beside.append(foreseen)
+        return [opening_with(running_time, n) for n, running_time in enumerate(spoken_beside, start=1)]
 
-    *body, opening = render_tracks(body_jobs, ctx.workers, finished, then=opening_job)
-    # What the opening states must not depend on how many workers there were or which section
+    rendered = render_tracks(body_jobs, ctx.workers, finished, then=opening_jobs)
+    body, openings = rendered[: len(body_jobs)], dict(zip(spoken_beside, rendered[len(body_jobs) :]))
+
+    def opening_saying(running_time: str, attempt: int) -> TrackAudio:
+        if running_time in openings:
+            return openings[running_time]
+        return render_tracks([opening_with(running_time, attempt)], 1)[0]
+
+    # What the opening states must not depend on how many workers there were or which piece
     # finished first (serial and parallel builds give the same bytes): the running time is
-    # worked out again from every section's length, and the opening spoken beside them is
+    # worked out again from every section's length, and an opening spoken beside them is
     # kept only if it states that time. The time includes the opening itself: if the opening's
-    # own length moves the rounded time, it is said once more.
+    # own length moves the rounded time, the opening that states the new time is taken.
     body_seconds = sum(audio.seconds for audio in body)
-    running_time = running_time_for(*_foreseen_sections(options, body_jobs, body, []))
-    if running_time != foreseen[0]:
-        opening = render_tracks([opening_with(running_time, 1)], 1)[0]
+    running_time = running_time_for(*_foreseen_sections(options, list(zip(body_jobs, body)), []))
+    opening = opening_saying(running_time, len(spoken_beside))
     actual = running_time_words(body_seconds + opening.seconds, language)
-    if actual != running_time:  # the opening's own length moved the rounded time
+    if actual != running_time:
         running_time = actual
-        opening = render_tracks([opening_with(running_time, 2)], 1)[0]
+        opening = opening_saying(running_time, len(spoken_beside) + 1)
     finished(opening)
     return with_running_time[running_time], [opening] + body
 
 
 def _foreseen_sections(
-    options: AudioOptions, body_jobs: list[TrackJob], said: list[TrackAudio], running: list[TrackJob]
+    options: AudioOptions, said: list[tuple[TrackJob, TrackAudio]], running: list[TrackJob]
 ) -> tuple[float, float]:
-    """(the seconds all the sections will last, the seconds a spoken word takes): from the
-    sections said (at the speaking rate when none has been yet) and the words of those still
-    being said."""
-    from .assemble import spoken_words
+    """(the seconds all the sections will last, the seconds a spoken word takes): from what has
+    been said (at the speaking rate when nothing has been yet), and the words and pauses of
+    what is still being said (the pauses are known to the millisecond; a section's last piece
+    can be mostly pauses)."""
+    from .assemble import pause_seconds, spoken_words
 
-    words_of = {job.track.number: spoken_words(job) for job in body_jobs}
-    said_words = sum(words_of[audio.number] for audio in said)
-    said_seconds = sum(audio.seconds for audio in said)
-    per_word = said_seconds / said_words if said_words else 60 / options.rate
-    return said_seconds + sum(map(spoken_words, running)) * per_word, per_word
+    said_words = sum(spoken_words(job) for job, _ in said)
+    speech_seconds = sum(audio.seconds - pause_seconds(job) for job, audio in said)
+    per_word = speech_seconds / said_words if said_words else 60 / options.rate
+    still = sum(spoken_words(job) * per_word + pause_seconds(job) for job in running)
+    return sum(audio.seconds for _, audio in said) + still, per_word
 
 
 def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[list[Chapter], int]:

@@ -20,13 +20,13 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lameenc
 
-from ...narration import SectionPlan
+from ...narration import PlanPart, SectionPlan
 from .script import Track
 from .synth import SAMPLE_RATE, SAMPLE_WIDTH, DirectSpeaker, SynthesisError
 
@@ -121,24 +121,27 @@ def render_tracks(
     jobs: list[TrackJob],
     workers: int,
     on_done: Callable[[TrackAudio], None] = lambda audio: None,
-    then: Callable[[list[TrackAudio], list[TrackJob]], TrackJob] | None = None,
+    then: Callable[[list[tuple[TrackJob, TrackAudio]], list[TrackJob]], list[TrackJob]] | None = None,
 ) -> list[TrackAudio]:
-    """Render every job, each in a fresh process (see synth.py, edge 7), in track order.
+    """Render every job, each piece in a fresh process (see synth.py, edge 7), in track order.
 
-    A fresh process per track makes the samples independent of how many workers there are and
-    which track ran before which: serial and parallel builds give identical bytes. Each thread
+    A fresh process per piece makes the samples independent of how many workers there are and
+    which piece ran before which: serial and parallel builds give identical bytes. Each thread
     of the pool has a speech worker (`python -m pipeline.stages.audio.worker`), which forks a
-    child that has never spoken for every track (worker.py). Not a multiprocessing pool: "fork"
+    child that has never spoken for every piece (worker.py). Not a multiprocessing pool: "fork"
     from this process would copy espeak's state (voices were listed here) without its
     synthesis thread, and "spawn"/"forkserver" re-import the caller's __main__, which is unsafe
     for scripts and for `python -m pipeline` without a main guard.
 
-    `then` makes one more job as soon as a worker has nothing left to start, from the tracks
-    finished so far and the jobs still running; its track comes last in the list returned. (The
-    opening, which says the running time, is spoken while the last sections are, instead of
-    after them on one core.)
+    A track is said in pieces of whole parts (pieces_of), longest first, and joined when its
+    last piece is done: a report's sections are often of one length, and as whole tracks the
+    last of them kept one core busy while the other waited.
+
+    `then` makes more jobs as soon as at most one piece waits for a worker, from the pieces
+    finished so far (each with its job) and those still to finish; their tracks come last in
+    the list returned, in its order. (The opening, which says the running time, is spoken while
+    the last sections are, instead of after them on one core.)
     """
-    results: dict[int, TrackAudio] = {}
     folder = Path(jobs[0].mp3_path).parent if jobs else Path(tempfile.gettempdir())
     speakers: dict[int, SpeechWorker] = {}  # one speech worker per thread of the pool
 
@@ -148,27 +151,30 @@ def render_tracks(
             speakers[thread] = SpeechWorker(folder)
         return speakers[thread].render(job)
 
-    # Longest first (by words to say): the last track to start is a short one, so both cores
-    # stay busy to the end instead of one waiting while the other says a long section.
-    longest_first = sorted(jobs, key=spoken_words, reverse=True)
-    slots = max(1, min(workers, len(jobs) + (then is not None)))
-    last: Future[TrackAudio] | None = None
+    tracks = _Tracks()
+    for job in jobs:
+        tracks.add(job)
+    slots = max(1, min(workers, len(tracks.queued) + (then is not None)))
+    later: list[TrackJob] | None = None  # what `then` made
+    asked = {job.mp3_path for job in jobs}
     with ThreadPoolExecutor(max_workers=slots) as pool:
-        pending = {pool.submit(render, job): job for job in longest_first}
+        pending = {pool.submit(render, piece): piece for piece in tracks.longest_first()}
         try:
-            while pending or (last is None and then is not None):
-                if then is not None and last is None and len(pending) < slots:
-                    last = pool.submit(render, then(list(results.values()), list(pending.values())))
+            while pending or (then is not None and later is None):
+                # Once at most one piece waits to start: the jobs `then` makes take a moment to
+                # make, and are said on the worker that takes the last piece, or the next free.
+                if then is not None and later is None and len(pending) <= slots + 1:
+                    later = then(list(tracks.said), list(pending.values()))
+                    for job in later:
+                        pending.update({pool.submit(render, piece): piece for piece in tracks.add(job)})
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    del pending[future]
-                    audio = future.result()
-                    results[audio.number] = audio
-                    on_done(audio)
-            ordered = [results[job.track.number] for job in jobs]
-            return ordered + ([last.result()] if last is not None else [])
+                    job, whole = tracks.said_piece(pending.pop(future), future.result())
+                    if whole is not None and job.mp3_path in asked:
+                        on_done(whole)
+            return [tracks.joined[job.mp3_path] for job in [*jobs, *(later or [])]]
         except BaseException:
-            # One track failed: say so now instead of synthesising every track still queued.
+            # One track failed: say so now instead of synthesising every piece still queued.
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
@@ -176,10 +182,106 @@ def render_tracks(
                 speaker.close()
 
 
-def spoken_words(job: TrackJob) -> int:
+PIECE_WORDS = 300  # about 100 s of speech: a track longer than this is said in pieces
+
+
+def pieces_of(job: TrackJob) -> list[TrackJob]:
+    """The job in pieces of whole parts (a part begins at a heading, after a pause), each of
+    at least PIECE_WORDS words but the last; the split follows the words alone, so every build
+    makes the same pieces. A job of one piece is itself."""
     if job.plan is None:
-        return 0
-    return sum(len(piece.text.split()) for item in job.plan.items() for piece in item.spoken)
+        return [job]
+    groups: list[list[PlanPart]] = [[]]
+    words = 0
+    for part in job.plan.parts:
+        if words >= PIECE_WORDS:
+            groups.append([])
+            words = 0
+        groups[-1].append(part)
+        words += _words_of(part)
+    if len(groups) == 1:
+        return [job]
+    stem = Path(job.mp3_path).with_suffix("")
+    return [
+        replace(job, mp3_path=f"{stem}.piece-{number}.mp3", plan=replace(job.plan, parts=tuple(parts)))
+        for number, parts in enumerate(groups, start=1)
+    ]
+
+
+def spoken_words(job: TrackJob) -> int:
+    return sum(map(_words_of, job.plan.parts)) if job.plan is not None else 0
+
+
+def pause_seconds(job: TrackJob) -> float:
+    """The silence the job's plan puts between its segments."""
+    if job.plan is None:
+        return 0.0
+    return sum(segment.pause_ms for part in job.plan.parts for segment in part.segments) / 1000
+
+
+def _words_of(part: PlanPart) -> int:
+    return sum(
+        len(piece.text.split())
+        for segment in part.segments
+        for item in segment.items
+        for piece in item.spoken
+    )
+
+
+def join_pieces(job: TrackJob, pieces: list[TrackAudio]) -> TrackAudio:
+    """The track from its pieces, said in turn: their MP3 streams one after another (each
+    starts with an empty bit reservoir, like a track), and each piece's parts and items moved
+    on by the samples a decoder gives for the pieces before it (so the encoder's delay at the
+    start of a piece sits where it sits in the file)."""
+    if len(pieces) == 1 and pieces[0].mp3_path == job.mp3_path:
+        return pieces[0]
+    offsets: list[int] = []
+    spans: list[tuple[str, int, int]] = []
+    start = 0
+    with open(job.mp3_path, "wb") as whole:
+        for piece in pieces:
+            offsets += [start + offset for offset in piece.part_offsets]
+            spans += [(item, start + begin, start + end) for item, begin, end in piece.item_spans]
+            with open(piece.mp3_path, "rb") as part:
+                shutil.copyfileobj(part, whole, 1 << 20)
+            start += piece.mp3_samples
+    pcm_samples = start - pieces[-1].mp3_samples + pieces[-1].pcm_samples
+    return TrackAudio(job.track.number, job.mp3_path, tuple(offsets), pcm_samples, start, tuple(spans))
+
+
+class _Tracks:
+    """The pieces of each job, which are said, and the tracks joined so far (by the job's path)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, TrackJob] = {}  # a piece's path -> the job it is of
+        self.pieces: dict[str, list[TrackJob]] = {}  # a job's path -> its pieces
+        self.queued: list[TrackJob] = []
+        self.audio: dict[str, TrackAudio] = {}  # a piece's path -> its audio
+        self.said: list[tuple[TrackJob, TrackAudio]] = []
+        self.joined: dict[str, TrackAudio] = {}
+
+    def add(self, job: TrackJob) -> list[TrackJob]:
+        pieces = pieces_of(job)
+        self.pieces[job.mp3_path] = pieces
+        self.jobs.update({piece.mp3_path: job for piece in pieces})
+        self.queued += pieces
+        return pieces
+
+    def longest_first(self) -> list[TrackJob]:
+        # By words to say: the last piece to start is a short one, so both cores stay busy to
+        # the end instead of one waiting while the other says a long one.
+        return sorted(self.queued, key=spoken_words, reverse=True)
+
+    def said_piece(self, piece: TrackJob, audio: TrackAudio) -> tuple[TrackJob, TrackAudio | None]:
+        """Note a piece said: (its job, the whole track when this was the job's last piece)."""
+        self.audio[piece.mp3_path] = audio
+        self.said.append((piece, audio))
+        job = self.jobs[piece.mp3_path]
+        pieces = self.pieces[job.mp3_path]
+        if any(p.mp3_path not in self.audio for p in pieces):
+            return job, None
+        self.joined[job.mp3_path] = join_pieces(job, [self.audio[p.mp3_path] for p in pieces])
+        return job, self.joined[job.mp3_path]
 
 
 def die_with_parent() -> None:
