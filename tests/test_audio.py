@@ -843,3 +843,33 @@ def test_an_opening_foreseen_wrongly_is_said_again_with_the_recording_s_running_
     assert outputs[1] == outputs[2]
     script = outputs[2][Path(f"{SLUG}-script.txt")].decode("utf-8")
     assert "Running time: about two minutes." in script
+
+
+def test_another_running_time_changes_only_the_opening_as_building_the_script_again_would(doc):
+    """The stage tries several running times for the opening: putting one into tracks already
+    built gives exactly the tracks the script builds with it, English and Welsh."""
+    from pipeline.readers import read_source
+    from pipeline.stages.audio import _with_running_time
+    from pipeline.stages.audio.script import running_time_words
+
+    sources = Path(__file__).resolve().parent.parent / "sources"
+    welsh = read_source(sources / "cydgynhyrchu-yn-gymraeg" / "cydgynhyrchu-yn-gymraeg.md")
+    before_any_heading = Document(
+        Metadata(title="Notes Before", language="en-GB"),
+        (
+            Paragraph((Text("A word before any heading, said in the opening track."),)),
+            Paragraph((Text("And a second paragraph before it."),)),
+            Heading(1, (Text("One"),), "one"),
+            Paragraph((Text("The first section."),)),
+            Heading(1, (Text("Two"),), "two"),
+            Paragraph((Text("The second section."),)),
+        ),
+    )
+    assert len(_tracks(before_any_heading, AudioOptions(), "x")[0].parts[0].segments) > 4
+    for report in (doc, welsh, before_any_heading):
+        options = AudioOptions(notes="section") if report is doc else AudioOptions()
+        built = _tracks(report, options, "about one minute")
+        for minutes in (2, 59, 61, 98):
+            stated = running_time_words(minutes * 60, report.meta.language)
+            assert _with_running_time(report, options, built, stated) == _tracks(report, options, stated)
+            assert _with_running_time(report, options, built, stated) != built

@@ -32,7 +32,7 @@ from .synth import SAMPLE_RATE, SynthesisError
 # no-op build should not pay for them.
 if TYPE_CHECKING:
     from .assemble import TrackAudio, TrackJob
-    from .script import Track
+    from .script import ScriptOptions, Track
     from .tags import Chapter
 
 VERSION = "3"  # 2: nested chapters, narrator-style script; 3: narration
@@ -121,9 +121,25 @@ def voice_chooser(doc: Document, options: AudioOptions):
 
 
 def _tracks(doc: Document, options: AudioOptions, running_time: str) -> tuple[Track, ...]:
-    from .script import ScriptOptions, build_tracks
+    from .script import build_tracks
 
-    script_options = ScriptOptions(
+    return build_tracks(doc, _script_options(doc, options), voice_chooser(doc, options), running_time)
+
+
+def _with_running_time(
+    doc: Document, options: AudioOptions, tracks: tuple[Track, ...], running_time: str
+) -> tuple[Track, ...]:
+    from .script import with_running_time
+
+    return with_running_time(
+        doc, _script_options(doc, options), voice_chooser(doc, options), tracks, running_time
+    )
+
+
+def _script_options(doc: Document, options: AudioOptions) -> ScriptOptions:
+    from .script import ScriptOptions
+
+    return ScriptOptions(
         options.voice,
         options.chapter_levels,
         options.split_level,
@@ -132,7 +148,6 @@ def _tracks(doc: Document, options: AudioOptions, running_time: str) -> tuple[Tr
         short_sums=options.short_sums,
         rate=options.rate,
     )
-    return build_tracks(doc, script_options, voice_chooser(doc, options), running_time)
 
 
 def _render(
@@ -168,7 +183,7 @@ def _render(
 
     def opening_with(running_time: str, attempt: int) -> TrackJob:
         if running_time not in with_running_time:
-            with_running_time[running_time] = _tracks(doc, options, running_time)
+            with_running_time[running_time] = _with_running_time(doc, options, tracks, running_time)
         made = with_running_time[running_time]
         return job(made[0], plans(made)[0], f"-{attempt}")
 
