@@ -799,13 +799,13 @@ def test_the_opening_is_spoken_beside_the_last_sections(doc, ctx, tmp_path):
     calls = []
     real = assemble.render_tracks
 
-    def watched(jobs, workers, on_done=lambda audio: None, then=None):
+    def watched(jobs, workers, on_done=lambda audio: None, then=None, speakers=None):
         def noted(said, running):
             made = then(said, running)
             calls.append(([job.track.number for job, _ in said], [job.track.number for job in running], made))
             return made
 
-        return real(jobs, workers, on_done, noted if then else None)
+        return real(jobs, workers, on_done, noted if then else None, speakers)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(assemble, "render_tracks", watched)

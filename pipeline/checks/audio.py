@@ -204,17 +204,21 @@ def _walk_to_middle(data: mmap.mmap) -> tuple[int, int] | None:
     position = _after_id3v2(data)
     middle = position + (len(data) - position) // 2
     sample = 0
+    sizes: dict[bytes, tuple[int, int] | None] = {}  # a book's frames have a few headers
     while position + 6 <= len(data):
-        frame = _frame_size(data[position : position + 4])
+        header = data[position : position + 4]
+        if header not in sizes:
+            sizes[header] = _frame_size(header)
+        frame = sizes[header]
         if frame is None:
             return None
-        side_info = position + (4 if data[position + 1] & 1 else 6)  # after the CRC, if any
-        mpeg1 = (data[position + 1] >> 3) & 3 == 3
-        reservoir = data[side_info] << 1 | (data[side_info + 1] >> 7) if mpeg1 else data[side_info]
-        if position >= middle and reservoir == 0:
-            return position, sample
-        length, samples = frame
-        position, sample = position + length, sample + samples
+        if position >= middle:
+            side_info = position + (4 if header[1] & 1 else 6)  # after the CRC, if any
+            mpeg1 = (header[1] >> 3) & 3 == 3
+            reservoir = data[side_info] << 1 | (data[side_info + 1] >> 7) if mpeg1 else data[side_info]
+            if reservoir == 0:
+                return position, sample
+        position, sample = position + frame[0], sample + frame[1]
     return None
 
 

@@ -31,7 +31,7 @@ from .synth import SAMPLE_RATE, SynthesisError
 # functions that use them, not here: the build imports every stage to compute its key, and a
 # no-op build should not pay for them.
 if TYPE_CHECKING:
-    from .assemble import TrackAudio, TrackJob
+    from .assemble import SpeechWorkers, TrackAudio, TrackJob
     from .script import ScriptOptions, Track
     from .tags import Chapter
 
@@ -151,9 +151,10 @@ def _script_options(doc: Document, options: AudioOptions) -> ScriptOptions:
 
 
 def _render(
-    doc: Document, options: AudioOptions, work: Path, ctx: BuildContext
+    doc: Document, options: AudioOptions, work: Path, ctx: BuildContext, speakers: SpeechWorkers
 ) -> tuple[tuple[Track, ...], list[TrackAudio]]:
-    """Synthesise the sections, then the opening (which states the total running time)."""
+    """Synthesise the sections, then the opening (which states the total running time), on
+    the speech workers given."""
     from .assemble import TrackJob, pause_seconds, render_tracks, spoken_words
     from .script import running_time_words
 
@@ -211,13 +212,13 @@ def _render(
                 spoken_beside.append(foreseen)
         return [opening_with(running_time, n) for n, running_time in enumerate(spoken_beside, start=1)]
 
-    rendered = render_tracks(body_jobs, ctx.workers, finished, then=opening_jobs)
+    rendered = render_tracks(body_jobs, ctx.workers, finished, then=opening_jobs, speakers=speakers)
     body, openings = rendered[: len(body_jobs)], dict(zip(spoken_beside, rendered[len(body_jobs) :]))
 
     def opening_saying(running_time: str, attempt: int) -> TrackAudio:
         if running_time in openings:
             return openings[running_time]
-        return render_tracks([opening_with(running_time, attempt)], 1)[0]
+        return render_tracks([opening_with(running_time, attempt)], 1, speakers=speakers)[0]
 
     # What the opening states must not depend on how many workers there were or which piece
     # finished first (serial and parallel builds give the same bytes): the running time is
@@ -275,7 +276,7 @@ def chapters_of(tracks: tuple[Track, ...], audio: list[TrackAudio]) -> tuple[lis
 
 
 def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext) -> list[Path]:
-    from .assemble import join_tracks
+    from .assemble import SpeechWorkers, join_tracks
     from .script import script_text
     from .tags import write_book_tags
 
@@ -283,7 +284,9 @@ def build(doc: Document, options: AudioOptions, out_dir: Path, ctx: BuildContext
     script_path = out_dir / f"{ctx.slug}-script.txt"
     with tempfile.TemporaryDirectory(prefix="audio-") as work_dir:
         try:
-            tracks, audio = _render(doc, options, Path(work_dir), ctx)
+            # The speech workers start now, while the script is made.
+            with SpeechWorkers(Path(work_dir), ctx.workers) as speakers:
+                tracks, audio = _render(doc, options, Path(work_dir), ctx, speakers)
             plans = narration.plan_sections(doc, tracks, options.rate, voice_chooser(doc, options))
         except SynthesisError as error:
             raise StageFailed(f"{book.name}: {error}") from None

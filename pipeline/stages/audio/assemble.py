@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -122,6 +122,7 @@ def render_tracks(
     workers: int,
     on_done: Callable[[TrackAudio], None] = lambda audio: None,
     then: Callable[[list[tuple[TrackJob, TrackAudio]], list[TrackJob]], list[TrackJob]] | None = None,
+    speakers: SpeechWorkers | None = None,
 ) -> list[TrackAudio]:
     """Render every job, each piece in a fresh process (see synth.py, edge 7), in track order.
 
@@ -131,7 +132,8 @@ def render_tracks(
     child that has never spoken for every piece (worker.py). Not a multiprocessing pool: "fork"
     from this process would copy espeak's state (voices were listed here) without its
     synthesis thread, and "spawn"/"forkserver" re-import the caller's __main__, which is unsafe
-    for scripts and for `python -m pipeline` without a main guard.
+    for scripts and for `python -m pipeline` without a main guard. `speakers` are workers
+    started ahead by the caller; without them, this starts its own.
 
     A track is said in pieces of whole parts (pieces_of), longest first, and joined when its
     last piece is done: a report's sections are often of one length, and as whole tracks the
@@ -142,19 +144,15 @@ def render_tracks(
     the list returned, in its order. (The opening, which says the running time, is spoken while
     the last sections are, instead of after them on one core.)
     """
-    folder = Path(jobs[0].mp3_path).parent if jobs else Path(tempfile.gettempdir())
-    speakers: dict[int, SpeechWorker] = {}  # one speech worker per thread of the pool
-
-    def render(job: TrackJob) -> TrackAudio:
-        thread = threading.get_ident()
-        if thread not in speakers:
-            speakers[thread] = SpeechWorker(folder)
-        return speakers[thread].render(job)
-
     tracks = _Tracks()
     for job in jobs:
         tracks.add(job)
     slots = max(1, min(workers, len(tracks.queued) + (then is not None)))
+    if speakers is None:
+        folder = Path(jobs[0].mp3_path).parent if jobs else Path(tempfile.gettempdir())
+        with SpeechWorkers(folder, slots) as own:
+            return render_tracks(jobs, workers, on_done, then, own)
+    render = speakers.render
     later: list[TrackJob] | None = None  # what `then` made
     asked = {job.mp3_path for job in jobs}
     with ThreadPoolExecutor(max_workers=slots) as pool:
@@ -177,9 +175,6 @@ def render_tracks(
             # One track failed: say so now instead of synthesising every piece still queued.
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-        finally:
-            for speaker in speakers.values():  # before their threads end (PR_SET_PDEATHSIG)
-                speaker.close()
 
 
 PIECE_WORDS = 300  # about 100 s of speech: a track longer than this is said in pieces
@@ -296,10 +291,39 @@ def die_with_parent() -> None:
         pass
 
 
+class SpeechWorkers:
+    """Speech workers started ahead, so that their start (Python and the pipeline's imports)
+    overlaps the making of the script; lent to the threads that say pieces, one piece each at
+    a time. Started and closed by one thread, which outlives them: the kernel kills a worker
+    when the thread that started it ends (PR_SET_PDEATHSIG)."""
+
+    def __init__(self, folder: Path, count: int):
+        self._all = [SpeechWorker(folder) for _ in range(max(1, count))]
+        self._free: queue.SimpleQueue[SpeechWorker] = queue.SimpleQueue()
+        for worker in self._all:
+            self._free.put(worker)
+
+    def render(self, job: TrackJob) -> TrackAudio:
+        worker = self._free.get()
+        try:
+            return worker.render(job)
+        finally:
+            self._free.put(worker)
+
+    def close(self) -> None:
+        for worker in self._all:
+            worker.close()
+
+    def __enter__(self) -> SpeechWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class SpeechWorker:
     """One `python -m pipeline.stages.audio.worker` process, which forks a fresh child for each
-    track it renders (worker.py says why). Used by one thread, which must close it before it
-    ends: the kernel kills a worker when the thread that started it ends."""
+    piece it renders (worker.py says why). One piece at a time."""
 
     def __init__(self, folder: Path):
         package_root = str(Path(__file__).resolve().parents[3])
