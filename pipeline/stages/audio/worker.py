@@ -1,14 +1,14 @@
 """The speech worker: a process that has imported everything a track needs and has never spoken,
-which forks a fresh child for each track it is asked for.
+which forks a fresh child for each track (or piece of one: assemble.pieces_of) it is asked for.
 
-Run as `python -m pipeline.stages.audio.worker` by assemble.render_tracks, one per worker thread.
+Run as `python -m pipeline.stages.audio.worker` by assemble.SpeechWorkers, one per build worker.
 Requests come on stdin, each a line "<bytes> <result path>" and then that many bytes of a
-pickled TrackJob. For each, a child is forked; it renders the track and pickles the result (a
+pickled TrackJob. For each, a child is forked; it renders the job and pickles the result (a
 TrackAudio, or the SynthesisError) into the result path (anything else that goes wrong, to the
 worker's stderr). When it has exited, the worker answers with a line holding its exit status.
 
 Why a fork of a process that has never spoken, rather than a fresh Python process per track:
-espeak carries state from one utterance to the next (synth.py, edge 7), so every track must be
+espeak carries state from one utterance to the next (synth.py, edge 7), so every job must be
 said by a process in which espeak starts fresh. A child forked from this process is that: espeak
 is loaded here but never initialised, no thread runs here (a fork copies only the calling
 thread), and nothing here calls libc's rand(). Starting Python and importing the pipeline for
