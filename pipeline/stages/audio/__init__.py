@@ -227,11 +227,11 @@ def _render(
     # own length moves the rounded time, the opening that states the new time is taken.
     body_seconds = sum(audio.seconds for audio in body)
     running_time = running_time_for(*_foreseen_sections(options, list(zip(body_jobs, body)), []))
-    opening = opening_saying(running_time, len(spoken_beside))
+    opening = opening_saying(running_time, len(spoken_beside) + 1)  # a file of its own
     actual = running_time_words(body_seconds + opening.seconds, language)
     if actual != running_time:
         running_time = actual
-        opening = opening_saying(running_time, len(spoken_beside) + 1)
+        opening = opening_saying(running_time, len(spoken_beside) + 2)
     finished(opening)
     return with_running_time[running_time], [opening] + body
 
