@@ -344,6 +344,7 @@ class SpeechWorker:
 
     def render(self, job: TrackJob) -> TrackAudio:
         result_path = Path(job.mp3_path).with_suffix(".result")
+        result_path.unlink(missing_ok=True)  # only this child's result may be read below
         payload = pickle.dumps(job)
         assert self._process.stdin is not None and self._process.stdout is not None
         said_before = self._stderr_path.stat().st_size  # what earlier tracks' children wrote
