@@ -85,7 +85,7 @@ def test_outputs_named_and_typed(built):
         ]
     )
     stage = get("audio")
-    assert stage.version == "3"
+    assert stage.version == "4"
     assert {p.suffix for p in paths} <= set(stage.media_types)
     assert stage.media_types[".mp3"] == "audio/mpeg"
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .script import ScriptOptions, Track
     from .tags import Chapter
 
-VERSION = "3"  # 2: nested chapters, narrator-style script; 3: narration
+VERSION = "4"  # 2: nested chapters, narrator-style script; 3: narration; 4: long sections said in pieces
 ENCODER_DELAY = 576 + 529  # samples LAME puts before the first input sample (measured)
 OPENING_GUESS_SECONDS = 20  # the opening's length, before it is synthesised
 # Bit rates LAME supports for 22,050 Hz (MPEG-2 layer III) within the allowed range.
