@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from pipeline.document import (
+    Block,
     BulletList,
     Code,
     Document,
@@ -136,3 +137,16 @@ def fixture_document(folder: Path) -> Document:
         ),
     )
     return Document(meta, blocks, source=folder / "listening-together.md")
+
+
+def long_section_document() -> Document:
+    """A report whose first section, of four parts under level-2 headings, is about 560 words:
+    long enough for the audio stage to say it in pieces."""
+    sentence = "On day {n} the group met at the library and talked about the plan for the garden."
+    blocks: list[Block] = [Heading(1, (Text("The Year"),), "the-year", line=1)]
+    for part, count in enumerate((9, 11, 7, 8), start=1):
+        blocks.append(Heading(2, (Text(f"Part {part}"),), f"part-{part}", line=part * 10))
+        text = " ".join(sentence.format(n=n) for n in range(1, count + 1))
+        blocks.append(Paragraph((Text(text),), line=part * 10 + 2))
+    blocks += [Heading(1, (Text("Close"),), "close", line=90), Paragraph((Text("That is all."),), line=91)]
+    return Document(Metadata(title="Long Report", language="en-GB"), tuple(blocks))

@@ -13,7 +13,7 @@ from pathlib import Path
 import lameenc
 import miniaudio
 import pytest
-from fixture_document import fixture_document
+from fixture_document import fixture_document, long_section_document
 from mutagen.id3 import CHAP, ID3, TIT2
 
 from pipeline.checks.audio import (
@@ -873,3 +873,45 @@ def test_another_running_time_changes_only_the_opening_as_building_the_script_ag
             stated = running_time_words(minutes * 60, report.meta.language)
             assert _with_running_time(report, options, built, stated) == _tracks(report, options, stated)
             assert _with_running_time(report, options, built, stated) != built
+
+
+def _ffprobe_chapters(book: Path) -> list[tuple[str, float]]:
+    report = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(book)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [(c["tags"]["title"], float(c["start_time"])) for c in json.loads(report.stdout)["chapters"]]
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (ffmpeg) not installed")
+def test_a_section_said_in_pieces_keeps_every_chapter_where_its_heading_is_said(tmp_path, monkeypatch):
+    """A section of 560 words is said in two pieces and joined. As a player lists them (ffprobe),
+    its chapters are those of the same section said whole, each starting no earlier and at most
+    a tenth of a second later (the encoder's lead-in at the join); each starts in silence, with
+    speech within a second and a half; and the book passes its read-back check."""
+    doc = long_section_document()
+    ctx = BuildContext(slug="long", source=tmp_path / "long.md", workers=2)
+    pieced_out, whole_out = tmp_path / "pieced", tmp_path / "whole"
+    pieced_out.mkdir()
+    whole_out.mkdir()
+    paths = build(doc, AudioOptions(), pieced_out, ctx)
+    assert check(doc, AudioOptions(), paths, ctx).passed
+    monkeypatch.setattr(assemble, "PIECE_WORDS", 10**9)
+    build(doc, AudioOptions(), whole_out, ctx)
+    pieced, whole = _ffprobe_chapters(pieced_out / "long.mp3"), _ffprobe_chapters(whole_out / "long.mp3")
+    assert [title for title, _ in pieced] == [title for title, _ in whole]
+    assert "Part 4" in [title for title, _ in pieced]
+    moved = [p - w for (_, p), (_, w) in zip(pieced, whole)]
+    assert all(0 <= shift <= 0.1 for shift in moved) and max(moved) > 0, moved
+    samples = miniaudio.decode_file(
+        str(pieced_out / "long.mp3"),
+        output_format=miniaudio.SampleFormat.SIGNED16,
+        nchannels=1,
+        sample_rate=22050,
+    ).samples
+    for title, start in pieced[1:]:
+        at = round(start * 22050)
+        assert max(map(abs, samples[at - 2205 : at])) < 300, title  # the 100 ms before: quiet
+        assert max(map(abs, samples[at : at + 33075])) > 3000, title  # spoken within 1.5 s

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixture_document import long_section_document
 
 from pipeline import narration
 from pipeline.document import Document, Heading, Metadata, Paragraph, Span, Text
@@ -183,14 +184,17 @@ def _jobs(tmp_path, folder: str = "tracks") -> list[TrackJob]:
             Paragraph((Text("A second section, with other words in it, said after."),), line=7),
         ]
     )
+    return _jobs_of(doc, tmp_path / folder)
+
+
+def _jobs_of(doc: Document, out: Path) -> list[TrackJob]:
+    """A job for each of the document's tracks, as the audio stage makes them, into `out`."""
     options = AudioOptions()
     tracks = _tracks(doc, options, "about one minute")
-    plans = _plans(doc)
-    out = tmp_path / folder
     out.mkdir(exist_ok=True)
     return [
         TrackJob(track, options.rate, options.bitrate, str(out / f"{track.slug}.mp3"), plan, "report.md")
-        for track, plan in zip(tracks, plans)
+        for track, plan in zip(tracks, _plans(doc))
     ]
 
 
@@ -236,27 +240,6 @@ def test_a_speech_worker_that_fails_names_the_track_and_says_why(tmp_path):
     assert not _speech_workers()
 
 
-def _long_section_jobs(tmp_path, folder: str) -> list[TrackJob]:
-    """One section of four parts (each a level-2 heading and its paragraph), about 560 words."""
-    sentence = "On day {n} the group met at the library and talked about the plan for the garden."
-    blocks = [Heading(1, (Text("The Year"),), "the-year", line=2)]
-    for part, count in enumerate((9, 11, 7, 8), start=1):
-        blocks.append(Heading(2, (Text(f"Part {part}"),), f"part-{part}", line=part * 10))
-        text = " ".join(sentence.format(n=n) for n in range(1, count + 1))
-        blocks.append(Paragraph((Text(text),), line=part * 10 + 2))
-    blocks += [Heading(1, (Text("Close"),), "close", line=90), Paragraph((Text("That is all."),), line=91)]
-    doc = Document(Metadata(title="Long Report", language="en-GB"), tuple(blocks))
-    options = AudioOptions()
-    tracks = _tracks(doc, options, "about five minutes")
-    plans = plan_sections(doc, tracks, options.rate, voice_chooser(doc, options))
-    out = tmp_path / folder
-    out.mkdir()
-    return [
-        TrackJob(track, options.rate, options.bitrate, str(out / f"{track.slug}.mp3"), plan, "report.md")
-        for track, plan in zip(tracks, plans)
-    ]
-
-
 def test_a_long_section_is_said_in_pieces_and_joined_with_every_clip_where_it_sounds(tmp_path):
     """A section of more than PIECE_WORDS words is said in pieces of whole parts, in turn on the
     workers, and joined. Every item's clip in the joined section, decoded, is sample for
@@ -267,13 +250,13 @@ def test_a_long_section_is_said_in_pieces_and_joined_with_every_clip_where_it_so
     from pipeline.stages.audio import ENCODER_DELAY
     from pipeline.stages.audio.assemble import PIECE_WORDS, pieces_of, spoken_words
 
-    section = _long_section_jobs(tmp_path, "whole")[1]
+    section = _jobs_of(long_section_document(), tmp_path / "whole")[1]
     pieces = pieces_of(section)
     assert len(pieces) == 2 and all(spoken_words(p) >= PIECE_WORDS for p in pieces[:-1])
     assert [part for piece in pieces for part in piece.plan.parts] == list(section.plan.parts)
     assert pieces_of(pieces[0]) == [pieces[0]]
     [joined] = render_tracks([section], workers=2)
-    alone = render_tracks(pieces_of(_long_section_jobs(tmp_path, "pieces")[1]), workers=2)
+    alone = render_tracks(pieces_of(_jobs_of(long_section_document(), tmp_path / "pieces")[1]), workers=2)
 
     def decoded(path: str):
         return miniaudio.decode_file(

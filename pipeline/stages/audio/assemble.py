@@ -1,13 +1,15 @@
 """Speech + silence -> MP3, one track at a time, streamed; tracks joined into the book.
 
-Each track is rendered by `render_track` in its own fresh process: utterances are synthesised one
-at a time, followed by real silence (zero samples), and fed straight into a LAME encoder whose
-output goes to disk, so memory holds one utterance's PCM, never a book's.
+Each track (or piece of a long one: pieces_of) is rendered by `render_track` in its own fresh
+process: utterances are synthesised one at a time, followed by real silence (zero samples), and
+fed straight into a LAME encoder whose output goes to disk, so memory holds one utterance's PCM,
+never a book's.
 
 Constant bit rate matters twice: lameenc writes no Xing/Info header, so only CBR lets players
 compute the duration exactly; and independently encoded CBR streams with the same settings can be
-joined frame by frame (each track starts with an empty bit reservoir), so the book is the
-concatenation of the section files and is encoded once, not twice.
+joined frame by frame (each track and piece starts with an empty bit reservoir), so a section is
+the concatenation of its pieces, the book the concatenation of the section files, each encoded
+once.
 """
 
 from __future__ import annotations
@@ -128,8 +130,9 @@ def render_tracks(
 
     A fresh process per piece makes the samples independent of how many workers there are and
     which piece ran before which: serial and parallel builds give identical bytes. Each thread
-    of the pool has a speech worker (`python -m pipeline.stages.audio.worker`), which forks a
-    child that has never spoken for every piece (worker.py). Not a multiprocessing pool: "fork"
+    of the pool borrows a speech worker (SpeechWorkers: `python -m pipeline.stages.audio.worker`),
+    which forks a child that has never spoken for every piece (worker.py). Not a
+    multiprocessing pool: "fork"
     from this process would copy espeak's state (voices were listed here) without its
     synthesis thread, and "spawn"/"forkserver" re-import the caller's __main__, which is unsafe
     for scripts and for `python -m pipeline` without a main guard. `speakers` are workers
