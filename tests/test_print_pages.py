@@ -695,3 +695,69 @@ def test_every_layout_profile_is_a_kept_one_that_says_this_libreoffice_has_run(t
     for _, settings, _ in seen:
         assert f'"ooSetupLastVersion" oor:op="fuse"><value>{version}</value>' in settings
         assert "ooSetupInstCompleted" in settings  # LibreOffice's own settings are still there
+
+
+def _placed(lines) -> list[tuple[str, float, float]]:
+    """Every character shown, with where it starts and ends across the page (rounded), in one
+    order whatever the lines. Heights are left out: the proof reads none, and pdfminer takes
+    a character's height from a different part of the font than pdftext.py does."""
+    chars = [(text, box) for line in lines for text, box in line.chars if text.strip()]
+    return sorted((text, round(b.x0, 2), round(b.x1, 2)) for text, b in chars)
+
+
+def _leader_lines(lines) -> list[str]:
+    """The lines a contents entry is on: words, a dot leader, a page number."""
+    shown = ["".join(text for text, _ in line.chars if text.strip()) for line in lines]
+    return [text for text in shown if re.search(r"\.{5,}\d+$", text)]
+
+
+def test_the_contents_proof_reads_every_page_as_pdfminer_does(laid_out):
+    """pdftext.py (pikepdf, hand-written for speed) against pdfminer.six on LibreOffice's PDF of
+    each document: every character at the same place on every page, and the contents lines
+    the same lines (pdfminer puts a list's bullet on a line of its own, this reader on its
+    baseline's line; the proof reads only lines ending in a number)."""
+    from pipeline.stages.word.pdftext import text_lines
+    from pipeline.stages.word.pdfview import iter_pages
+
+    _, path, shown_pages = laid_out
+    pdf = path.parent / "lo" / f"{path.stem}.pdf"
+    numbers = list(range(1, len(shown_pages) + 1))
+    fast = dict(text_lines(pdf, numbers))
+    assert sorted(fast) == numbers
+    leader_lines = 0
+    for number, view in iter_pages(pdf, numbers):
+        assert _placed(fast[number]) == _placed(view.lines), f"page {number}"
+        assert _leader_lines(fast[number]) == _leader_lines(view.lines), f"page {number}"
+        leader_lines += len(_leader_lines(view.lines))
+    assert leader_lines >= 5, "the contents was read"
+
+
+def test_a_font_the_fast_reader_cannot_place_falls_back_to_pdfminer(laid_out, tmp_path, monkeypatch):
+    """Fonts without a ToUnicode map: pdftext.py refuses the page and pdfminer reads it."""
+    import pikepdf
+
+    from pipeline.stages.word import pages as word_pages
+    from pipeline.stages.word.pdftext import text_lines
+    from pipeline.stages.word.pdfview import Unreadable
+
+    _, path, _ = laid_out
+    stripped = tmp_path / "stripped.pdf"
+    with pikepdf.open(path.parent / "lo" / f"{path.stem}.pdf") as pdf:
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                if "/ToUnicode" in font:  # fonts are shared between pages
+                    del font["/ToUnicode"]
+        pdf.save(stripped)
+    with pytest.raises(Unreadable):
+        list(text_lines(stripped, [1]))
+    read_by_pdfminer: list[list[int]] = []
+    real = word_pages.iter_pages
+
+    def counting(pdf_path, wanted):
+        read_by_pdfminer.append(wanted)
+        return real(pdf_path, wanted)
+
+    monkeypatch.setattr(word_pages, "iter_pages", counting)
+    proof = word_pages.ContentsProof(placeholder="888", room=12.0)
+    assert word_pages._proven(stripped, [2], ["Introduction"], proof) is False
+    assert read_by_pdfminer == [[1, 2]]

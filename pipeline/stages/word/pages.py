@@ -19,7 +19,7 @@ are the pages LibreOffice puts the headings on.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,8 @@ from lxml import etree
 from ... import libreoffice
 from ...errors import StageFailed
 from . import fitting
-from .pdfview import PageView, Unreadable, iter_pages
+from .pdftext import text_lines
+from .pdfview import Line, Unreadable, iter_pages
 
 LAYOUT_TIMEOUT_S = 180
 MAX_ROUNDS = 3
@@ -113,15 +114,15 @@ class ContentsProof:
 
 
 def contents_fit_on_one_line(
-    views: Iterable[tuple[int, PageView]], entries: list[str], proof: ContentsProof
+    pages: Iterable[tuple[int, list[Line]]], entries: list[str], proof: ContentsProof
 ) -> bool:
     """Whether every entry is one line ending in the placeholder, with the whole entry before
     it and at least proof.room between its last word and the number. The lines ending in the
     placeholder are taken in order: an entry that wraps shows only its tail on that line."""
     wanted = iter(entries)
     entry = next(wanted, None)
-    for _, view in views:
-        for line in view.lines:
+    for _, lines in pages:
+        for line in lines:
             if entry is None:
                 return True
             chars = [(c, box) for c, box in line.chars if c.strip()]
@@ -184,14 +185,22 @@ def fill_contents_pages(
 
 
 def _proven(pdf: Path, pages: list[int], texts: list[str], proof: ContentsProof) -> bool:
-    """contents_fit_on_one_line on the pages up to the first entry's (where the contents ends);
-    a PDF pdfminer cannot read proves nothing (then the document is laid out again)."""
+    """contents_fit_on_one_line on the pages up to the first entry's (where the contents ends),
+    read by pdftext.py, or by pdfminer where that reader cannot place a page; a PDF neither
+    can read proves nothing (then the document is laid out again)."""
+    wanted = list(range(1, (pages[0] if pages else 1) + 1))
     try:
-        return contents_fit_on_one_line(
-            iter_pages(pdf, list(range(1, (pages[0] if pages else 1) + 1))), texts, proof
-        )
+        return contents_fit_on_one_line(text_lines(pdf, wanted), texts, proof)
+    except Unreadable:
+        pass
+    try:
+        return contents_fit_on_one_line(_pdfminer_lines(pdf, wanted), texts, proof)
     except Unreadable:
         return False
+
+
+def _pdfminer_lines(pdf: Path, wanted: list[int]) -> Iterator[tuple[int, list[Line]]]:
+    return ((number, view.lines) for number, view in iter_pages(pdf, wanted))
 
 
 def _pages(docx_path: Path, texts: list[str], pdf: Path) -> list[int]:

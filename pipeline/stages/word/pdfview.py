@@ -57,14 +57,14 @@ class PageImage:
     box: Box
 
 
-def _multiply(m: Matrix, n: Matrix) -> Matrix:
+def multiply(m: Matrix, n: Matrix) -> Matrix:
     """m then n (PDF's row-vector convention: the cm operator sets CTM = m x CTM)."""
     a, b, c, d, e, f = m
     p, q, r, s, t, u = n
     return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s, e * p + f * r + t, e * q + f * s + u)
 
 
-def _matrix(values) -> Matrix:
+def as_matrix(values) -> Matrix:
     a, b, c, d, e, f = (float(v) for v in values)
     return (a, b, c, d, e, f)
 
@@ -111,15 +111,15 @@ def _walk(stream, resources, ctm: Matrix, out: Drawn, depth: int = 0) -> None:
         elif op == "Q":
             ctm = stack.pop() if stack else ctm
         elif op == "cm":
-            ctm = _multiply(_matrix(operands), ctm)
+            ctm = multiply(as_matrix(operands), ctm)
         elif op == "BT":
             text = IDENTITY
         elif op in ("Td", "TD") and len(operands) == 2:
-            text = _multiply((1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])), text)
+            text = multiply((1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])), text)
         elif op == "Tm" and len(operands) == 6:
-            text = _matrix(operands)
+            text = as_matrix(operands)
         elif op in ("Tj", "TJ", "'", '"'):
-            out.marks.append(_y(_multiply(text, ctm), 0.0, 0.0))
+            out.marks.append(_y(multiply(text, ctm), 0.0, 0.0))
         elif op == "re" and len(operands) == 4:
             x, y, _, height = (float(v) for v in operands)
             out.marks += [_y(ctm, x, y), _y(ctm, x, y + height)]
@@ -133,9 +133,9 @@ def _walk(stream, resources, ctm: Matrix, out: Drawn, depth: int = 0) -> None:
             if subtype == "/Image":
                 out.images.append(_unit_square(ctm))
             elif subtype == "/Form" and depth < 8:
-                matrix = _matrix(xobject.get("/Matrix", IDENTITY))
+                matrix = as_matrix(xobject.get("/Matrix", IDENTITY))
                 resources_here = xobject.get("/Resources", resources)
-                _walk(xobject, resources_here, _multiply(matrix, ctm), out, depth + 1)
+                _walk(xobject, resources_here, multiply(matrix, ctm), out, depth + 1)
 
 
 def page_drawings(pdf_path: Path) -> list[Drawn]:
