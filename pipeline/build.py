@@ -28,6 +28,7 @@ from .hashing import relative_key, sha256_file, source_files
 from .i18n import words_for
 from .manifest import LanguageRecord, Manifest, PipelineRecord, SourceRecord, StageEntry
 from .progress import quiet, stderr_bar
+from .readers import fingerprint as reader_fingerprint
 from .readers import read_source
 from .sources import report_slug
 from .stage_api import NARRATION, PAGE_MAP, BuildContext, CheckResult, Finding, PageMap, Stage
@@ -102,13 +103,13 @@ def build_report(
     others: it is named in BuildResult.failed and .errors.
     """
     source = Path(source)
-    doc = read_source(source)
     slug = report_slug(source)
+    report = _Source(source, manifest.read(out_dir, slug))
     names = _with_required_providers(list(formats) if formats else default_formats())
     if any(_narration_use(name) == "needs" for name in names) and "audio" not in names:
         names.append("audio")  # the talking book speaks the audio's narration
     result = BuildResult(manifest={})
-    jobs, problems = _plan_jobs(doc, source, names, options or {})
+    jobs, problems = _plan_jobs(report.inputs, names, options or {})
     if problems:
         raise OptionsError("; ".join(problems))
     try:
@@ -116,11 +117,11 @@ def build_report(
             _remove_stale_temp(out_dir)
             try:
                 current = manifest.read(out_dir, slug)
-                _record_source(current, doc, source)
+                _record_source(current, report)
                 if current.language.warning:
                     say(f"{slug}: warning: {current.language.warning}")
                 scheduler = _Scheduler(
-                    doc, source, slug, out_dir, jobs, current, result, workers, show_progress, thorough
+                    report, slug, out_dir, jobs, current, result, workers, show_progress, thorough
                 )
                 scheduler.run()
                 manifest.write(out_dir, current)
@@ -167,11 +168,10 @@ def current_outputs(
     if the files are then copied, so no build replaces them meanwhile."""
     if not (out_dir / manifest.MANIFEST_NAME).is_file():
         return None
-    doc = read_source(source)
-    jobs, problems = _plan_jobs(doc, source, [name], {name: options} if options else {})
+    current = manifest.read(out_dir, report_slug(source))
+    jobs, problems = _plan_jobs(_Source(source, current).inputs, [name], {name: options} if options else {})
     if problems or not jobs:
         return None
-    current = manifest.read(out_dir, report_slug(source))
     entry = current.stages.get(name)
     job = jobs[0]
     if entry is not None and entry.artefacts:
@@ -181,17 +181,74 @@ def current_outputs(
     return [out_dir / record.path for record in entry.outputs]
 
 
+@dataclass(frozen=True)
+class SourceInputs:
+    """What a reading of the source tells the build's keys and manifest: the source's sha256,
+    every file it was made from (images, sidecar) with theirs, which of those are its figures'
+    images, and its language."""
+
+    sha256: str
+    files: dict[str, str]
+    images: frozenset[str]
+    language: str
+
+    @classmethod
+    def of(cls, doc: Document, source: Path) -> SourceInputs:
+        images = frozenset(relative_key(figure.src, source.parent) for figure in figures(doc))
+        return cls(sha256_file(source), source_files(doc, source), images, doc.meta.language)
+
+
+class _Source:
+    """A report's source as a build needs it: its inputs at once, its document only when a stage
+    is to be built. When the manifest's record of the last reading provably still holds, the
+    inputs come from it and a build with nothing to do never reads the source (reading and its
+    parsers cost a no-op build about 70 ms a report; see _recorded_inputs)."""
+
+    def __init__(self, path: Path, recorded: Manifest):
+        self.path = path
+        self._doc: Document | None = None
+        inputs = _recorded_inputs(path, recorded)
+        if inputs is None:  # a source's problems are reported here, before anything is planned
+            self._doc = read_source(path)
+            inputs = SourceInputs.of(self._doc, path)
+        self.inputs = inputs
+
+    @property
+    def doc(self) -> Document:
+        if self._doc is None:
+            self._doc = read_source(self.path)
+        return self._doc
+
+
+def _recorded_inputs(source: Path, recorded: Manifest) -> SourceInputs | None:
+    """The inputs the manifest recorded, when a reading now would find the same: the same reader
+    (code and libraries: readers.fingerprint), the same source bytes, the sidecar there exactly
+    when it was, and every recorded file still there with its hash (a Word file's pictures live
+    in a temporary folder that may have been cleared). None when any of that fails."""
+    record = recorded.source
+    if not record.reader or record.reader != reader_fingerprint() or not source.is_file():
+        return None
+    if sha256_file(source) != record.sha256:
+        return None
+    sidecar = source.with_suffix(".yaml")
+    if sidecar.is_file() != (relative_key(sidecar, source.parent) in record.files):
+        return None
+    for name, sha256 in record.files.items():
+        path = source.parent / name  # absolute names (outside the report's folder) stay so
+        if not path.is_file() or sha256_file(path) != sha256:
+            return None
+    return SourceInputs(record.sha256, dict(record.files), frozenset(record.images), recorded.language.tag)
+
+
 def _plan_jobs(
-    doc: Document, source: Path, names: list[str], options: dict[str, dict[str, str]]
+    inputs: SourceInputs, names: list[str], options: dict[str, dict[str, str]]
 ) -> tuple[list[StageJob], list[str]]:
     """The stages to run with their keys, and every problem with the formats or options asked
     for (a wrong command line is reported before anything is written)."""
-    source_sha256, files = sha256_file(source), source_files(doc, source)
-    image_paths = {relative_key(f.src, source.parent) for f in figures(doc)}
     digests = {
-        True: manifest.source_digest(source_sha256, files),
+        True: manifest.source_digest(inputs.sha256, inputs.files),
         False: manifest.source_digest(
-            source_sha256, {k: v for k, v in files.items() if k not in image_paths}
+            inputs.sha256, {k: v for k, v in inputs.files.items() if k not in inputs.images}
         ),
     }
     jobs: list[StageJob] = []
@@ -231,27 +288,30 @@ def _options_json(options: Any) -> dict[str, Any]:
     return asdict(options)
 
 
-def _record_source(current: Manifest, doc: Document, source: Path) -> None:
-    current.source = SourceRecord(_display_path(source), sha256_file(source), source_files(doc, source))
+def _record_source(current: Manifest, report: _Source) -> None:
+    inputs = report.inputs
+    current.source = SourceRecord(
+        _display_path(report.path), inputs.sha256, inputs.files, sorted(inputs.images), reader_fingerprint()
+    )
     tools = dict(current.pipeline.tools)
     tools["python"] = sys.version.split()[0]
     current.pipeline = PipelineRecord(__version__, tools)
-    current.language = _language_record(doc)
+    current.language = _language_record(inputs.language)
 
 
-def _language_record(doc: Document) -> LanguageRecord:
+def _language_record(language: str) -> LanguageRecord:
     """Which catalogue gave the words the pipeline adds; a language without one is built with
     English words around the author's, and the manifest says so as a warning."""
-    words = words_for(doc.meta.language)
+    words = words_for(language)
     warning = ""
     if words.fallback:
         warning = (
-            f"no catalogue for '{doc.meta.language}': the words the pipeline adds "
+            f"no catalogue for '{language}': the words the pipeline adds "
             f"(contents, page labels, the accessibility statement...) are in English. "
             f"Add pipeline/locale/{words.tag.split('-')[0].lower()}/LC_MESSAGES/"
             f"accessible_formats.po to translate them"
         )
-    return LanguageRecord(doc.meta.language, words.language, warning)
+    return LanguageRecord(language, words.language, warning)
 
 
 def _display_path(path: Path) -> str:
@@ -296,8 +356,7 @@ class _Scheduler:
 
     def __init__(
         self,
-        doc: Document,
-        source: Path,
+        report: _Source,
         slug: str,
         out_dir: Path,
         jobs: list[StageJob],
@@ -307,7 +366,7 @@ class _Scheduler:
         show_progress: bool,
         thorough: bool = False,
     ):
-        self.doc, self.out_dir, self.current, self.result = doc, out_dir, current, result
+        self.report, self.out_dir, self.current, self.result = report, out_dir, current, result
         self.show_progress = show_progress
         self.waiting = list(jobs)  # registry order (artefact order: providers before users)
         self.originals = {job.name: job for job in jobs}  # before artefacts were added
@@ -320,7 +379,7 @@ class _Scheduler:
         self.held: dict[str, tuple[StageRun, StageJob]] = {}  # built and checked, not installed yet
         self.checked: dict[str, tuple[StageRun, StageJob]] = {}  # providers checked, not installed yet
         self.workers = max(1, workers)
-        self.ctx_args = dict(slug=slug, source=source, workers=self.workers, thorough=thorough)
+        self.ctx_args = dict(slug=slug, source=report.path, workers=self.workers, thorough=thorough)
         self.pool: ProcessPoolExecutor | None = None
 
     def run(self) -> None:
@@ -363,7 +422,7 @@ class _Scheduler:
                 continue
             if self.workers <= 1 or (not self.waiting and not self.running and self.pool is None):
                 # one stage left and no pool yet: run it here (no worker to start)
-                run = run_stage(job, self.doc, self.out_dir, self.ctx_args, self.show_progress)
+                run = run_stage(job, self.report.doc, self.out_dir, self.ctx_args, self.show_progress)
                 self._finish(run, job)
                 continue
             self._submit(job, "build" if self._awaited(job) else "all")
@@ -384,6 +443,12 @@ class _Scheduler:
             return False
         entry.status = "reused"
         entry.seconds = 0.0
+        # Their hashes were just confirmed: record their times, so the next build need not hash
+        # them (a manifest written before times were recorded, or files restored by a CI cache).
+        entry.outputs = [
+            replace(record, mtime_ns=(self.out_dir / record.path).stat().st_mtime_ns)
+            for record in entry.outputs
+        ]
         self.result.outputs[job.name] = [self.out_dir / r.path for r in entry.outputs]
         say(f"{job.name}: up to date (reused)")
         self.done.add(job.name)
@@ -399,10 +464,18 @@ class _Scheduler:
         try:
             if kind == "check":
                 assert built is not None  # a check is of a stage built before
-                future = self.pool.submit(check_stage, job, self.doc, self.out_dir, self.ctx_args, built)
+                future = self.pool.submit(
+                    check_stage, job, self.report.doc, self.out_dir, self.ctx_args, built
+                )
             else:
                 future = self.pool.submit(
-                    run_stage, job, self.doc, self.out_dir, self.ctx_args, self.show_progress, kind == "all"
+                    run_stage,
+                    job,
+                    self.report.doc,
+                    self.out_dir,
+                    self.ctx_args,
+                    self.show_progress,
+                    kind == "all",
                 )
         except BrokenProcessPool:  # a worker of this pool died: the next stages get a new pool
             self.pool.shutdown(wait=False)
@@ -776,7 +849,7 @@ def check_outputs(out_dir: Path, formats: list[str] | None = None) -> dict[str, 
 def _recheck(
     doc: Document, source: Path, out_dir: Path, name: str, entry: StageEntry, current: Manifest
 ) -> CheckResult:
-    if not manifest.outputs_intact(out_dir, entry):
+    if not manifest.outputs_intact(out_dir, entry, rehash=True):
         return CheckResult(
             (
                 Finding(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +38,24 @@ class OutputRecord:
     sha256: str
     bytes: int
     media_type: str
+    # The file's modification time when it was hashed (0: not known). A file with the same size
+    # and time has not been written since, so a build need not hash it again (see outputs_intact).
+    mtime_ns: int = 0
 
     def to_json(self) -> Json:
-        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "media_type": self.media_type}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "media_type": self.media_type,
+            "mtime_ns": self.mtime_ns,
+        }
 
     @classmethod
     def from_json(cls, data: Json) -> OutputRecord:
-        return cls(data["path"], data["sha256"], data["bytes"], data["media_type"])
+        return cls(
+            data["path"], data["sha256"], data["bytes"], data["media_type"], int(data.get("mtime_ns", 0))
+        )
 
 
 @dataclass
@@ -109,15 +121,32 @@ class SourceRecord:
     path: str = ""
     sha256: str = ""
     files: dict[str, str] = field(default_factory=dict)  # images and sidecar -> sha256
+    # Which of `files` are the figures' images (stages that show none leave them out of their
+    # keys), and the fingerprint of the reader that found them (readers.fingerprint): with these
+    # a build can tell that the source is unchanged without reading it again.
+    images: list[str] = field(default_factory=list)
+    reader: str = ""
 
     def to_json(self) -> Json:
         if not self.path:
             return {}
-        return {"path": self.path, "sha256": self.sha256, "files": self.files}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "files": self.files,
+            "images": self.images,
+            "reader": self.reader,
+        }
 
     @classmethod
     def from_json(cls, data: Json) -> SourceRecord:
-        return cls(data.get("path", ""), data.get("sha256", ""), dict(data.get("files") or {}))
+        return cls(
+            data.get("path", ""),
+            data.get("sha256", ""),
+            dict(data.get("files") or {}),
+            list(data.get("images") or []),
+            data.get("reader", ""),
+        )
 
 
 @dataclass
@@ -256,23 +285,36 @@ def source_digest(source_sha256: str, files: dict[str, str]) -> str:
 
 
 def output_record(out_dir: Path, path: Path, media_type: str) -> OutputRecord:
+    sha256 = sha256_file(path)
+    on_disk = path.stat()
     return OutputRecord(
-        path.relative_to(out_dir).as_posix(), sha256_file(path), path.stat().st_size, media_type
+        path.relative_to(out_dir).as_posix(), sha256, on_disk.st_size, media_type, on_disk.st_mtime_ns
     )
 
 
-def outputs_intact(out_dir: Path, entry: StageEntry | Json) -> bool:
+def outputs_intact(out_dir: Path, entry: StageEntry | Json, *, rehash: bool = False) -> bool:
     """Every output the entry records is there with the recorded hash (the entry may also be
-    given in its JSON form, as read from manifest.json)."""
+    given in its JSON form, as read from manifest.json).
+
+    A file whose size and modification time (to the nanosecond) are still those recorded when
+    it was hashed has not been written since, and is not hashed again, as make and git's index
+    judge files: hashing every output cost a no-op build 40 ms for the two sample reports, most
+    of it their MP3s, and grows with every report. Any write moves the time, so an edited file is
+    hashed and found out. `rehash` hashes every file all the same (`make check`)."""
     if isinstance(entry, dict):
         entry = StageEntry.from_json(entry)
     if not entry.outputs:
         return False
     for record in entry.outputs:
-        path = out_dir / record.path
-        if not path.is_file() or path.stat().st_size != record.bytes:
+        try:
+            on_disk = (out_dir / record.path).stat()
+        except OSError:
             return False
-        if sha256_file(path) != record.sha256:
+        if not stat.S_ISREG(on_disk.st_mode) or on_disk.st_size != record.bytes:
+            return False
+        if not rehash and record.mtime_ns and on_disk.st_mtime_ns == record.mtime_ns:
+            continue
+        if sha256_file(out_dir / record.path) != record.sha256:
             return False
     return True
 

@@ -4,6 +4,8 @@ concurrent builds. Uses the small real stages in build_test_stages.py."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -110,6 +112,104 @@ def test_an_edited_or_missing_output_is_rebuilt(report, tmp_path):
     (out / "gallery" / "count.txt").unlink()
     result = build_report(report, out, workers=1, show_progress=False)
     assert statuses(result) == {"text": "built", "gallery": "built"}
+
+
+def test_an_output_edited_to_the_same_size_is_rebuilt(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    text = out / "build-test.txt"
+    original = text.read_bytes()
+    text.write_bytes(original[::-1])  # same size, other bytes, a new modification time
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "built", "gallery": "reused"}
+    assert text.read_bytes() == original
+
+
+def test_make_check_hashes_an_output_whose_time_was_put_back(report, tmp_path):
+    """A build trusts a file whose size and time are those recorded (as make does); `make check`
+    hashes every file all the same, so an edit hidden by `touch -r` is still found."""
+    from pipeline.build import check_outputs
+
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    text = out / "build-test.txt"
+    before = text.stat()
+    text.write_bytes(text.read_bytes()[::-1])
+    os.utime(text, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert statuses(build_report(report, out, workers=1, show_progress=False))["text"] == "reused"
+    findings = check_outputs(out, ["text"])["text"].findings
+    assert [finding.message for finding in findings] == [
+        "an output is missing or was changed since it was built: run `make all` to rebuild it"
+    ]
+
+
+def test_a_manifest_without_output_times_gets_them_from_a_build_that_reuses(report, tmp_path):
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    saved = json.loads((out / "manifest.json").read_text())
+    for entry in saved["stages"].values():
+        for record in entry["outputs"]:
+            del record["mtime_ns"]  # as a manifest written before times were recorded
+    (out / "manifest.json").write_text(json.dumps(saved))
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "reused", "gallery": "reused"}
+    for entry in json.loads((out / "manifest.json").read_text())["stages"].values():
+        for record in entry["outputs"]:
+            assert record["mtime_ns"] == (out / record["path"]).stat().st_mtime_ns
+
+
+def test_a_build_with_nothing_to_do_trusts_the_record_only_from_the_same_reader(report, tmp_path):
+    """The manifest records which files the source was made from and the reader that found them;
+    a record from another reader (here one that found no image) is not trusted: the source is
+    read again, finds its image, and the outputs made with it are current."""
+    out = tmp_path / "out"
+    build_report(report, out, workers=1, show_progress=False)
+    saved = json.loads((out / "manifest.json").read_text())
+    saved["source"].update(files={}, images=[], reader="a reader of another version")
+    (out / "manifest.json").write_text(json.dumps(saved))
+    result = build_report(report, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "reused", "gallery": "reused"}
+    source = json.loads((out / "manifest.json").read_text())["source"]
+    assert source["files"] == {"chart.png": sha256_file(report.parent / "chart.png")}
+    assert source["images"] == ["chart.png"]
+
+
+def _word_report(folder: Path, with_sidecar: bool) -> Path:
+    fixture = TESTS / "fixtures" / "impact-report-2023-docx"
+    folder.mkdir(parents=True)
+    source = folder / "word-report.docx"
+    shutil.copyfile(fixture / "impact-report-2023-docx.docx", source)
+    if with_sidecar:
+        shutil.copyfile(fixture / "impact-report-2023-docx.yaml", source.with_suffix(".yaml"))
+    return source
+
+
+def test_a_sidecar_added_after_a_build_rebuilds_what_it_changes(tmp_path):
+    source = _word_report(tmp_path / "sources" / "word-report", with_sidecar=False)
+    out = tmp_path / "out"
+    build_report(source, out, workers=1, show_progress=False)
+    shutil.copyfile(
+        TESTS / "fixtures" / "impact-report-2023-docx" / "impact-report-2023-docx.yaml",
+        source.with_suffix(".yaml"),
+    )
+    result = build_report(source, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "built", "gallery": "built"}
+    assert "word-report.yaml" in result.manifest["source"]["files"]
+
+
+def test_a_word_reports_pictures_cleared_from_the_temporary_folder_are_extracted_again(tmp_path):
+    from pipeline.readers.docx.images import cache_folder
+
+    source = _word_report(tmp_path / "sources" / "word-report", with_sidecar=True)
+    out = tmp_path / "out"
+    first = build_report(source, out, workers=1, show_progress=False)
+    pictures = cache_folder(sha256_file(source))
+    assert sorted(pictures.iterdir()), "the fixture's pictures are extracted"
+    shutil.rmtree(pictures)  # as a reboot or tmp cleaner would
+    result = build_report(source, out, workers=1, show_progress=False)
+    assert statuses(result) == {"text": "reused", "gallery": "reused"}
+    assert result.manifest["source"]["files"] == first.manifest["source"]["files"]
+    assert all(Path(name).is_file() for name in result.manifest["source"]["images"])
 
 
 def test_a_failing_stage_does_not_stop_the_others_and_keeps_its_previous_outputs(report, tmp_path):

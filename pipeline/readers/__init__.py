@@ -8,14 +8,17 @@ To add a reader: write pipeline/readers/<kind>.py (or a package) and add its suf
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Callable
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from ..document import Document
 from ..errors import Problem, SourceError
 
-__all__ = ["READERS", "read_source", "supported_suffixes"]
+__all__ = ["READERS", "fingerprint", "read_source", "supported_suffixes"]
 
 Reader = Callable[[Path], Document]
 
@@ -25,6 +28,41 @@ READERS: dict[str, tuple[str, str]] = {
     ".md": ("pipeline.readers.markdown", "read_markdown"),
     ".docx": ("pipeline.readers.docx", "read_docx"),
 }
+
+
+# What a reading depends on besides the source and the files it names: the readers' own code,
+# the modules of the pipeline they build with, and the libraries they parse with.
+_READER_CODE = ("readers", "document.py", "limits.py", "errors.py")
+_READER_LIBRARIES = (
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "PyYAML",
+    "python-docx",
+    "lxml",
+    "Pillow",
+    "langcodes",
+)
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """A digest of everything in _READER_CODE and _READER_LIBRARIES: the same fingerprint and the
+    same source bytes (and sidecar) mean a reading finds the same images, so a build may take
+    them from the manifest's record instead of reading the source again (build._recorded_inputs).
+    Hashing the code, not a version number kept by hand, means no edit can be forgotten."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for name in _READER_CODE:
+        target = package / name
+        for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for distribution in _READER_LIBRARIES:
+        try:
+            version = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            version = "missing"
+        digest.update(f"{distribution}={version}\0".encode())
+    return digest.hexdigest()
 
 
 def supported_suffixes() -> tuple[str, ...]:
