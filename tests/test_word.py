@@ -282,6 +282,8 @@ def test_block_kinds(built):
     # Figures inline with alt text and title; the decorative one marked decorative.
     pictures = list(body.iter(q("wp:docPr")))
     assert not list(body.iter(q("wp:anchor")))
+    drawing_ids = [picture.get("id") for picture in pictures]
+    assert len(pictures) >= 2 and len(set(drawing_ids)) == len(drawing_ids), drawing_ids
     assert pictures[0].get("descr").startswith("Bar chart: 21 training sessions")
     assert pictures[0].get("title") == "Figure 1: Sessions in 2023"
     decorative = pictures[1].find(
@@ -546,6 +548,12 @@ def _contact_link_unlinked(root):
     link.getparent().remove(link)
 
 
+def _duplicate_drawing_id(root):
+    """The second picture given the first one's drawing id (Word says such a file is damaged)."""
+    first, second = list(root.iter(q("wp:docPr")))[:2]
+    second.set("id", first.get("id"))
+
+
 DEFECTS = [
     ("heading as Normal text", "word/document.xml", _heading_loses_its_style, "not the report's headings"),
     (
@@ -581,6 +589,7 @@ DEFECTS = [
     ("empty spacer paragraph", "word/document.xml", _empty_spacer, "empty paragraph"),
     ("missing text", "word/document.xml", _drop_paragraph, "of the report's words in order"),
     ("floating picture", "word/document.xml", _float_picture, "floating picture"),
+    ("two pictures with one drawing id", "word/document.xml", _duplicate_drawing_id, "the same drawing id"),
 ]
 
 

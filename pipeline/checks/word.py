@@ -78,11 +78,17 @@ def _on(element: etree._Element | None) -> bool | None:
     return element.get(qn("w:val"), "true").lower() not in ("0", "false", "off")
 
 
+_RPR, _PARAGRAPH, _TABLE = qn("w:rPr"), qn("w:p"), qn("w:tbl")
+
+
 class Styles:
     """Effective run and paragraph properties through the style chain (ECMA-376 17.7.2)."""
 
     def __init__(self, styles_root: etree._Element):
         self.by_id = {s.get(qn("w:styleId")): s for s in styles_root.iter(qn("w:style"))}
+        # Style id -> the rPr of each style of its chain: styles do not change while a document
+        # is checked, and every run of a long report resolved the same few chains again.
+        self._chain_rprs: dict[str | None, list[etree._Element | None]] = {}
         defaults = styles_root.find(qn("w:docDefaults"))
         self.default_rpr = (
             defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
@@ -126,21 +132,27 @@ class Styles:
         node = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
         return node.get(qn("w:val")) if node is not None else self.default_paragraph
 
+    def chain_rprs(self, style_id: str | None) -> list[etree._Element | None]:
+        """The rPr of each style in the chain of `style_id`, strongest first."""
+        if style_id not in self._chain_rprs:
+            self._chain_rprs[style_id] = [s.find(_RPR) for s in self.chain(style_id)]
+        return self._chain_rprs[style_id]
+
     def run_layers(self, run: etree._Element) -> list[etree._Element]:
         """rPr elements from strongest to weakest for one run."""
-        layers: list[etree._Element | None] = [run.find(qn("w:rPr"))]
-        rpr = run.find(qn("w:rPr"))
+        rpr = run.find(_RPR)
+        layers: list[etree._Element | None] = [rpr]
         run_style = rpr.find(qn("w:rStyle")) if rpr is not None else None
         if run_style is not None:
-            layers += [s.find(qn("w:rPr")) for s in self.chain(run_style.get(qn("w:val")))]
-        paragraph = next(run.iterancestors(qn("w:p")), None)
+            layers += self.chain_rprs(run_style.get(qn("w:val")))
+        paragraph = next(run.iterancestors(_PARAGRAPH), None)
         if paragraph is not None:
-            layers += [s.find(qn("w:rPr")) for s in self.chain(self.paragraph_style(paragraph))]
-        table = next(run.iterancestors(qn("w:tbl")), None)
+            layers += self.chain_rprs(self.paragraph_style(paragraph))
+        table = next(run.iterancestors(_TABLE), None)
         if table is not None:
             node = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
             table_style = node.get(qn("w:val")) if node is not None else self.default_table
-            layers += [s.find(qn("w:rPr")) for s in self.chain(table_style)]
+            layers += self.chain_rprs(table_style)
         layers.append(self.default_rpr)
         return [layer for layer in layers if layer is not None]
 
@@ -375,13 +387,15 @@ def _language(doc, rules, package, report) -> dict:
             "error", f"the document language is {value}, the report's is {rules.language}", "styles.xml"
         )
     # Every other-language passage must sit in runs marked with its language.
-    marked: dict[str, str] = defaultdict(str)
+    pieces: dict[str, list[str]] = defaultdict(list)
     for story in package.stories:
         for run in story.root.iter(qn("w:r")):
             node = package.styles.run_property(run, "lang")
             run_lang = node.get(qn("w:val")) if node is not None else ""
             if run_lang and value and run_lang.lower() != value.lower():
-                marked[_primary(run_lang)] += _text(run)
+                pieces[_primary(run_lang)].append(_text(run))
+    # Joined and spaced once per language (joining them again for every passage was quadratic).
+    marked = {primary: " ".join("".join(texts).split()) for primary, texts in pieces.items()}
     spans = [
         inline
         for block in iter_blocks(doc.blocks)
@@ -393,7 +407,7 @@ def _language(doc, rules, package, report) -> dict:
         primary = _primary(span.lang)
         if primary == _primary(rules.language) or not text:
             continue
-        if text not in " ".join(marked.get(primary, "").split()):
+        if text not in marked.get(primary, ""):
             report.many(
                 "error",
                 "text in another language is not marked with w:lang "
@@ -536,6 +550,7 @@ def _is_decorative(doc_pr: etree._Element) -> bool:
 
 def _pictures(doc, rules, package, report) -> dict:
     described, decorative, descriptions = 0, 0, []
+    drawing_ids: set[str] = set()
     for story in package.stories:
         for _anchor in story.root.iter(f"{{{WP_NS}}}anchor"):
             report.many(
@@ -548,6 +563,13 @@ def _pictures(doc, rules, package, report) -> dict:
             doc_pr = inline.find(f"{{{WP_NS}}}docPr")
             if doc_pr is None:
                 continue
+            if doc_pr.get("id") in drawing_ids:  # Word reports such a file as damaged
+                report.many(
+                    "error",
+                    "two pictures have the same drawing id: Word may say the file is damaged",
+                    f"{story.name} picture '{doc_pr.get('name', '')}'",
+                )
+            drawing_ids.add(doc_pr.get("id", ""))
             descr = (doc_pr.get("descr") or "").strip()
             if _is_decorative(doc_pr):
                 decorative += 1
@@ -691,12 +713,13 @@ def _runs(doc, rules, package, report) -> dict:
             layers = styles.run_layers(run)
             # Called in this iteration only; the defaults bind this run (B023).
             prop = lambda tag, run=run, layers=layers: styles.run_property(run, tag, layers)
-            where = f"{story.name} {_snippet(run)}"
+            # Where a finding is, made only for a finding: it reads the run's whole paragraph.
+            where = lambda story=story, run=run: f"{story.name} {_snippet(run)}"
             size_node = prop("sz")
             size = int(size_node.get(qn("w:val"))) / 2 if size_node is not None else 10.0
             smallest = size if smallest is None else min(smallest, size)
             if size < rules.minimum_size:
-                report.many("error", f"text smaller than {rules.minimum_size:g} pt", f"{where} {size:g} pt")
+                report.many("error", f"text smaller than {rules.minimum_size:g} pt", f"{where()} {size:g} pt")
             in_link = next(run.iterancestors(qn("w:hyperlink")), None) is not None
             vert = prop("vertAlign")
             if (
@@ -705,10 +728,10 @@ def _runs(doc, rules, package, report) -> dict:
                 and vert.get(qn("w:val")) in ("superscript", "subscript")
             ):
                 report.many(
-                    "error", "superscript or subscript text is drawn smaller than the body size", where
+                    "error", "superscript or subscript text is drawn smaller than the body size", where()
                 )
             if rules.large_print and _on(prop("i")):
-                report.many("error", "italic text in large print (use bold for emphasis)", where)
+                report.many("error", "italic text in large print (use bold for emphasis)", where())
             underline = prop("u")
             if (
                 rules.large_print
@@ -716,9 +739,9 @@ def _runs(doc, rules, package, report) -> dict:
                 and underline.get(qn("w:val"), "single") != "none"
                 and not in_link
             ):
-                report.many("error", "underlined text that is not a link in large print", where)
+                report.many("error", "underlined text that is not a link in large print", where())
             if rules.large_print and (_on(prop("caps")) or _on(prop("smallCaps"))):
-                report.many("error", "capitals used for emphasis in large print", where)
+                report.many("error", "capitals used for emphasis in large print", where())
             colour = prop("color")
             value = colour.get(qn("w:val")) if colour is not None else "auto"
             if value != "auto" and re.fullmatch(r"[0-9A-Fa-f]{6}", value or ""):
@@ -727,7 +750,7 @@ def _runs(doc, rules, package, report) -> dict:
                     report.many(
                         "error",
                         f"text colour {value} has {ratio:.1f}:1 contrast with the page (4.5:1 needed)",
-                        where,
+                        where(),
                     )
     _numbering_sizes(rules, package, report)
     return {"runs_checked": checked, "smallest_text_pt": smallest}
