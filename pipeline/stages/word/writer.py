@@ -125,7 +125,7 @@ class Writer:
     # ------------------------------------------------------------ helpers
     def style_id(self, name: str) -> str:
         # Kept once found: python-docx looks a style up by name with an XPath search of every
-        # style, which was a seventh of the Word stage's Python time at 50,000 words.
+        # style, which was 14% of the Word stage's Python time at 50,000 words (py-spy).
         if name not in self._style_id_by_name:
             self._style_id_by_name[name] = self.docx.styles[name].style_id
         return self._style_id_by_name[name]
@@ -322,7 +322,7 @@ class Writer:
         if width * aspect > max_height:
             width = max_height / aspect
         # StoryPart.new_pic_inline, less its search of the whole document for the largest id
-        # on every picture (quadratic: a twentieth of the stage at 50,000 words).
+        # on every picture (quadratic: 7% of the stage's Python time at 50,000 words).
         relationship, image_part = self.docx.part.get_or_add_image(str(path))
         cx, cy = image_part.scaled_dimensions(emu(width), emu(width * aspect))
         inline = CT_Inline.new_pic_inline(self._next_shape_id(), relationship, image_part.filename, cx, cy)
