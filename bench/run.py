@@ -125,6 +125,12 @@ def must_succeed(done: subprocess.CompletedProcess, what: str) -> None:
         raise RuntimeError(f"{what} failed ({done.returncode}): {done.stderr[-800:]}")
 
 
+def median_pair(ratios: list[float]) -> int:
+    """The index of the pair whose ratio is the median (the upper one of an even count): its
+    own two times are reported, so value and reference come from the same moment."""
+    return sorted(range(len(ratios)), key=lambda i: ratios[i])[len(ratios) // 2]
+
+
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -160,7 +166,7 @@ def bench_formats_vs_pandoc(work: Path) -> list[Figure]:
         theirs.append(time.perf_counter() - started)
         say(f"bench: pair {pair + 1}/{pairs}: ours {ours[-1]:.2f} s, pandoc {theirs[-1]:.2f} s")
     ratios = [a / b for a, b in zip(ours, theirs)]
-    middle = sorted(range(pairs), key=lambda i: ratios[i])[pairs // 2]  # the median pair
+    middle = median_pair(ratios)
     stage_seconds = _stage_seconds(work / f"pandoc-out-{middle}")
     return [
         Figure(
@@ -279,7 +285,7 @@ def bench_large_book(work: Path) -> list[Figure]:
 def _book_figures(name: str, small: list[dict[str, Any]], large: list[dict[str, Any]]) -> list[Figure]:
     failed = {k: v for row in small + large if row["failed"] for k, v in row["errors"].items()}
     ratios = [b["seconds"] / a["seconds"] if a["seconds"] else float("inf") for a, b in zip(small, large)]
-    middle = sorted(range(len(ratios)), key=lambda i: ratios[i])[len(ratios) // 2]  # the median pair
+    middle = median_pair(ratios)
     detail = {
         "seconds_50k": [row["seconds"] for row in small],
         "seconds_100k": [row["seconds"] for row in large],

@@ -156,16 +156,7 @@ def _compiled(table: str) -> str:
 @functools.lru_cache(maxsize=64)
 def table_for_language(tag: str, grade: int = 2) -> str:
     """The best installed 6-dot table for a BCP 47 language tag (English: UEB contracted)."""
-    if tag.lower() in LANGUAGE_TABLES:  # a bare "en" or "cy" (every build checks its options with "en")
-        return LANGUAGE_TABLES[tag.lower()][1 if grade == 1 else 2]
-    import langcodes  # on use: its CLDR data costs a no-op build 25-40 ms to import
-
-    try:
-        language = langcodes.Language.get(tag).language
-    except (ValueError, langcodes.tag_parser.LanguageTagError):
-        language = None
-    if not language:
-        raise TableError(f"'{tag}' is neither a braille table nor a language tag: {HOW_TO_LIST}")
+    language = tag.lower() if tag.lower() in LANGUAGE_TABLES else _primary_language(tag)
     if language in LANGUAGE_TABLES:  # UEB is the English code in the UK, US, Canada...
         return LANGUAGE_TABLES[language][1 if grade == 1 else 2]
     _log.clear()
@@ -180,6 +171,21 @@ def table_for_language(tag: str, grade: int = 2) -> str:
     if not found:
         raise TableError(f"no installed braille table for the language '{tag}': {HOW_TO_LIST}")
     return Path(found.decode()).name
+
+
+def _primary_language(tag: str) -> str:
+    """The language subtag of a longer tag ("en-GB" -> "en"). A bare "en" or "cy", which every
+    build's option check asks for, is answered without this: langcodes' CLDR data costs a no-op
+    build 25-40 ms to import, so it is imported here, on use."""
+    import langcodes
+
+    try:
+        language = langcodes.Language.get(tag).language
+    except (ValueError, langcodes.tag_parser.LanguageTagError):
+        language = None
+    if not language:
+        raise TableError(f"'{tag}' is neither a braille table nor a language tag: {HOW_TO_LIST}")
+    return language
 
 
 def resolve_table(option: str, document_language: str, grade: int = 2) -> str:
